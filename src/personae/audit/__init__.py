@@ -1,0 +1,1 @@
+"""The audit trail: one append-only `audit_events` log per tenant."""

@@ -1,0 +1,1 @@
+"""Rules, versioned scenarios and their migrations, response templates, variables, tool activations."""

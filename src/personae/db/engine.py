@@ -1,0 +1,66 @@
+"""Async engines for the two roles: the owner (migrations only) and the application role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from personae.errors import ConfigurationError
+from personae.settings import APP_ROLE, Settings
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    """Where to connect. `app_role` is set when the app must switch role after connecting."""
+
+    owner: str
+    app: str
+    app_role: str | None = None
+
+
+def async_url(url: str) -> str:
+    """Normalise a postgres:// or postgresql:// URL to the asyncpg driver."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - any parse failure is a configuration error
+        raise ConfigurationError(
+            "PERSONAE_DATABASE_URL is not a valid URL; use postgresql://user:password@host/db"
+        ) from None
+    if parsed.get_backend_name() not in ("postgres", "postgresql"):
+        raise ConfigurationError(
+            f"PERSONAE_DATABASE_URL names {parsed.get_backend_name()!r}, not PostgreSQL; "
+            "use postgresql://user:password@host/db"
+        )
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def external_urls(settings: Settings) -> DatabaseUrls:
+    """URLs for an external server given by PERSONAE_DATABASE_URL (and optionally the app URL)."""
+    assert settings.database_url is not None
+    owner = async_url(settings.database_url.get_secret_value())
+    if settings.app_database_url is not None:
+        return DatabaseUrls(owner, async_url(settings.app_database_url.get_secret_value()))
+    return DatabaseUrls(owner, owner, app_role=APP_ROLE)
+
+
+def create_engine(url: str, settings: Settings, *, role: str | None = None) -> AsyncEngine:
+    """An asyncpg engine with explicit pool, connect and statement time limits."""
+    server_settings = {
+        "application_name": "personae",
+        "statement_timeout": str(settings.statement_timeout_ms),
+    }
+    if role is not None:
+        server_settings["role"] = role
+    return create_async_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+        connect_args={"timeout": settings.connect_timeout_s, "server_settings": server_settings},
+    )
+
+
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
+    return async_sessionmaker(engine, expire_on_commit=False)

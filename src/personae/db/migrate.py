@@ -1,0 +1,52 @@
+"""Alembic, wrapped: upgrade, downgrade, current, history, and what is pending.
+
+Migrations always run as the owner role. These functions are synchronous (Alembic drives
+its async engine with `asyncio.run`), so call them outside a running event loop."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+PARTITION_NAME = re.compile(r".+_(p\d{6}|default)$")
+"""Monthly and default partitions are made by SQL, not declared as models."""
+
+
+def alembic_config(owner_url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if owner_url is not None:
+        config.attributes["url"] = owner_url
+    return config
+
+
+def head() -> str:
+    """The newest revision the code knows."""
+    revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert revision is not None
+    return revision
+
+
+def upgrade(owner_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(owner_url), revision)
+
+
+def downgrade(owner_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(owner_url), revision)
+
+
+def history() -> list[tuple[str, str]]:
+    """(revision, message) pairs, newest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [(rev.revision, rev.doc or "") for rev in script.walk_revisions()]
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave partitions out of autogenerate and drift checks."""
+    return not (type_ == "table" and name is not None and PARTITION_NAME.match(name))

@@ -1,0 +1,1 @@
+"""Tenants, people, teams, roles and permissions, invitations, sign-in sessions, API tokens."""

@@ -1,0 +1,1 @@
+"""Knowledge: embedding models, documents and chunks, categories and tags, collections, search."""

@@ -1,0 +1,1 @@
+"""Email a persona sends and receives."""

@@ -1,0 +1,1 @@
+"""Long-term memory: episodes and a bi-temporal entity/relationship graph."""

@@ -1,0 +1,1 @@
+"""Personas, their members and agents; agent graphs and templates; agent skins."""

@@ -1,0 +1,1 @@
+"""Customer profiles: the people agents talk to, their channel identities, fields and assets."""

@@ -1,0 +1,1 @@
+"""Conversations as event logs: sessions, events, derived messages, runs and turn records."""

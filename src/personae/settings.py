@@ -1,0 +1,47 @@
+"""One typed settings object, loaded once from `PERSONAE_*` variables over `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_ROLE = "personae_app"
+"""The database role the application runs as: no superuser, no BYPASSRLS."""
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("personae"))
+
+
+class Settings(BaseSettings):
+    """Every knob of a Personae installation. Secrets are `SecretStr`: masked in repr and logs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PERSONAE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="Owner/migration connection (postgresql://…). Unset: embedded PostgreSQL.",
+    )
+    app_database_url: SecretStr | None = Field(
+        default=None,
+        description=f"Connection as the application role ({APP_ROLE}). Unset: derived.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8420, ge=1, le=65535)
+    pool_size: int = Field(default=10, ge=1, le=200)
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    statement_timeout_ms: int = Field(default=30_000, ge=0)
+    log_level: str = "info"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Settings resolved by scope (system < tenant < user / persona), feature flags, model configs."""

@@ -1,0 +1,1 @@
+"""Buckets and objects in PostgreSQL, with file metadata and access controls."""

@@ -1,0 +1,1 @@
+"""Telemetry: conversation telemetry, persona health, metrics, events, alerts, anomalies, forecasts."""

@@ -1,0 +1,1 @@
+"""Tools: registry and discovery, capsules (plugins), permissions, executions, dead letters."""

@@ -1,0 +1,1 @@
+"""Secrets, encrypted with AES-256-GCM under a master key that never enters the database."""

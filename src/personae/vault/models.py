@@ -1,0 +1,48 @@
+"""secrets (001), vault-held agent settings (000)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from personae.db.base import Base, TenantOwned, Timestamps, one_of
+
+SECRET_SCOPES = ("tenant", "persona", "agent", "user")
+SECRET_TYPES = ("llm_provider_key", "email_imap", "email_smtp", "agent_setting", "other")
+
+
+class Secret(TenantOwned, Timestamps, Base):
+    """A ciphertext bound (as AES-GCM associated data) to its tenant, scope and name."""
+
+    __tablename__ = "secrets"
+    __table_args__ = (
+        one_of("scope", SECRET_SCOPES),
+        one_of("secret_type", SECRET_TYPES),
+        Index(
+            "uq_secrets_scope_type_key",
+            "tenant_id",
+            "scope",
+            "scope_id",
+            "secret_type",
+            "key_name",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index("idx_secrets_persona_id", "tenant_id", "scope_id"),
+        Index("ix_secrets_key_version", "key_version"),
+    )
+
+    scope: Mapped[str] = mapped_column(String(20), server_default="tenant")
+    scope_id: Mapped[uuid.UUID | None]
+    secret_type: Mapped[str] = mapped_column(String(50))
+    key_name: Mapped[str] = mapped_column(String(255))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    key_version: Mapped[int] = mapped_column(SmallInteger)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    last_revealed_at: Mapped[datetime | None]
