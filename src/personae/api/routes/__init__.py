@@ -1,0 +1,1 @@
+"""One module per area; each holds an `APIRouter` named `router`."""

@@ -1,0 +1,177 @@
+"""`personae`: serve the API, manage the database, print the version.
+
+Configuration errors print one line naming the problem and the fix, and exit with 2."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from sqlalchemy.engine import make_url
+
+from personae import __version__
+from personae.errors import ConfigurationError
+from personae.settings import Settings, get_settings
+
+app = typer.Typer(help="Personae: a backend for persona-based AI agents.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations and access.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Where the embedded database lives (PERSONAE_DATA_DIR)."),
+]
+
+
+def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn ConfigurationError into one line on stderr and exit code 2, no traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except ConfigurationError as exc:
+            typer.echo(f"personae: {exc.detail}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    settings = get_settings()
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        updates["data_dir"] = data_dir.expanduser().resolve()
+    return settings.model_copy(update=updates) if updates else settings
+
+
+@app.command()
+@one_line_errors
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"personae {__version__}")
+
+
+@app.command()
+@one_line_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Start the HTTP API (embedded PostgreSQL unless PERSONAE_DATABASE_URL is set)."""
+    import uvicorn
+
+    from personae.api.app import create_app
+    from personae.db import migrate
+    from personae.db.database import ensure_partitions, open_database
+
+    settings = _settings(data_dir, host=host, port=port)
+    with open_database(settings) as urls:
+        migrate.upgrade(urls.owner)
+        asyncio.run(ensure_partitions(urls.owner))
+        uvicorn.run(
+            create_app(settings, urls),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+        )
+
+
+@db_app.command("upgrade")
+@one_line_errors
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    data_dir: DataDir = None,
+) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from personae.db import migrate
+    from personae.db.database import open_database
+
+    with open_database(_settings(data_dir)) as urls:
+        migrate.upgrade(urls.owner, revision)
+    typer.echo(f"upgraded to {revision}")
+
+
+@db_app.command("downgrade")
+@one_line_errors
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, or 'base'.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Revert migrations down to REVISION."""
+    from personae.db import migrate
+    from personae.db.database import open_database
+
+    with open_database(_settings(data_dir)) as urls:
+        migrate.downgrade(urls.owner, revision)
+    typer.echo(f"downgraded to {revision}")
+
+
+@db_app.command("current")
+@one_line_errors
+def db_current(data_dir: DataDir = None) -> None:
+    """Print the revision the database is at, and the code's head."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from personae.db import migrate
+    from personae.db.database import open_database, schema_revision
+
+    async def current(url: str) -> str | None:
+        engine = create_async_engine(url)
+        try:
+            return await schema_revision(engine)
+        finally:
+            await engine.dispose()
+
+    with open_database(_settings(data_dir)) as urls:
+        revision = asyncio.run(current(urls.owner))
+    head = migrate.head()
+    state = "up to date" if revision == head else "migrations pending"
+    typer.echo(f"{revision or 'base'} (head {head}, {state})")
+
+
+@db_app.command("history")
+@one_line_errors
+def db_history() -> None:
+    """List the migrations, newest first."""
+    from personae.db import migrate
+
+    for revision, message in migrate.history():
+        typer.echo(f"{revision}  {message.splitlines()[0] if message else ''}")
+
+
+@db_app.command("shell")
+@one_line_errors
+def db_shell(data_dir: DataDir = None) -> None:
+    """Open psql on the database (as the owner)."""
+    from personae.db.database import open_database
+    from personae.db.embedded import EmbeddedPostgres
+
+    settings = _settings(data_dir)
+    with open_database(settings) as urls:
+        url = make_url(urls.owner)
+        psql = EmbeddedPostgres.psql_binary()
+        env = dict(os.environ)
+        if url.password:
+            env["PGPASSWORD"] = url.password
+        host = url.host or str(url.query.get("host", ""))
+        args = [psql, "-h", host, "-U", url.username or "", "-d", url.database or ""]
+        if url.port:
+            args += ["-p", str(url.port)]
+        code = subprocess.call(args, env=env)  # noqa: S603 - our own psql binary
+    sys.exit(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,91 @@
+"""Test fixtures: one real embedded PostgreSQL (pgvector) per test run, migrated once into a
+template database; each test module that writes gets its own clone of the template."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from personae.db import migrate
+from personae.db.embedded import EmbeddedPostgres
+from personae.db.engine import DatabaseUrls
+from personae.settings import APP_ROLE
+
+TEMPLATE = "personae_template"
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("personae-data")))
+    server.start()
+    yield server
+    server.stop()
+
+
+async def _admin(pg: EmbeddedPostgres, sql: str) -> None:
+    engine = create_async_engine(
+        pg.url(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+def create_database(pg: EmbeddedPostgres, name: str, template: str | None = None) -> None:
+    clause = f" TEMPLATE {template}" if template else ""
+    asyncio.run(_admin(pg, f"CREATE DATABASE {name}{clause}"))
+
+
+@pytest.fixture(scope="session")
+def template(pg: EmbeddedPostgres) -> str:
+    """A database migrated to head, used as the template of every test database."""
+    create_database(pg, TEMPLATE)
+    migrate.upgrade(pg.url(database=TEMPLATE))
+    return TEMPLATE
+
+
+@pytest.fixture(scope="session")
+def new_database(pg: EmbeddedPostgres, template: str) -> Callable[[], DatabaseUrls]:
+    """Make a fresh, migrated database (a clone of the template) and return its URLs."""
+
+    def make() -> DatabaseUrls:
+        name = f"personae_test_{next(_names)}_{uuid.uuid4().hex[:6]}"
+        create_database(pg, name, template)
+        return DatabaseUrls(
+            owner=pg.url(database=name), app=pg.url(user=APP_ROLE, database=name)
+        )
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def urls(new_database: Callable[[], DatabaseUrls]) -> DatabaseUrls:
+    """A database of this test module's own."""
+    return new_database()
+
+
+@pytest.fixture(scope="module")
+async def owner_engine(urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
+    """The owner (superuser in the embedded server): bypasses RLS. For arranging data only."""
+    engine = create_async_engine(urls.owner, poolclass=NullPool)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def app_engine(urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
+    """The application role: what the product runs as."""
+    engine = create_async_engine(urls.app, poolclass=NullPool)
+    yield engine
+    await engine.dispose()
