@@ -1,0 +1,68 @@
+"""Migrations: the full round trip, and no drift between the models and the database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from personae.db import migrate
+from personae.db.embedded import EmbeddedPostgres
+from personae.schema import metadata
+from tests.conftest import create_database
+
+
+def _drift(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"include_name": migrate.include_name, "compare_type": True}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+async def _inspect(url: str) -> tuple[list[Any], set[str]]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            drift = await conn.run_sync(_drift)
+            tables = set(
+                (
+                    await conn.execute(
+                        text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                    )
+                ).scalars()
+            )
+    finally:
+        await engine.dispose()
+    return drift, tables
+
+
+def test_upgrade_downgrade_upgrade_round_trip_without_drift(pg: EmbeddedPostgres) -> None:
+    name = f"personae_roundtrip_{uuid.uuid4().hex[:6]}"
+    create_database(pg, name)
+    url = pg.url(database=name)
+
+    migrate.upgrade(url)
+    drift, tables = asyncio.run(_inspect(url))
+    assert drift == []
+    assert set(metadata.tables) <= tables
+
+    migrate.downgrade(url, "base")
+    drift, tables = asyncio.run(_inspect(url))
+    assert tables == {"alembic_version"}
+
+    migrate.upgrade(url)
+    drift, tables = asyncio.run(_inspect(url))
+    assert drift == [], f"models and migrations disagree: {drift[:5]}"
+    assert set(metadata.tables) <= tables
+
+
+def test_history_lists_the_head() -> None:
+    revisions = [revision for revision, _ in migrate.history()]
+    assert revisions[0] == migrate.head()
