@@ -62,9 +62,7 @@ def new_database(pg: EmbeddedPostgres, template: str) -> Callable[[], DatabaseUr
     def make() -> DatabaseUrls:
         name = f"personae_test_{next(_names)}_{uuid.uuid4().hex[:6]}"
         create_database(pg, name, template)
-        return DatabaseUrls(
-            owner=pg.url(database=name), app=pg.url(user=APP_ROLE, database=name)
-        )
+        return DatabaseUrls(owner=pg.url(database=name), app=pg.url(user=APP_ROLE, database=name))
 
     return make
 

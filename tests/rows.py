@@ -22,7 +22,6 @@ from sqlalchemy import (
     DateTime,
     Double,
     Float,
-    ForeignKeyConstraint,
     Integer,
     LargeBinary,
     Numeric,
@@ -147,9 +146,13 @@ class RowFactory:
                 values[name] = scalar(column, n)
         return values
 
-    async def insert(self, conn: AsyncConnection, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    async def insert(
+        self, conn: AsyncConnection, table: Table, values: dict[str, Any]
+    ) -> dict[str, Any]:
         pk = [c.name for c in table.primary_key.columns]
-        result = await conn.execute(insert(table).values(**values).returning(*table.primary_key.columns))
+        result = await conn.execute(
+            insert(table).values(**values).returning(*table.primary_key.columns)
+        )
         return {**values, **dict(zip(pk, result.one(), strict=True))}
 
     async def seed_globals(self, conn: AsyncConnection) -> None:
@@ -167,7 +170,9 @@ class RowFactory:
         )
         return uuid.UUID(str(row["id"]))
 
-    async def seed(self, conn: AsyncConnection, tenant: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
+    async def seed(
+        self, conn: AsyncConnection, tenant: uuid.UUID
+    ) -> dict[str, list[dict[str, Any]]]:
         """Two rows in every tenant-owned table, all belonging to `tenant`."""
         made: dict[str, list[dict[str, Any]]] = {}
         for table in self.tenant_tables():

@@ -1,15 +1,15 @@
 """The exception tree. Domain code raises these; the API maps each to one HTTP status.
 
-    PersonaeError
-    ├── ConfigurationError    the installation is set up wrongly (a fix is named)
-    ├── NotFound              404, also for another tenant's resources
-    ├── Conflict              409
-    ├── Unauthorized          401
-    ├── Forbidden             403
-    ├── ValidationFailed      422, names the field at fault
-    ├── PayloadTooLarge       413
-    ├── RateLimited           429, carries retry_after seconds
-    └── Unavailable           503
+PersonaeError
+├── ConfigurationError    the installation is set up wrongly (a fix is named)
+├── NotFound              404, also for another tenant's resources
+├── Conflict              409
+├── Unauthorized          401
+├── Forbidden             403
+├── ValidationFailed      422, names the field at fault
+├── PayloadTooLarge       413
+├── RateLimited           429, carries retry_after seconds
+└── Unavailable           503
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ async def test_every_model_table_exists_and_nothing_else(owner_engine: AsyncEngi
             (
                 await conn.execute(
                     text(
-                        "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = relnamespace "
+                        "SELECT relname FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = relnamespace "
                         "WHERE nspname = 'public' AND relkind IN ('r', 'p') AND NOT relispartition"
                     )
                 )
@@ -56,7 +57,7 @@ async def test_rls_is_enabled_and_forced_on_every_tenant_table(owner_engine: Asy
 def test_tenant_id_leads_every_key_and_joins_every_foreign_key() -> None:
     for name in TENANT_TABLES:
         table = metadata.tables[name]
-        assert list(table.primary_key.columns)[0].name == "tenant_id", name
+        assert next(iter(table.primary_key.columns)).name == "tenant_id", name
         for fk in table.foreign_key_constraints:
             if fk.referred_table.name not in GLOBAL_TABLES:
                 assert "tenant_id" in fk.column_keys, f"{name}: {fk.column_keys}"
@@ -107,14 +108,14 @@ async def test_every_embedding_has_hnsw_and_every_tsvector_gin(owner_engine: Asy
         defs = by_table.get(table, [])
         if kind.startswith("vector"):
             assert kind == "vector(384)", f"{table}.{column}: {kind}"
-            assert any(
-                "USING hnsw" in d and f"({column} vector_cosine_ops)" in d for d in defs
-            ), f"{table}.{column} has no HNSW cosine index"
+            assert any("USING hnsw" in d and f"({column} vector_cosine_ops)" in d for d in defs), (
+                f"{table}.{column} has no HNSW cosine index"
+            )
             vectors += 1
         else:
-            assert any(
-                "USING gin" in d and f"({column})" in d for d in defs
-            ), f"{table}.{column} has no GIN index"
+            assert any("USING gin" in d and f"({column})" in d for d in defs), (
+                f"{table}.{column} has no GIN index"
+            )
             tsvectors += 1
     declared = [c for t in metadata.tables.values() for c in t.columns]
     assert vectors == sum(isinstance(c.type, Vector) for c in declared) >= 9
@@ -142,8 +143,14 @@ async def test_time_series_are_partitioned_by_month(owner_engine: AsyncEngine) -
         ).scalar_one()
     counts = dict(parts)
     assert set(counts) == {
-        "agent_metrics", "alerts", "anomalies", "business_metrics",
-        "events", "forecasts", "system_metrics", "user_activity",
+        "agent_metrics",
+        "alerts",
+        "anomalies",
+        "business_metrics",
+        "events",
+        "forecasts",
+        "system_metrics",
+        "user_activity",
     }
     assert all(count >= 5 for count in counts.values())  # default + months around now
     assert now_part.startswith("system_metrics_p")

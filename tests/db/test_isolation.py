@@ -67,7 +67,7 @@ async def test_bound_tenant_sees_only_its_own_rows(world: World, app_engine: Asy
 async def test_no_tenant_bound_sees_nothing(world: World, app_engine: AsyncEngine) -> None:
     async with app_engine.begin() as conn:
         for name in TENANT_TABLES:
-            count = (await conn.execute(select(func.count()).select_from(metadata.tables[name])))
+            count = await conn.execute(select(func.count()).select_from(metadata.tables[name]))
             assert count.scalar_one() == 0, f"{name} leaks rows with no tenant bound"
 
 
@@ -129,7 +129,9 @@ async def test_foreign_keys_never_cross_tenants(world: World, owner_engine: Asyn
     assert checked == len(between_tenant_tables) >= 100
 
 
-async def test_audit_events_are_append_only_for_the_app(world: World, app_engine: AsyncEngine) -> None:
+async def test_audit_events_are_append_only_for_the_app(
+    world: World, app_engine: AsyncEngine
+) -> None:
     audit = metadata.tables["audit_events"]
     async with app_engine.begin() as conn:
         await bind_tenant(conn, world.a)

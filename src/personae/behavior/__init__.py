@@ -1,1 +1,1 @@
-"""Rules, versioned scenarios and their migrations, response templates, variables, tool activations."""
+"""Rules, versioned scenarios and migrations, response templates, variables, tool activations."""

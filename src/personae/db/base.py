@@ -146,7 +146,8 @@ def searchable(*columns: str, config: str = "english") -> MappedColumn[Any]:
     """A generated `tsvector` over the given text columns (index it with `gin`)."""
     parts = " || ' ' || ".join(f"coalesce({c}, '')" for c in columns)
     return mapped_column(
-        TSVECTOR, Computed(f"to_tsvector('{config}'::regconfig, {parts})", persisted=True),
+        TSVECTOR,
+        Computed(f"to_tsvector('{config}'::regconfig, {parts})", persisted=True),
         sort_order=80,
     )
 
@@ -167,9 +168,7 @@ def hnsw(table: str, column: str) -> Index:
 
 def live(index_name: str, *columns: str, unique: bool = False) -> Index:
     """An index over rows not soft-deleted (`WHERE deleted_at IS NULL`)."""
-    return Index(
-        index_name, *columns, unique=unique, postgresql_where=text("deleted_at IS NULL")
-    )
+    return Index(index_name, *columns, unique=unique, postgresql_where=text("deleted_at IS NULL"))
 
 
 __all__ = [

@@ -42,16 +42,16 @@ def _where(url: str) -> str:
 async def inspect_server(owner_url: str, *, timeout_s: float) -> ServerInfo:
     """Connect as the owner and check version and pgvector, or raise ConfigurationError."""
     where = _where(owner_url)
-    engine = create_async_engine(
-        owner_url, poolclass=NullPool, connect_args={"timeout": timeout_s}
-    )
+    engine = create_async_engine(owner_url, poolclass=NullPool, connect_args={"timeout": timeout_s})
     try:
         async with engine.connect() as conn:
             version_num = int((await conn.execute(text("SHOW server_version_num"))).scalar_one())
             version = str((await conn.execute(text("SHOW server_version"))).scalar_one())
             vector = (
                 await conn.execute(
-                    text("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'")
+                    text(
+                        "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
+                    )
                 )
             ).scalar_one_or_none()
     except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError):

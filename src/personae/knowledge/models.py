@@ -15,8 +15,8 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
-    text,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from personae.db.base import (
@@ -29,7 +29,6 @@ from personae.db.base import (
     Timestamps,
     gin,
     hnsw,
-    live,
     one_of,
     searchable,
     tenant_fk,
@@ -55,9 +54,9 @@ class EmbeddingModel(GlobalId, Created, Base):
     dimensions: Mapped[int]
     version: Mapped[str] = mapped_column(String(50), server_default="1")
     description: Mapped[str | None]
-    configuration: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
-    is_lexical: Mapped[bool] = mapped_column(server_default=text("false"))
-    is_default: Mapped[bool] = mapped_column(server_default=text("false"))
+    configuration: Mapped[dict[str, Any]] = mapped_column(server_default=sql_text("'{}'::jsonb"))
+    is_lexical: Mapped[bool] = mapped_column(server_default=sql_text("false"))
+    is_default: Mapped[bool] = mapped_column(server_default=sql_text("false"))
 
 
 class Document(TenantOwned, Timestamps, SoftDelete, Base):
@@ -81,9 +80,9 @@ class Document(TenantOwned, Timestamps, SoftDelete, Base):
     mime_type: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(50), server_default="processing")
     error_message: Mapped[str | None]
-    current_version: Mapped[int] = mapped_column(server_default=text("1"))
+    current_version: Mapped[int] = mapped_column(server_default=sql_text("1"))
     metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
+        "metadata", server_default=sql_text("'{}'::jsonb")
     )
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
@@ -120,9 +119,7 @@ class Chunk(TenantOwned, Created, Base):
     __table_args__ = (
         tenant_fk("document_id", "documents"),
         tenant_fk("persona_id", "personas"),
-        CheckConstraint(
-            "is_curated OR source_chunk_ids IS NULL", name="sources_only_when_curated"
-        ),
+        CheckConstraint("is_curated OR source_chunk_ids IS NULL", name="sources_only_when_curated"),
         Index("idx_chunks_document_id", "tenant_id", "document_id", "chunk_index"),
         Index("idx_chunks_persona_id", "tenant_id", "persona_id"),
         hnsw("chunks", "embedding"),
@@ -130,17 +127,17 @@ class Chunk(TenantOwned, Created, Base):
     )
 
     document_id: Mapped[uuid.UUID]
-    document_version: Mapped[int] = mapped_column(server_default=text("1"))
+    document_version: Mapped[int] = mapped_column(server_default=sql_text("1"))
     persona_id: Mapped[uuid.UUID | None]
     chunk_index: Mapped[int]
     text: Mapped[str]
     token_count: Mapped[int | None]
     embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMS))
     embedding_model: Mapped[str | None] = mapped_column(String(100))
-    is_curated: Mapped[bool] = mapped_column(server_default=text("false"))
+    is_curated: Mapped[bool] = mapped_column(server_default=sql_text("false"))
     source_chunk_ids: Mapped[list[uuid.UUID] | None]
     metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
+        "metadata", server_default=sql_text("'{}'::jsonb")
     )
     retired_at: Mapped[datetime | None]
     text_tsv: Mapped[Any] = searchable("text")
@@ -228,7 +225,7 @@ class Embedding(TenantOwned, Created, Base):
     content: Mapped[str]
     embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMS))
     metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
+        "metadata", server_default=sql_text("'{}'::jsonb")
     )
     entity_type: Mapped[str | None] = mapped_column(String(100))
     entity_id: Mapped[uuid.UUID | None]
@@ -236,7 +233,7 @@ class Embedding(TenantOwned, Created, Base):
     model_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("embedding_models.id", ondelete="RESTRICT")
     )
-    dimensions: Mapped[int] = mapped_column(server_default=text(str(EMBEDDING_DIMS)))
+    dimensions: Mapped[int] = mapped_column(server_default=sql_text(str(EMBEDDING_DIMS)))
     content_tsv: Mapped[Any] = searchable("content")
 
 
@@ -251,7 +248,7 @@ class Collection(TenantOwned, Timestamps, Base):
     model_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("embedding_models.id", ondelete="RESTRICT")
     )
-    metadata_schema: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    metadata_schema: Mapped[dict[str, Any]] = mapped_column(server_default=sql_text("'{}'::jsonb"))
 
 
 class CollectionItem(TenantOwned, Created, Base):
@@ -260,9 +257,7 @@ class CollectionItem(TenantOwned, Created, Base):
         tenant_fk("collection_id", "collections"),
         tenant_fk("embedding_id", "embeddings"),
         tenant_fk("document_id", "documents"),
-        CheckConstraint(
-            "num_nonnulls(embedding_id, document_id) = 1", name="one_member"
-        ),
+        CheckConstraint("num_nonnulls(embedding_id, document_id) = 1", name="one_member"),
         Index(
             "uq_collection_items_member",
             "tenant_id",
@@ -297,8 +292,8 @@ class SearchQuery(TenantOwned, Created, Base):
     )
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     mode: Mapped[str] = mapped_column(String(10), server_default="hybrid")
-    filters: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
-    top_k: Mapped[int] = mapped_column(server_default=text("10"))
+    filters: Mapped[dict[str, Any]] = mapped_column(server_default=sql_text("'{}'::jsonb"))
+    top_k: Mapped[int] = mapped_column(server_default=sql_text("10"))
     similarity_threshold: Mapped[float | None]
     latency_ms: Mapped[float | None]
 

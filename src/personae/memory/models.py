@@ -65,7 +65,12 @@ class Episode(TenantOwned, Base):
             "session_id",
             postgresql_where=text("session_id IS NOT NULL"),
         ),
-        Index("idx_episodes_group", "tenant_id", "group_id", postgresql_where=text("group_id IS NOT NULL")),
+        Index(
+            "idx_episodes_group",
+            "tenant_id",
+            "group_id",
+            postgresql_where=text("group_id IS NOT NULL"),
+        ),
         Index("idx_episodes_valid", "tenant_id", "valid_from", "valid_to"),
         Index(
             "ix_episodes_unembedded",
@@ -157,7 +162,7 @@ class Entity(TenantOwned, Timestamps, Base):
 
 
 class Relationship(TenantOwned, Base):
-    """A fact: subject –type→ object, valid in event time and known in system time."""
+    """A fact: subject -type-> object, valid in event time and known in system time."""
 
     __tablename__ = "relationships"
     __table_args__ = (
@@ -202,9 +207,7 @@ class Relationship(TenantOwned, Base):
     valid_to: Mapped[datetime | None]
     recorded_at: Mapped[datetime] = _now()
     expired_at: Mapped[datetime | None]
-    source_episode_ids: Mapped[list[uuid.UUID]] = mapped_column(
-        server_default=text("'{}'::uuid[]")
-    )
+    source_episode_ids: Mapped[list[uuid.UUID]] = mapped_column(server_default=text("'{}'::uuid[]"))
     metadata_: Mapped[dict[str, Any]] = mapped_column(
         "metadata", server_default=text("'{}'::jsonb")
     )

@@ -159,9 +159,7 @@ class ComponentTemplate(TenantOwned, Timestamps, Base):
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None]
     component_type: Mapped[str] = mapped_column(String(100))
-    configuration_schema: Mapped[dict[str, Any]] = mapped_column(
-        server_default=text("'{}'::jsonb")
-    )
+    configuration_schema: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     default_configuration: Mapped[dict[str, Any]] = mapped_column(
         server_default=text("'{}'::jsonb")
     )

@@ -18,7 +18,9 @@ class CustomerProfile(TenantOwned, Timestamps, Base):
     __tablename__ = "customer_profiles"
     __table_args__ = (
         tenant_fk("merged_into_id", "customer_profiles", ondelete="SET NULL"),
-        CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_self"),
+        CheckConstraint(
+            "merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_self"
+        ),
         Index(
             "uq_profiles_external",
             "tenant_id",

@@ -40,9 +40,7 @@ class Setting(TenantOwned, Timestamps, Base):
         one_of("scope", SETTING_SCOPES),
         one_of("namespace", SETTING_NAMESPACES),
         one_of("storage_type", STORAGE_TYPES),
-        CheckConstraint(
-            "(scope = 'tenant') = (scope_id IS NULL)", name="scope_id_matches_scope"
-        ),
+        CheckConstraint("(scope = 'tenant') = (scope_id IS NULL)", name="scope_id_matches_scope"),
         CheckConstraint(
             "storage_type <> 'vault' OR (secret_id IS NOT NULL AND value IS NULL)",
             name="vault_values_in_vault",

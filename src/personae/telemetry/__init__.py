@@ -1,1 +1,1 @@
-"""Telemetry: conversation telemetry, persona health, metrics, events, alerts, anomalies, forecasts."""
+"""Telemetry: conversations, persona health, metrics, events, alerts, anomalies, forecasts."""

@@ -50,7 +50,10 @@ async def readyz(request: Request) -> Any:
     head = migrate.head()
     if revision != head:
         return problem(
-            503, "Migrations pending", f"database at {revision}, code at {head}",
-            current=revision, head=head,
+            503,
+            "Migrations pending",
+            f"database at {revision}, code at {head}",
+            current=revision,
+            head=head,
         )
     return JSONResponse({"status": "ready", "migration": revision})

@@ -1,0 +1,28 @@
+"""An in-process client for the API, with its lifespan run (engines opened and closed)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import httpx
+import pytest
+
+from personae.api.app import create_app
+from personae.db.engine import DatabaseUrls
+from personae.settings import Settings
+
+ClientFactory = Callable[[DatabaseUrls], AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture(scope="session")
+def api_client() -> ClientFactory:
+    @asynccontextmanager
+    async def client(urls: DatabaseUrls) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(Settings(connect_timeout_s=2), urls)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://personae") as c:
+                yield c
+
+    return client

@@ -1,0 +1,53 @@
+"""Engines for external servers: URL handling and the switch to the application role."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from personae.db.engine import DatabaseUrls, async_url, create_engine, external_urls
+from personae.errors import ConfigurationError
+from personae.settings import APP_ROLE, Settings
+
+
+def test_urls_are_normalised_to_asyncpg() -> None:
+    assert async_url("postgres://u:p@h:5433/d") == "postgresql+asyncpg://u:p@h:5433/d"
+    assert async_url("postgresql+psycopg://u@h/d") == "postgresql+asyncpg://u@h/d"
+    with pytest.raises(ConfigurationError, match="not PostgreSQL"):
+        async_url("sqlite:///x.db")
+
+
+def test_external_server_without_app_url_switches_role() -> None:
+    settings = Settings(database_url=SecretStr("postgresql://owner:pw@db/personae"))
+    urls = external_urls(settings)
+    assert urls.app == urls.owner and urls.app_role == APP_ROLE
+    settings = Settings(
+        database_url=SecretStr("postgresql://owner:pw@db/personae"),
+        app_database_url=SecretStr("postgresql://personae_app:pw2@db/personae"),
+    )
+    assert external_urls(settings) == DatabaseUrls(
+        "postgresql+asyncpg://owner:pw@db/personae",
+        "postgresql+asyncpg://personae_app:pw2@db/personae",
+    )
+
+
+def test_settings_never_show_database_secrets() -> None:
+    settings = Settings(database_url=SecretStr("postgresql://owner:hunter2@db/personae"))
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
+
+
+async def test_owner_connection_runs_as_the_app_role_when_told(urls: DatabaseUrls) -> None:
+    engine = create_engine(urls.owner, Settings(statement_timeout_ms=1234), role=APP_ROLE)
+    try:
+        async with engine.connect() as conn:
+            user = (await conn.execute(text("SELECT current_user"))).scalar_one()
+            timeout = (await conn.execute(text("SHOW statement_timeout"))).scalar_one()
+            bypass = (
+                await conn.execute(
+                    text("SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user")
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    assert (user, timeout, bypass) == (APP_ROLE, "1234ms", False)
