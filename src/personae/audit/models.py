@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, Identity, Index, String, text
 from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.orm import Mapped, mapped_column
 
-from personae.db.base import Base, TenantKey, created_at, one_of
+from personae.db.base import Base, TenantKey, created_at, json_object, one_of
 
 EVENT_CATEGORIES = ("action", "access", "error", "system")
 ACTOR_TYPES = ("user", "token", "system", "agent")
@@ -50,7 +50,7 @@ class AuditEvent(TenantKey, Base):
     resource_id: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(server_default="")
     result: Mapped[str | None] = mapped_column(String(50))
-    event_data: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    event_data: Mapped[dict[str, Any]] = json_object()
     persona_id: Mapped[uuid.UUID | None]
     session_id: Mapped[uuid.UUID | None]
     run_id: Mapped[uuid.UUID | None]

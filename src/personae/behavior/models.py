@@ -19,6 +19,8 @@ from personae.db.base import (
     Timestamps,
     gin,
     hnsw,
+    json_array,
+    json_object,
     live,
     one_of,
     searchable,
@@ -52,7 +54,7 @@ class Rule(TenantOwned, Timestamps, SoftDelete, Base):
     condition_embedding: Mapped[Any | None] = mapped_column(Vector(EMBEDDING_DIMS))
     embedding_model: Mapped[str | None] = mapped_column(String(100))
     action_type: Mapped[str] = mapped_column(String(50))
-    action_config: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    action_config: Mapped[dict[str, Any]] = json_object()
     scope: Mapped[str] = mapped_column(String(20), server_default="GLOBAL")
     scope_id: Mapped[uuid.UUID | None]
     priority: Mapped[int] = mapped_column(server_default=text("0"))
@@ -78,7 +80,7 @@ class Scenario(TenantOwned, Timestamps, SoftDelete, Base):
     entry_condition: Mapped[str | None]
     entry_embedding: Mapped[Any | None] = mapped_column(Vector(EMBEDDING_DIMS))
     embedding_model: Mapped[str | None] = mapped_column(String(100))
-    steps: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    steps: Mapped[list[Any]] = json_array()
     enabled: Mapped[bool] = mapped_column(server_default=text("true"))
 
 
@@ -142,7 +144,7 @@ class ToolActivation(TenantOwned, Timestamps, Base):
     agent_id: Mapped[uuid.UUID]
     tool_id: Mapped[str] = mapped_column(String(255))
     enabled: Mapped[bool] = mapped_column(server_default=text("true"))
-    policy_overrides: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    policy_overrides: Mapped[dict[str, Any]] = json_object()
 
 
 class MigrationPlan(TenantOwned, Created, Base):
@@ -167,7 +169,7 @@ class MigrationPlan(TenantOwned, Created, Base):
     to_version: Mapped[int]
     status: Mapped[str] = mapped_column(String(20), server_default="DRAFT")
     transformation_map: Mapped[dict[str, Any]]
-    anchor_policies: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    anchor_policies: Mapped[dict[str, Any]] = json_object()
     scope_filter: Mapped[dict[str, Any] | None]
     approved_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

@@ -152,6 +152,21 @@ def searchable(*columns: str, config: str = "english") -> MappedColumn[Any]:
     )
 
 
+def json_object(name: str | None = None) -> MappedColumn[Any]:
+    """A JSONB column defaulting to `{}` (`name` when the attribute name differs)."""
+    default = text("'{}'::jsonb")
+    return (
+        mapped_column(name, server_default=default)
+        if name
+        else mapped_column(server_default=default)
+    )
+
+
+def json_array() -> MappedColumn[Any]:
+    """A JSONB column defaulting to `[]`."""
+    return mapped_column(server_default=text("'[]'::jsonb"))
+
+
 def gin(table: str, column: str) -> Index:
     return Index(f"ix_{table}_{column}_gin", column, postgresql_using="gin")
 
@@ -182,6 +197,8 @@ __all__ = [
     "Timestamps",
     "gin",
     "hnsw",
+    "json_array",
+    "json_object",
     "live",
     "one_of",
     "searchable",

@@ -19,6 +19,7 @@ from personae.db.base import (
     TenantKey,
     TenantOwned,
     Timestamps,
+    json_object,
     live,
     one_of,
     tenant_fk,
@@ -38,7 +39,7 @@ class Tenant(GlobalId, Timestamps, SoftDelete, Base):
 
     name: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(63))
-    config: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    config: Mapped[dict[str, Any]] = json_object()
     feature_profile: Mapped[str] = mapped_column(String(20), server_default="standard")
     active: Mapped[bool] = mapped_column(server_default=text("true"))
 
@@ -70,8 +71,8 @@ class User(GlobalId, Timestamps, SoftDelete, Base):
     is_active: Mapped[bool] = mapped_column(server_default=text("true"))
     is_super_admin: Mapped[bool] = mapped_column(server_default=text("false"))
     email_confirmed_at: Mapped[datetime | None]
-    app_metadata: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
-    user_metadata: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    app_metadata: Mapped[dict[str, Any]] = json_object()
+    user_metadata: Mapped[dict[str, Any]] = json_object()
     last_login_at: Mapped[datetime | None]
 
 
@@ -86,7 +87,7 @@ class Identity(GlobalId, Created, Base):
     )
     provider: Mapped[str] = mapped_column(String(50))
     subject: Mapped[str] = mapped_column(String(255))
-    identity_data: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    identity_data: Mapped[dict[str, Any]] = json_object()
     last_used_at: Mapped[datetime | None]
 
 

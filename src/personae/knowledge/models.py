@@ -29,6 +29,7 @@ from personae.db.base import (
     Timestamps,
     gin,
     hnsw,
+    json_object,
     one_of,
     searchable,
     tenant_fk,
@@ -54,7 +55,7 @@ class EmbeddingModel(GlobalId, Created, Base):
     dimensions: Mapped[int]
     version: Mapped[str] = mapped_column(String(50), server_default="1")
     description: Mapped[str | None]
-    configuration: Mapped[dict[str, Any]] = mapped_column(server_default=sql_text("'{}'::jsonb"))
+    configuration: Mapped[dict[str, Any]] = json_object()
     is_lexical: Mapped[bool] = mapped_column(server_default=sql_text("false"))
     is_default: Mapped[bool] = mapped_column(server_default=sql_text("false"))
 
@@ -81,9 +82,7 @@ class Document(TenantOwned, Timestamps, SoftDelete, Base):
     status: Mapped[str] = mapped_column(String(50), server_default="processing")
     error_message: Mapped[str | None]
     current_version: Mapped[int] = mapped_column(server_default=sql_text("1"))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=sql_text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -136,9 +135,7 @@ class Chunk(TenantOwned, Created, Base):
     embedding_model: Mapped[str | None] = mapped_column(String(100))
     is_curated: Mapped[bool] = mapped_column(server_default=sql_text("false"))
     source_chunk_ids: Mapped[list[uuid.UUID] | None]
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=sql_text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
     retired_at: Mapped[datetime | None]
     text_tsv: Mapped[Any] = searchable("text")
 
@@ -224,9 +221,7 @@ class Embedding(TenantOwned, Created, Base):
 
     content: Mapped[str]
     embedding: Mapped[Any] = mapped_column(Vector(EMBEDDING_DIMS))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=sql_text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
     entity_type: Mapped[str | None] = mapped_column(String(100))
     entity_id: Mapped[uuid.UUID | None]
     model: Mapped[str] = mapped_column(String(100))
@@ -248,7 +243,7 @@ class Collection(TenantOwned, Timestamps, Base):
     model_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("embedding_models.id", ondelete="RESTRICT")
     )
-    metadata_schema: Mapped[dict[str, Any]] = mapped_column(server_default=sql_text("'{}'::jsonb"))
+    metadata_schema: Mapped[dict[str, Any]] = json_object()
 
 
 class CollectionItem(TenantOwned, Created, Base):
@@ -292,7 +287,7 @@ class SearchQuery(TenantOwned, Created, Base):
     )
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     mode: Mapped[str] = mapped_column(String(10), server_default="hybrid")
-    filters: Mapped[dict[str, Any]] = mapped_column(server_default=sql_text("'{}'::jsonb"))
+    filters: Mapped[dict[str, Any]] = json_object()
     top_k: Mapped[int] = mapped_column(server_default=sql_text("10"))
     similarity_threshold: Mapped[float | None]
     latency_ms: Mapped[float | None]

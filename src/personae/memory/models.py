@@ -22,6 +22,7 @@ from personae.db.base import (
     Timestamps,
     gin,
     hnsw,
+    json_object,
     one_of,
     searchable,
     tenant_fk,
@@ -99,9 +100,7 @@ class Episode(TenantOwned, Base):
     recorded_at: Mapped[datetime] = _now()
     expired_at: Mapped[datetime | None]
     source_event_ids: Mapped[list[int]] = mapped_column(server_default=text("'{}'::bigint[]"))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
     content_tsv: Mapped[Any] = searchable("content")
 
 
@@ -111,7 +110,7 @@ class EntityType(TenantOwned, Created, Base):
 
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None]
-    attributes_schema: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    attributes_schema: Mapped[dict[str, Any]] = json_object()
 
 
 class RelationshipType(TenantOwned, Created, Base):
@@ -151,7 +150,7 @@ class Entity(TenantOwned, Timestamps, Base):
     entity_type_id: Mapped[uuid.UUID | None]
     canonical_name: Mapped[str | None] = mapped_column(String(500))
     aliases: Mapped[list[str]] = mapped_column(server_default=text("'{}'::text[]"))
-    attributes: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    attributes: Mapped[dict[str, Any]] = json_object()
     name_embedding: Mapped[Any | None] = mapped_column(Vector(EMBEDDING_DIMS))
     embedding_model: Mapped[str | None] = mapped_column(String(100))
     valid_from: Mapped[datetime] = _now()
@@ -208,9 +207,7 @@ class Relationship(TenantOwned, Base):
     recorded_at: Mapped[datetime] = _now()
     expired_at: Mapped[datetime | None]
     source_episode_ids: Mapped[list[uuid.UUID]] = mapped_column(server_default=text("'{}'::uuid[]"))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
     fact_tsv: Mapped[Any] = searchable("relationship_type", "fact")
 
 

@@ -26,6 +26,8 @@ from personae.db.base import (
     TenantOwned,
     Timestamps,
     gin,
+    json_array,
+    json_object,
     live,
     one_of,
     searchable,
@@ -53,14 +55,12 @@ class Persona(TenantOwned, Timestamps, SoftDelete, Base):
     system_prompt: Mapped[str] = mapped_column(server_default="")
     owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     default_provider: Mapped[str] = mapped_column(String(50), server_default="openai")
-    fallback_providers: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    fallback_providers: Mapped[list[Any]] = json_array()
     neuromodulators: Mapped[dict[str, Any]] = mapped_column(
         server_default=text(DEFAULT_NEUROMODULATORS)
     )
-    adaptation_state: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    adaptation_state: Mapped[dict[str, Any]] = json_object()
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
     is_active: Mapped[bool] = mapped_column(server_default=text("true"))
     container_id: Mapped[str | None] = mapped_column(String(255))
     search_tsv: Mapped[Any] = searchable("name", "description")
@@ -99,12 +99,10 @@ class Agent(TenantOwned, Timestamps, SoftDelete, Base):
     system_prompt_override: Mapped[str | None]
     preferred_provider: Mapped[str | None] = mapped_column(String(50))
     default_model: Mapped[str | None] = mapped_column(String(100))
-    fallback_models: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    fallback_models: Mapped[list[Any]] = json_array()
     tool_permissions: Mapped[list[Any] | None]
-    configuration: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    configuration: Mapped[dict[str, Any]] = json_object()
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
     is_active: Mapped[bool] = mapped_column(server_default=text("true"))
 
 
@@ -122,10 +120,8 @@ class AgentComponent(TenantOwned, Timestamps, Base):
     template_id: Mapped[uuid.UUID | None]
     name: Mapped[str | None] = mapped_column(String(255))
     component_type: Mapped[str] = mapped_column(String(100))
-    configuration: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    configuration: Mapped[dict[str, Any]] = json_object()
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
 
 
 class ComponentConnection(TenantOwned, Created, Base):
@@ -145,9 +141,7 @@ class ComponentConnection(TenantOwned, Created, Base):
     source_component_id: Mapped[uuid.UUID]
     target_component_id: Mapped[uuid.UUID]
     connection_type: Mapped[str] = mapped_column(String(100), server_default="default")
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
 
 
 class ComponentTemplate(TenantOwned, Timestamps, Base):
@@ -159,10 +153,8 @@ class ComponentTemplate(TenantOwned, Timestamps, Base):
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None]
     component_type: Mapped[str] = mapped_column(String(100))
-    configuration_schema: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
-    default_configuration: Mapped[dict[str, Any]] = mapped_column(
-        server_default=text("'{}'::jsonb")
-    )
+    configuration_schema: Mapped[dict[str, Any]] = json_object()
+    default_configuration: Mapped[dict[str, Any]] = json_object()
 
 
 class AgentTemplate(TenantOwned, Timestamps, Base):
@@ -173,11 +165,9 @@ class AgentTemplate(TenantOwned, Timestamps, Base):
 
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None]
-    components: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
-    connections: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    components: Mapped[list[Any]] = json_array()
+    connections: Mapped[list[Any]] = json_array()
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
 
 
 class AgentSkin(TenantOwned, Timestamps, Base):
@@ -197,7 +187,7 @@ class AgentSkin(TenantOwned, Timestamps, Base):
     author: Mapped[str | None] = mapped_column(String(255))
     license: Mapped[str | None] = mapped_column(String(100))
     tags: Mapped[list[str]] = mapped_column(server_default=text("'{}'::text[]"))
-    variables: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    variables: Mapped[dict[str, Any]] = json_object()
     preview_url: Mapped[str | None]
     downloads: Mapped[int] = mapped_column(server_default=text("0"))
     rating: Mapped[Decimal] = mapped_column(Numeric(3, 2), server_default=text("0"))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from personae.db.base import Base, Created, TenantOwned, Timestamps, one_of, tenant_fk
+from personae.db.base import Base, Created, TenantOwned, Timestamps, json_object, one_of, tenant_fk
 
 FIELD_SOURCES = ("USER_PROVIDED", "EXTRACTED", "INFERRED", "SYSTEM")
 
@@ -33,9 +33,7 @@ class CustomerProfile(TenantOwned, Timestamps, Base):
     external_id: Mapped[str | None] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(255))
     merged_into_id: Mapped[uuid.UUID | None]
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
 
 
 class ChannelIdentity(TenantOwned, Created, Base):
@@ -86,6 +84,4 @@ class ProfileAsset(TenantOwned, Created, Base):
     profile_id: Mapped[uuid.UUID]
     asset_type: Mapped[str] = mapped_column(String(50))
     asset_reference: Mapped[str] = mapped_column(String(500))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")

@@ -28,6 +28,8 @@ from personae.db.base import (
     Timestamps,
     created_at,
     gin,
+    json_array,
+    json_object,
     one_of,
     searchable,
     tenant_fk,
@@ -74,15 +76,13 @@ class Session(TenantOwned, Timestamps, SoftDelete, Base):
     user_channel_id: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(20), server_default="ACTIVE")
     title: Mapped[str | None] = mapped_column(String(500))
-    variables: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    variables: Mapped[dict[str, Any]] = json_object()
     active_scenario_id: Mapped[uuid.UUID | None]
     active_scenario_version: Mapped[int | None]
     current_step_id: Mapped[str | None] = mapped_column(String(255))
-    step_history: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    step_history: Mapped[list[Any]] = json_array()
     pending_migration: Mapped[dict[str, Any] | None]
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
     last_seq: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     last_activity_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 
@@ -111,7 +111,7 @@ class SessionEvent(TenantKey, Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     event_type: Mapped[str] = mapped_column(String(100))
     schema_version: Mapped[int] = mapped_column(server_default=text("1"))
-    payload: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    payload: Mapped[dict[str, Any]] = json_object()
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     trace_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = created_at()
@@ -136,9 +136,7 @@ class Message(TenantOwned, Created, Base):
     content: Mapped[str] = mapped_column(server_default="")
     tool_calls: Mapped[list[Any] | None]
     tool_call_id: Mapped[str | None] = mapped_column(String(255))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
     content_tsv: Mapped[Any] = searchable("content")
 
 
@@ -168,7 +166,7 @@ class Run(TenantOwned, Base):
     input: Mapped[str]
     output: Mapped[str | None]
     error_message: Mapped[str | None]
-    token_usage: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    token_usage: Mapped[dict[str, Any]] = json_object()
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at()
@@ -212,9 +210,9 @@ class TurnRecord(TenantOwned, Created, Base):
     user_message: Mapped[str]
     assistant_response: Mapped[str | None]
     context_extracted: Mapped[dict[str, Any] | None]
-    rules_matched: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    rules_matched: Mapped[list[Any]] = json_array()
     scenario_state: Mapped[dict[str, Any] | None]
-    tools_executed: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    tools_executed: Mapped[list[Any]] = json_array()
     token_usage: Mapped[dict[str, Any] | None]
     latency_ms: Mapped[int | None]
 

@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from personae.db.base import Base, SoftDelete, TenantOwned, Timestamps, live, one_of, tenant_fk
+from personae.db.base import (
+    Base,
+    SoftDelete,
+    TenantOwned,
+    Timestamps,
+    json_object,
+    live,
+    one_of,
+    tenant_fk,
+)
 from personae.identity.models import FEATURE_PROFILES
 
 SETTING_SCOPES = ("tenant", "user", "persona")
@@ -103,5 +112,5 @@ class ModelConfig(TenantOwned, Timestamps, SoftDelete, Base):
     context_length: Mapped[int | None]
     rpm: Mapped[int | None]
     tpm: Mapped[int | None]
-    kwargs: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    kwargs: Mapped[dict[str, Any]] = json_object()
     vision: Mapped[bool] = mapped_column(server_default=text("false"))

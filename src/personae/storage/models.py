@@ -14,6 +14,7 @@ from personae.db.base import (
     SoftDelete,
     TenantOwned,
     Timestamps,
+    json_object,
     live,
     one_of,
     tenant_fk,
@@ -51,9 +52,7 @@ class StorageObject(TenantOwned, Timestamps, SoftDelete, Base):
     bucket_id: Mapped[uuid.UUID]
     name: Mapped[str]
     owner: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
     path_tokens: Mapped[list[str]] = mapped_column(server_default=text("'{}'::text[]"))
     mime_type: Mapped[str | None] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))

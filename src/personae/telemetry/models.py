@@ -22,6 +22,7 @@ from personae.db.base import (
     GlobalId,
     TenantOwned,
     Timestamps,
+    json_object,
     one_of,
     tenant_fk,
 )
@@ -61,9 +62,7 @@ class TelemetrySession(TenantOwned, Created, Base):
     session_id: Mapped[str] = mapped_column(String(255))
     conversation_id: Mapped[uuid.UUID | None]
     user_id: Mapped[str | None] = mapped_column(String(255))
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", server_default=text("'{}'::jsonb")
-    )
+    metadata_: Mapped[dict[str, Any]] = json_object("metadata")
 
 
 class TelemetryEvent(TenantOwned, Created, Base):
@@ -76,7 +75,7 @@ class TelemetryEvent(TenantOwned, Created, Base):
 
     session_id: Mapped[uuid.UUID]
     event_type: Mapped[str] = mapped_column(String(100))
-    event_data: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    event_data: Mapped[dict[str, Any]] = json_object()
 
 
 class PersonaHealthMetric(TenantOwned, Base):
@@ -109,7 +108,7 @@ class SystemMetric(GlobalId, Timed, Base):
     host: Mapped[str] = mapped_column(String(255))
     metric_name: Mapped[str] = mapped_column(String(255))
     metric_value: Mapped[float]
-    tags: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    tags: Mapped[dict[str, Any]] = json_object()
 
 
 class BusinessMetric(TenantOwned, Timed, Base):
@@ -121,7 +120,7 @@ class BusinessMetric(TenantOwned, Timed, Base):
 
     metric_name: Mapped[str] = mapped_column(String(255))
     metric_value: Mapped[float]
-    dimensions: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    dimensions: Mapped[dict[str, Any]] = json_object()
 
 
 class AgentMetric(TenantOwned, Timed, Base):
@@ -135,7 +134,7 @@ class AgentMetric(TenantOwned, Timed, Base):
     execution_id: Mapped[uuid.UUID | None]
     metric_name: Mapped[str] = mapped_column(String(255))
     metric_value: Mapped[float]
-    tags: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    tags: Mapped[dict[str, Any]] = json_object()
 
 
 class UserActivity(TenantOwned, Timed, Base):
@@ -147,7 +146,7 @@ class UserActivity(TenantOwned, Timed, Base):
 
     user_id: Mapped[uuid.UUID | None]
     activity_type: Mapped[str] = mapped_column(String(100))
-    details: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    details: Mapped[dict[str, Any]] = json_object()
     ip_address: Mapped[str | None] = mapped_column(INET)
     user_agent: Mapped[str | None]
 
@@ -167,7 +166,7 @@ class Event(TenantOwned, Timed, Base):
     entity_type: Mapped[str | None] = mapped_column(String(100))
     entity_id: Mapped[uuid.UUID | None]
     severity: Mapped[str] = mapped_column(String(20), server_default="info")
-    details: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    details: Mapped[dict[str, Any]] = json_object()
 
 
 class Alert(TenantOwned, Timed, Base):
@@ -215,8 +214,8 @@ class ForecastModel(TenantOwned, Timestamps, Base):
     description: Mapped[str | None]
     target_metric: Mapped[str] = mapped_column(String(255))
     model_type: Mapped[str] = mapped_column(String(100))
-    parameters: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
-    accuracy_metrics: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    parameters: Mapped[dict[str, Any]] = json_object()
+    accuracy_metrics: Mapped[dict[str, Any]] = json_object()
 
 
 class Forecast(TenantOwned, Timed, Base):

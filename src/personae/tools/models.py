@@ -19,6 +19,8 @@ from personae.db.base import (
     Timestamps,
     gin,
     hnsw,
+    json_array,
+    json_object,
     live,
     one_of,
     searchable,
@@ -54,7 +56,7 @@ class Capsule(TenantOwned, Timestamps, Base):
     version: Mapped[str] = mapped_column(String(50))
     author: Mapped[str | None] = mapped_column(String(255))
     category: Mapped[str | None] = mapped_column(String(100))
-    manifest: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    manifest: Mapped[dict[str, Any]] = json_object()
     installed: Mapped[bool] = mapped_column(server_default=text("false"))
     downloads: Mapped[int] = mapped_column(server_default=text("0"))
     rating: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
@@ -96,7 +98,7 @@ class PromptTemplate(TenantOwned, Timestamps, Base):
     capsule_id: Mapped[uuid.UUID | None]
     template_name: Mapped[str] = mapped_column(String(255))
     template_content: Mapped[str]
-    variables: Mapped[list[Any]] = mapped_column(server_default=text("'[]'::jsonb"))
+    variables: Mapped[list[Any]] = json_array()
 
 
 class Tool(TenantOwned, Timestamps, SoftDelete, Base):
@@ -126,7 +128,7 @@ class Tool(TenantOwned, Timestamps, SoftDelete, Base):
     is_builtin: Mapped[bool] = mapped_column(server_default=text("false"))
     enabled: Mapped[bool] = mapped_column(server_default=text("true"))
     requires_approval: Mapped[bool] = mapped_column(server_default=text("false"))
-    settings: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    settings: Mapped[dict[str, Any]] = json_object()
     description_embedding: Mapped[Any | None] = mapped_column(Vector(EMBEDDING_DIMS))
     embedding_model: Mapped[str | None] = mapped_column(String(100))
     created_by: Mapped[uuid.UUID | None] = mapped_column(
@@ -196,7 +198,7 @@ class ToolExecution(TenantOwned, Created, Base):
     session_id: Mapped[uuid.UUID | None]
     persona_id: Mapped[uuid.UUID | None]
     trace_id: Mapped[str | None] = mapped_column(String(255))
-    arguments: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    arguments: Mapped[dict[str, Any]] = json_object()
     result: Mapped[dict[str, Any] | None]
     error: Mapped[str | None]
     status: Mapped[str] = mapped_column(String(30), server_default="pending")
