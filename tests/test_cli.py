@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from personae import __version__
 from personae.db import migrate
+from personae.db.embedded import EmbeddedPostgres
 from personae.db.engine import DatabaseUrls
+from personae.db.tenancy import tenant_session
+from personae.settings import Settings
+from personae.vault.crypto import encode_key, new_key, parse_master_key
+from personae.vault.keyring import resolve_master_key
+from personae.vault.models import Secret
+from personae.vault.service import Vault
+from tests.rows import RowFactory
 from tests.serving import PERSONAE, clean_env, free_port, run_personae, serving, wait_healthy
 
 
@@ -59,9 +71,70 @@ def test_serve_on_an_external_url_starts_no_server_of_its_own(
     external = new_database()
     data_dir = tmp_path / "unused"
     port = free_port()
-    with serving(data_dir, port, PERSONAE_DATABASE_URL=external.owner) as process:
+    env = {"PERSONAE_DATABASE_URL": external.owner, "PERSONAE_MASTER_KEY": encode_key(new_key())}
+    with serving(data_dir, port, **env) as process:
         health = wait_healthy(f"http://127.0.0.1:{port}", process, timeout_s=15)
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
     assert health["migration"] == {"current": migrate.head(), "head": migrate.head()}
     assert ready.status_code == 200
     assert not data_dir.exists(), "an embedded server was started despite PERSONAE_DATABASE_URL"
+
+
+def test_external_url_without_a_master_key_is_one_line(
+    new_database: Callable[[], DatabaseUrls],
+) -> None:
+    result = run_personae("serve", PERSONAE_DATABASE_URL=new_database().owner)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "personae: PERSONAE_MASTER_KEY is not set; make one with `personae vault keygen`, "
+        "keep it in your secret store, and set it for every Personae process"
+    ]
+
+
+def test_vault_keygen_makes_distinct_usable_keys() -> None:
+    keys = {run_personae("vault", "keygen").stdout.strip() for _ in range(2)}
+    assert len(keys) == 2
+    assert all(len(parse_master_key(key)) == 32 for key in keys)
+
+
+def test_vault_rotate_reseals_existing_secrets(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run_personae("db", "upgrade", "--data-dir", str(data)).returncode == 0
+    first = run_personae("vault", "rotate", "--data-dir", str(data))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "vault key v2: re-sealed 0 secrets in 0 tenants"
+
+    master = resolve_master_key(Settings(data_dir=data), embedded=True)
+    server = EmbeddedPostgres(data)
+    server.start()
+    try:
+        asyncio.run(_store_secret(server.url(), master))
+        second = run_personae("vault", "rotate", "--data-dir", str(data))
+        assert second.returncode == 0, second.stderr
+        assert second.stdout.strip() == "vault key v3: re-sealed 1 secrets in 1 tenants"
+        assert asyncio.run(_reveal(server.url(), master)) == (3, "sk-rotate-me")
+    finally:
+        server.stop()
+
+
+async def _store_secret(url: str, master: bytes) -> None:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            tenant = await RowFactory().tenant(conn, "rotating")
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with tenant_session(sessions, tenant) as session:
+            await Vault(master).put(session, tenant, key_name="k", value="sk-rotate-me")
+    finally:
+        await engine.dispose()
+
+
+async def _reveal(url: str, master: bytes) -> tuple[int, str]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions() as session:
+            secret = (await session.execute(select(Secret))).scalar_one()
+            return secret.key_version, await Vault(master).reveal(session, secret)
+    finally:
+        await engine.dispose()

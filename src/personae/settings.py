@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         default=None,
         description=f"Connection as the application role ({APP_ROLE}). Unset: derived.",
     )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes; wraps the vault's data keys. Never stored "
+        "in the database. Unset with the embedded database: kept in DATA_DIR/master.key.",
+    )
     data_dir: Path = Field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
     port: int = Field(default=8420, ge=1, le=65535)

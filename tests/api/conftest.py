@@ -11,6 +11,7 @@ import pytest
 from personae.api.app import create_app
 from personae.db.engine import DatabaseUrls
 from personae.settings import Settings
+from personae.vault.crypto import new_key
 
 ClientFactory = Callable[[DatabaseUrls], AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -19,7 +20,7 @@ ClientFactory = Callable[[DatabaseUrls], AbstractAsyncContextManager[httpx.Async
 def api_client() -> ClientFactory:
     @asynccontextmanager
     async def client(urls: DatabaseUrls) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(Settings(connect_timeout_s=2), urls)
+        app = create_app(Settings(connect_timeout_s=2), urls, master_key=new_key())
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://personae") as c:

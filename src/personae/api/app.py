@@ -12,9 +12,10 @@ from personae.api import problems
 from personae.api.routes import health
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.settings import Settings
+from personae.vault.service import Vault
 
 
-def create_app(settings: Settings, urls: DatabaseUrls) -> FastAPI:
+def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> FastAPI:
     """An app that talks to the database as the application role only."""
 
     @asynccontextmanager
@@ -22,6 +23,7 @@ def create_app(settings: Settings, urls: DatabaseUrls) -> FastAPI:
         engine = create_engine(urls.app, settings, role=urls.app_role)
         app.state.engine = engine
         app.state.sessions = sessionmaker(engine)
+        app.state.vault = Vault(master_key)
         try:
             yield
         finally:

@@ -23,6 +23,8 @@ from personae.settings import Settings, get_settings
 app = typer.Typer(help="Personae: a backend for persona-based AI agents.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations and access.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+vault_app = typer.Typer(help="The secrets vault: master keys and rotation.", no_args_is_help=True)
+app.add_typer(vault_app, name="vault")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,18 +76,37 @@ def serve(
 
     from personae.api.app import create_app
     from personae.db import migrate
-    from personae.db.database import ensure_partitions, open_database
+    from personae.db.database import open_database
+    from personae.vault.keyring import resolve_master_key
 
     settings = _settings(data_dir, host=host, port=port)
     with open_database(settings) as urls:
+        master = resolve_master_key(settings, embedded=settings.database_url is None)
         migrate.upgrade(urls.owner)
-        asyncio.run(ensure_partitions(urls.owner))
+        asyncio.run(_prepare(urls.owner, master))
         uvicorn.run(
-            create_app(settings, urls),
+            create_app(settings, urls, master_key=master),
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
         )
+
+
+async def _prepare(owner_url: str, master: bytes) -> None:
+    """Owner-side start-up work: this month's partitions, the vault's first data key."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    from personae.db.database import ensure_partitions
+    from personae.vault.keyring import ensure_data_key
+
+    await ensure_partitions(owner_url)
+    engine = create_async_engine(owner_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await ensure_data_key(conn, master)
+    finally:
+        await engine.dispose()
 
 
 @db_app.command("upgrade")
@@ -171,6 +192,50 @@ def db_shell(data_dir: DataDir = None) -> None:
             args += ["-p", str(url.port)]
         code = subprocess.call(args, env=env)  # noqa: S603 - our own psql binary
     sys.exit(code)
+
+
+@vault_app.command("keygen")
+def vault_keygen() -> None:
+    """Print a new random master key (for PERSONAE_MASTER_KEY)."""
+    from personae.vault.crypto import encode_key, new_key
+
+    typer.echo(encode_key(new_key()))
+
+
+@vault_app.command("rotate")
+@one_line_errors
+def vault_rotate(data_dir: DataDir = None) -> None:
+    """Add a data key and re-seal every secret under it, tenant by tenant, while serving."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    from personae.db.database import open_database
+    from personae.vault.keyring import ensure_data_key, resolve_master_key
+    from personae.vault.service import RotationReport, rotate
+
+    settings = _settings(data_dir)
+
+    async def run(owner_url: str, master: bytes) -> RotationReport:
+        engine = create_async_engine(owner_url, poolclass=NullPool)
+        try:
+            async with engine.begin() as conn:
+                await ensure_data_key(conn, master)
+            return await rotate(engine, master)
+        finally:
+            await engine.dispose()
+
+    with open_database(settings) as urls:
+        master = resolve_master_key(settings, embedded=settings.database_url is None)
+        report = asyncio.run(run(urls.owner, master))
+    typer.echo(
+        f"vault key v{report.version}: re-sealed {report.rewrapped} secrets "
+        f"in {report.tenants} tenants"
+    )
+    if report.unreadable:
+        typer.echo(f"{len(report.unreadable)} secrets did not open and were left as they are:")
+        for secret_id in report.unreadable:
+            typer.echo(f"  {secret_id}")
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -54,6 +54,7 @@ GLOBAL_TABLES = frozenset(
         "system_settings",
         "embedding_models",
         "system_metrics",
+        "vault_keys",
     }
 )
 """Tables shared by all tenants (few and small). Every other table is tenant-owned."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, SmallInteger, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from personae.db.base import Base, TenantOwned, Timestamps, one_of
+from personae.db.base import Base, Created, TenantOwned, Timestamps, one_of
 
 SECRET_SCOPES = ("tenant", "persona", "agent", "user")
 SECRET_TYPES = ("llm_provider_key", "email_imap", "email_smtp", "agent_setting", "other")
@@ -46,3 +46,17 @@ class Secret(TenantOwned, Timestamps, Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     last_revealed_at: Mapped[datetime | None]
+
+
+class VaultKey(Created, Base):
+    """A data-encryption key, wrapped by the master key (which never enters the database).
+
+    `personae vault rotate` adds a version; secrets name the version that sealed them."""
+
+    __tablename__ = "vault_keys"
+    __table_args__ = (CheckConstraint("version > 0", name="version_positive"),)
+
+    version: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    master_fingerprint: Mapped[str] = mapped_column(String(16))
