@@ -96,7 +96,9 @@ def scalar(column: Column[Any], n: int) -> Any:
     if isinstance(kind, LargeBinary):
         return b"\x00bytes"
     if isinstance(kind, (String, Text)):
-        return f"{column.name}-{n}"
+        value = f"{column.name}-{n}"
+        length = getattr(kind, "length", None)
+        return value[-length:] if length else value  # keep the distinguishing suffix
     raise TypeError(f"no sample value for {column.table.name}.{column.name}: {kind!r}")
 
 
