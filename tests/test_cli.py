@@ -138,3 +138,21 @@ async def _reveal(url: str, master: bytes) -> tuple[int, str]:
             return secret.key_version, await Vault(master).reveal(session, secret)
     finally:
         await engine.dispose()
+
+
+def test_tenant_create_prints_one_time_credentials_once(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    first = run_personae("tenant", "create", "Acme", "--owner-email", "ana@example.com", *data)
+    assert first.returncode == 0, first.stderr
+    lines = dict(line.split(":", 1) for line in first.stdout.splitlines() if ":" in line)
+    assert lines["owner"].strip() == "ana@example.com"
+    assert len(lines["password"].strip()) >= 20
+    assert lines["tenant"].strip().startswith("Acme (acme, ")
+
+    again = run_personae("tenant", "create", "Acme", "--owner-email", "ana@example.com", *data)
+    assert again.returncode == 0, again.stderr
+    assert "password: unchanged" in again.stdout
+
+    bad = run_personae("tenant", "create", "Acme", "--owner-email", "ana", *data)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "personae: owner_email: 'ana' is not an email address"

@@ -23,6 +23,8 @@ from personae.settings import Settings, get_settings
 app = typer.Typer(help="Personae: a backend for persona-based AI agents.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations and access.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+tenant_app = typer.Typer(help="Tenants.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
 vault_app = typer.Typer(help="The secrets vault: master keys and rotation.", no_args_is_help=True)
 app.add_typer(vault_app, name="vault")
 
@@ -93,17 +95,19 @@ def serve(
 
 
 async def _prepare(owner_url: str, master: bytes) -> None:
-    """Owner-side start-up work: this month's partitions, the vault's first data key."""
+    """Owner-side start-up work: partitions, the permission catalogue, the first data key."""
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import NullPool
 
     from personae.db.database import ensure_partitions
+    from personae.identity.service import sync_permissions
     from personae.vault.keyring import ensure_data_key
 
     await ensure_partitions(owner_url)
     engine = create_async_engine(owner_url, poolclass=NullPool)
     try:
         async with engine.begin() as conn:
+            await sync_permissions(conn)
             await ensure_data_key(conn, master)
     finally:
         await engine.dispose()
@@ -192,6 +196,48 @@ def db_shell(data_dir: DataDir = None) -> None:
             args += ["-p", str(url.port)]
         code = subprocess.call(args, env=env)  # noqa: S603 - our own psql binary
     sys.exit(code)
+
+
+@tenant_app.command("create")
+@one_line_errors
+def tenant_create(
+    name: Annotated[str, typer.Argument(help="The tenant's name.")],
+    owner_email: Annotated[str, typer.Option("--owner-email", help="The first owner.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Create a tenant and its first owner; prints the owner's one-time credentials."""
+    from personae.db import migrate
+    from personae.db.database import open_database
+    from personae.db.engine import create_engine, sessionmaker
+    from personae.errors import ValidationFailed
+    from personae.identity.service import TenantCreated, create_tenant
+    from personae.vault.keyring import resolve_master_key
+
+    settings = _settings(data_dir)
+
+    async def run(app_url: str, role: str | None) -> TenantCreated:
+        engine = create_engine(app_url, settings, role=role)
+        try:
+            async with sessionmaker(engine)() as session, session.begin():
+                return await create_tenant(session, name, owner_email)
+        finally:
+            await engine.dispose()
+
+    with open_database(settings) as urls:
+        master = resolve_master_key(settings, embedded=settings.database_url is None)
+        migrate.upgrade(urls.owner)
+        asyncio.run(_prepare(urls.owner, master))
+        try:
+            created = asyncio.run(run(urls.app, urls.app_role))
+        except ValidationFailed as exc:
+            raise ConfigurationError(f"{exc.field}: {exc.detail}") from None
+    typer.echo(f"tenant:   {created.tenant.name} ({created.tenant.slug}, {created.tenant.id})")
+    typer.echo(f"owner:    {created.owner.email}")
+    if created.one_time_password:
+        typer.echo(f"password: {created.one_time_password}")
+        typer.echo("(shown once: sign in and change it)")
+    else:
+        typer.echo("password: unchanged (the owner already has an account)")
 
 
 @vault_app.command("keygen")

@@ -1,0 +1,47 @@
+"""Writing audit events: in the caller's transaction, so an event exists iff the change does."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.audit.models import AuditEvent
+from personae.identity.principal import Principal
+
+
+async def record(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None = None,
+    *,
+    description: str = "",
+    data: dict[str, Any] | None = None,
+    category: str = "action",
+    result: str = "success",
+) -> None:
+    """One audit event: `<resource_type>.<action>`, by `principal`, about one resource.
+
+    `data` must never carry secret values: callers pass names and ids, not contents."""
+    await session.execute(
+        insert(AuditEvent).values(
+            tenant_id=principal.tenant_id,
+            event_type=f"{resource_type}.{action}",
+            event_category=category,
+            action=action,
+            actor_type=principal.kind,
+            actor_id=principal.actor_id,
+            user_id=principal.user_id,
+            resource_type=resource_type,
+            resource_id=None if resource_id is None else str(resource_id),
+            description=description,
+            result=result,
+            event_data=data or {},
+            ip_address=principal.ip_address,
+            trace_id=principal.trace_id,
+        )
+    )

@@ -1,0 +1,52 @@
+"""The permission catalogue (`<resource>:<action>`) and the four built-in roles."""
+
+from __future__ import annotations
+
+RESOURCES: dict[str, tuple[str, ...]] = {
+    "tenant": ("read", "update", "delete"),
+    "members": ("read", "manage"),
+    "teams": ("read", "create", "update", "delete"),
+    "roles": ("read", "manage"),
+    "invitations": ("read", "create", "revoke"),
+    "tokens": ("read", "create", "revoke"),
+    "secrets": ("read", "write", "delete", "reveal"),
+    "settings": ("read", "write"),
+    "flags": ("read", "write"),
+    "model_configs": ("read", "create", "update", "delete"),
+    "audit": ("read",),
+    "personas": ("read", "create", "update", "delete"),
+    "agents": ("read", "create", "update", "delete"),
+    "sessions": ("read", "create", "update", "delete"),
+    "documents": ("read", "create", "update", "delete"),
+    "memory": ("read", "write", "delete"),
+    "tools": ("read", "create", "update", "delete", "execute", "approve"),
+    "rules": ("read", "create", "update", "delete"),
+    "profiles": ("read", "create", "update", "delete"),
+    "telemetry": ("read", "write"),
+}
+
+CATALOGUE: tuple[str, ...] = tuple(
+    f"{resource}:{action}" for resource, actions in RESOURCES.items() for action in actions
+)
+
+_ADMINISTRATION = {"tenant:delete"}
+_MEMBER_WRITES = {
+    f"{resource}:{action}"
+    for resource in ("personas", "agents", "sessions", "documents", "rules", "profiles")
+    for action in ("create", "update", "delete")
+} | {"memory:write", "memory:delete", "tools:execute", "telemetry:write", "secrets:write"}
+
+BUILTIN_ROLES: dict[str, frozenset[str]] = {
+    "owner": frozenset(CATALOGUE),
+    "admin": frozenset(CATALOGUE) - _ADMINISTRATION,
+    "member": frozenset(p for p in CATALOGUE if p.endswith(":read") and p != "audit:read")
+    | _MEMBER_WRITES,
+    "viewer": frozenset(
+        p for p in CATALOGUE if p.endswith(":read") and p not in {"audit:read", "secrets:read"}
+    ),
+}
+
+
+def describe(permission: str) -> str:
+    resource, action = permission.split(":")
+    return f"{action} {resource.replace('_', ' ')}"

@@ -1,0 +1,39 @@
+"""Who is asking: a user or an API token, in one tenant, with a set of permissions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+from personae.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["user", "token", "system"]
+    tenant_id: uuid.UUID
+    permissions: frozenset[str] = field(default_factory=frozenset)
+    user_id: uuid.UUID | None = None
+    token_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    ip_address: str | None = None
+    trace_id: str | None = None
+
+    @property
+    def actor_id(self) -> uuid.UUID | None:
+        return self.token_id if self.kind == "token" else self.user_id
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: str) -> None:
+        if permission not in self.permissions:
+            raise Forbidden(f"this needs the permission {permission}")
+
+    @classmethod
+    def system(cls, tenant_id: uuid.UUID) -> Principal:
+        """The installation itself acting in a tenant (CLI, jobs): every permission."""
+        from personae.identity.permissions import CATALOGUE
+
+        return cls(kind="system", tenant_id=tenant_id, permissions=frozenset(CATALOGUE))
