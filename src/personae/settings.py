@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
     statement_timeout_ms: int = Field(default=30_000, ge=0)
     log_level: str = "info"
+    access_token_ttl_s: int = Field(default=900, ge=30, le=86_400)
+    refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=300)
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from personae.db.base import GLOBAL_TABLES
 from personae.db.types import TSVECTOR, Vector, uuid7
 from personae.schema import metadata, tenant_owned_tables
+from personae.settings import APP_ROLE
 
 TENANT_TABLES = tenant_owned_tables()
 
@@ -32,26 +33,45 @@ async def test_every_model_table_exists_and_nothing_else(owner_engine: AsyncEngi
 
 
 async def test_rls_is_enabled_and_forced_on_every_tenant_table(owner_engine: AsyncEngine) -> None:
+    """Every tenant-owned table and partition: RLS on and forced, and the only policy that
+    can apply to the application role is the tenant isolation policy."""
     async with owner_engine.connect() as conn:
-        rows = (
+        tables = (
             await conn.execute(
                 text(
-                    "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
-                    "  (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) "
+                    "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity "
                     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
                 )
             )
         ).all()
-    state = {name: (rls, forced, policies) for name, rls, forced, policies in rows}
+        policies = (
+            await conn.execute(
+                text(
+                    "SELECT tablename, policyname, roles::text[], cmd, qual FROM pg_policies "
+                    "WHERE schemaname = 'public'"
+                )
+            )
+        ).all()
+    reaching_app: dict[str, list[str]] = {}
+    for table, name, roles, _cmd, qual in policies:
+        if "public" in roles or APP_ROLE in roles:
+            reaching_app.setdefault(table, []).append(name)
+            assert qual == "(tenant_id = personae_current_tenant())", (table, name, qual)
+    state = {name: (rls, forced) for name, rls, forced in tables}
     partitions_of = {name.rsplit("_", 1)[0] for name in state if name not in metadata.tables}
-    for name in TENANT_TABLES:
-        assert state[name] == (True, True, 1), name
+    checked = 0
     for name, value in state.items():
-        if name not in metadata.tables and name != "alembic_version":
-            parent = next(p for p in partitions_of if name.startswith(p + "_"))
-            if parent in TENANT_TABLES:
-                assert value == (True, True, 1), f"partition {name} is not isolated"
+        parent = (
+            name
+            if name in metadata.tables
+            else next((p for p in partitions_of if name.startswith(p + "_")), None)
+        )
+        if parent in TENANT_TABLES:
+            assert value == (True, True), f"{name}: RLS not enabled and forced"
+            assert reaching_app.get(name) == ["tenant_isolation"], (name, reaching_app.get(name))
+            checked += 1
+    assert checked > len(TENANT_TABLES)  # the tables and their partitions
 
 
 def test_tenant_id_leads_every_key_and_joins_every_foreign_key() -> None:
