@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
     access_token_ttl_s: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=300)
+    login_attempts_per_account: int = Field(default=10, ge=1, description="per window")
+    login_attempts_per_ip: int = Field(default=50, ge=1, description="per window")
+    login_window_s: float = Field(default=60.0, gt=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="request body limit")
 
 
 @lru_cache(maxsize=1)

@@ -13,14 +13,17 @@ from personae.db.engine import DatabaseUrls
 from personae.settings import Settings
 from personae.vault.crypto import new_key
 
-ClientFactory = Callable[[DatabaseUrls], AbstractAsyncContextManager[httpx.AsyncClient]]
+ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture(scope="session")
 def api_client() -> ClientFactory:
     @asynccontextmanager
-    async def client(urls: DatabaseUrls) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(Settings(connect_timeout_s=2), urls, master_key=new_key())
+    async def client(
+        urls: DatabaseUrls, settings: Settings | None = None
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        settings = settings or Settings(connect_timeout_s=2)
+        app = create_app(settings, urls, master_key=new_key())
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://personae") as c:

@@ -9,8 +9,12 @@ from fastapi import FastAPI
 
 from personae import __version__
 from personae.api import problems
-from personae.api.routes import health
+from personae.api.limits import BodySizeLimit
+from personae.api.routes import auth, health
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
+from personae.identity.auth import Authenticator
+from personae.identity.ratelimit import SlidingWindow
+from personae.identity.tokens import signing_key
 from personae.settings import Settings
 from personae.vault.service import Vault
 
@@ -24,6 +28,9 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         app.state.engine = engine
         app.state.sessions = sessionmaker(engine)
         app.state.vault = Vault(master_key)
+        app.state.authenticator = Authenticator(
+            app.state.sessions, signing_key(master_key), settings
+        )
         try:
             yield
         finally:
@@ -36,6 +43,14 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.login_limit_account = SlidingWindow(
+        settings.login_attempts_per_account, settings.login_window_s
+    )
+    app.state.login_limit_ip = SlidingWindow(
+        settings.login_attempts_per_ip, settings.login_window_s
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
     return app

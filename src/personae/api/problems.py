@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from personae.errors import PersonaeError, RateLimited, ValidationFailed
 
@@ -25,6 +26,8 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
         body["detail"] = detail
     body.update(extra)
     headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="personae"'
     if "retry_after" in extra:
         headers["Retry-After"] = str(max(1, round(extra["retry_after"])))
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -61,6 +64,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ClientDisconnect):  # nobody is listening (e.g. a refused body)
+        return problem(400, "Client disconnected")
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "Internal error")
 

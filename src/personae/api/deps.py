@@ -1,0 +1,74 @@
+"""Request dependencies: who is calling (bound to their tenant), and what they may do.
+
+Every route that touches tenant data takes a `RequestContext` through `authorized(...)`:
+its session holds one transaction bound to the caller's tenant, rolled back unless the
+handler commits it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.errors import Unauthorized
+from personae.identity.principal import Principal
+
+
+@dataclass
+class RequestContext:
+    session: AsyncSession
+    principal: Principal
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("sign in first: send `Authorization: Bearer <access token>`")
+    return token.strip()
+
+
+async def request_context(request: Request) -> AsyncIterator[RequestContext]:
+    token = bearer_token(request)
+    state = request.app.state
+    async with state.sessions() as session:
+        await session.begin()
+        principal = await state.authenticator.principal(
+            session, token, ip_address=client_ip(request)
+        )
+        try:
+            yield RequestContext(session, principal)
+        finally:
+            if session.in_transaction():
+                await session.rollback()
+
+
+def authorized(permission: str | None = None) -> Any:
+    """`Depends` on a signed-in caller holding `permission` (None: any signed-in caller).
+
+    The permission is also recorded on the dependency, for tests that walk every route."""
+
+    async def dependency(
+        context: RequestContext = Depends(request_context),  # noqa: B008 - FastAPI idiom
+    ) -> RequestContext:
+        if permission is not None:
+            context.principal.require(permission)
+        return context
+
+    checker: Callable[..., Coroutine[Any, Any, RequestContext]] = dependency
+    checker.__dict__["permission"] = permission
+    return Depends(checker)
+
+
+SignedIn = Annotated[RequestContext, authorized()]
+"""Any signed-in caller; routes needing a permission use `Annotated[..., authorized(p)]`."""

@@ -1,0 +1,177 @@
+"""Authentication over HTTP: tokens, errors as problem+json, limits, and quiet logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from personae.db.engine import DatabaseUrls
+from personae.identity.permissions import BUILTIN_ROLES
+from personae.identity.service import create_tenant, sync_permissions
+from personae.settings import Settings
+from tests.api.conftest import ClientFactory
+
+PROBLEM = "application/problem+json"
+EMAIL = "owner@example.com"
+
+
+@pytest.fixture(scope="module")
+async def password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
+    async with owner_engine.begin() as conn:
+        await sync_permissions(conn)
+    async with async_sessionmaker(app_engine)() as session, session.begin():
+        created = await create_tenant(session, "Http Co", EMAIL)
+    assert created.one_time_password
+    return created.one_time_password
+
+
+async def test_full_cycle_and_nothing_secret_in_the_logs(
+    urls: DatabaseUrls, api_client: ClientFactory, password: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with api_client(urls) as client:
+        login = await client.post("/v1/auth/login", json={"email": EMAIL, "password": password})
+        assert login.status_code == 200, login.text
+        tokens = login.json()
+        assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 900
+        auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+
+        me = await client.get("/v1/me", headers=auth)
+        assert me.status_code == 200
+        assert set(me.json()["permissions"]) == BUILTIN_ROLES["owner"]
+
+        refreshed = await client.post(
+            "/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
+        assert refreshed.status_code == 200
+        new_auth = {"Authorization": f"Bearer {refreshed.json()['access_token']}"}
+
+        assert (await client.post("/v1/auth/logout", headers=new_auth)).status_code == 204
+        after = await client.get("/v1/me", headers=new_auth)
+        assert after.status_code == 401
+        assert after.headers["content-type"] == PROBLEM
+        assert after.headers["www-authenticate"].startswith("Bearer")
+        replay = await client.post(
+            "/v1/auth/refresh", json={"refresh_token": refreshed.json()["refresh_token"]}
+        )
+        assert replay.status_code == 401 and replay.headers["content-type"] == PROBLEM
+    logs = caplog.text
+    for secret in (password, tokens["access_token"], tokens["refresh_token"]):
+        assert secret not in logs
+
+
+@pytest.mark.parametrize(
+    ("headers", "detail"),
+    [
+        ({}, "sign in first"),
+        ({"Authorization": "Bearer nonsense"}, "not valid"),
+        ({"Authorization": "Basic abc"}, "sign in first"),
+    ],
+)
+async def test_missing_or_bad_credentials_are_401_problems(
+    urls: DatabaseUrls, api_client: ClientFactory, headers: dict[str, str], detail: str
+) -> None:
+    async with api_client(urls) as client:
+        response = await client.get("/v1/me", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    assert detail in response.json()["detail"]
+
+
+async def test_wrong_password_is_401_without_echo(
+    urls: DatabaseUrls, api_client: ClientFactory, password: str
+) -> None:
+    async with api_client(urls) as client:
+        response = await client.post(
+            "/v1/auth/login", json={"email": EMAIL, "password": "guess-" + password[:4]}
+        )
+    assert response.status_code == 401
+    assert response.json()["detail"] == "wrong email or password"
+    assert password[:4] not in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": EMAIL}, "password"),
+        ({"password": "x"}, "email"),
+        ({"email": EMAIL, "password": "x", "admin": True}, "admin"),
+        ({"email": EMAIL, "password": ""}, "password"),
+    ],
+)
+async def test_bad_login_bodies_name_the_field(
+    urls: DatabaseUrls, api_client: ClientFactory, body: dict[str, object], field: str
+) -> None:
+    async with api_client(urls) as client:
+        response = await client.post("/v1/auth/login", json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert field in [error["field"] for error in response.json()["errors"]]
+
+
+async def test_malformed_json_is_a_422_problem(
+    urls: DatabaseUrls, api_client: ClientFactory
+) -> None:
+    async with api_client(urls) as client:
+        response = await client.post(
+            "/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_sign_in_attempts_are_limited_per_account(
+    urls: DatabaseUrls, api_client: ClientFactory
+) -> None:
+    settings = Settings(login_attempts_per_account=3, login_window_s=60)
+    async with api_client(urls, settings) as client:
+        codes = [
+            (
+                await client.post("/v1/auth/login", json={"email": EMAIL, "password": "no"})
+            ).status_code
+            for _ in range(3)
+        ]
+        limited = await client.post("/v1/auth/login", json={"email": EMAIL, "password": "no"})
+        other = await client.post(
+            "/v1/auth/login", json={"email": "x@example.com", "password": "no"}
+        )
+    assert codes == [401, 401, 401]
+    assert limited.status_code == 429
+    assert limited.headers["content-type"] == PROBLEM
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert other.status_code == 401
+
+
+async def test_sign_in_attempts_are_limited_per_address(
+    urls: DatabaseUrls, api_client: ClientFactory
+) -> None:
+    settings = Settings(login_attempts_per_ip=2, login_window_s=60)
+    async with api_client(urls, settings) as client:
+        for n in range(2):
+            await client.post(
+                "/v1/auth/login", json={"email": f"u{n}@example.com", "password": "no"}
+            )
+        limited = await client.post(
+            "/v1/auth/login", json={"email": "z@example.com", "password": "no"}
+        )
+    assert limited.status_code == 429
+
+
+async def test_oversized_bodies_are_413(urls: DatabaseUrls, api_client: ClientFactory) -> None:
+    settings = Settings(max_body_bytes=2048)
+    big = {"email": EMAIL, "password": "x" * 5000}
+    async with api_client(urls, settings) as client:
+        declared = await client.post("/v1/auth/login", json=big)
+
+        async def chunks():  # no Content-Length: counted while read
+            for _ in range(5):
+                yield b"x" * 1000
+
+        streamed = await client.post(
+            "/v1/auth/login", content=chunks(), headers={"content-type": "application/json"}
+        )
+    for response in (declared, streamed):
+        assert response.status_code == 413
+        assert response.headers["content-type"] == PROBLEM
