@@ -13,8 +13,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.db.tenancy import bind_tenant
 from personae.errors import Unauthorized
+from personae.identity.api_tokens import token_principal
 from personae.identity.principal import Principal
+from personae.identity.tokens import API_TOKEN_PREFIX
 
 
 @dataclass
@@ -43,9 +46,15 @@ async def request_context(request: Request) -> AsyncIterator[RequestContext]:
     state = request.app.state
     async with state.sessions() as session:
         await session.begin()
-        principal = await state.authenticator.principal(
-            session, token, ip_address=client_ip(request)
-        )
+        if token.startswith(f"{API_TOKEN_PREFIX}_"):
+            principal = await token_principal(session, token, ip_address=client_ip(request))
+            await session.commit()  # the token's use is audited even if the request fails
+            await session.begin()
+            await bind_tenant(session, principal.tenant_id)
+        else:
+            principal = await state.authenticator.principal(
+                session, token, ip_address=client_ip(request)
+            )
         try:
             yield RequestContext(session, principal)
         finally:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.models import AuditEvent
+from personae.audit.schemas import AuditFilters
 from personae.identity.principal import Principal
 
 
@@ -45,3 +46,30 @@ async def record(
             trace_id=principal.trace_id,
         )
     )
+
+
+async def list_events(
+    session: AsyncSession, principal: Principal, filters: AuditFilters
+) -> tuple[list[AuditEvent], str | None]:
+    """Newest first; the cursor is the id to continue below (stable under new writes)."""
+    principal.require("audit:read")
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(filters.limit + 1)
+    conditions = {
+        AuditEvent.event_type: filters.event_type,
+        AuditEvent.resource_type: filters.resource_type,
+        AuditEvent.resource_id: filters.resource_id,
+        AuditEvent.actor_id: filters.actor_id,
+    }
+    for column, value in conditions.items():
+        if value is not None:
+            query = query.where(column == value)
+    if filters.since is not None:
+        query = query.where(AuditEvent.created_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(AuditEvent.created_at < filters.until)
+    if filters.cursor is not None:
+        query = query.where(AuditEvent.id < int(filters.cursor))
+    rows = list((await session.execute(query)).scalars())
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    return rows, (str(rows[-1].id) if more and rows else None)
