@@ -151,9 +151,11 @@ class Authenticator:
             if row.expires_at <= now:
                 raise Unauthorized("the refresh token has expired; sign in again")
             row.used_at = now
-            return await self._open(
+            pair = await self._open(
                 session, row.tenant_id, row.user_id, row.family_id, ip_address, user_agent
             )
+            await record(session, principal, "refresh", "auth", row.family_id, category="access")
+            return pair
 
     async def logout(self, principal: Principal) -> None:
         """Revoke the signed-in session family: its access and refresh tokens stop working."""

@@ -1,0 +1,83 @@
+"""How the sweeps call each route: a valid body, and (for routes with ids) a resource of
+the victim tenant. Every route in the OpenAPI document must have an entry here, so a new
+router joins both sweeps the moment it is mounted, or the sweeps fail and say so."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class Actor:
+    """A signed-in owner of one tenant, with a client."""
+
+    client: httpx.AsyncClient
+    email: str
+    password: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    async def sign_in(self) -> dict[str, Any]:
+        response = await self.client.post(
+            "/v1/auth/login", json={"email": self.email, "password": self.password}
+        )
+        assert response.status_code == 200, response.text
+        tokens: dict[str, Any] = response.json()
+        self.headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        return tokens
+
+
+Body = Callable[[Actor], Awaitable[dict[str, Any] | None]]
+Ids = Callable[[Actor], Awaitable[dict[str, str]]]
+
+
+async def no_body(actor: Actor) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Case:
+    body: Body = no_body
+    ids: Ids | None = None
+    """Creates a resource as `actor` and returns the path parameters that name it."""
+    signed_in: bool = True
+    """False for routes that take credentials in the body (sign-in, refresh)."""
+    fresh_session: bool = False
+    """The call ends the caller's session: give it one of its own."""
+
+
+async def _login_body(actor: Actor) -> dict[str, Any]:
+    return {"email": actor.email, "password": actor.password}
+
+
+async def _refresh_body(actor: Actor) -> dict[str, Any]:
+    return {"refresh_token": (await actor.sign_in())["refresh_token"]}
+
+
+async def _token_body(actor: Actor) -> dict[str, Any]:
+    return {"name": "sweep", "scopes": ["audit:read"]}
+
+
+async def _a_token(actor: Actor) -> dict[str, str]:
+    response = await actor.client.post(
+        "/v1/tokens", headers=actor.headers, json=await _token_body(actor)
+    )
+    assert response.status_code == 201, response.text
+    return {"token_id": response.json()["id"]}
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/healthz"): Case(signed_in=False),
+    ("GET", "/readyz"): Case(signed_in=False),
+    ("POST", "/v1/auth/login"): Case(body=_login_body, signed_in=False),
+    ("POST", "/v1/auth/refresh"): Case(body=_refresh_body, signed_in=False),
+    ("POST", "/v1/auth/logout"): Case(fresh_session=True),
+    ("GET", "/v1/me"): Case(),
+    ("GET", "/v1/tokens"): Case(),
+    ("POST", "/v1/tokens"): Case(body=_token_body),
+    ("DELETE", "/v1/tokens/{token_id}"): Case(ids=_a_token),
+    ("GET", "/v1/audit"): Case(),
+}

@@ -1,0 +1,143 @@
+"""Sweeps over every route of the API (walked from its OpenAPI document):
+
+1. tenant isolation: each route that names a resource, called by tenant B with tenant A's
+   resource, answers 404 and changes nothing of A's;
+2. audit: each mutating route, called with valid input, leaves exactly one audit event.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from personae.audit.models import AuditEvent
+from personae.db.engine import DatabaseUrls
+from personae.identity.service import create_tenant, sync_permissions
+from personae.schema import tenant_owned_tables
+from tests.api.conftest import ClientFactory
+from tests.api.registry import CASES, Actor
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+PROBLEM = "application/problem+json"
+
+
+@dataclass
+class Tenants:
+    a: tuple[uuid.UUID, str, str]
+    b: tuple[uuid.UUID, str, str]
+
+
+@pytest.fixture(scope="module")
+async def tenants(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> Tenants:
+    async with owner_engine.begin() as conn:
+        await sync_permissions(conn)
+    made = []
+    for name in ("Sweep A", "Sweep B"):
+        sessions = async_sessionmaker(app_engine, expire_on_commit=False)
+        async with sessions() as session, session.begin():
+            created = await create_tenant(session, name, f"{name[-1].lower()}@sweep.example.com")
+        assert created.one_time_password
+        made.append((created.tenant.id, created.owner.email, created.one_time_password))
+    return Tenants(*made)
+
+
+async def _routes(client: httpx.AsyncClient) -> list[tuple[str, str]]:
+    spec = (await client.get("/openapi.json")).json()
+    return sorted((method.upper(), path) for path, ops in spec["paths"].items() for method in ops)
+
+
+async def test_every_route_is_registered(urls: DatabaseUrls, api_client: ClientFactory) -> None:
+    async with api_client(urls) as client:
+        routes = await _routes(client)
+    missing = [route for route in routes if route not in CASES]
+    assert not missing, f"add these routes to tests/api/registry.py: {missing}"
+    stale = [route for route in CASES if route not in routes]
+    assert not stale, f"routes in tests/api/registry.py that no longer exist: {stale}"
+    for method, path in routes:
+        if "{" in path:
+            assert CASES[(method, path)].ids is not None, f"{method} {path} needs `ids`"
+
+
+async def _fingerprint(owner: AsyncEngine, tenant: uuid.UUID) -> dict[str, str]:
+    """Every row of the tenant, table by table, as one digest each (audit excluded)."""
+    digests = {}
+    async with owner.connect() as conn:
+        for name in tenant_owned_tables():
+            if name == "audit_events":
+                continue
+            digests[name] = (
+                await conn.execute(
+                    text(
+                        f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+                        f"FROM {name} t WHERE tenant_id = :tenant"
+                    ),
+                    {"tenant": tenant},
+                )
+            ).scalar_one()
+    return digests
+
+
+async def test_another_tenants_resources_are_404_and_untouched(
+    urls: DatabaseUrls, api_client: ClientFactory, tenants: Tenants, owner_engine: AsyncEngine
+) -> None:
+    checked = []
+    async with api_client(urls) as client:
+        victim = Actor(client, tenants.a[1], tenants.a[2])
+        intruder = Actor(client, tenants.b[1], tenants.b[2])
+        await victim.sign_in()
+        await intruder.sign_in()
+        for (method, path), case in sorted(CASES.items()):
+            if case.ids is None:
+                continue
+            params = await case.ids(victim)
+            before = await _fingerprint(owner_engine, tenants.a[0])
+            body = await case.body(intruder)
+            response = await client.request(
+                method, path.format(**params), headers=intruder.headers, json=body
+            )
+            assert response.status_code == 404, (method, path, response.status_code, response.text)
+            assert response.headers["content-type"] == PROBLEM
+            assert await _fingerprint(owner_engine, tenants.a[0]) == before, (method, path)
+            checked.append((method, path))
+    assert checked, "no route names a resource yet"
+
+
+async def _audit_count(owner: AsyncEngine) -> int:
+    async with owner.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(AuditEvent))).scalar_one())
+
+
+async def test_every_mutation_leaves_exactly_one_audit_event(
+    urls: DatabaseUrls, api_client: ClientFactory, tenants: Tenants, owner_engine: AsyncEngine
+) -> None:
+    checked = []
+    async with api_client(urls) as client:
+        actor = Actor(client, tenants.a[1], tenants.a[2])
+        for (method, path), case in sorted(CASES.items()):
+            if method not in MUTATING:
+                continue
+            await actor.sign_in()
+            params = await case.ids(actor) if case.ids else {}
+            body = await case.body(actor)
+            headers = actor.headers if case.signed_in else {}
+            before = await _audit_count(owner_engine)
+            response = await client.request(
+                method, path.format(**params), headers=headers, json=body
+            )
+            assert response.status_code < 300, (method, path, response.status_code, response.text)
+            after = await _audit_count(owner_engine)
+            assert after - before == 1, f"{method} {path} left {after - before} audit events"
+            checked.append((method, path))
+    assert len(checked) == sum(1 for method, _ in CASES if method in MUTATING)
+
+
+def test_registry_paths_are_well_formed() -> None:
+    for method, path in CASES:
+        assert method in MUTATING | {"GET"}
+        assert re.fullmatch(r"(/[a-z0-9_{}.-]+)+", path), path
