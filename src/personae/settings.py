@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8420, ge=1, le=65535)
     pool_size: int = Field(default=10, ge=1, le=200)
+    pool_pre_ping: bool = Field(
+        default=False,
+        description="Test each pooled connection before use (one more round trip per request).",
+    )
+    pool_recycle_s: int = Field(default=1800, ge=60)
     connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
     statement_timeout_ms: int = Field(default=30_000, ge=0)
     log_level: str = "info"

@@ -57,7 +57,8 @@ def create_engine(url: str, settings: Settings, *, role: str | None = None) -> A
         url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.pool_pre_ping,
+        pool_recycle=settings.pool_recycle_s,
         connect_args={"timeout": settings.connect_timeout_s, "server_settings": server_settings},
     )
 

@@ -33,23 +33,11 @@ from personae.settings import Settings
 
 WRONG_CREDENTIALS = "wrong email or password"
 USER_TENANTS = text("SELECT tenant_id, slug, name FROM personae_user_tenants(:user)")
-PRINCIPAL_STATE = text(
-    """
-    SELECT
-      (SELECT revoked_at IS NULL FROM auth_sessions WHERE id = :session) AS session_live,
-      EXISTS (
-        SELECT 1 FROM tenant_members m JOIN users u ON u.id = m.user_id
-        WHERE m.user_id = :user AND m.status = 'active' AND u.is_active
-          AND u.deleted_at IS NULL
-      ) AS member_active,
-      ARRAY(
-        SELECT DISTINCT p.name FROM user_roles ur
-        JOIN role_permissions rp ON rp.tenant_id = ur.tenant_id AND rp.role_id = ur.role_id
-        JOIN permissions p ON p.id = rp.permission_id
-        WHERE ur.user_id = :user
-      ) AS permissions
-    """
+AUTHENTICATE = text(
+    "SELECT session_live, member_active, permissions "
+    "FROM personae_authenticate(:tenant, :session, :user)"
 )
+"""Binds the tenant (SET LOCAL semantics) and reads the caller's state: one round trip."""
 
 
 @dataclass(frozen=True)
@@ -175,10 +163,10 @@ class Authenticator:
     ) -> Principal:
         """Verify a bearer token and bind `session`'s transaction to its tenant."""
         claims = read_access(self._key, access_token)
-        await bind_tenant(session, claims.tenant_id)
         state = (
             await session.execute(
-                PRINCIPAL_STATE, {"session": claims.session_id, "user": claims.user_id}
+                AUTHENTICATE,
+                {"tenant": claims.tenant_id, "session": claims.session_id, "user": claims.user_id},
             )
         ).one()
         if not state.session_live:

@@ -1,0 +1,122 @@
+"""Authentication overhead: the same handler with and without `authorized()`, in one run.
+
+What is measured: median latency of N in-process requests (httpx over ASGI, so no network
+noise) to a handler that returns a constant, bare vs behind bearer authentication (JWT
+check, tenant bind, session/permission query) and behind an API token (which also writes
+its audit event). Runs on a throwaway embedded PostgreSQL. Last line: one JSON object.
+
+    python bench/auth.py [--requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from personae.api.app import create_app
+from personae.api.deps import RequestContext, authorized
+from personae.db import migrate
+from personae.db.embedded import EmbeddedPostgres
+from personae.db.engine import DatabaseUrls
+from personae.identity.service import create_tenant, sync_permissions
+from personae.settings import APP_ROLE, Settings
+from personae.vault.crypto import new_key
+
+router = APIRouter()
+
+
+@router.get("/bench/bare")
+async def bare() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@router.get("/bench/authed")
+async def authed(context: Annotated[RequestContext, authorized("audit:read")]) -> dict[str, bool]:
+    return {"ok": True}
+
+
+async def _timed(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], n: int
+) -> list[float]:
+    for _ in range(min(200, n)):  # warm up pools and caches
+        await client.get(path, headers=headers)
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        response = await client.get(path, headers=headers)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.text
+    return samples
+
+
+async def run(urls: DatabaseUrls, n: int) -> dict[str, Any]:
+    owner = create_async_engine(urls.owner, poolclass=NullPool)
+    async with owner.begin() as conn:
+        await sync_permissions(conn)
+    async with async_sessionmaker(owner, expire_on_commit=False)() as session, session.begin():
+        created = await create_tenant(session, "Bench", "bench@example.com")
+    await owner.dispose()
+    app = create_app(Settings(pool_size=5), urls, master_key=new_key())
+    app.include_router(router)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            login = await client.post(
+                "/v1/auth/login",
+                json={"email": "bench@example.com", "password": created.one_time_password},
+            )
+            bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            token = await client.post(
+                "/v1/tokens", headers=bearer, json={"name": "bench", "scopes": ["audit:read"]}
+            )
+            api_token = {"Authorization": f"Bearer {token.json()['token']}"}
+            bare_ms = await _timed(client, "/bench/bare", {}, n)
+            jwt_ms = await _timed(client, "/bench/authed", bearer, n)
+            token_ms = await _timed(client, "/bench/authed", api_token, n)
+    bare_p50 = statistics.median(bare_ms)
+    jwt_p50 = statistics.median(jwt_ms)
+    token_p50 = statistics.median(token_ms)
+    return {
+        "requests": n,
+        "bare_p50_ms": round(bare_p50, 3),
+        "auth_p50_ms": round(jwt_p50, 3),
+        "auth_p95_ms": round(statistics.quantiles(jwt_ms, n=20)[18], 3),
+        "auth_overhead_ms": round(jwt_p50 - bare_p50, 3),
+        "auth_ratio": round(jwt_p50 / bare_p50, 2),
+        "token_p50_ms": round(token_p50, 3),
+        "token_overhead_ms": round(token_p50 - bare_p50, 3),
+        "target_overhead_ms": 1.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="personae-bench-") as tmp:
+        server = EmbeddedPostgres(Path(tmp))
+        server.start()
+        try:
+            migrate.upgrade(server.url())
+            urls = DatabaseUrls(owner=server.url(), app=server.url(user=APP_ROLE))
+            figures = asyncio.run(run(urls, args.requests))
+        finally:
+            server.stop()
+    for key, value in figures.items():
+        print(f"{key:>20}: {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
