@@ -11,6 +11,7 @@ import pytest
 from personae.api.app import create_app
 from personae.db.engine import DatabaseUrls
 from personae.settings import Settings
+from personae.startup import prepare_database
 from personae.vault.crypto import new_key
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -18,12 +19,16 @@ ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 @pytest.fixture(scope="session")
 def api_client() -> ClientFactory:
+    master_key = new_key()  # one installation, one master key, as in production
+
     @asynccontextmanager
     async def client(
-        urls: DatabaseUrls, settings: Settings | None = None
+        urls: DatabaseUrls, settings: Settings | None = None, *, prepare: bool = True
     ) -> AsyncIterator[httpx.AsyncClient]:
         settings = settings or Settings(connect_timeout_s=2)
-        app = create_app(settings, urls, master_key=new_key())
+        if prepare:
+            await prepare_database(urls.owner, master_key)
+        app = create_app(settings, urls, master_key=master_key)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://personae") as c:

@@ -69,6 +69,18 @@ async def _a_token(actor: Actor) -> dict[str, str]:
     return {"token_id": response.json()["id"]}
 
 
+async def _secret_body(actor: Actor) -> dict[str, Any]:
+    return {"key_name": "sweep_key", "value": "sweep-value"}
+
+
+async def _a_secret(actor: Actor) -> dict[str, str]:
+    response = await actor.client.put(
+        "/v1/secrets", headers=actor.headers, json=await _secret_body(actor)
+    )
+    assert response.status_code == 200, response.text
+    return {"secret_id": response.json()["id"]}
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(signed_in=False),
     ("GET", "/readyz"): Case(signed_in=False),
@@ -80,4 +92,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/tokens"): Case(body=_token_body),
     ("DELETE", "/v1/tokens/{token_id}"): Case(ids=_a_token),
     ("GET", "/v1/audit"): Case(),
+    ("GET", "/v1/secrets"): Case(),
+    ("PUT", "/v1/secrets"): Case(body=_secret_body),
+    ("POST", "/v1/secrets/{secret_id}/reveal"): Case(ids=_a_secret),
+    ("DELETE", "/v1/secrets/{secret_id}"): Case(ids=_a_secret),
 }

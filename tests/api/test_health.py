@@ -39,7 +39,7 @@ async def test_readyz_is_503_while_migrations_are_pending(
     behind = await asyncio.to_thread(new_database)
     await asyncio.to_thread(migrate.downgrade, behind.owner, "0001")
     try:
-        async with api_client(behind) as client:
+        async with api_client(behind, prepare=False) as client:
             ready = await client.get("/readyz")
             health = await client.get("/healthz")
     finally:
@@ -54,7 +54,7 @@ async def test_readyz_is_503_while_migrations_are_pending(
 
 async def test_unreachable_database_is_503_not_500(api_client: ClientFactory) -> None:
     url = f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/personae"
-    async with api_client(DatabaseUrls(owner=url, app=url)) as client:
+    async with api_client(DatabaseUrls(owner=url, app=url), prepare=False) as client:
         ready = await client.get("/readyz")
         health = await client.get("/healthz")
     for response in (ready, health):

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from personae import __version__
 from personae.errors import ConfigurationError
 from personae.settings import Settings, get_settings
+from personae.startup import prepare_database
 
 app = typer.Typer(help="Personae: a backend for persona-based AI agents.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations and access.", no_args_is_help=True)
@@ -85,32 +86,13 @@ def serve(
     with open_database(settings) as urls:
         master = resolve_master_key(settings, embedded=settings.database_url is None)
         migrate.upgrade(urls.owner)
-        asyncio.run(_prepare(urls.owner, master))
+        asyncio.run(prepare_database(urls.owner, master))
         uvicorn.run(
             create_app(settings, urls, master_key=master),
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
         )
-
-
-async def _prepare(owner_url: str, master: bytes) -> None:
-    """Owner-side start-up work: partitions, the permission catalogue, the first data key."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-    from sqlalchemy.pool import NullPool
-
-    from personae.db.database import ensure_partitions
-    from personae.identity.service import sync_permissions
-    from personae.vault.keyring import ensure_data_key
-
-    await ensure_partitions(owner_url)
-    engine = create_async_engine(owner_url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            await sync_permissions(conn)
-            await ensure_data_key(conn, master)
-    finally:
-        await engine.dispose()
 
 
 @db_app.command("upgrade")
@@ -226,7 +208,7 @@ def tenant_create(
     with open_database(settings) as urls:
         master = resolve_master_key(settings, embedded=settings.database_url is None)
         migrate.upgrade(urls.owner)
-        asyncio.run(_prepare(urls.owner, master))
+        asyncio.run(prepare_database(urls.owner, master))
         try:
             created = asyncio.run(run(urls.app, urls.app_role))
         except ValidationFailed as exc:

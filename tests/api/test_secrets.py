@@ -1,0 +1,111 @@
+"""Secrets over HTTP: values are write-only, reveal is a permission and an audit event,
+and a value never reaches the logs of a full request cycle."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from personae.db.engine import DatabaseUrls
+from personae.identity.service import create_tenant, sync_permissions
+from tests.api.conftest import ClientFactory
+
+PLAINTEXT = "sk-live-4b1d-9f0e-do-not-leak"
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+async def owner(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> tuple[str, str]:
+    async with owner_engine.begin() as conn:
+        await sync_permissions(conn)
+    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
+    async with sessions() as session, session.begin():
+        created = await create_tenant(session, "Secretive", "keeper@example.com")
+    assert created.one_time_password
+    return "keeper@example.com", created.one_time_password
+
+
+async def _bearer(client: httpx.AsyncClient, who: tuple[str, str]) -> dict[str, str]:
+    response = await client.post("/v1/auth/login", json={"email": who[0], "password": who[1]})
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def test_write_list_reveal_delete_without_leaks(
+    urls: DatabaseUrls,
+    api_client: ClientFactory,
+    owner: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with api_client(urls) as client:
+        auth = await _bearer(client, owner)
+        written = await client.put(
+            "/v1/secrets",
+            headers=auth,
+            json={
+                "key_name": "openai_api_key",
+                "value": PLAINTEXT,
+                "secret_type": "llm_provider_key",
+            },
+        )
+        assert written.status_code == 200, written.text
+        listed = await client.get("/v1/secrets", headers=auth)
+        secret_id = written.json()["id"]
+        revealed = await client.post(f"/v1/secrets/{secret_id}/reveal", headers=auth)
+        audit = await client.get("/v1/audit", headers=auth, params={"resource_type": "secret"})
+        gone = await client.delete(f"/v1/secrets/{secret_id}", headers=auth)
+        after = await client.post(f"/v1/secrets/{secret_id}/reveal", headers=auth)
+    assert PLAINTEXT not in written.text and PLAINTEXT not in listed.text
+    assert [s["key_name"] for s in listed.json()] == ["openai_api_key"]
+    assert revealed.json() == {"id": secret_id, "key_name": "openai_api_key", "value": PLAINTEXT}
+    events = audit.json()["items"]
+    assert [e["event_type"] for e in events] == ["secret.reveal", "secret.write"]
+    assert PLAINTEXT not in audit.text
+    assert gone.status_code == 204 and after.status_code == 404
+    assert PLAINTEXT not in caplog.text
+
+
+async def test_reveal_needs_its_own_permission(
+    urls: DatabaseUrls, api_client: ClientFactory, owner: tuple[str, str]
+) -> None:
+    async with api_client(urls) as client:
+        auth = await _bearer(client, owner)
+        written = await client.put(
+            "/v1/secrets", headers=auth, json={"key_name": "k", "value": "v"}
+        )
+        token = await client.post(
+            "/v1/tokens", headers=auth, json={"name": "reader", "scopes": ["secrets:read"]}
+        )
+        machine = {"Authorization": f"Bearer {token.json()['token']}"}
+        listed = await client.get("/v1/secrets", headers=machine)
+        refused = await client.post(f"/v1/secrets/{written.json()['id']}/reveal", headers=machine)
+    assert listed.status_code == 200
+    assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM
+    assert "secrets:reveal" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"key_name": "bad name", "value": "x"}, "key_name"),
+        ({"key_name": "k"}, "value"),
+        ({"key_name": "k", "value": "x", "scope": "galaxy"}, "scope"),
+        ({"key_name": "k", "value": "x", "scope": "persona"}, "scope_id"),
+        ({"key_name": "k", "value": "x" * 20_000}, "value"),
+    ],
+)
+async def test_bad_secret_input_names_the_field(
+    urls: DatabaseUrls,
+    api_client: ClientFactory,
+    owner: tuple[str, str],
+    body: dict[str, object],
+    field: str,
+) -> None:
+    async with api_client(urls) as client:
+        response = await client.put("/v1/secrets", headers=await _bearer(client, owner), json=body)
+    assert response.status_code == 422, response.text
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert "x" * 100 not in response.text
