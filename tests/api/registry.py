@@ -4,6 +4,7 @@ router joins both sweeps the moment it is mounted, or the sweeps fail and say so
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,33 @@ async def _a_secret(actor: Actor) -> dict[str, str]:
     return {"secret_id": response.json()["id"]}
 
 
+async def _role_body(actor: Actor) -> dict[str, Any]:
+    return {"name": f"sweep-{uuid.uuid4().hex[:8]}", "permissions": ["audit:read"]}
+
+
+async def _invitation_body(actor: Actor) -> dict[str, Any]:
+    return {"email": f"{uuid.uuid4().hex[:8]}@sweep.example.com", "role": "viewer"}
+
+
+async def _accept_body(actor: Actor) -> dict[str, Any]:
+    response = await actor.client.post(
+        "/v1/invitations", headers=actor.headers, json=await _invitation_body(actor)
+    )
+    assert response.status_code == 201, response.text
+    return {"token": response.json()["token"], "password": "a long enough password"}
+
+
+async def _roles_body(actor: Actor) -> dict[str, Any]:
+    return {"roles": ["viewer"]}
+
+
+async def _a_member(actor: Actor) -> dict[str, str]:
+    body = await _accept_body(actor)
+    response = await actor.client.post("/v1/invitations/accept", json=body)
+    assert response.status_code == 200, response.text
+    return {"user_id": response.json()["user_id"]}
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(signed_in=False),
     ("GET", "/readyz"): Case(signed_in=False),
@@ -96,4 +124,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("PUT", "/v1/secrets"): Case(body=_secret_body),
     ("POST", "/v1/secrets/{secret_id}/reveal"): Case(ids=_a_secret),
     ("DELETE", "/v1/secrets/{secret_id}"): Case(ids=_a_secret),
+    ("GET", "/v1/members"): Case(),
+    ("PUT", "/v1/members/{user_id}/roles"): Case(body=_roles_body, ids=_a_member),
+    ("GET", "/v1/roles"): Case(),
+    ("POST", "/v1/roles"): Case(body=_role_body),
+    ("POST", "/v1/invitations"): Case(body=_invitation_body),
+    ("POST", "/v1/invitations/accept"): Case(body=_accept_body, signed_in=False),
 }

@@ -65,3 +65,59 @@ class ApiTokenOut(BaseModel):
 
 class ApiTokenCreated(ApiTokenOut):
     token: str = Field(description="The token itself: shown this once, never again.")
+
+
+class RoleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str | None = Field(default=None, max_length=1000)
+    permissions: list[str] = Field(max_length=200)
+
+
+class RoleOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str | None
+    is_builtin: bool
+    permissions: list[str]
+
+
+class MemberOut(BaseModel):
+    user_id: uuid.UUID
+    email: str
+    status: str
+    roles: list[str]
+
+
+class MemberRoles(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    roles: list[str] = Field(min_length=1, max_length=20)
+
+
+class InvitationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=255)
+    role: str = Field(min_length=1, max_length=100)
+
+
+class InvitationCreated(BaseModel):
+    id: uuid.UUID
+    email: str
+    role: str
+    expires_at: datetime
+    token: str = Field(description="Send it to the invitee; shown this once.")
+
+
+class InvitationAccept(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=512)
+    password: str | None = Field(default=None, max_length=1024)
+
+
+class InvitationAccepted(BaseModel):
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID

@@ -1,0 +1,148 @@
+"""Role checks per route: a viewer cannot mutate, a member cannot manage members, a custom
+role with one permission gets exactly that; invitations are single-use; grants are bounded."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from personae.db.engine import DatabaseUrls
+from personae.identity.permissions import BUILTIN_ROLES
+from personae.identity.service import create_tenant, sync_permissions
+from tests.api.conftest import ClientFactory
+
+OWNER = "boss@roles.example.com"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
+    async with owner_engine.begin() as conn:
+        await sync_permissions(conn)
+    async with async_sessionmaker(app_engine, expire_on_commit=False)() as session, session.begin():
+        created = await create_tenant(session, "Roles Inc", OWNER)
+    assert created.one_time_password
+    return created.one_time_password
+
+
+async def _bearer(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    response = await client.post("/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def _join(
+    client: httpx.AsyncClient, owner: dict[str, str], email: str, role: str
+) -> dict[str, str]:
+    invitation = await client.post(
+        "/v1/invitations", headers=owner, json={"email": email, "role": role}
+    )
+    assert invitation.status_code == 201, invitation.text
+    accepted = await client.post(
+        "/v1/invitations/accept", json={"token": invitation.json()["token"], "password": PASSWORD}
+    )
+    assert accepted.status_code == 200, accepted.text
+    return await _bearer(client, email, PASSWORD)
+
+
+async def test_viewer_member_and_custom_role(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        owner = await _bearer(client, OWNER, owner_password)
+        viewer = await _join(client, owner, "vera@roles.example.com", "viewer")
+        member = await _join(client, owner, "mo@roles.example.com", "member")
+
+        assert (await client.get("/v1/members", headers=viewer)).status_code == 200
+        for method, path, body in [
+            ("PUT", "/v1/secrets", {"key_name": "k", "value": "v"}),
+            ("POST", "/v1/tokens", {"name": "t", "scopes": []}),
+            ("POST", "/v1/roles", {"name": "x", "permissions": []}),
+        ]:
+            refused = await client.request(method, path, headers=viewer, json=body)
+            assert refused.status_code == 403, (method, path, refused.text)
+
+        assert (
+            await client.put("/v1/secrets", headers=member, json={"key_name": "k", "value": "v"})
+        ).status_code == 200
+        mo_id = next(
+            m["user_id"]
+            for m in (await client.get("/v1/members", headers=owner)).json()
+            if m["email"] == "mo@roles.example.com"
+        )
+        assert (
+            await client.put(
+                f"/v1/members/{mo_id}/roles", headers=member, json={"roles": ["admin"]}
+            )
+        ).status_code == 403
+        assert (
+            await client.post(
+                "/v1/invitations", headers=member, json={"email": "z@x.io", "role": "viewer"}
+            )
+        ).status_code == 403
+
+        role = await client.post(
+            "/v1/roles", headers=owner, json={"name": "auditor", "permissions": ["audit:read"]}
+        )
+        assert role.status_code == 201
+        auditor = await _join(client, owner, "audrey@roles.example.com", "auditor")
+        me = await client.get("/v1/me", headers=auditor)
+        assert me.json()["permissions"] == ["audit:read"]
+        assert (await client.get("/v1/audit", headers=auditor)).status_code == 200
+        assert (await client.get("/v1/members", headers=auditor)).status_code == 403
+
+        await client.put(f"/v1/members/{mo_id}/roles", headers=owner, json={"roles": ["viewer"]})
+        demoted = await client.get("/v1/me", headers=member)  # takes effect at once
+        assert set(demoted.json()["permissions"]) == BUILTIN_ROLES["viewer"]
+
+
+async def test_invitations_are_single_use_and_new_accounts_need_a_password(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        owner = await _bearer(client, OWNER, owner_password)
+        invitation = await client.post(
+            "/v1/invitations",
+            headers=owner,
+            json={"email": "nia@roles.example.com", "role": "member"},
+        )
+        token = invitation.json()["token"]
+        no_password = await client.post("/v1/invitations/accept", json={"token": token})
+        first = await client.post(
+            "/v1/invitations/accept", json={"token": token, "password": PASSWORD}
+        )
+        second = await client.post(
+            "/v1/invitations/accept", json={"token": token, "password": PASSWORD}
+        )
+        forged = await client.post("/v1/invitations/accept", json={"token": token[:-4] + "AAAA"})
+    assert no_password.status_code == 422
+    assert no_password.json()["errors"][0]["field"] == "password"
+    assert first.status_code == 200
+    assert second.status_code == 401 and forged.status_code == 401
+
+
+async def test_grants_are_bounded_and_the_last_owner_stays(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        owner = await _bearer(client, OWNER, owner_password)
+        admin = await _join(client, owner, "ada@roles.example.com", "admin")
+        people = (await client.get("/v1/members", headers=owner)).json()
+        boss_id = next(m["user_id"] for m in people if m["email"] == OWNER)
+        ada_id = next(m["user_id"] for m in people if m["email"] == "ada@roles.example.com")
+        to_owner = await client.put(
+            f"/v1/members/{ada_id}/roles", headers=admin, json={"roles": ["owner"]}
+        )
+        demote_boss = await client.put(
+            f"/v1/members/{boss_id}/roles", headers=owner, json={"roles": ["admin"]}
+        )
+        unknown = await client.post(
+            "/v1/roles", headers=owner, json={"name": "odd", "permissions": ["nope:never"]}
+        )
+        duplicate = await client.post(
+            "/v1/roles", headers=owner, json={"name": "viewer", "permissions": []}
+        )
+    assert to_owner.status_code == 422 and "tenant:delete" in to_owner.json()["detail"]
+    assert demote_boss.status_code == 409
+    assert unknown.status_code == 422 and duplicate.status_code == 409
