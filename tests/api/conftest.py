@@ -35,3 +35,10 @@ def api_client() -> ClientFactory:
                 yield c
 
     return client
+
+
+async def bearer(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    """Sign in over HTTP; the Authorization header for the new access token."""
+    response = await client.post("/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

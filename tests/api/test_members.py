@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from personae.db.engine import DatabaseUrls
 from personae.identity.permissions import BUILTIN_ROLES
 from personae.identity.service import create_tenant, sync_permissions
-from tests.api.conftest import ClientFactory
+from tests.api.conftest import ClientFactory, bearer
 
 OWNER = "boss@roles.example.com"
 PASSWORD = "correct horse battery staple"
@@ -26,12 +26,6 @@ async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> 
     return created.one_time_password
 
 
-async def _bearer(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
-    response = await client.post("/v1/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 async def _join(
     client: httpx.AsyncClient, owner: dict[str, str], email: str, role: str
 ) -> dict[str, str]:
@@ -43,14 +37,14 @@ async def _join(
         "/v1/invitations/accept", json={"token": invitation.json()["token"], "password": PASSWORD}
     )
     assert accepted.status_code == 200, accepted.text
-    return await _bearer(client, email, PASSWORD)
+    return await bearer(client, email, PASSWORD)
 
 
 async def test_viewer_member_and_custom_role(
     urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
 ) -> None:
     async with api_client(urls) as client:
-        owner = await _bearer(client, OWNER, owner_password)
+        owner = await bearer(client, OWNER, owner_password)
         viewer = await _join(client, owner, "vera@roles.example.com", "viewer")
         member = await _join(client, owner, "mo@roles.example.com", "member")
 
@@ -101,7 +95,7 @@ async def test_invitations_are_single_use_and_new_accounts_need_a_password(
     urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
 ) -> None:
     async with api_client(urls) as client:
-        owner = await _bearer(client, OWNER, owner_password)
+        owner = await bearer(client, OWNER, owner_password)
         invitation = await client.post(
             "/v1/invitations",
             headers=owner,
@@ -126,7 +120,7 @@ async def test_grants_are_bounded_and_the_last_owner_stays(
     urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
 ) -> None:
     async with api_client(urls) as client:
-        owner = await _bearer(client, OWNER, owner_password)
+        owner = await bearer(client, OWNER, owner_password)
         admin = await _join(client, owner, "ada@roles.example.com", "admin")
         people = (await client.get("/v1/members", headers=owner)).json()
         boss_id = next(m["user_id"] for m in people if m["email"] == OWNER)

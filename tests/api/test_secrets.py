@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import logging
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from personae.db.engine import DatabaseUrls
 from personae.identity.service import create_tenant, sync_permissions
-from tests.api.conftest import ClientFactory
+from tests.api.conftest import ClientFactory, bearer
 
 PLAINTEXT = "sk-live-4b1d-9f0e-do-not-leak"
 PROBLEM = "application/problem+json"
@@ -28,11 +27,6 @@ async def owner(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> tuple[str
     return "keeper@example.com", created.one_time_password
 
 
-async def _bearer(client: httpx.AsyncClient, who: tuple[str, str]) -> dict[str, str]:
-    response = await client.post("/v1/auth/login", json={"email": who[0], "password": who[1]})
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 async def test_write_list_reveal_delete_without_leaks(
     urls: DatabaseUrls,
     api_client: ClientFactory,
@@ -41,7 +35,7 @@ async def test_write_list_reveal_delete_without_leaks(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     async with api_client(urls) as client:
-        auth = await _bearer(client, owner)
+        auth = await bearer(client, *owner)
         written = await client.put(
             "/v1/secrets",
             headers=auth,
@@ -72,7 +66,7 @@ async def test_reveal_needs_its_own_permission(
     urls: DatabaseUrls, api_client: ClientFactory, owner: tuple[str, str]
 ) -> None:
     async with api_client(urls) as client:
-        auth = await _bearer(client, owner)
+        auth = await bearer(client, *owner)
         written = await client.put(
             "/v1/secrets", headers=auth, json={"key_name": "k", "value": "v"}
         )
@@ -105,7 +99,7 @@ async def test_bad_secret_input_names_the_field(
     field: str,
 ) -> None:
     async with api_client(urls) as client:
-        response = await client.put("/v1/secrets", headers=await _bearer(client, owner), json=body)
+        response = await client.put("/v1/secrets", headers=await bearer(client, *owner), json=body)
     assert response.status_code == 422, response.text
     assert field in [e["field"] for e in response.json()["errors"]]
     assert "x" * 100 not in response.text

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from personae.db.engine import DatabaseUrls
 from personae.identity.service import create_tenant, sync_permissions
-from tests.api.conftest import ClientFactory
+from tests.api.conftest import ClientFactory, bearer
 
 PROBLEM = "application/problem+json"
 
@@ -35,17 +34,11 @@ async def owners(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> Owners:
     return Owners(*made)
 
 
-async def _bearer(client: httpx.AsyncClient, who: tuple[str, str]) -> dict[str, str]:
-    response = await client.post("/v1/auth/login", json={"email": who[0], "password": who[1]})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 async def test_token_is_shown_once_scoped_audited_and_revocable(
     urls: DatabaseUrls, api_client: ClientFactory, owners: Owners
 ) -> None:
     async with api_client(urls) as client:
-        owner = await _bearer(client, owners.a)
+        owner = await bearer(client, *owners.a)
         created = await client.post(
             "/v1/tokens",
             headers=owner,
@@ -78,7 +71,7 @@ async def test_token_scopes_are_checked(
     urls: DatabaseUrls, api_client: ClientFactory, owners: Owners
 ) -> None:
     async with api_client(urls) as client:
-        owner = await _bearer(client, owners.a)
+        owner = await bearer(client, *owners.a)
         bad = await client.post(
             "/v1/tokens", headers=owner, json={"name": "x", "scopes": ["root:everything"]}
         )
@@ -92,7 +85,7 @@ async def test_another_tenants_token_is_not_found(
     urls: DatabaseUrls, api_client: ClientFactory, owners: Owners
 ) -> None:
     async with api_client(urls) as client:
-        a, b = await _bearer(client, owners.a), await _bearer(client, owners.b)
+        a, b = await bearer(client, *owners.a), await bearer(client, *owners.b)
         created = await client.post("/v1/tokens", headers=a, json={"name": "mine", "scopes": []})
         token_id = created.json()["id"]
         response = await client.delete(f"/v1/tokens/{token_id}", headers=b)
@@ -105,7 +98,7 @@ async def test_audit_pages_by_cursor_newest_first(
     urls: DatabaseUrls, api_client: ClientFactory, owners: Owners
 ) -> None:
     async with api_client(urls) as client:
-        owner = await _bearer(client, owners.b)
+        owner = await bearer(client, *owners.b)
         for n in range(5):
             await client.post("/v1/tokens", headers=owner, json={"name": f"t{n}", "scopes": []})
         everything = (await client.get("/v1/audit", headers=owner, params={"limit": 500})).json()

@@ -15,7 +15,6 @@ from personae.db.tenancy import bind_tenant
 from personae.db.types import uuid7
 from personae.errors import NotFound, Unauthorized, ValidationFailed
 from personae.identity.models import ApiToken
-from personae.identity.permissions import CATALOGUE
 from personae.identity.principal import Principal
 from personae.identity.tokens import API_TOKEN_PREFIX, new_opaque, parse_opaque, same_digest
 
@@ -44,14 +43,7 @@ async def create_api_token(
 ) -> tuple[ApiToken, str]:
     """A new token and its text (returned this once only)."""
     principal.require("tokens:create")
-    unknown = sorted(set(scopes) - set(CATALOGUE))
-    if unknown:
-        raise ValidationFailed(f"unknown permissions: {', '.join(unknown)}", field="scopes")
-    beyond = sorted(set(scopes) - principal.permissions)
-    if beyond:
-        raise ValidationFailed(
-            f"a token cannot hold permissions you do not have: {', '.join(beyond)}", field="scopes"
-        )
+    principal.check_grantable(scopes, field="scopes")
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TTL_DAYS:
         raise ValidationFailed(f"1 to {MAX_TTL_DAYS} days", field="expires_in_days")
     token_id = uuid7()

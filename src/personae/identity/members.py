@@ -26,7 +26,6 @@ from personae.identity.models import (
     UserRole,
 )
 from personae.identity.passwords import MIN_LENGTH, hash_password
-from personae.identity.permissions import CATALOGUE
 from personae.identity.principal import Principal
 from personae.identity.service import normalise_email
 from personae.identity.tokens import new_opaque, parse_opaque, same_digest
@@ -79,15 +78,7 @@ async def create_role(
     description: str | None = None,
 ) -> Role:
     principal.require("roles:manage")
-    unknown = sorted(set(permissions) - set(CATALOGUE))
-    if unknown:
-        raise ValidationFailed(f"unknown permissions: {', '.join(unknown)}", field="permissions")
-    beyond = sorted(set(permissions) - principal.permissions)
-    if beyond:
-        raise ValidationFailed(
-            f"you cannot grant permissions you do not hold: {', '.join(beyond)}",
-            field="permissions",
-        )
+    principal.check_grantable(permissions, field="permissions")
     exists = (await session.execute(select(func.count()).where(Role.name == name))).scalar_one()
     if exists:
         raise Conflict(f"a role named {name!r} exists")

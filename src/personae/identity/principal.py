@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from personae.errors import Forbidden
+from personae.errors import Forbidden, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,20 @@ class Principal:
     def require(self, permission: str) -> None:
         if permission not in self.permissions:
             raise Forbidden(f"this needs the permission {permission}")
+
+    def check_grantable(self, requested: Iterable[str], *, field: str) -> None:
+        """Refuse permissions that do not exist, or that this principal does not hold."""
+        from personae.identity.permissions import CATALOGUE
+
+        wanted = set(requested)
+        unknown = sorted(wanted - set(CATALOGUE))
+        if unknown:
+            raise ValidationFailed(f"unknown permissions: {', '.join(unknown)}", field=field)
+        beyond = sorted(wanted - self.permissions)
+        if beyond:
+            raise ValidationFailed(
+                f"you cannot grant permissions you do not hold: {', '.join(beyond)}", field=field
+            )
 
     @classmethod
     def system(cls, tenant_id: uuid.UUID) -> Principal:
