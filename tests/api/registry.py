@@ -48,6 +48,9 @@ class Case:
     """False for routes that take credentials in the body (sign-in, refresh)."""
     fresh_session: bool = False
     """The call ends the caller's session: give it one of its own."""
+    catalogue_key: bool = False
+    """The path names a catalogue entry (the same in every tenant), not a tenant's row:
+    another tenant acts on its own copy, so the sweep checks only that A is untouched."""
 
 
 async def _login_body(actor: Actor) -> dict[str, Any]:
@@ -109,6 +112,43 @@ async def _a_member(actor: Actor) -> dict[str, str]:
     return {"user_id": response.json()["user_id"]}
 
 
+async def _flag_body(actor: Actor) -> dict[str, Any]:
+    return {"enabled": True}
+
+
+async def _a_flag_override(actor: Actor) -> dict[str, str]:
+    response = await actor.client.put(
+        "/v1/flags/search_logging", headers=actor.headers, json={"enabled": False}
+    )
+    assert response.status_code == 200, response.text
+    return {"flag_key": "search_logging"}
+
+
+async def _profile_body(actor: Actor) -> dict[str, Any]:
+    return {"profile": "enhanced"}
+
+
+async def _model_config_body(actor: Actor) -> dict[str, Any]:
+    return {
+        "name": f"mc-{uuid.uuid4().hex[:8]}",
+        "provider": "openai",
+        "model_name": "gpt-x",
+        "api_key": "sk-sweep",
+    }
+
+
+async def _model_patch_body(actor: Actor) -> dict[str, Any]:
+    return {"rpm": 60}
+
+
+async def _a_model_config(actor: Actor) -> dict[str, str]:
+    response = await actor.client.post(
+        "/v1/model-configs", headers=actor.headers, json=await _model_config_body(actor)
+    )
+    assert response.status_code == 201, response.text
+    return {"config_id": response.json()["id"]}
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(signed_in=False),
     ("GET", "/readyz"): Case(signed_in=False),
@@ -130,4 +170,15 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/roles"): Case(body=_role_body),
     ("POST", "/v1/invitations"): Case(body=_invitation_body),
     ("POST", "/v1/invitations/accept"): Case(body=_accept_body, signed_in=False),
+    ("GET", "/v1/flags"): Case(),
+    ("PUT", "/v1/flags"): Case(body=_profile_body),
+    ("PUT", "/v1/flags/{flag_key}"): Case(
+        body=_flag_body, ids=_a_flag_override, catalogue_key=True
+    ),
+    ("DELETE", "/v1/flags/{flag_key}"): Case(ids=_a_flag_override, catalogue_key=True),
+    ("GET", "/v1/model-configs"): Case(),
+    ("POST", "/v1/model-configs"): Case(body=_model_config_body),
+    ("GET", "/v1/model-configs/{config_id}"): Case(ids=_a_model_config),
+    ("PATCH", "/v1/model-configs/{config_id}"): Case(body=_model_patch_body, ids=_a_model_config),
+    ("DELETE", "/v1/model-configs/{config_id}"): Case(ids=_a_model_config),
 }

@@ -103,8 +103,14 @@ async def test_another_tenants_resources_are_404_and_untouched(
             response = await client.request(
                 method, path.format(**params), headers=intruder.headers, json=body
             )
-            assert response.status_code == 404, (method, path, response.status_code, response.text)
-            assert response.headers["content-type"] == PROBLEM
+            if not case.catalogue_key:
+                assert response.status_code == 404, (
+                    method,
+                    path,
+                    response.status_code,
+                    response.text,
+                )
+                assert response.headers["content-type"] == PROBLEM
             assert await _fingerprint(owner_engine, tenants.a[0]) == before, (method, path)
             checked.append((method, path))
     assert checked, "no route names a resource yet"

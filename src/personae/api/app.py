@@ -10,7 +10,16 @@ from fastapi import FastAPI
 from personae import __version__
 from personae.api import problems
 from personae.api.limits import BodySizeLimit
-from personae.api.routes import audit, auth, health, members, secrets, tokens
+from personae.api.routes import (
+    audit,
+    auth,
+    flags,
+    health,
+    members,
+    model_configs,
+    secrets,
+    tokens,
+)
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.identity.auth import Authenticator
 from personae.identity.ratelimit import SlidingWindow
@@ -57,4 +66,6 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(audit.router)
     app.include_router(secrets.router)
     app.include_router(members.router)
+    app.include_router(flags.router)
+    app.include_router(model_configs.router)
     return app

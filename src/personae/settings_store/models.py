@@ -114,3 +114,7 @@ class ModelConfig(TenantOwned, Timestamps, SoftDelete, Base):
     tpm: Mapped[int | None]
     kwargs: Mapped[dict[str, Any]] = json_object()
     vision: Mapped[bool] = mapped_column(server_default=text("false"))
+
+    @property
+    def has_api_key(self) -> bool:
+        return self.api_key_secret_id is not None

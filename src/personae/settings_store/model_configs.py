@@ -1,0 +1,126 @@
+"""Model configs: the models a tenant can call, with their limits; API keys in the vault."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.audit.service import record
+from personae.errors import Conflict, NotFound, ValidationFailed
+from personae.identity.principal import Principal
+from personae.settings_store.models import MODEL_TYPES, ModelConfig
+from personae.settings_store.schemas import ModelConfigIn, ModelConfigPatch
+from personae.vault.models import Secret
+from personae.vault.service import Vault
+
+
+async def create_model_config(
+    session: AsyncSession, vault: Vault, principal: Principal, body: ModelConfigIn
+) -> ModelConfig:
+    principal.require("model_configs:create")
+    if body.model_type not in MODEL_TYPES:
+        raise ValidationFailed(f"one of {', '.join(MODEL_TYPES)}", field="model_type")
+    taken = (
+        await session.execute(
+            select(func.count()).where(
+                ModelConfig.name == body.name, ModelConfig.deleted_at.is_(None)
+            )
+        )
+    ).scalar_one()
+    if taken:
+        raise Conflict(f"a model config named {body.name!r} exists")
+    fields = body.model_dump(exclude={"api_key"})
+    config = ModelConfig(tenant_id=principal.tenant_id, **fields)
+    session.add(config)
+    await session.flush()
+    if body.api_key is not None:
+        await _store_key(session, vault, principal, config, body.api_key.get_secret_value())
+    await record(
+        session,
+        principal,
+        "create",
+        "model_config",
+        config.id,
+        data={"name": config.name, "provider": config.provider},
+    )
+    return config
+
+
+async def list_model_configs(session: AsyncSession, principal: Principal) -> list[ModelConfig]:
+    principal.require("model_configs:read")
+    rows = await session.execute(
+        select(ModelConfig).where(ModelConfig.deleted_at.is_(None)).order_by(ModelConfig.name)
+    )
+    return list(rows.scalars())
+
+
+async def get_model_config(
+    session: AsyncSession, principal: Principal, config_id: uuid.UUID
+) -> ModelConfig:
+    principal.require("model_configs:read")
+    config = (
+        await session.execute(
+            select(ModelConfig).where(ModelConfig.id == config_id, ModelConfig.deleted_at.is_(None))
+        )
+    ).scalar_one_or_none()
+    if config is None:
+        raise NotFound("no such model config")
+    return config
+
+
+async def update_model_config(
+    session: AsyncSession,
+    vault: Vault,
+    principal: Principal,
+    config_id: uuid.UUID,
+    body: ModelConfigPatch,
+) -> ModelConfig:
+    principal.require("model_configs:update")
+    config = await get_model_config(session, principal, config_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"api_key"})
+    for name, value in changes.items():
+        setattr(config, name, value)
+    if body.api_key is not None:
+        await _store_key(session, vault, principal, config, body.api_key.get_secret_value())
+    config.updated_at = datetime.now(UTC)
+    await record(
+        session,
+        principal,
+        "update",
+        "model_config",
+        config.id,
+        data={"fields": sorted(changes) + (["api_key"] if body.api_key else [])},
+    )
+    return config
+
+
+async def delete_model_config(
+    session: AsyncSession, principal: Principal, config_id: uuid.UUID
+) -> None:
+    principal.require("model_configs:delete")
+    config = await get_model_config(session, principal, config_id)
+    config.deleted_at = datetime.now(UTC)
+    if config.api_key_secret_id is not None:
+        key_id, config.api_key_secret_id = config.api_key_secret_id, None
+        await session.flush()
+        await session.execute(delete(Secret).where(Secret.id == key_id))
+    await record(
+        session, principal, "delete", "model_config", config.id, data={"name": config.name}
+    )
+
+
+async def _store_key(
+    session: AsyncSession, vault: Vault, principal: Principal, config: ModelConfig, key: str
+) -> None:
+    secret = await vault.put(
+        session,
+        principal.tenant_id,
+        key_name=f"model_config:{config.id}",
+        value=key,
+        secret_type="llm_provider_key",  # noqa: S106 - a category, not a password
+        created_by=principal.user_id,
+    )
+    config.api_key_secret_id = secret.id

@@ -1,0 +1,81 @@
+"""Shapes of the settings, flags and model-config routes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class FlagOut(BaseModel):
+    key: str
+    enabled: bool
+    source: str
+    description: str
+
+
+class FlagsOut(BaseModel):
+    profile: str
+    flags: list[FlagOut]
+
+
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile: str = Field(max_length=20)
+
+
+class FlagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
+
+
+class ModelConfigIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=255)
+    model_type: str = Field(default="chat", max_length=20)
+    provider: str = Field(min_length=1, max_length=50)
+    model_name: str = Field(min_length=1, max_length=255)
+    base_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
+    api_key: SecretStr | None = Field(default=None, description="Write-only; kept in the vault.")
+    context_length: int | None = Field(default=None, ge=1, le=10_000_000)
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    vision: bool = False
+
+
+class ModelConfigPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_name: str | None = Field(default=None, min_length=1, max_length=255)
+    base_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
+    api_key: SecretStr | None = None
+    context_length: int | None = Field(default=None, ge=1, le=10_000_000)
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    kwargs: dict[str, Any] | None = None
+    vision: bool | None = None
+
+
+class ModelConfigOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+    id: uuid.UUID
+    name: str
+    model_type: str
+    provider: str
+    model_name: str
+    base_url: str | None
+    has_api_key: bool
+    context_length: int | None
+    rpm: int | None
+    tpm: int | None
+    kwargs: dict[str, Any]
+    vision: bool
+    created_at: datetime
+    updated_at: datetime
