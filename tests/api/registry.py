@@ -149,6 +149,18 @@ async def _a_model_config(actor: Actor) -> dict[str, str]:
     return {"config_id": response.json()["id"]}
 
 
+async def _setting_body(actor: Actor) -> dict[str, Any]:
+    return {"value": "sweep-value"}
+
+
+async def _a_setting(actor: Actor) -> dict[str, str]:
+    response = await actor.client.put(
+        "/v1/settings/tenant/sweep_setting", headers=actor.headers, json=await _setting_body(actor)
+    )
+    assert response.status_code == 200, response.text
+    return {"scope": "tenant", "key": "sweep_setting"}
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(signed_in=False),
     ("GET", "/readyz"): Case(signed_in=False),
@@ -181,4 +193,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/model-configs/{config_id}"): Case(ids=_a_model_config),
     ("PATCH", "/v1/model-configs/{config_id}"): Case(body=_model_patch_body, ids=_a_model_config),
     ("DELETE", "/v1/model-configs/{config_id}"): Case(ids=_a_model_config),
+    ("GET", "/v1/settings"): Case(),
+    ("PUT", "/v1/settings/{scope}/{key}"): Case(
+        body=_setting_body, ids=_a_setting, catalogue_key=True
+    ),
+    ("DELETE", "/v1/settings/{scope}/{key}"): Case(ids=_a_setting, catalogue_key=True),
 }

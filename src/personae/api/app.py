@@ -20,6 +20,7 @@ from personae.api.routes import (
     secrets,
     tokens,
 )
+from personae.api.routes import settings as settings_routes
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.identity.auth import Authenticator
 from personae.identity.ratelimit import SlidingWindow
@@ -68,4 +69,5 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(members.router)
     app.include_router(flags.router)
     app.include_router(model_configs.router)
+    app.include_router(settings_routes.router)
     return app

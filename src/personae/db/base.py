@@ -65,8 +65,8 @@ class Base(DeclarativeBase):
     type_annotation_map = {
         uuid.UUID: UUID(as_uuid=True),
         datetime: DateTime(timezone=True),
-        dict[str, Any]: JSONB,
-        list[Any]: JSONB,
+        dict[str, Any]: JSONB(none_as_null=True),
+        list[Any]: JSONB(none_as_null=True),
         list[str]: ARRAY(Text),
         list[uuid.UUID]: ARRAY(UUID(as_uuid=True)),
         list[int]: ARRAY(BigInteger),

@@ -29,7 +29,9 @@ MODEL_TYPES = ("chat", "utility", "embedding", "browser", "vision")
 
 
 class SystemSetting(Base):
-    """SYSTEM_SETTINGS (002): installation-wide defaults, the lowest precedence."""
+    """SYSTEM_SETTINGS (002): installation-wide defaults, the lowest precedence.
+
+    Keys are `<namespace>:<key>` (for example `general:theme`), values `{"v": <json>}`."""
 
     __tablename__ = "system_settings"
 

@@ -79,3 +79,23 @@ class ModelConfigOut(BaseModel):
     vision: bool
     created_at: datetime
     updated_at: datetime
+
+
+class SettingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: Any = Field(description="Any JSON value. With `secret`, a string kept in the vault.")
+    namespace: str = Field(default="general", max_length=20)
+    scope_id: uuid.UUID | None = Field(
+        default=None, description="The persona (scope persona) or user (scope user; default: you)."
+    )
+    secret: bool = False
+
+
+class ResolvedSetting(BaseModel):
+    key: str
+    namespace: str
+    scope: str
+    value: Any = Field(description="Null for a secret: reveal it through /v1/secrets.")
+    secret: bool
+    secret_id: uuid.UUID | None = None
