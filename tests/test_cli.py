@@ -156,3 +156,16 @@ def test_tenant_create_prints_one_time_credentials_once(tmp_path: Path) -> None:
     bad = run_personae("tenant", "create", "Acme", "--owner-email", "ana", *data)
     assert bad.returncode == 2
     assert bad.stderr.strip() == "personae: owner_email: 'ana' is not an email address"
+
+
+def test_auth_cleanup_runs_on_a_migrated_database(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert (
+        run_personae(
+            "tenant", "create", "Clean", "--owner-email", "c@example.com", *data
+        ).returncode
+        == 0
+    )
+    result = run_personae("auth", "cleanup", *data)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "deleted 0 expired sign-in sessions"

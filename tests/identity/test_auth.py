@@ -5,15 +5,17 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.audit.models import AuditEvent
 from personae.db.tenancy import tenant_session
 from personae.errors import Unauthorized, ValidationFailed
-from personae.identity.auth import WRONG_CREDENTIALS, Authenticator
+from personae.identity.auth import WRONG_CREDENTIALS, Authenticator, delete_expired_sessions
+from personae.identity.models import AuthSession
 from personae.identity.permissions import BUILTIN_ROLES
 from personae.identity.principal import Principal
 from personae.identity.service import create_tenant, sync_permissions
@@ -148,3 +150,22 @@ async def test_expired_forged_and_moved_tokens_are_refused(people: People) -> No
         await people.auth.refresh(moved)
     with pytest.raises(Unauthorized, match="not valid"):
         await people.auth.refresh("prt_garbage")
+
+
+async def test_cleanup_deletes_only_long_expired_or_revoked_sessions(
+    people: People, owner_engine: AsyncEngine
+) -> None:
+    live = await people.auth.login("bob@example.com", people.bob_password)
+    old = await people.auth.login("bob@example.com", people.bob_password)
+    old_principal = await _principal(people, old.access_token)
+    async with owner_engine.begin() as conn:
+        await conn.execute(
+            update(AuthSession)
+            .where(AuthSession.id == old_principal.session_id)
+            .values(expires_at=datetime.now(UTC) - timedelta(days=3))
+        )
+    deleted = await delete_expired_sessions(people.sessions)
+    assert deleted >= 1
+    assert (await _principal(people, live.access_token)).user_id == live.user_id
+    with pytest.raises(Unauthorized):
+        await _principal(people, old.access_token)  # its session row is gone

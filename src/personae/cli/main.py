@@ -26,6 +26,8 @@ db_app = typer.Typer(help="Database migrations and access.", no_args_is_help=Tru
 app.add_typer(db_app, name="db")
 tenant_app = typer.Typer(help="Tenants.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
+auth_app = typer.Typer(help="Sign-in sessions.", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
 vault_app = typer.Typer(help="The secrets vault: master keys and rotation.", no_args_is_help=True)
 app.add_typer(vault_app, name="vault")
 
@@ -220,6 +222,28 @@ def tenant_create(
         typer.echo("(shown once: sign in and change it)")
     else:
         typer.echo("password: unchanged (the owner already has an account)")
+
+
+@auth_app.command("cleanup")
+@one_line_errors
+def auth_cleanup(data_dir: DataDir = None) -> None:
+    """Delete sign-in sessions that expired or were revoked over a day ago."""
+    from personae.db.database import open_database
+    from personae.db.engine import create_engine, sessionmaker
+    from personae.identity.auth import delete_expired_sessions
+
+    settings = _settings(data_dir)
+
+    async def run(app_url: str, role: str | None) -> int:
+        engine = create_engine(app_url, settings, role=role)
+        try:
+            return await delete_expired_sessions(sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    with open_database(settings) as urls:
+        deleted = asyncio.run(run(urls.app, urls.app_role))
+    typer.echo(f"deleted {deleted} expired sign-in sessions")
 
 
 @vault_app.command("keygen")

@@ -11,13 +11,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.audit.service import record
 from personae.db.tenancy import bind_tenant, tenant_session
 from personae.errors import Unauthorized, ValidationFailed
-from personae.identity.models import AuthSession, User
+from personae.identity.models import AuthSession, Tenant, User
 from personae.identity.passwords import verify_password
 from personae.identity.principal import Principal
 from personae.identity.tokens import (
@@ -228,3 +228,24 @@ class Authenticator:
         await record(
             session, principal, "login", "auth", user_id, category="access", result="failure"
         )
+
+
+async def delete_expired_sessions(
+    sessions: async_sessionmaker[AsyncSession], *, grace: timedelta = timedelta(days=1)
+) -> int:
+    """Delete sign-in sessions expired (or revoked) more than `grace` ago, tenant by tenant.
+
+    Run periodically (`personae auth cleanup`; a scheduled job once the queue lands)."""
+    cutoff = datetime.now(UTC) - grace
+    async with sessions() as session:
+        tenant_ids = (await session.execute(select(Tenant.id))).scalars().all()
+    deleted = 0
+    for tenant_id in tenant_ids:
+        async with tenant_session(sessions, tenant_id) as session:
+            result = await session.execute(
+                delete(AuthSession).where(
+                    (AuthSession.expires_at < cutoff) | (AuthSession.revoked_at < cutoff)
+                )
+            )
+            deleted += result.rowcount  # type: ignore[attr-defined]
+    return deleted
