@@ -7,9 +7,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from personae.api.app import create_app
 from personae.db.engine import DatabaseUrls
+from personae.identity.service import TenantCreated, create_tenant, sync_permissions
 from personae.settings import Settings
 from personae.startup import prepare_database
 from personae.vault.crypto import new_key
@@ -42,3 +44,16 @@ async def bearer(client: httpx.AsyncClient, email: str, password: str) -> dict[s
     response = await client.post("/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def new_tenant(
+    owner_engine: AsyncEngine, app_engine: AsyncEngine, name: str, owner_email: str
+) -> TenantCreated:
+    """A tenant with its owner, made as `personae tenant create` makes it."""
+    async with owner_engine.begin() as conn:
+        await sync_permissions(conn)
+    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
+    async with sessions() as session, session.begin():
+        created = await create_tenant(session, name, owner_email)
+    assert created.one_time_password
+    return created

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
 from personae.identity.permissions import BUILTIN_ROLES
-from personae.identity.service import create_tenant, sync_permissions
 from personae.settings import Settings
-from tests.api.conftest import ClientFactory
+from tests.api.conftest import ClientFactory, new_tenant
 
 PROBLEM = "application/problem+json"
 EMAIL = "owner@example.com"
@@ -19,10 +18,7 @@ EMAIL = "owner@example.com"
 
 @pytest.fixture(scope="module")
 async def password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
-    async with owner_engine.begin() as conn:
-        await sync_permissions(conn)
-    async with async_sessionmaker(app_engine)() as session, session.begin():
-        created = await create_tenant(session, "Http Co", EMAIL)
+    created = await new_tenant(owner_engine, app_engine, "Http Co", EMAIL)
     assert created.one_time_password
     return created.one_time_password
 

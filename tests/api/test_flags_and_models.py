@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
-from personae.identity.service import create_tenant, sync_permissions
 from personae.settings_store.flags import FLAGS, profile_default
 from personae.vault.models import Secret
-from tests.api.conftest import ClientFactory, bearer
+from tests.api.conftest import ClientFactory, bearer, new_tenant
 
 OWNER = "flags@example.com"
 
 
 @pytest.fixture(scope="module")
 async def password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
-    async with owner_engine.begin() as conn:
-        await sync_permissions(conn)
-    async with async_sessionmaker(app_engine, expire_on_commit=False)() as session, session.begin():
-        created = await create_tenant(session, "Flaggy", OWNER)
+    created = await new_tenant(owner_engine, app_engine, "Flaggy", OWNER)
     assert created.one_time_password
     return created.one_time_password
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
 from personae.identity.permissions import BUILTIN_ROLES
-from personae.identity.service import create_tenant, sync_permissions
-from tests.api.conftest import ClientFactory, bearer
+from tests.api.conftest import ClientFactory, bearer, new_tenant
 
 OWNER = "boss@roles.example.com"
 PASSWORD = "correct horse battery staple"
@@ -18,10 +17,7 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(scope="module")
 async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
-    async with owner_engine.begin() as conn:
-        await sync_permissions(conn)
-    async with async_sessionmaker(app_engine, expire_on_commit=False)() as session, session.begin():
-        created = await create_tenant(session, "Roles Inc", OWNER)
+    created = await new_tenant(owner_engine, app_engine, "Roles Inc", OWNER)
     assert created.one_time_password
     return created.one_time_password
 

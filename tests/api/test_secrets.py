@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
-from personae.identity.service import create_tenant, sync_permissions
-from tests.api.conftest import ClientFactory, bearer
+from tests.api.conftest import ClientFactory, bearer, new_tenant
 
 PLAINTEXT = "sk-live-4b1d-9f0e-do-not-leak"
 PROBLEM = "application/problem+json"
@@ -18,11 +17,7 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture(scope="module")
 async def owner(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> tuple[str, str]:
-    async with owner_engine.begin() as conn:
-        await sync_permissions(conn)
-    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
-    async with sessions() as session, session.begin():
-        created = await create_tenant(session, "Secretive", "keeper@example.com")
+    created = await new_tenant(owner_engine, app_engine, "Secretive", "keeper@example.com")
     assert created.one_time_password
     return "keeper@example.com", created.one_time_password
 

@@ -6,12 +6,11 @@ import uuid
 
 import pytest
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
-from personae.identity.service import create_tenant, sync_permissions
 from personae.settings_store.models import SystemSetting
-from tests.api.conftest import ClientFactory, bearer
+from tests.api.conftest import ClientFactory, bearer, new_tenant
 
 OWNER = "prefs@example.com"
 PASSWORD = "a long enough password"
@@ -20,13 +19,11 @@ PASSWORD = "a long enough password"
 @pytest.fixture(scope="module")
 async def password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
     async with owner_engine.begin() as conn:
-        await sync_permissions(conn)
         await conn.execute(insert(SystemSetting).values(key="general:theme", value={"v": "light"}))
         await conn.execute(
             insert(SystemSetting).values(key="general:greeting", value={"v": "hello"})
         )
-    async with async_sessionmaker(app_engine, expire_on_commit=False)() as session, session.begin():
-        created = await create_tenant(session, "Prefs", OWNER)
+    created = await new_tenant(owner_engine, app_engine, "Prefs", OWNER)
     assert created.one_time_password
     return created.one_time_password
 

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.audit.models import AuditEvent
 from personae.db.engine import DatabaseUrls
-from personae.identity.service import create_tenant, sync_permissions
 from personae.schema import tenant_owned_tables
 from personae.settings import Settings
-from tests.api.conftest import ClientFactory
+from tests.api.conftest import ClientFactory, new_tenant
 from tests.api.registry import CASES, Actor
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -37,13 +36,10 @@ class Tenants:
 
 @pytest.fixture(scope="module")
 async def tenants(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> Tenants:
-    async with owner_engine.begin() as conn:
-        await sync_permissions(conn)
     made = []
     for name in ("Sweep A", "Sweep B"):
-        sessions = async_sessionmaker(app_engine, expire_on_commit=False)
-        async with sessions() as session, session.begin():
-            created = await create_tenant(session, name, f"{name[-1].lower()}@sweep.example.com")
+        email = f"{name[-1].lower()}@sweep.example.com"
+        created = await new_tenant(owner_engine, app_engine, name, email)
         assert created.one_time_password
         made.append((created.tenant.id, created.owner.email, created.one_time_password))
     return Tenants(*made)

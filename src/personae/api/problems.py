@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from personae.db.errors import is_invalid_data
 from personae.errors import PersonaeError, RateLimited, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
@@ -66,6 +67,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ClientDisconnect):  # nobody is listening (e.g. a refused body)
         return problem(400, "Client disconnected")
+    if is_invalid_data(exc):  # a safety net behind the input schemas' own limits
+        return problem(422, "Validation failed", "the input holds values the database refuses")
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "Internal error")
 

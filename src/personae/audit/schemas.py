@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from personae.validation import Input
+
 
 class AuditEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -39,14 +41,12 @@ class AuditPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page.")
 
 
-class AuditFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AuditFilters(Input):
     event_type: str | None = Field(default=None, max_length=100)
     resource_type: str | None = Field(default=None, max_length=100)
     resource_id: str | None = Field(default=None, max_length=255)
     actor_id: uuid.UUID | None = None
     since: datetime | None = None
     until: datetime | None = None
-    cursor: str | None = Field(default=None, max_length=32, pattern=r"^[0-9]+$")
+    cursor: str | None = Field(default=None, max_length=18, pattern=r"^[0-9]+$")
     limit: int = Field(default=50, ge=1, le=500)

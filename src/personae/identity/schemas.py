@@ -8,10 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from personae.validation import Input
 
-class LoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
+class LoginRequest(Input):
     email: str = Field(min_length=3, max_length=255)
     password: str = Field(min_length=1, max_length=1024)
     tenant: str | None = Field(
@@ -19,9 +19,7 @@ class LoginRequest(BaseModel):
     )
 
 
-class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefreshRequest(Input):
     refresh_token: str = Field(min_length=1, max_length=512)
 
 
@@ -41,9 +39,7 @@ class MeResponse(BaseModel):
     permissions: list[str]
 
 
-class ApiTokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApiTokenCreate(Input):
     name: str = Field(min_length=1, max_length=255)
     scopes: list[str] = Field(max_length=200, description="Permissions, `<resource>:<action>`.")
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
@@ -67,9 +63,7 @@ class ApiTokenCreated(ApiTokenOut):
     token: str = Field(description="The token itself: shown this once, never again.")
 
 
-class RoleCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RoleCreate(Input):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     description: str | None = Field(default=None, max_length=1000)
     permissions: list[str] = Field(max_length=200)
@@ -90,15 +84,11 @@ class MemberOut(BaseModel):
     roles: list[str]
 
 
-class MemberRoles(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MemberRoles(Input):
     roles: list[str] = Field(min_length=1, max_length=20)
 
 
-class InvitationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InvitationCreate(Input):
     email: str = Field(min_length=3, max_length=255)
     role: str = Field(min_length=1, max_length=100)
 
@@ -111,9 +101,7 @@ class InvitationCreated(BaseModel):
     token: str = Field(description="Send it to the invitee; shown this once.")
 
 
-class InvitationAccept(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InvitationAccept(Input):
     token: str = Field(min_length=1, max_length=512)
     password: str | None = Field(default=None, max_length=1024)
 

@@ -8,6 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from personae.db.errors import INT4_MAX
+from personae.validation import Input
+
 
 class FlagOut(BaseModel):
     key: str
@@ -21,43 +24,35 @@ class FlagsOut(BaseModel):
     flags: list[FlagOut]
 
 
-class ProfileIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProfileIn(Input):
     profile: str = Field(max_length=20)
 
 
-class FlagIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FlagIn(Input):
     enabled: bool
 
 
-class ModelConfigIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ModelConfigIn(Input):
     name: str = Field(min_length=1, max_length=255)
     model_type: str = Field(default="chat", max_length=20)
     provider: str = Field(min_length=1, max_length=50)
     model_name: str = Field(min_length=1, max_length=255)
     base_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
     api_key: SecretStr | None = Field(default=None, description="Write-only; kept in the vault.")
-    context_length: int | None = Field(default=None, ge=1, le=10_000_000)
-    rpm: int | None = Field(default=None, ge=1)
-    tpm: int | None = Field(default=None, ge=1)
+    context_length: int | None = Field(default=None, ge=1, le=INT4_MAX)
+    rpm: int | None = Field(default=None, ge=1, le=INT4_MAX)
+    tpm: int | None = Field(default=None, ge=1, le=INT4_MAX)
     kwargs: dict[str, Any] = Field(default_factory=dict)
     vision: bool = False
 
 
-class ModelConfigPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ModelConfigPatch(Input):
     model_name: str | None = Field(default=None, min_length=1, max_length=255)
     base_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
     api_key: SecretStr | None = None
-    context_length: int | None = Field(default=None, ge=1, le=10_000_000)
-    rpm: int | None = Field(default=None, ge=1)
-    tpm: int | None = Field(default=None, ge=1)
+    context_length: int | None = Field(default=None, ge=1, le=INT4_MAX)
+    rpm: int | None = Field(default=None, ge=1, le=INT4_MAX)
+    tpm: int | None = Field(default=None, ge=1, le=INT4_MAX)
     kwargs: dict[str, Any] | None = None
     vision: bool | None = None
 
@@ -81,9 +76,7 @@ class ModelConfigOut(BaseModel):
     updated_at: datetime
 
 
-class SettingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SettingIn(Input):
     value: Any = Field(description="Any JSON value. With `secret`, a string kept in the vault.")
     namespace: str = Field(default="general", max_length=20)
     scope_id: uuid.UUID | None = Field(

@@ -7,14 +7,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from personae.validation import Input
 from personae.vault.models import SECRET_SCOPES, SECRET_TYPES
 
 MAX_SECRET_BYTES = 16_384
 
 
-class SecretWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SecretWrite(Input):
     key_name: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.:-]+$")
     value: SecretStr = Field(description="Write-only: never returned except by reveal.")
     secret_type: str = Field(default="other", json_schema_extra={"enum": list(SECRET_TYPES)})
