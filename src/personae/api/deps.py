@@ -6,7 +6,7 @@ handler commits it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -63,9 +63,7 @@ async def request_context(request: Request) -> AsyncIterator[RequestContext]:
 
 
 def authorized(permission: str | None = None) -> Any:
-    """`Depends` on a signed-in caller holding `permission` (None: any signed-in caller).
-
-    The permission is also recorded on the dependency, for tests that walk every route."""
+    """`Depends` on a signed-in caller holding `permission` (None: any signed-in caller)."""
 
     async def dependency(
         context: RequestContext = Depends(request_context),  # noqa: B008 - FastAPI idiom
@@ -74,9 +72,7 @@ def authorized(permission: str | None = None) -> Any:
             context.principal.require(permission)
         return context
 
-    checker: Callable[..., Coroutine[Any, Any, RequestContext]] = dependency
-    checker.__dict__["permission"] = permission
-    return Depends(checker)
+    return Depends(dependency)
 
 
 SignedIn = Annotated[RequestContext, authorized()]

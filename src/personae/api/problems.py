@@ -6,6 +6,7 @@ unexpected is a bare 500 with no internals (logged server-side, never echoed).""
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -74,8 +75,6 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _title(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

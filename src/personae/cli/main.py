@@ -9,14 +9,16 @@ import functools
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae import __version__
+from personae.db.engine import DatabaseUrls
 from personae.errors import ConfigurationError
 from personae.settings import Settings, get_settings
 from personae.startup import prepare_database
@@ -33,6 +35,7 @@ app.add_typer(vault_app, name="vault")
 
 P = ParamSpec("P")
 R = TypeVar("R")
+Sessions = async_sessionmaker[AsyncSession]
 
 DataDir = Annotated[
     Path | None,
@@ -60,6 +63,20 @@ def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
     if data_dir is not None:
         updates["data_dir"] = data_dir.expanduser().resolve()
     return settings.model_copy(update=updates) if updates else settings
+
+
+def _as_app(settings: Settings, urls: DatabaseUrls, work: Callable[[Sessions], Awaitable[R]]) -> R:
+    """Run `work` with sessions of the application role (as the API does), then close."""
+    from personae.db.engine import create_engine, sessionmaker
+
+    async def run() -> R:
+        engine = create_engine(urls.app, settings, role=urls.app_role)
+        try:
+            return await work(sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 @app.command()
@@ -192,27 +209,22 @@ def tenant_create(
     """Create a tenant and its first owner; prints the owner's one-time credentials."""
     from personae.db import migrate
     from personae.db.database import open_database
-    from personae.db.engine import create_engine, sessionmaker
     from personae.errors import ValidationFailed
     from personae.identity.service import TenantCreated, create_tenant
     from personae.vault.keyring import resolve_master_key
 
     settings = _settings(data_dir)
 
-    async def run(app_url: str, role: str | None) -> TenantCreated:
-        engine = create_engine(app_url, settings, role=role)
-        try:
-            async with sessionmaker(engine)() as session, session.begin():
-                return await create_tenant(session, name, owner_email)
-        finally:
-            await engine.dispose()
+    async def create(sessions: Sessions) -> TenantCreated:
+        async with sessions() as session, session.begin():
+            return await create_tenant(session, name, owner_email)
 
     with open_database(settings) as urls:
         master = resolve_master_key(settings, embedded=settings.database_url is None)
         migrate.upgrade(urls.owner)
         asyncio.run(prepare_database(urls.owner, master))
         try:
-            created = asyncio.run(run(urls.app, urls.app_role))
+            created = _as_app(settings, urls, create)
         except ValidationFailed as exc:
             raise ConfigurationError(f"{exc.field}: {exc.detail}") from None
     typer.echo(f"tenant:   {created.tenant.name} ({created.tenant.slug}, {created.tenant.id})")
@@ -229,20 +241,11 @@ def tenant_create(
 def auth_cleanup(data_dir: DataDir = None) -> None:
     """Delete sign-in sessions that expired or were revoked over a day ago."""
     from personae.db.database import open_database
-    from personae.db.engine import create_engine, sessionmaker
     from personae.identity.auth import delete_expired_sessions
 
     settings = _settings(data_dir)
-
-    async def run(app_url: str, role: str | None) -> int:
-        engine = create_engine(app_url, settings, role=role)
-        try:
-            return await delete_expired_sessions(sessionmaker(engine))
-        finally:
-            await engine.dispose()
-
     with open_database(settings) as urls:
-        deleted = asyncio.run(run(urls.app, urls.app_role))
+        deleted = _as_app(settings, urls, delete_expired_sessions)
     typer.echo(f"deleted {deleted} expired sign-in sessions")
 
 

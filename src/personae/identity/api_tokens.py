@@ -7,30 +7,19 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import record
 from personae.db.tenancy import bind_tenant
 from personae.db.types import uuid7
 from personae.errors import NotFound, Unauthorized, ValidationFailed
+from personae.identity.auth import AUTHENTICATE
 from personae.identity.models import ApiToken
 from personae.identity.principal import Principal
 from personae.identity.tokens import API_TOKEN_PREFIX, new_opaque, parse_opaque, same_digest
 
 MAX_TTL_DAYS = 3650
-CREATOR_PERMISSIONS = text(
-    """
-    SELECT ARRAY(
-      SELECT DISTINCT p.name FROM user_roles ur
-      JOIN role_permissions rp ON rp.tenant_id = ur.tenant_id AND rp.role_id = ur.role_id
-      JOIN permissions p ON p.id = rp.permission_id
-      JOIN tenant_members m ON m.tenant_id = ur.tenant_id AND m.user_id = ur.user_id
-      JOIN users u ON u.id = ur.user_id
-      WHERE ur.user_id = :user AND m.status = 'active' AND u.is_active AND u.deleted_at IS NULL
-    )
-    """
-)
 
 
 async def create_api_token(
@@ -105,9 +94,13 @@ async def token_principal(
     if row.expires_at is not None and row.expires_at <= now:
         raise Unauthorized("the token has expired")
     permissions = frozenset(row.scopes)
-    if row.user_id is not None:
-        creator = (await session.execute(CREATOR_PERMISSIONS, {"user": row.user_id})).scalar_one()
-        permissions &= frozenset(creator)
+    if row.user_id is not None:  # never more than its creator may still do
+        creator = (
+            await session.execute(
+                AUTHENTICATE, {"tenant": row.tenant_id, "session": None, "user": row.user_id}
+            )
+        ).one()
+        permissions &= frozenset(creator.permissions if creator.member_active else ())
     principal = Principal(
         kind="token",
         tenant_id=row.tenant_id,

@@ -62,12 +62,8 @@ async def _roles_by_name(session: AsyncSession, names: list[str], field: str) ->
 async def _grantable(
     session: AsyncSession, principal: Principal, roles: list[Role], field: str
 ) -> None:
-    beyond = await _role_permissions(session, [r.id for r in roles]) - principal.permissions
-    if beyond:
-        raise ValidationFailed(
-            f"you cannot grant permissions you do not hold: {', '.join(sorted(beyond)[:5])}",
-            field=field,
-        )
+    granted = await _role_permissions(session, [r.id for r in roles])
+    principal.check_grantable(granted, field=field)
 
 
 async def create_role(
@@ -110,7 +106,15 @@ async def create_role(
 async def list_roles(session: AsyncSession, principal: Principal) -> list[tuple[Role, list[str]]]:
     principal.require("roles:read")
     roles = list((await session.execute(select(Role).order_by(Role.name))).scalars())
-    return [(role, sorted(await _role_permissions(session, [role.id]))) for role in roles]
+    grants = await session.execute(
+        select(RolePermission.role_id, Permission.name).join(
+            Permission, Permission.id == RolePermission.permission_id
+        )
+    )
+    by_role: dict[uuid.UUID, list[str]] = {}
+    for role_id, permission in grants.all():
+        by_role.setdefault(role_id, []).append(permission)
+    return [(role, sorted(by_role.get(role.id, []))) for role in roles]
 
 
 async def list_members(session: AsyncSession, principal: Principal) -> list[MemberView]:

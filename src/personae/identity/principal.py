@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from personae.errors import Forbidden, ValidationFailed
+from personae.identity.permissions import CATALOGUE
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,6 @@ class Principal:
 
     def check_grantable(self, requested: Iterable[str], *, field: str) -> None:
         """Refuse permissions that do not exist, or that this principal does not hold."""
-        from personae.identity.permissions import CATALOGUE
-
         wanted = set(requested)
         unknown = sorted(wanted - set(CATALOGUE))
         if unknown:
@@ -49,6 +48,4 @@ class Principal:
     @classmethod
     def system(cls, tenant_id: uuid.UUID) -> Principal:
         """The installation itself acting in a tenant (CLI, jobs): every permission."""
-        from personae.identity.permissions import CATALOGUE
-
         return cls(kind="system", tenant_id=tenant_id, permissions=frozenset(CATALOGUE))

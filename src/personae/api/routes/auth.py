@@ -12,13 +12,7 @@ router = APIRouter(prefix="/v1", tags=["auth"])
 
 
 def _tokens(pair: TokenPair) -> TokenResponse:
-    return TokenResponse(
-        access_token=pair.access_token,
-        refresh_token=pair.refresh_token,
-        expires_in=pair.expires_in,
-        tenant_id=pair.tenant_id,
-        user_id=pair.user_id,
-    )
+    return TokenResponse.model_validate(pair, from_attributes=True)
 
 
 @router.post("/auth/login", summary="Sign in with email and password")
