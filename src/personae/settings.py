@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     login_attempts_per_ip: int = Field(default=50, ge=1, description="per window")
     login_window_s: float = Field(default=60.0, gt=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="request body limit")
+    access_cache_ttl_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a process may reuse a caller's sessions/roles state; changes "
+        "reach every process at once through NOTIFY. 0: query on every request.",
+    )
 
 
 @lru_cache(maxsize=1)

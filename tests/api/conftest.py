@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from personae.api.app import create_app
@@ -19,22 +20,32 @@ from personae.vault.crypto import new_key
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
+MASTER_KEY = new_key()  # one installation, one master key, as in production
+
+
+@asynccontextmanager
+async def running_app(
+    urls: DatabaseUrls, settings: Settings | None = None, *, prepare: bool = True
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The app with its lifespan running, and an in-process client for it."""
+    settings = settings or Settings(connect_timeout_s=2)
+    if prepare:
+        await prepare_database(urls.owner, MASTER_KEY)
+    app = create_app(settings, urls, master_key=MASTER_KEY)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://personae") as client:
+            yield app, client
+
+
 @pytest.fixture(scope="session")
 def api_client() -> ClientFactory:
-    master_key = new_key()  # one installation, one master key, as in production
-
     @asynccontextmanager
     async def client(
         urls: DatabaseUrls, settings: Settings | None = None, *, prepare: bool = True
     ) -> AsyncIterator[httpx.AsyncClient]:
-        settings = settings or Settings(connect_timeout_s=2)
-        if prepare:
-            await prepare_database(urls.owner, master_key)
-        app = create_app(settings, urls, master_key=master_key)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://personae") as c:
-                yield c
+        async with running_app(urls, settings, prepare=prepare) as (_app, c):
+            yield c
 
     return client
 
@@ -57,3 +68,27 @@ async def new_tenant(
         created = await create_tenant(session, name, owner_email)
     assert created.one_time_password
     return created
+
+
+PASSWORD = "correct horse battery staple"
+
+
+async def join(
+    client: httpx.AsyncClient, owner: dict[str, str], email: str, role: str
+) -> dict[str, str]:
+    """Invite `email` with `role`, accept with PASSWORD, sign in: their Authorization header."""
+    invitation = await client.post(
+        "/v1/invitations", headers=owner, json={"email": email, "role": role}
+    )
+    assert invitation.status_code == 201, invitation.text
+    accepted = await client.post(
+        "/v1/invitations/accept", json={"token": invitation.json()["token"], "password": PASSWORD}
+    )
+    assert accepted.status_code == 200, accepted.text
+    return await bearer(client, email, PASSWORD)
+
+
+async def user_id(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    me = await client.get("/v1/me", headers=headers)
+    assert me.status_code == 200, me.text
+    return str(me.json()["user_id"])

@@ -161,6 +161,51 @@ async def _a_setting(actor: Actor) -> dict[str, str]:
     return {"scope": "tenant", "key": "sweep_setting"}
 
 
+def created(path: str, body: Body, id_param: str, under: Ids | None = None) -> Ids:
+    """Ids of a resource made by POSTing `body` to `path` (formatted with `under`'s ids)."""
+
+    async def make(actor: Actor) -> dict[str, str]:
+        ids = await under(actor) if under else {}
+        response = await actor.client.post(
+            path.format(**ids), headers=actor.headers, json=await body(actor)
+        )
+        assert response.status_code == 201, response.text
+        return {**ids, id_param: response.json()["id"]}
+
+    return make
+
+
+async def _team_body(actor: Actor) -> dict[str, Any]:
+    return {"name": f"team-{uuid.uuid4().hex[:8]}"}
+
+
+async def _team_member_body(actor: Actor) -> dict[str, Any]:
+    return {"user_id": (await _a_member(actor))["user_id"], "role": "lead"}
+
+
+async def _lead_body(actor: Actor) -> dict[str, Any]:
+    return {"role": "member"}
+
+
+_a_team = created("/v1/teams", _team_body, "team_id")
+_a_team_member = created("/v1/teams/{team_id}/members", _team_member_body, "member_id", _a_team)
+
+
+async def _persona_body(actor: Actor) -> dict[str, Any]:
+    return {"name": "Sweep persona", "system_prompt": "Be brief.", "metadata": {"k": "v"}}
+
+
+async def _share_body(actor: Actor) -> dict[str, Any]:
+    return {"user_id": (await _a_member(actor))["user_id"], "role": "viewer"}
+
+
+async def _editor_body(actor: Actor) -> dict[str, Any]:
+    return {"role": "editor"}
+
+
+_a_persona = created("/v1/personas", _persona_body, "persona_id")
+_a_share = created("/v1/personas/{persona_id}/members", _share_body, "member_id", _a_persona)
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(signed_in=False),
     ("GET", "/readyz"): Case(signed_in=False),
@@ -198,4 +243,26 @@ CASES: dict[tuple[str, str], Case] = {
         body=_setting_body, ids=_a_setting, catalogue_key=True
     ),
     ("DELETE", "/v1/settings/{scope}/{key}"): Case(ids=_a_setting, catalogue_key=True),
+    ("POST", "/v1/teams"): Case(body=_team_body),
+    ("GET", "/v1/teams"): Case(),
+    ("GET", "/v1/teams/{team_id}"): Case(ids=_a_team),
+    ("PATCH", "/v1/teams/{team_id}"): Case(body=_team_body, ids=_a_team),
+    ("DELETE", "/v1/teams/{team_id}"): Case(ids=_a_team),
+    ("POST", "/v1/teams/{team_id}/members"): Case(body=_team_member_body, ids=_a_team),
+    ("GET", "/v1/teams/{team_id}/members"): Case(ids=_a_team),
+    ("GET", "/v1/teams/{team_id}/members/{member_id}"): Case(ids=_a_team_member),
+    ("PATCH", "/v1/teams/{team_id}/members/{member_id}"): Case(body=_lead_body, ids=_a_team_member),
+    ("DELETE", "/v1/teams/{team_id}/members/{member_id}"): Case(ids=_a_team_member),
+    ("POST", "/v1/personas"): Case(body=_persona_body),
+    ("GET", "/v1/personas"): Case(),
+    ("GET", "/v1/personas/{persona_id}"): Case(ids=_a_persona),
+    ("PATCH", "/v1/personas/{persona_id}"): Case(body=_persona_body, ids=_a_persona),
+    ("DELETE", "/v1/personas/{persona_id}"): Case(ids=_a_persona),
+    ("POST", "/v1/personas/{persona_id}/members"): Case(body=_share_body, ids=_a_persona),
+    ("GET", "/v1/personas/{persona_id}/members"): Case(ids=_a_persona),
+    ("GET", "/v1/personas/{persona_id}/members/{member_id}"): Case(ids=_a_share),
+    ("PATCH", "/v1/personas/{persona_id}/members/{member_id}"): Case(
+        body=_editor_body, ids=_a_share
+    ),
+    ("DELETE", "/v1/personas/{persona_id}/members/{member_id}"): Case(ids=_a_share),
 }

@@ -3,16 +3,14 @@ role with one permission gets exactly that; invitations are single-use; grants a
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
 from personae.identity.permissions import BUILTIN_ROLES
-from tests.api.conftest import ClientFactory, bearer, new_tenant
+from tests.api.conftest import PASSWORD, ClientFactory, bearer, join, new_tenant
 
 OWNER = "boss@roles.example.com"
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
@@ -22,27 +20,13 @@ async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> 
     return created.one_time_password
 
 
-async def _join(
-    client: httpx.AsyncClient, owner: dict[str, str], email: str, role: str
-) -> dict[str, str]:
-    invitation = await client.post(
-        "/v1/invitations", headers=owner, json={"email": email, "role": role}
-    )
-    assert invitation.status_code == 201, invitation.text
-    accepted = await client.post(
-        "/v1/invitations/accept", json={"token": invitation.json()["token"], "password": PASSWORD}
-    )
-    assert accepted.status_code == 200, accepted.text
-    return await bearer(client, email, PASSWORD)
-
-
 async def test_viewer_member_and_custom_role(
     urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
 ) -> None:
     async with api_client(urls) as client:
         owner = await bearer(client, OWNER, owner_password)
-        viewer = await _join(client, owner, "vera@roles.example.com", "viewer")
-        member = await _join(client, owner, "mo@roles.example.com", "member")
+        viewer = await join(client, owner, "vera@roles.example.com", "viewer")
+        member = await join(client, owner, "mo@roles.example.com", "member")
 
         assert (await client.get("/v1/members", headers=viewer)).status_code == 200
         for method, path, body in [
@@ -76,7 +60,7 @@ async def test_viewer_member_and_custom_role(
             "/v1/roles", headers=owner, json={"name": "auditor", "permissions": ["audit:read"]}
         )
         assert role.status_code == 201
-        auditor = await _join(client, owner, "audrey@roles.example.com", "auditor")
+        auditor = await join(client, owner, "audrey@roles.example.com", "auditor")
         me = await client.get("/v1/me", headers=auditor)
         assert me.json()["permissions"] == ["audit:read"]
         assert (await client.get("/v1/audit", headers=auditor)).status_code == 200
@@ -117,7 +101,7 @@ async def test_grants_are_bounded_and_the_last_owner_stays(
 ) -> None:
     async with api_client(urls) as client:
         owner = await bearer(client, OWNER, owner_password)
-        admin = await _join(client, owner, "ada@roles.example.com", "admin")
+        admin = await join(client, owner, "ada@roles.example.com", "admin")
         people = (await client.get("/v1/members", headers=owner)).json()
         boss_id = next(m["user_id"] for m in people if m["email"] == OWNER)
         ada_id = next(m["user_id"] for m in people if m["email"] == "ada@roles.example.com")

@@ -17,11 +17,17 @@ from personae.api.routes import (
     health,
     members,
     model_configs,
+    personas,
     secrets,
+    teams,
     tokens,
 )
 from personae.api.routes import settings as settings_routes
-from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
+from personae.db.engine import DatabaseUrls, create_engine, create_listen_engine, sessionmaker
+from personae.db.listener import Listener
+from personae.identity.access_cache import CHANNEL as ACCESS_CHANNEL
+from personae.identity.access_cache import ON_CHANGE as ACCESS_CHANGED
+from personae.identity.access_cache import AccessCache
 from personae.identity.auth import Authenticator
 from personae.identity.ratelimit import SlidingWindow
 from personae.identity.tokens import signing_key
@@ -35,15 +41,25 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(urls.app, settings, role=urls.app_role)
+        listen_engine = create_listen_engine(urls.app, settings, role=urls.app_role)
+        listener = Listener(listen_engine)
+        access = AccessCache(ttl_s=settings.access_cache_ttl_s)
+        listener.subscribe(
+            ACCESS_CHANNEL, access.changed, lambda: access.reset(listening=listener.connected)
+        )
         app.state.engine = engine
-        app.state.sessions = sessionmaker(engine)
+        app.state.listener = listener
+        app.state.sessions = sessionmaker(engine, **{ACCESS_CHANGED: access.changed})
         app.state.vault = Vault(master_key)
         app.state.authenticator = Authenticator(
-            app.state.sessions, signing_key(master_key), settings
+            app.state.sessions, signing_key(master_key), settings, access
         )
+        await listener.start()
         try:
             yield
         finally:
+            await listener.stop()
+            await listen_engine.dispose()
             await engine.dispose()
 
     app = FastAPI(
@@ -70,4 +86,6 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(flags.router)
     app.include_router(model_configs.router)
     app.include_router(settings_routes.router)
+    app.include_router(teams.router)
+    app.include_router(personas.router)
     return app

@@ -1,8 +1,8 @@
 """Request dependencies: who is calling (bound to their tenant), and what they may do.
 
 Every route that touches tenant data takes a `RequestContext` through `authorized(...)`:
-its session holds one transaction bound to the caller's tenant, rolled back unless the
-handler commits it."""
+its session's transactions are bound to the caller's tenant, and the open one is rolled back
+unless the handler commits it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.db.tenancy import bind_tenant
+from personae.db.tenancy import bind_each_transaction
 from personae.errors import Unauthorized
 from personae.identity.api_tokens import token_principal
 from personae.identity.principal import Principal
@@ -45,12 +45,10 @@ async def request_context(request: Request) -> AsyncIterator[RequestContext]:
     token = bearer_token(request)
     state = request.app.state
     async with state.sessions() as session:
-        await session.begin()
         if token.startswith(f"{API_TOKEN_PREFIX}_"):
-            principal = await token_principal(session, token, ip_address=client_ip(request))
-            await session.commit()  # the token's use is audited even if the request fails
-            await session.begin()
-            await bind_tenant(session, principal.tenant_id)
+            async with session.begin():  # the token's use is audited even if the request fails
+                principal = await token_principal(session, token, ip_address=client_ip(request))
+            bind_each_transaction(session, principal.tenant_id)
         else:
             principal = await state.authenticator.principal(
                 session, token, ip_address=client_ip(request)

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from personae.db.errors import is_invalid_data
+from personae.db.errors import FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, is_invalid_data, sqlstate
 from personae.errors import PersonaeError, RateLimited, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
@@ -70,6 +70,12 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return problem(400, "Client disconnected")
     if is_invalid_data(exc):  # a safety net behind the input schemas' own limits
         return problem(422, "Validation failed", "the input holds values the database refuses")
+    if sqlstate(exc) == UNIQUE_VIOLATION:  # two writers raced past a service's own check
+        return problem(409, "Conflict", "this conflicts with an existing record; try again")
+    if sqlstate(exc) == FOREIGN_KEY_VIOLATION:
+        return problem(
+            422, "Validation failed", "the input refers to something that does not exist"
+        )
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "Internal error")
 

@@ -140,7 +140,9 @@ def tenant_fk(
 def one_of(column: str, values: Sequence[str]) -> CheckConstraint:
     """A CHECK constraint that keeps `column` inside an enumeration (NULL passes)."""
     allowed = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_valid")
+    return CheckConstraint(
+        f"{column} IN ({allowed})", name=f"{column}_valid", info={"one_of": (column, tuple(values))}
+    )
 
 
 def searchable(*columns: str, config: str = "english") -> MappedColumn[Any]:

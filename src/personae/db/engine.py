@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from personae.errors import ConfigurationError
 from personae.settings import APP_ROLE, Settings
@@ -45,23 +47,33 @@ def external_urls(settings: Settings) -> DatabaseUrls:
     return DatabaseUrls(owner, owner, app_role=APP_ROLE)
 
 
-def create_engine(url: str, settings: Settings, *, role: str | None = None) -> AsyncEngine:
-    """An asyncpg engine with explicit pool, connect and statement time limits."""
+def _connect_args(settings: Settings, role: str | None) -> dict[str, Any]:
     server_settings = {
         "application_name": "personae",
         "statement_timeout": str(settings.statement_timeout_ms),
     }
     if role is not None:
         server_settings["role"] = role
+    return {"timeout": settings.connect_timeout_s, "server_settings": server_settings}
+
+
+def create_engine(url: str, settings: Settings, *, role: str | None = None) -> AsyncEngine:
+    """An asyncpg engine with explicit pool, connect and statement time limits."""
     return create_async_engine(
         url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_pre_ping=settings.pool_pre_ping,
         pool_recycle=settings.pool_recycle_s,
-        connect_args={"timeout": settings.connect_timeout_s, "server_settings": server_settings},
+        connect_args=_connect_args(settings, role),
     )
 
 
-def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_listen_engine(url: str, settings: Settings, *, role: str | None = None) -> AsyncEngine:
+    """An engine for one long-lived LISTEN connection (no pool: it is held for good)."""
+    return create_async_engine(url, poolclass=NullPool, connect_args=_connect_args(settings, role))
+
+
+def sessionmaker(engine: AsyncEngine, **info: Any) -> async_sessionmaker:  # type: ignore[type-arg]
+    """Sessions over `engine`; `info` is copied into every session's `info`."""
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)

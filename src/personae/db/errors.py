@@ -15,6 +15,16 @@ def is_invalid_data(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, DBAPIError):
         return False
-    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
     cause = exc.orig.__cause__ if exc.orig is not None else None
-    return sqlstate.startswith("22") or isinstance(cause, asyncpg.DataError)
+    return sqlstate(exc).startswith("22") or isinstance(cause, asyncpg.DataError)
+
+
+def sqlstate(exc: BaseException) -> str:
+    """The SQLSTATE of a database error ('' for anything else)."""
+    if not isinstance(exc, DBAPIError) or exc.orig is None:
+        return ""
+    return str(getattr(exc.orig, "sqlstate", "") or "")
+
+
+UNIQUE_VIOLATION = "23505"
+FOREIGN_KEY_VIOLATION = "23503"

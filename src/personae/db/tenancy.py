@@ -8,11 +8,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 BIND_TENANT = text("SELECT set_config('personae.tenant_id', :tenant, true)")
+_TENANT = "personae.tenant_id"
 
 
 async def bind_tenant(conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID) -> None:
@@ -25,6 +28,27 @@ async def tenant_session(
     sessions: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
 ) -> AsyncIterator[AsyncSession]:
     """A session in one transaction bound to `tenant_id`; commits on success."""
-    async with sessions() as session, session.begin():
-        await bind_tenant(session, tenant_id)
-        yield session
+    async with sessions() as session:
+        bind_each_transaction(session, tenant_id)
+        async with session.begin():
+            yield session
+
+
+def bind_each_transaction(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Bind every transaction `session` begins from now on to `tenant_id`, as it begins.
+
+    Costs nothing until the session first touches the database."""
+    session.info[_TENANT] = tenant_id
+
+
+def bound_tenant(session: Session) -> uuid.UUID | None:
+    """The tenant `bind_each_transaction` bound `session` to, if any."""
+    tenant_id: uuid.UUID | None = session.info.get(_TENANT)
+    return tenant_id
+
+
+@event.listens_for(Session, "after_begin")
+def _bind_on_begin(session: Session, _transaction: Any, connection: Connection) -> None:
+    tenant_id = session.info.get(_TENANT)
+    if tenant_id is not None:
+        connection.execute(BIND_TENANT, {"tenant": str(tenant_id)})

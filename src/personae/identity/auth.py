@@ -15,8 +15,9 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.audit.service import record
-from personae.db.tenancy import bind_tenant, tenant_session
+from personae.db.tenancy import bind_each_transaction, bind_tenant, tenant_session
 from personae.errors import Unauthorized, ValidationFailed
+from personae.identity.access_cache import AccessCache, AccessState
 from personae.identity.models import AuthSession, Tenant, User
 from personae.identity.passwords import verify_password
 from personae.identity.principal import Principal
@@ -51,9 +52,14 @@ class TokenPair:
 
 class Authenticator:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], signing_key: bytes, settings: Settings
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        signing_key: bytes,
+        settings: Settings,
+        cache: AccessCache | None = None,
     ) -> None:
         self._sessions = sessions
+        self._cache = cache or AccessCache(ttl_s=0)
         self._key = signing_key
         self._access_ttl = settings.access_token_ttl_s
         self._refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_s)
@@ -161,14 +167,23 @@ class Authenticator:
     async def principal(
         self, session: AsyncSession, access_token: str, *, ip_address: str | None = None
     ) -> Principal:
-        """Verify a bearer token and bind `session`'s transaction to its tenant."""
+        """Verify a bearer token; the caller's state comes from the cache or the database.
+
+        Binds `session`'s transactions to the token's tenant."""
         claims = read_access(self._key, access_token)
-        state = (
-            await session.execute(
-                AUTHENTICATE,
-                {"tenant": claims.tenant_id, "session": claims.session_id, "user": claims.user_id},
-            )
-        ).one()
+        key = (claims.tenant_id, claims.session_id, claims.user_id)
+        state = self._cache.get(key)
+        if state is None:
+            generation = self._cache.generation()
+            row = (
+                await session.execute(
+                    AUTHENTICATE,
+                    {"tenant": key[0], "session": key[1], "user": key[2]},
+                )
+            ).one()
+            state = AccessState(row.session_live, row.member_active, frozenset(row.permissions))
+            self._cache.put(key, state, generation)
+        bind_each_transaction(session, claims.tenant_id)
         if not state.session_live:
             raise Unauthorized("the session has been signed out; sign in again")
         if not state.member_active:
@@ -178,7 +193,7 @@ class Authenticator:
             tenant_id=claims.tenant_id,
             user_id=claims.user_id,
             session_id=claims.session_id,
-            permissions=frozenset(state.permissions),
+            permissions=state.permissions,
             ip_address=ip_address,
         )
 

@@ -265,3 +265,10 @@ async def accept_invitation(
         principal = Principal(kind="user", tenant_id=row.tenant_id, user_id=user.id)
         await record(session, principal, "accept", "invitation", row.id, data={"email": row.email})
         return row.tenant_id, user.id
+
+
+async def require_member(session: AsyncSession, user_id: uuid.UUID, field: str) -> None:
+    """Refuse a user who is not a member of the bound tenant (422 on `field`)."""
+    found = await session.execute(select(TenantMember.id).where(TenantMember.user_id == user_id))
+    if found.first() is None:
+        raise ValidationFailed("not a member of this tenant", field=field)

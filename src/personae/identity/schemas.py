@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from personae.db.shapes import input_shape, output_shape
+from personae.identity.models import Team, TeamMember
 from personae.validation import Input
 
 
@@ -109,3 +111,11 @@ class InvitationAccept(Input):
 class InvitationAccepted(BaseModel):
     tenant_id: uuid.UUID
     user_id: uuid.UUID
+
+
+TeamOut = output_shape(Team)
+TeamCreate = input_shape(Team, ["name", "description"], required=["name"])
+TeamUpdate = input_shape(Team, ["name", "description"], partial=True)
+TeamMemberOut = output_shape(TeamMember)
+TeamMemberCreate = input_shape(TeamMember, ["user_id", "role"], required=["user_id"])
+TeamMemberUpdate = input_shape(TeamMember, ["role"], partial=True)

@@ -1,0 +1,148 @@
+"""What `personae_authenticate` answered, kept per process while nothing has changed.
+
+Entries live at most `ttl_s` and only while the process listens to `personae_access`
+(see migration 0006): a change to a tenant's sessions, members or roles drops that
+tenant's entries in every process, and a lost listening connection drops them all and
+bypasses the cache until it is back."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from personae.db.tenancy import bound_tenant
+
+CHANNEL = "personae_access"
+EVERY_TENANT = "*"
+
+
+@dataclass(frozen=True)
+class AccessState:
+    session_live: bool
+    member_active: bool
+    permissions: frozenset[str]
+
+
+Key = tuple[uuid.UUID, uuid.UUID, uuid.UUID]
+"""(tenant, sign-in session, user)."""
+
+
+@dataclass
+class AccessCache:
+    ttl_s: float
+    max_entries: int = 100_000
+    clock: Callable[[], float] = time.monotonic
+    enabled: bool = False
+    """Off until the process listens for changes; see `listening` and `lost`."""
+    _tenants: dict[str, dict[Key, tuple[float, AccessState]]] = field(default_factory=dict)
+    _size: int = 0
+    _generation: int = 0
+
+    def get(self, key: Key) -> AccessState | None:
+        if not self.enabled:
+            return None
+        entry = self._tenants.get(str(key[0]), {}).get(key)
+        if entry is None or entry[0] <= self.clock():
+            return None
+        return entry[1]
+
+    def generation(self) -> int:
+        """Read before querying and pass to `put`, so an answer older than a change is dropped."""
+        return self._generation
+
+    def put(self, key: Key, state: AccessState, generation: int) -> None:
+        if not self.enabled or self.ttl_s <= 0 or generation != self._generation:
+            return
+        if self._size >= self.max_entries:
+            self._tenants.clear()
+            self._size = 0
+        entries = self._tenants.setdefault(str(key[0]), {})
+        self._size += key not in entries
+        entries[key] = (self.clock() + self.ttl_s, state)
+
+    def changed(self, tenant: str) -> None:
+        """A notification: `tenant` (an id, or `*` for all) changed who may do what."""
+        self._generation += 1
+        if tenant == EVERY_TENANT:
+            self._tenants.clear()
+            self._size = 0
+        else:
+            self._size -= len(self._tenants.pop(tenant, {}))
+
+    def reset(self, *, listening: bool) -> None:
+        """The listening connection was lost (bypass) or is back (trust notifications again)."""
+        self.changed(EVERY_TENANT)
+        self.enabled = listening
+
+
+# Changes made by this process reach its own cache as they commit, not a notification later:
+# the ORM events below note which tenants' access changed (the columns migration 0006
+# watches) and, after commit, call the `ON_CHANGE` callback the session factory carries in
+# its `info`.
+
+ON_CHANGE = "personae.on_access_change"
+_CHANGED = "personae.access_changed"
+WATCHED: dict[str, tuple[str, ...] | None] = {
+    "auth_sessions": ("revoked_at",),
+    "tenant_members": None,
+    "user_roles": None,
+    "role_permissions": None,
+    "users": ("is_active", "deleted_at"),
+}
+"""Table → the columns whose change matters (None: any change, insert or delete)."""
+
+
+def _note(session: Session, tenant: str) -> None:
+    session.info.setdefault(_CHANGED, set()).add(tenant)
+
+
+def _tenant_of(session: Session, table: str, row: object | None) -> str:
+    if table == "users":
+        return EVERY_TENANT
+    tenant = getattr(row, "tenant_id", None) or bound_tenant(session)
+    return EVERY_TENANT if tenant is None else str(tenant)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    if ON_CHANGE not in session.info:
+        return
+    for row in chain(session.new, session.deleted, session.dirty):
+        table = getattr(row, "__tablename__", "")
+        if table not in WATCHED:
+            continue
+        columns = WATCHED[table]
+        if (
+            columns is None
+            or row not in session.dirty
+            or any(inspect(row).attrs[c].history.has_changes() for c in columns)
+        ):
+            _note(session, _tenant_of(session, table, row))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_change(state: ORMExecuteState) -> None:
+    if ON_CHANGE not in state.session.info or not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    table = mapper.local_table.name if mapper is not None else ""  # type: ignore[attr-defined]
+    if table in WATCHED:
+        _note(state.session, _tenant_of(state.session, table, None))
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    for tenant in session.info.pop(_CHANGED, ()):
+        session.info[ON_CHANGE](tenant)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)

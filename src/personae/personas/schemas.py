@@ -1,0 +1,25 @@
+"""Request and response shapes of personas and their shares, derived from the models."""
+
+from __future__ import annotations
+
+from personae.db.shapes import input_shape, output_shape
+from personae.personas.models import Persona, PersonaMember
+
+PERSONA_FIELDS = [
+    "name",
+    "display_name",
+    "description",
+    "system_prompt",
+    "default_provider",
+    "fallback_providers",
+    "neuromodulators",
+    "metadata",
+    "is_active",
+]
+
+PersonaOut = output_shape(Persona)
+PersonaCreate = input_shape(Persona, PERSONA_FIELDS, required=["name"])
+PersonaUpdate = input_shape(Persona, PERSONA_FIELDS, partial=True)
+PersonaMemberOut = output_shape(PersonaMember)
+PersonaMemberCreate = input_shape(PersonaMember, ["user_id", "role"], required=["user_id"])
+PersonaMemberUpdate = input_shape(PersonaMember, ["role"], partial=True)

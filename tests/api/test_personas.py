@@ -1,0 +1,99 @@
+"""Personas, and sharing one on top of tenant roles: editors change, viewers read, others
+do not see it; the owner shares it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from personae.db.engine import DatabaseUrls
+from tests.api.conftest import ClientFactory, bearer, join, new_tenant, user_id
+
+OWNER = "owner@personas.example.com"
+
+
+@pytest.fixture(scope="module")
+async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
+    created = await new_tenant(owner_engine, app_engine, "Personas plc", OWNER)
+    assert created.one_time_password
+    return created.one_time_password
+
+
+async def test_persona_fields_round_trip(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        owner = await bearer(client, OWNER, owner_password)
+        made = await client.post(
+            "/v1/personas",
+            headers=owner,
+            json={"name": "Ada", "system_prompt": "You are Ada.", "metadata": {"tone": "dry"}},
+        )
+        assert made.status_code == 201, made.text
+        persona = made.json()
+        assert persona["owner_id"] == await user_id(client, owner)
+        assert persona["metadata"] == {"tone": "dry"} and persona["is_active"] is True
+        assert persona["neuromodulators"]["dopamine"] == 0.5  # the column's default
+        changed = await client.patch(
+            f"/v1/personas/{persona['id']}", headers=owner, json={"display_name": "Ada L."}
+        )
+        assert changed.json()["display_name"] == "Ada L."
+        assert changed.json()["system_prompt"] == "You are Ada."  # untouched
+        for bad in ({"name": None}, {"is_active": "maybe"}, {"unknown": 1}, {"name": "x" * 256}):
+            refused = await client.patch(f"/v1/personas/{persona['id']}", headers=owner, json=bad)
+            assert refused.status_code == 422, bad
+
+
+async def test_sharing_on_top_of_tenant_roles(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        owner = await bearer(client, OWNER, owner_password)
+        role = await client.post(
+            "/v1/roles", headers=owner, json={"name": "outsider", "permissions": ["audit:read"]}
+        )
+        assert role.status_code == 201, role.text
+        editor = await join(client, owner, "ed@personas.example.com", "outsider")
+        viewer = await join(client, owner, "vi@personas.example.com", "outsider")
+        nobody = await join(client, owner, "no@personas.example.com", "outsider")
+
+        persona = (await client.post("/v1/personas", headers=owner, json={"name": "Shared"})).json()
+        path = f"/v1/personas/{persona['id']}"
+        for who in (editor, viewer, nobody):
+            assert (await client.get(path, headers=who)).status_code == 404
+            assert (await client.get("/v1/personas", headers=who)).json()["items"] == []
+
+        for who, share in ((editor, "editor"), (viewer, "viewer")):
+            shared = await client.post(
+                f"{path}/members",
+                headers=owner,
+                json={"user_id": await user_id(client, who), "role": share},
+            )
+            assert shared.status_code == 201, shared.text
+
+        assert (await client.get(path, headers=viewer)).status_code == 200
+        listed = (await client.get("/v1/personas", headers=viewer)).json()["items"]
+        assert [p["id"] for p in listed] == [persona["id"]]
+        assert (await client.patch(path, headers=viewer, json={"name": "V"})).status_code == 403
+
+        edited = await client.patch(path, headers=editor, json={"description": "by the editor"})
+        assert edited.status_code == 200 and edited.json()["description"] == "by the editor"
+        assert (await client.delete(path, headers=editor)).status_code == 403
+        reshare = await client.post(
+            f"{path}/members",
+            headers=editor,
+            json={"user_id": await user_id(client, nobody), "role": "viewer"},
+        )
+        assert reshare.status_code == 403  # only the owner (or personas:update) shares
+
+        members = (await client.get(f"{path}/members", headers=viewer)).json()["items"]
+        assert {m["role"] for m in members} == {"editor", "viewer"}
+        assert (await client.get(path, headers=nobody)).status_code == 404
+        assert (await client.get(f"{path}/members", headers=nobody)).status_code == 404
+
+        viewer_share = next(m for m in members if m["role"] == "viewer")
+        removed = await client.delete(f"{path}/members/{viewer_share['id']}", headers=owner)
+        assert removed.status_code == 204
+        assert (await client.get(path, headers=viewer)).status_code == 404
+        assert (await client.delete(path, headers=owner)).status_code == 204
+        assert (await client.get(path, headers=editor)).status_code == 404
