@@ -157,6 +157,18 @@ def test_tenant_create_prints_one_time_credentials_once(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stderr.strip() == "personae: owner_email: 'ana' is not an email address"
 
+    linked = run_personae(
+        "identity", "link", "ana@example.com", "--provider", "github", "--subject", "42", *data
+    )
+    assert linked.returncode == 0, linked.stderr
+    assert linked.stdout.startswith("linked github:42 to ana@example.com (")
+    assert run_personae("tenant", "create", "Bo", "--owner-email", "bo@example.com", *data)
+    taken = run_personae(
+        "identity", "link", "bo@example.com", "--provider", "github", "--subject", "42", *data
+    )
+    assert taken.returncode == 2
+    assert taken.stderr.strip() == "personae: github:42 belongs to another user"
+
 
 def test_auth_cleanup_runs_on_a_migrated_database(tmp_path: Path) -> None:
     data = ["--data-dir", str(tmp_path / "data")]

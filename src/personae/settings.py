@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     login_attempts_per_ip: int = Field(default=50, ge=1, description="per window")
     login_window_s: float = Field(default=60.0, gt=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="request body limit")
+    worker: bool = Field(
+        default=True, description="Run a job worker inside `personae serve` as well."
+    )
+    worker_concurrency: int = Field(default=2, ge=1, le=100, description="Jobs run at once.")
+    worker_restart_delay_s: float = Field(default=5.0, gt=0, description="after a failure")
+    worker_shutdown_timeout_s: float = Field(
+        default=10.0, ge=0, description="How long running jobs may finish when stopping."
+    )
     access_cache_ttl_s: float = Field(
         default=60.0,
         ge=0,

@@ -27,8 +27,9 @@ MASTER_KEY = new_key()  # one installation, one master key, as in production
 async def running_app(
     urls: DatabaseUrls, settings: Settings | None = None, *, prepare: bool = True
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """The app with its lifespan running, and an in-process client for it."""
-    settings = settings or Settings(connect_timeout_s=2)
+    """The app with its lifespan running, and an in-process client for it (no job worker:
+    tests of jobs run theirs)."""
+    settings = (settings or Settings(connect_timeout_s=2)).model_copy(update={"worker": False})
     if prepare:
         await prepare_database(urls.owner, MASTER_KEY)
     app = create_app(settings, urls, master_key=MASTER_KEY)

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from personae.identity import external
 
 
 @dataclass
@@ -19,6 +22,8 @@ class Actor:
     client: httpx.AsyncClient
     email: str
     password: str
+    sessions: async_sessionmaker[AsyncSession]
+    """Database sessions as the app role, for what no route does (the operator's part)."""
     headers: dict[str, str] = field(default_factory=dict)
 
     async def sign_in(self) -> dict[str, Any]:
@@ -206,6 +211,14 @@ async def _editor_body(actor: Actor) -> dict[str, Any]:
 _a_persona = created("/v1/personas", _persona_body, "persona_id")
 _a_share = created("/v1/personas/{persona_id}/members", _share_body, "member_id", _a_persona)
 
+
+async def _an_identity(actor: Actor) -> dict[str, str]:
+    """Linked as the operator would (there is no route for it), straight in the database."""
+    async with actor.sessions() as session, session.begin():
+        identity = await external.link(session, actor.email, "sweep", uuid.uuid4().hex)
+    return {"identity_id": str(identity.id)}
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(signed_in=False),
     ("GET", "/readyz"): Case(signed_in=False),
@@ -265,4 +278,6 @@ CASES: dict[tuple[str, str], Case] = {
         body=_editor_body, ids=_a_share
     ),
     ("DELETE", "/v1/personas/{persona_id}/members/{member_id}"): Case(ids=_a_share),
+    ("GET", "/v1/me/identities"): Case(),
+    ("DELETE", "/v1/me/identities/{identity_id}"): Case(ids=_an_identity),
 }

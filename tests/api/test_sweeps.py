@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from personae.audit.models import AuditEvent
 from personae.db.engine import DatabaseUrls
@@ -82,12 +82,17 @@ async def _fingerprint(owner: AsyncEngine, tenant: uuid.UUID) -> dict[str, str]:
 
 
 async def test_another_tenants_resources_are_404_and_untouched(
-    urls: DatabaseUrls, api_client: ClientFactory, tenants: Tenants, owner_engine: AsyncEngine
+    urls: DatabaseUrls,
+    api_client: ClientFactory,
+    tenants: Tenants,
+    owner_engine: AsyncEngine,
+    app_engine: AsyncEngine,
 ) -> None:
     checked = []
+    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
     async with api_client(urls, UNLIMITED) as client:
-        victim = Actor(client, tenants.a[1], tenants.a[2])
-        intruder = Actor(client, tenants.b[1], tenants.b[2])
+        victim = Actor(client, tenants.a[1], tenants.a[2], sessions)
+        intruder = Actor(client, tenants.b[1], tenants.b[2], sessions)
         await victim.sign_in()
         await intruder.sign_in()
         for (method, path), case in sorted(CASES.items()):
@@ -118,11 +123,16 @@ async def _audit_count(owner: AsyncEngine) -> int:
 
 
 async def test_every_mutation_leaves_exactly_one_audit_event(
-    urls: DatabaseUrls, api_client: ClientFactory, tenants: Tenants, owner_engine: AsyncEngine
+    urls: DatabaseUrls,
+    api_client: ClientFactory,
+    tenants: Tenants,
+    owner_engine: AsyncEngine,
+    app_engine: AsyncEngine,
 ) -> None:
     checked = []
+    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
     async with api_client(urls, UNLIMITED) as client:
-        actor = Actor(client, tenants.a[1], tenants.a[2])
+        actor = Actor(client, tenants.a[1], tenants.a[2], sessions)
         for (method, path), case in sorted(CASES.items()):
             if method not in MUTATING:
                 continue

@@ -31,6 +31,7 @@ from personae.identity.access_cache import AccessCache
 from personae.identity.auth import Authenticator
 from personae.identity.ratelimit import SlidingWindow
 from personae.identity.tokens import signing_key
+from personae.jobs import JobDeps, Queue
 from personae.settings import Settings
 from personae.vault.service import Vault
 
@@ -54,10 +55,16 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         app.state.authenticator = Authenticator(
             app.state.sessions, signing_key(master_key), settings, access
         )
+        queue = Queue(urls.app, settings, role=urls.app_role)
+        app.state.queue = queue
         await listener.start()
+        await queue.open()
+        if settings.worker:
+            queue.start_worker(JobDeps(app.state.sessions))
         try:
             yield
         finally:
+            await queue.close()
             await listener.stop()
             await listen_engine.dispose()
             await engine.dispose()

@@ -9,6 +9,7 @@ import functools
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -30,6 +31,8 @@ tenant_app = typer.Typer(help="Tenants.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 auth_app = typer.Typer(help="Sign-in sessions.", no_args_is_help=True)
 app.add_typer(auth_app, name="auth")
+identity_app = typer.Typer(help="External identities of users.", no_args_is_help=True)
+app.add_typer(identity_app, name="identity")
 vault_app = typer.Typer(help="The secrets vault: master keys and rotation.", no_args_is_help=True)
 app.add_typer(vault_app, name="vault")
 
@@ -234,6 +237,54 @@ def tenant_create(
         typer.echo("(shown once: sign in and change it)")
     else:
         typer.echo("password: unchanged (the owner already has an account)")
+
+
+@app.command()
+@one_line_errors
+def worker(data_dir: DataDir = None) -> None:
+    """Run a job worker on its own (`serve` runs one too unless PERSONAE_WORKER=false)."""
+    from personae.db.database import open_database
+    from personae.jobs import JobDeps, Queue
+
+    settings = _settings(data_dir)
+
+    async def run(sessions: Sessions, urls: DatabaseUrls) -> None:
+        queue = Queue(urls.app, settings, role=urls.app_role)
+        await queue.open()
+        try:
+            await queue.run_worker(JobDeps(sessions), signals=True)
+        finally:
+            await queue.close()
+
+    with open_database(settings) as urls:
+        _as_app(settings, urls, lambda sessions: run(sessions, urls))
+
+
+@identity_app.command("link")
+@one_line_errors
+def identity_link(
+    email: Annotated[str, typer.Argument(help="The user's email.")],
+    provider: Annotated[str, typer.Option("--provider", help="e.g. google, github, telegram.")],
+    subject: Annotated[str, typer.Option("--subject", help="The user's id at the provider.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Link an external identity (provider + subject) to a user, in every tenant of theirs."""
+    from personae.db.database import open_database
+    from personae.errors import PersonaeError
+    from personae.identity.external import link
+
+    settings = _settings(data_dir)
+
+    async def run(sessions: Sessions) -> uuid.UUID:
+        async with sessions() as session, session.begin():
+            return (await link(session, email, provider, subject)).id
+
+    with open_database(settings) as urls:
+        try:
+            identity_id = _as_app(settings, urls, run)
+        except PersonaeError as exc:
+            raise ConfigurationError(exc.detail) from None
+    typer.echo(f"linked {provider}:{subject} to {email} ({identity_id})")
 
 
 @auth_app.command("cleanup")

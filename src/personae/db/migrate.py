@@ -48,5 +48,7 @@ def history() -> list[tuple[str, str]]:
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Leave partitions out of autogenerate and drift checks."""
-    return not (type_ == "table" and name is not None and PARTITION_NAME.match(name))
+    """Leave partitions and the job queue's tables out of autogenerate and drift checks."""
+    if type_ != "table" or name is None:
+        return True
+    return not (PARTITION_NAME.match(name) or name.startswith("procrastinate_"))

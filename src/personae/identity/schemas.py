@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from personae.db.shapes import input_shape, output_shape
-from personae.identity.models import Team, TeamMember
+from personae.identity.models import Identity, Team, TeamMember
 from personae.validation import Input
 
 
@@ -119,3 +119,4 @@ TeamUpdate = input_shape(Team, ["name", "description"], partial=True)
 TeamMemberOut = output_shape(TeamMember)
 TeamMemberCreate = input_shape(TeamMember, ["user_id", "role"], required=["user_id"])
 TeamMemberUpdate = input_shape(TeamMember, ["role"], partial=True)
+IdentityOut = output_shape(Identity)

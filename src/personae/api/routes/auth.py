@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from personae.api.deps import SignedIn, client_ip
+from personae.identity import external
 from personae.identity.auth import Authenticator, TokenPair
-from personae.identity.schemas import LoginRequest, MeResponse, RefreshRequest, TokenResponse
+from personae.identity.schemas import (
+    IdentityOut,
+    LoginRequest,
+    MeResponse,
+    RefreshRequest,
+    TokenResponse,
+)
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
@@ -61,3 +71,20 @@ async def me(context: SignedIn) -> MeResponse:
         user_id=principal.user_id,
         permissions=sorted(principal.permissions),
     )
+
+
+@router.get(
+    "/me/identities",
+    response_model=list[IdentityOut],  # type: ignore[valid-type]
+    summary="The caller's linked external identities",
+)
+async def my_identities(context: SignedIn) -> list[BaseModel]:
+    identities = await external.mine(context.session, context.principal)
+    return [IdentityOut.model_validate(identity) for identity in identities]
+
+
+@router.delete("/me/identities/{identity_id}", status_code=204, summary="Unlink one of them")
+async def unlink_identity(identity_id: uuid.UUID, context: SignedIn) -> Response:
+    await external.unlink_mine(context.session, context.principal, identity_id)
+    await context.commit()
+    return Response(status_code=204)

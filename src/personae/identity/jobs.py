@@ -1,0 +1,12 @@
+"""Identity's background work: deleting sign-in sessions long expired or revoked."""
+
+from __future__ import annotations
+
+from personae.identity.auth import delete_expired_sessions
+from personae.jobs import JobDeps, task
+
+
+@task("cleanup_sign_in_sessions", queue="maintenance", cron="*/30 * * * *")
+async def cleanup_sign_in_sessions(deps: JobDeps, timestamp: int) -> int:
+    """Every 30 minutes; the count deleted goes to the worker's log."""
+    return await delete_expired_sessions(deps.sessions)

@@ -1,0 +1,51 @@
+"""External identities: linked by the operator, seen and unlinked by their own user only."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from personae.db.engine import DatabaseUrls
+from personae.errors import Conflict
+from personae.identity import external
+from tests.api.conftest import ClientFactory, bearer, join, new_tenant, user_id
+
+OWNER = "owner@identities.example.com"
+
+
+@pytest.fixture(scope="module")
+async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
+    created = await new_tenant(owner_engine, app_engine, "Identities", OWNER)
+    assert created.one_time_password
+    return created.one_time_password
+
+
+async def test_linked_identities_are_their_users_own(
+    urls: DatabaseUrls, api_client: ClientFactory, app_engine: AsyncEngine, owner_password: str
+) -> None:
+    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
+    async with api_client(urls) as client:
+        owner = await bearer(client, OWNER, owner_password)
+        other = await join(client, owner, "other@identities.example.com", "admin")
+        async with sessions() as session, session.begin():
+            await external.link(session, OWNER, "google", "g-123", {"name": "Owner"})
+        async with sessions() as session, session.begin():
+            with pytest.raises(Conflict):
+                await external.link(session, "other@identities.example.com", "google", "g-123")
+        async with sessions() as session, session.begin():
+            assert str(await external.resolve(session, "google", "g-123")) == await user_id(
+                client, owner
+            )
+            assert await external.resolve(session, "google", "nobody") is None
+
+        mine = (await client.get("/v1/me/identities", headers=owner)).json()
+        assert [(i["provider"], i["subject"]) for i in mine] == [("google", "g-123")]
+        assert mine[0]["last_used_at"] is not None
+        assert (await client.get("/v1/me/identities", headers=other)).json() == []
+        path = f"/v1/me/identities/{mine[0]['id']}"
+        assert (await client.delete(path, headers=other)).status_code == 404
+        assert (await client.delete(path, headers=owner)).status_code == 204
+        assert (await client.get("/v1/me/identities", headers=owner)).json() == []
+
+        audit = (await client.get("/v1/audit?resource_type=identity", headers=owner)).json()
+        assert [e["action"] for e in audit["items"]] == ["unlink", "link"]

@@ -1,0 +1,65 @@
+"""The job queue: a worker runs deferred and periodic tasks as the application role."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from personae.db.engine import DatabaseUrls
+from personae.db.tenancy import tenant_session
+from personae.identity.models import AuthSession
+from personae.identity.service import create_tenant, sync_permissions
+from personae.jobs import JobDeps, Queue
+from personae.settings import Settings
+
+
+async def test_the_cleanup_task_deletes_long_expired_sign_in_sessions(
+    urls: DatabaseUrls, owner_engine: AsyncEngine, app_engine: AsyncEngine
+) -> None:
+    async with owner_engine.begin() as conn:
+        await sync_permissions(conn)
+    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
+    async with sessions() as session, session.begin():
+        created = await create_tenant(session, "Jobs", "jobs@example.com")
+    tenant_id = created.tenant.id
+    now = datetime.now(UTC)
+    async with tenant_session(sessions, tenant_id) as session:
+        for days in (-2, 1):  # one expired two days ago, one live
+            session.add(
+                AuthSession(
+                    tenant_id=tenant_id,
+                    user_id=created.owner.id,
+                    family_id=created.owner.id,
+                    token_hash=f"hash{days}",
+                    expires_at=now + timedelta(days=days),
+                )
+            )
+
+    queue = Queue(urls.app, Settings(worker_concurrency=1))
+    await queue.open()
+    try:
+        job_id = await queue.defer("cleanup_sign_in_sessions", timestamp=0)
+        await queue.run_worker(JobDeps(sessions), wait=False)
+    finally:
+        await queue.close()
+
+    async with tenant_session(sessions, tenant_id) as session:
+        left = (await session.execute(select(AuthSession.token_hash))).scalars().all()
+    assert left == ["hash1"]
+    async with owner_engine.connect() as conn:
+        status = (
+            await conn.execute(
+                text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
+            )
+        ).scalar_one_or_none()
+        failed = (
+            await conn.execute(
+                select(func.count())
+                .select_from(text("procrastinate_jobs"))
+                .where(text("status = 'failed'"))
+            )
+        ).scalar_one()
+    assert status is None  # succeeded, then deleted
+    assert failed == 0
