@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from personae.audit.service import record
 from personae.db.base import Base
 from personae.db.shapes import attribute_name
-from personae.errors import Conflict, NotFound
+from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.identity.principal import Principal
 
 Row = TypeVar("Row", bound=Base)
@@ -44,6 +44,8 @@ class Resource(Generic[Row]):
     """API fields that together may not repeat among live rows (within `parents`)."""
     actions: Mapping[str, str] = field(default_factory=dict)
     """Permission action per step, where it differs (e.g. {"create": "update"})."""
+    references: Mapping[str, type[Base]] = field(default_factory=dict)
+    """API fields naming a row of another table of the tenant: it must exist (422)."""
 
     # -- policy, for subclasses ------------------------------------------------------
 
@@ -81,6 +83,7 @@ class Resource(Generic[Row]):
         await self.authorize(session, principal, "create", None, where)
         values = {**values, **where}
         await self.check(session, principal, values)
+        await self._check_references(session, values)
         await self._refuse_duplicate(session, values, None)
         row = self.model(tenant_id=principal.tenant_id, **self._attributes(values))
         session.add(row)
@@ -143,6 +146,7 @@ class Resource(Generic[Row]):
         row = await self.get(session, principal, row_id, where, action="update")
         if changes:
             await self.check(session, principal, changes)
+            await self._check_references(session, changes)
             await self._refuse_duplicate(session, {**self._values(row), **changes}, row_id)
             for name, value in self._attributes(changes).items():
                 setattr(row, name, value)
@@ -193,6 +197,16 @@ class Resource(Generic[Row]):
             *(self._column(name) == value for name, value in where.items())
         )
         return query.where(self._column("deleted_at").is_(None)) if self._soft else query
+
+    async def _check_references(self, session: AsyncSession, values: Mapping[str, Any]) -> None:
+        for name, model in self.references.items():
+            if values.get(name) is None:
+                continue
+            query = select(model).where(model.__table__.c.id == values[name])
+            if "deleted_at" in model.__table__.c:
+                query = query.where(model.__table__.c.deleted_at.is_(None))
+            if (await session.execute(query)).first() is None:
+                raise ValidationFailed(f"no such {name.removesuffix('_id')}", field=name)
 
     async def _refuse_duplicate(
         self, session: AsyncSession, values: Mapping[str, Any], row_id: uuid.UUID | None

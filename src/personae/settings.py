@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     worker_shutdown_timeout_s: float = Field(
         default=10.0, ge=0, description="How long running jobs may finish when stopping."
     )
+    max_events_per_append: int = Field(default=1000, ge=1, le=100_000)
+    max_event_bytes: int = Field(
+        default=262_144, ge=1024, description="an event's payload, as compact JSON"
+    )
+    sse_heartbeat_s: float = Field(default=15.0, gt=0, description="comment lines on idle streams")
     access_cache_ttl_s: float = Field(
         default=60.0,
         ge=0,

@@ -219,6 +219,25 @@ async def _an_identity(actor: Actor) -> dict[str, str]:
     return {"identity_id": str(identity.id)}
 
 
+async def _session_body(actor: Actor) -> dict[str, Any]:
+    return {"title": "Sweep", "variables": {"k": "v"}}
+
+
+async def _channel_body(actor: Actor) -> dict[str, Any]:
+    return {"channel": "sweep", "user_channel_id": uuid.uuid4().hex}
+
+
+async def _session_patch_body(actor: Actor) -> dict[str, Any]:
+    return {"status": "IDLE"}
+
+
+async def _events_body(actor: Actor) -> dict[str, Any]:
+    return {"events": [{"event_type": "message.user", "payload": {"content": "sweep"}}]}
+
+
+_a_session = created("/v1/sessions", _session_body, "session_id")
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(signed_in=False),
     ("GET", "/readyz"): Case(signed_in=False),
@@ -280,4 +299,15 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/personas/{persona_id}/members/{member_id}"): Case(ids=_a_share),
     ("GET", "/v1/me/identities"): Case(),
     ("DELETE", "/v1/me/identities/{identity_id}"): Case(ids=_an_identity),
+    ("POST", "/v1/sessions"): Case(body=_session_body),
+    ("GET", "/v1/sessions"): Case(),
+    ("POST", "/v1/sessions/by-channel"): Case(body=_channel_body),
+    ("GET", "/v1/sessions/{session_id}"): Case(ids=_a_session),
+    ("PATCH", "/v1/sessions/{session_id}"): Case(body=_session_patch_body, ids=_a_session),
+    ("DELETE", "/v1/sessions/{session_id}"): Case(ids=_a_session),
+    ("POST", "/v1/sessions/{session_id}/events"): Case(body=_events_body, ids=_a_session),
+    ("GET", "/v1/sessions/{session_id}/events"): Case(ids=_a_session),
+    ("GET", "/v1/sessions/{session_id}/messages"): Case(ids=_a_session),
+    ("GET", "/v1/sessions/{session_id}/turns"): Case(ids=_a_session),
+    ("GET", "/v1/sessions/{session_id}/stream"): Case(ids=_a_session),
 }

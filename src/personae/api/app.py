@@ -19,6 +19,7 @@ from personae.api.routes import (
     model_configs,
     personas,
     secrets,
+    sessions,
     teams,
     tokens,
 )
@@ -32,6 +33,8 @@ from personae.identity.auth import Authenticator
 from personae.identity.ratelimit import SlidingWindow
 from personae.identity.tokens import signing_key
 from personae.jobs import JobDeps, Queue
+from personae.sessions.feed import CHANNEL as FEED_CHANNEL
+from personae.sessions.feed import Feed
 from personae.settings import Settings
 from personae.vault.service import Vault
 
@@ -48,6 +51,9 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         listener.subscribe(
             ACCESS_CHANNEL, access.changed, lambda: access.reset(listening=listener.connected)
         )
+        feed = Feed()
+        listener.subscribe(FEED_CHANNEL, feed.notified, feed.wake_all)
+        app.state.feed = feed
         app.state.engine = engine
         app.state.listener = listener
         app.state.sessions = sessionmaker(engine, **{ACCESS_CHANGED: access.changed})
@@ -95,4 +101,5 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(settings_routes.router)
     app.include_router(teams.router)
     app.include_router(personas.router)
+    app.include_router(sessions.router)
     return app

@@ -42,9 +42,14 @@ def _field(location: tuple[Any, ...] | list[Any]) -> str:
 
 async def _personae_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PersonaeError)
-    extra: dict[str, Any] = {}
-    if isinstance(exc, ValidationFailed) and exc.field:
-        extra["errors"] = [{"field": exc.field, "message": exc.detail}]
+    extra: dict[str, Any] = {
+        key: value
+        for key, value in exc.extra.items()
+        if key != "field" and isinstance(value, int | float | str | bool)
+    }
+    field = exc.field if isinstance(exc, ValidationFailed) else exc.extra.get("field")
+    if field:
+        extra["errors"] = [{"field": field, "message": exc.detail}]
     if isinstance(exc, RateLimited):
         extra["retry_after"] = exc.retry_after
     return problem(exc.status, exc.title, exc.detail, **extra)

@@ -53,6 +53,7 @@ def mount(
     create: type[Input] | None = None,
     update: type[Input] | None = None,
     parent: Parent | None = None,
+    filters: type[Input] | None = None,
     tag: str | None = None,
 ) -> None:
     """Add the resource's routes to `router` (PATCH only with `update`, POST with `create`)."""
@@ -82,6 +83,8 @@ def mount(
     async def list_page(**params: Any) -> Any:
         ctx: RequestContext = params["context"]
         where = await scope(ctx, params)
+        if filters is not None:
+            where = {**params["filters"].model_dump(exclude_none=True), **where}
         page = await resource.page(
             ctx.session, ctx.principal, after=params["after"], limit=params["limit"], where=where
         )
@@ -132,6 +135,7 @@ def mount(
         handler.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
         return handler
 
+    query = {"filters": (Annotated[filters, Query()], inspect.Parameter.empty)} if filters else {}
     if create is not None:
         router.add_api_route(
             collection,
@@ -151,6 +155,7 @@ def mount(
             page_shape(out),
             after=(Annotated[uuid.UUID | None, Query()], None),
             limit=(Annotated[int, Query(ge=1, le=MAX_PAGE)], 50),
+            **query,
         ),
         methods=["GET"],
         summary=f"List {kind}s, oldest first",

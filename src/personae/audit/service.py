@@ -13,6 +13,38 @@ from personae.audit.schemas import AuditFilters
 from personae.identity.principal import Principal
 
 
+def audit_values(
+    principal: Principal,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | str | None = None,
+    *,
+    description: str = "",
+    data: dict[str, Any] | None = None,
+    category: str = "action",
+    result: str = "success",
+) -> dict[str, Any]:
+    """The columns of one audit event: `<resource_type>.<action>`, by `principal`.
+
+    `data` must never carry secret values: callers pass names and ids, not contents."""
+    return {
+        "tenant_id": principal.tenant_id,
+        "event_type": f"{resource_type}.{action}",
+        "event_category": category,
+        "action": action,
+        "actor_type": principal.kind,
+        "actor_id": principal.actor_id,
+        "user_id": principal.user_id,
+        "resource_type": resource_type,
+        "resource_id": None if resource_id is None else str(resource_id),
+        "description": description,
+        "result": result,
+        "event_data": data or {},
+        "ip_address": principal.ip_address,
+        "trace_id": principal.trace_id,
+    }
+
+
 async def record(
     session: AsyncSession,
     principal: Principal,
@@ -25,27 +57,18 @@ async def record(
     category: str = "action",
     result: str = "success",
 ) -> None:
-    """One audit event: `<resource_type>.<action>`, by `principal`, about one resource.
-
-    `data` must never carry secret values: callers pass names and ids, not contents."""
-    await session.execute(
-        insert(AuditEvent).values(
-            tenant_id=principal.tenant_id,
-            event_type=f"{resource_type}.{action}",
-            event_category=category,
-            action=action,
-            actor_type=principal.kind,
-            actor_id=principal.actor_id,
-            user_id=principal.user_id,
-            resource_type=resource_type,
-            resource_id=None if resource_id is None else str(resource_id),
-            description=description,
-            result=result,
-            event_data=data or {},
-            ip_address=principal.ip_address,
-            trace_id=principal.trace_id,
-        )
+    """Write one audit event in the caller's transaction (see `audit_values`)."""
+    values = audit_values(
+        principal,
+        action,
+        resource_type,
+        resource_id,
+        description=description,
+        data=data,
+        category=category,
+        result=result,
     )
+    await session.execute(insert(AuditEvent).values(**values))
 
 
 async def list_events(

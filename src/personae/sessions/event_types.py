@@ -1,0 +1,162 @@
+"""The event types a session's log accepts, version by version, each with its payload.
+
+Names are `<area>.<what>`. Payloads are validated on append (unknown fields refused);
+`schema_version` says which shape a stored payload has, so old events stay readable when a
+type gains a version. `session.created` is written by Personae alone."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, JsonValue
+
+from personae.errors import ValidationFailed
+from personae.validation import Input
+
+TEXT = 1_000_000
+"""Characters in one message."""
+
+
+class Payload(Input):
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class ToolCall(Input):
+    id: str = Field(min_length=1, max_length=255)
+    name: str = Field(min_length=1, max_length=255)
+    arguments: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class UserMessage(Payload):
+    content: str = Field(max_length=TEXT)
+    attachments: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+
+
+class AssistantMessage(Payload):
+    content: str = Field(default="", max_length=TEXT)
+    tool_calls: list[ToolCall] | None = Field(default=None, max_length=100)
+
+
+class ToolMessage(Payload):
+    content: str = Field(max_length=TEXT)
+    tool_call_id: str = Field(min_length=1, max_length=255)
+    name: str | None = Field(default=None, max_length=255)
+
+
+class SystemMessage(Payload):
+    content: str = Field(max_length=TEXT)
+
+
+class EnvelopeChange(Payload):
+    """`session.created` / `session.updated`: fields of the envelope to set; `variables`
+    and `metadata` are merged key by key."""
+
+    title: str | None = Field(default=None, max_length=500)
+    status: Literal["ACTIVE", "IDLE", "CLOSED", "ARCHIVED"] | None = None
+    variables: dict[str, JsonValue] | None = None
+
+
+class ScenarioEntered(Payload):
+    scenario_id: uuid.UUID
+    version: int = Field(ge=1, le=2_147_483_647)
+    step_id: str = Field(min_length=1, max_length=255)
+
+
+class ScenarioStep(Payload):
+    step_id: str = Field(min_length=1, max_length=255)
+
+
+class ScenarioExited(Payload):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class RunEvent(Payload):
+    run_id: uuid.UUID
+    trace_id: str | None = Field(default=None, max_length=255)
+    detail: str | None = Field(default=None, max_length=TEXT)
+    token_usage: dict[str, int] | None = None
+
+
+class ToolCalled(Payload):
+    tool_call_id: str = Field(min_length=1, max_length=255)
+    name: str = Field(min_length=1, max_length=255)
+    arguments: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class ToolResult(Payload):
+    tool_call_id: str = Field(min_length=1, max_length=255)
+    result: JsonValue = None
+    error: str | None = Field(default=None, max_length=TEXT)
+
+
+class TurnCompleted(Payload):
+    turn_number: int = Field(ge=1, le=2_147_483_647)
+    user_message: str = Field(max_length=TEXT)
+    assistant_response: str | None = Field(default=None, max_length=TEXT)
+    run_id: uuid.UUID | None = None
+    rules_matched: list[JsonValue] = Field(default_factory=list)
+    tools_executed: list[JsonValue] = Field(default_factory=list)
+    scenario_state: dict[str, JsonValue] | None = None
+    context_extracted: dict[str, JsonValue] | None = None
+    token_usage: dict[str, int] | None = None
+    latency_ms: int | None = Field(default=None, ge=0, le=2_147_483_647)
+
+
+class Note(Payload):
+    text: str = Field(max_length=TEXT)
+
+
+TYPES: dict[tuple[str, int], type[Payload]] = {
+    ("message.user", 1): UserMessage,
+    ("message.assistant", 1): AssistantMessage,
+    ("message.tool", 1): ToolMessage,
+    ("message.system", 1): SystemMessage,
+    ("session.created", 1): EnvelopeChange,
+    ("session.updated", 1): EnvelopeChange,
+    ("scenario.entered", 1): ScenarioEntered,
+    ("scenario.step", 1): ScenarioStep,
+    ("scenario.exited", 1): ScenarioExited,
+    ("run.started", 1): RunEvent,
+    ("run.completed", 1): RunEvent,
+    ("run.failed", 1): RunEvent,
+    ("tool.called", 1): ToolCalled,
+    ("tool.result", 1): ToolResult,
+    ("turn.completed", 1): TurnCompleted,
+    ("note", 1): Note,
+}
+"""(type, schema version) → payload shape."""
+
+SYSTEM_ONLY = frozenset({"session.created"})
+
+
+def parse(event_type: str, schema_version: int, payload: Any, *, field: str) -> BaseModel:
+    """The payload as its shape, or 422 naming `field` (unknown type or version, bad shape)."""
+    shape = TYPES.get((event_type, schema_version))
+    if shape is None:
+        known = sorted({name for name, _ in TYPES})
+        if any(name == event_type for name, _ in TYPES):
+            raise ValidationFailed(
+                f"{event_type} has no schema version {schema_version}",
+                field=f"{field}.schema_version",
+            )
+        raise ValidationFailed(
+            f"unknown event type {event_type!r}; known: {', '.join(known)}",
+            field=f"{field}.event_type",
+        )
+    try:
+        return shape.model_validate(payload)
+    except ValueError as error:
+        raise ValidationFailed(
+            f"the payload does not fit {event_type}: {_first_error(error)}",
+            field=f"{field}.payload",
+        ) from None
+
+
+def _first_error(error: ValueError) -> str:
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        location = ".".join(str(part) for part in first.get("loc", ()))
+        return f"{location}: {first.get('msg', '')}" if location else str(first.get("msg", ""))
+    return str(error)

@@ -1,0 +1,254 @@
+"""A session's event log: appending (the one write path), reading, and rebuilding views.
+
+Every change to a conversation is an event. Appending validates each event by its type,
+derives what the views hold (`derive.py`), and hands it all to `personae_append_events`
+(migration 0008): one round trip that keeps `seq` gap-free, honours `expected_seq` and
+idempotency keys, writes the views and the audit event, and wakes the live streams."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.audit.service import audit_values
+from personae.db.errors import sqlstate
+from personae.errors import Conflict, NotFound, ValidationFailed
+from personae.identity.principal import Principal
+from personae.sessions import derive, event_types
+from personae.sessions.models import Message, Session, SessionEvent, TurnRecord
+
+APPEND = text(
+    "SELECT personae_append_events(:tenant, :session, :expected, :key, "
+    "CAST(:events AS jsonb), CAST(:patch AS jsonb), CAST(:audit AS jsonb))"
+)
+WRITE_VIEWS = text("SELECT personae_write_views(:tenant, :session, CAST(:rows AS jsonb))")
+APPLY_ENVELOPE = text(
+    "SELECT personae_apply_envelope(:session, CAST(:patch AS jsonb), :last_seq, "
+    "coalesce(CAST(:activity AS timestamptz), now()))"
+)
+IDEMPOTENCY_KEY_MAX = 200
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append, as a client sends it."""
+
+    event_type: str
+    payload: dict[str, Any]
+    schema_version: int = 1
+    trace_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Appended:
+    events: list[dict[str, Any]]
+    """As stored: id, seq, event_type, schema_version, payload, trace_id, created_at."""
+    session: dict[str, Any] | None
+    """The envelope after the append (None for a replay)."""
+    replayed: bool
+
+
+def prepare(events: Sequence[NewEvent], *, system: bool = False) -> tuple[list[Any], Any]:
+    """Validated events with their derived rows, and the envelope patch of the batch."""
+    prepared = []
+    patch = derive.EnvelopePatch()
+    for index, event in enumerate(events):
+        field = f"events.{index}"
+        if event.event_type in event_types.SYSTEM_ONLY and not system:
+            raise ValidationFailed(
+                f"{event.event_type} is written by Personae only", field=f"{field}.event_type"
+            )
+        shape = event_types.parse(
+            event.event_type, event.schema_version, event.payload, field=field
+        )
+        payload = shape.model_dump(mode="json", exclude_defaults=True)
+        prepared.append(
+            {
+                "event_type": event.event_type,
+                "schema_version": event.schema_version,
+                "payload": payload,
+                "trace_id": event.trace_id,
+                "message": derive.message(event.event_type, payload),
+                "turn": derive.turn(event.event_type, payload),
+            }
+        )
+        patch = patch.then(derive.envelope(event.event_type, payload))
+    return prepared, patch
+
+
+async def append(
+    session: AsyncSession,
+    principal: Principal,
+    session_id: uuid.UUID,
+    events: Sequence[NewEvent],
+    *,
+    expected_seq: int | None = None,
+    idempotency_key: str | None = None,
+    system: bool = False,
+) -> Appended:
+    """Append `events` atomically; 409 if `expected_seq` is not the session's last seq; a
+    retry with the same `idempotency_key` returns the first result (a different body: 422).
+
+    `system`: Personae itself writes (reserved types allowed, the caller checks permissions
+    and audits)."""
+    if not system:
+        principal.require("sessions:update")
+    if not events:
+        raise ValidationFailed("send at least one event", field="events")
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
+        raise ValidationFailed(f"at most {IDEMPOTENCY_KEY_MAX} characters", field="Idempotency-Key")
+    prepared, patch = prepare(events, system=system)
+    audit = (
+        None
+        if system
+        else audit_values(principal, "append", "session", session_id, data={"count": len(events)})
+    )
+    try:
+        result = (
+            await session.execute(
+                APPEND,
+                {
+                    "tenant": principal.tenant_id,
+                    "session": session_id,
+                    "expected": expected_seq,
+                    "key": idempotency_key,
+                    "events": json.dumps(prepared),
+                    "patch": json.dumps(patch.as_json()),
+                    "audit": None if audit is None else json.dumps(audit, default=str),
+                },
+            )
+        ).scalar_one()
+    except DBAPIError as error:
+        raise _append_error(error) from None
+    outcome: dict[str, Any] = json.loads(result) if isinstance(result, str) else result
+    if outcome["replayed"]:
+        _same_batch(outcome["events"], prepared)
+    return Appended(outcome["events"], outcome.get("session"), outcome["replayed"])
+
+
+def _append_error(error: DBAPIError) -> Exception:
+    state = sqlstate(error)
+    if state == "P0002":
+        return NotFound("no such session")
+    if state == "PC409":
+        detail = getattr(error.orig, "__cause__", None)
+        current = getattr(detail, "detail", None)
+        return Conflict(
+            f"the session moved on: its last seq is {current}; read the new events and retry",
+            last_seq=int(current) if current is not None else None,
+        )
+    return error
+
+
+def _same_batch(stored: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
+    def shape(event: dict[str, Any]) -> tuple[Any, ...]:
+        return (event["event_type"], event["schema_version"], event["payload"])
+
+    if [shape(e) for e in stored] != [shape(e) for e in sent]:
+        raise ValidationFailed(
+            "this Idempotency-Key was used with a different body", field="Idempotency-Key"
+        )
+
+
+async def read(
+    session: AsyncSession,
+    principal: Principal,
+    session_id: uuid.UUID,
+    *,
+    after: int = 0,
+    limit: int = 100,
+) -> list[SessionEvent]:
+    """Events after `after`, in order (404 if the session is not the caller's tenant's)."""
+    principal.require("sessions:read")
+    await _live_session(session, session_id)
+    return await events_after(session, session_id, after, limit)
+
+
+async def events_after(
+    session: AsyncSession, session_id: uuid.UUID, after: int, limit: int
+) -> list[SessionEvent]:
+    """Up to `limit` events with seq above `after`, in order (no checks: callers check)."""
+    rows = await session.execute(
+        select(SessionEvent)
+        .where(SessionEvent.session_id == session_id, SessionEvent.seq > after)
+        .order_by(SessionEvent.seq)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def _live_session(session: AsyncSession, session_id: uuid.UUID) -> Session:
+    row = (
+        await session.execute(
+            select(Session).where(Session.id == session_id, Session.deleted_at.is_(None))
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("no such session")
+    return row
+
+
+async def rebuild(session: AsyncSession, session_id: uuid.UUID) -> int:
+    """Recompute the messages, turn records and envelope of one session from its log
+    (in the bound tenant's transaction); returns the number of events replayed."""
+    locked = await session.execute(
+        select(Session.id).where(Session.id == session_id).with_for_update()
+    )
+    if locked.first() is None:
+        raise NotFound("no such session")
+    events = list(
+        (
+            await session.execute(
+                select(SessionEvent)
+                .where(SessionEvent.session_id == session_id)
+                .order_by(SessionEvent.seq)
+            )
+        ).scalars()
+    )
+    await session.execute(delete(Message).where(Message.session_id == session_id))
+    await session.execute(delete(TurnRecord).where(TurnRecord.session_id == session_id))
+    await session.execute(
+        update(Session)
+        .where(Session.id == session_id)
+        .values({_column(k): v for k, v in derive.INITIAL_ENVELOPE.items()})
+    )
+    rows = []
+    patch = derive.EnvelopePatch()
+    for event in events:
+        rows.append(
+            {
+                "event_id": event.id,
+                "seq": event.seq,
+                "message": derive.message(event.event_type, event.payload),
+                "turn": derive.turn(event.event_type, event.payload),
+            }
+        )
+        patch = patch.then(derive.envelope(event.event_type, event.payload))
+    tenant = events[0].tenant_id if events else None
+    if tenant is not None:
+        await session.execute(
+            WRITE_VIEWS, {"tenant": tenant, "session": session_id, "rows": json.dumps(rows)}
+        )
+    last: datetime | None = events[-1].created_at if events else None
+    await session.execute(
+        APPLY_ENVELOPE,
+        {
+            "session": session_id,
+            "patch": json.dumps(patch.as_json()),
+            "last_seq": events[-1].seq if events else 0,
+            "activity": last,
+        },
+    )
+    return len(events)
+
+
+def _column(name: str) -> str:
+    return "metadata_" if name == "metadata" else name

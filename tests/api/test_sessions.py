@@ -1,0 +1,299 @@
+"""Sessions as event logs: appends (conditional, idempotent, validated), derived views
+that a rebuild reproduces exactly, find-or-create by channel identity, erasure."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from personae.db.engine import DatabaseUrls
+from personae.db.tenancy import tenant_session
+from personae.sessions import log
+from tests.api.conftest import ClientFactory, bearer, new_tenant
+
+OWNER = "owner@sessions.example.com"
+
+
+@pytest.fixture(scope="module")
+async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
+    created = await new_tenant(owner_engine, app_engine, "Sessions", OWNER)
+    assert created.one_time_password
+    return created.one_time_password
+
+
+def user(content: str) -> dict[str, object]:
+    return {"event_type": "message.user", "payload": {"content": content}}
+
+
+async def test_appends_derive_messages_and_envelope(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        auth = await bearer(client, OWNER, owner_password)
+        made = await client.post(
+            "/v1/sessions", headers=auth, json={"title": "Hello", "variables": {"lang": "en"}}
+        )
+        assert made.status_code == 201, made.text
+        session = made.json()
+        assert session["last_seq"] == 1 and session["title"] == "Hello"
+        assert session["variables"] == {"lang": "en"} and session["status"] == "ACTIVE"
+        events = f"/v1/sessions/{session['id']}/events"
+
+        batch = [
+            user("hi"),
+            {
+                "event_type": "message.assistant",
+                "payload": {
+                    "content": "",
+                    "tool_calls": [{"id": "c1", "name": "lookup", "arguments": {"q": "x"}}],
+                },
+            },
+            {"event_type": "message.tool", "payload": {"content": "42", "tool_call_id": "c1"}},
+            {"event_type": "session.updated", "payload": {"variables": {"tz": "UTC"}}},
+            {
+                "event_type": "turn.completed",
+                "payload": {"turn_number": 1, "user_message": "hi", "assistant_response": "42"},
+            },
+        ]
+        appended = await client.post(
+            events, headers=auth, json={"events": batch, "expected_seq": 1}
+        )
+        assert appended.status_code == 201, appended.text
+        assert [e["seq"] for e in appended.json()["events"]] == [2, 3, 4, 5, 6]
+        assert appended.json()["last_seq"] == 6
+
+        messages = (await client.get(f"/v1/sessions/{session['id']}/messages", headers=auth)).json()
+        assert [(m["seq"], m["role"]) for m in messages] == [
+            (2, "user"),
+            (3, "assistant"),
+            (4, "tool"),
+        ]
+        assert messages[1]["tool_calls"][0]["name"] == "lookup"
+        assert messages[2]["tool_call_id"] == "c1"
+        turns = (await client.get(f"/v1/sessions/{session['id']}/turns", headers=auth)).json()
+        assert [t["turn_number"] for t in turns] == [1]
+        now = (await client.get(f"/v1/sessions/{session['id']}", headers=auth)).json()
+        assert now["variables"] == {"lang": "en", "tz": "UTC"} and now["last_seq"] == 6
+
+        patched = await client.patch(
+            f"/v1/sessions/{session['id']}", headers=auth, json={"status": "IDLE"}
+        )
+        assert patched.json()["status"] == "IDLE" and patched.json()["last_seq"] == 7
+        log_page = (await client.get(f"{events}?after=5", headers=auth)).json()
+        assert [e["event_type"] for e in log_page["items"]] == ["turn.completed", "session.updated"]
+
+
+async def test_conditional_and_idempotent_appends(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        auth = await bearer(client, OWNER, owner_password)
+        session = (await client.post("/v1/sessions", headers=auth, json={})).json()
+        events = f"/v1/sessions/{session['id']}/events"
+
+        stale = await client.post(
+            events, headers=auth, json={"events": [user("a")], "expected_seq": 0}
+        )
+        assert stale.status_code == 409 and stale.json()["last_seq"] == 1
+
+        key = {"Idempotency-Key": "retry-1", **auth}
+        first = await client.post(events, headers=key, json={"events": [user("a"), user("b")]})
+        again = await client.post(events, headers=key, json={"events": [user("a"), user("b")]})
+        assert first.status_code == again.status_code == 201
+        assert again.json() == first.json()
+        assert again.headers["idempotent-replayed"] == "true"
+        other = await client.post(events, headers=key, json={"events": [user("c")]})
+        assert other.status_code == 422
+        assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+        page = (await client.get(events, headers=auth)).json()
+        assert [e["seq"] for e in page["items"]] == [1, 2, 3]
+
+
+async def test_bad_appends_are_4xx_problems(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        auth = await bearer(client, OWNER, owner_password)
+        session = (await client.post("/v1/sessions", headers=auth, json={})).json()
+        events = f"/v1/sessions/{session['id']}/events"
+        cases = [
+            (
+                {"events": [{"event_type": "message.nope", "payload": {}}]},
+                422,
+                "events.0.event_type",
+            ),
+            ({"events": [{"event_type": "message.user", "payload": {}}]}, 422, "events.0.payload"),
+            (
+                {"events": [user("ok"), {"event_type": "note", "payload": {"text": 5}}]},
+                422,
+                "events.1.payload",
+            ),
+            (
+                {"events": [{"event_type": "session.created", "payload": {}}]},
+                422,
+                "events.0.event_type",
+            ),
+            (
+                {"events": [{"event_type": "note", "schema_version": 9, "payload": {"text": "x"}}]},
+                422,
+                "events.0.schema_version",
+            ),
+            ({"events": []}, 422, "events"),
+            ({"events": [user("x" * 300_000)]}, 413, "events.0.payload"),
+        ]
+        for body, status, field in cases:
+            response = await client.post(events, headers=auth, json=body)
+            assert response.status_code == status, (body, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["errors"][0]["field"] == field, response.text
+        malformed = await client.post(
+            events, headers={**auth, "content-type": "application/json"}, content=b"{not json"
+        )
+        assert malformed.status_code == 422
+        as_text = await client.post(
+            events, headers={**auth, "content-type": "text/plain"}, content=b"hello"
+        )
+        assert 400 <= as_text.status_code < 500
+        page = (await client.get(events, headers=auth)).json()
+        assert [e["seq"] for e in page["items"]] == [1]  # nothing half-written
+        missing = await client.post(
+            f"/v1/sessions/{uuid.uuid4()}/events", headers=auth, json={"events": [user("x")]}
+        )
+        assert missing.status_code == 404
+
+
+async def test_find_or_create_by_channel_identity(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        auth = await bearer(client, OWNER, owner_password)
+        who = {"channel": "telegram", "user_channel_id": "tg-77"}
+        first = await client.post("/v1/sessions/by-channel", headers=auth, json=who)
+        second = await client.post("/v1/sessions/by-channel", headers=auth, json=who)
+        assert (first.status_code, second.status_code) == (201, 200)
+        assert first.json()["id"] == second.json()["id"]
+        await client.patch(
+            f"/v1/sessions/{first.json()['id']}", headers=auth, json={"status": "CLOSED"}
+        )
+        third = await client.post("/v1/sessions/by-channel", headers=auth, json=who)
+        assert third.status_code == 201 and third.json()["id"] != first.json()["id"]
+        listed = await client.get(
+            "/v1/sessions", headers=auth, params={"channel": "telegram", "status": "CLOSED"}
+        )
+        assert [s["id"] for s in listed.json()["items"]] == [first.json()["id"]]
+        bad_ref = await client.post(
+            "/v1/sessions", headers=auth, json={"persona_id": str(uuid.uuid4())}
+        )
+        assert bad_ref.status_code == 422 and bad_ref.json()["errors"][0]["field"] == "persona_id"
+
+
+async def test_rebuild_reproduces_the_views_exactly(
+    urls: DatabaseUrls,
+    api_client: ClientFactory,
+    owner_password: str,
+    owner_engine: AsyncEngine,
+    app_engine: AsyncEngine,
+) -> None:
+    async with api_client(urls) as client:
+        auth = await bearer(client, OWNER, owner_password)
+        session = (
+            await client.post(
+                "/v1/sessions", headers=auth, json={"title": "T", "metadata": {"a": 1}}
+            )
+        ).json()
+        events = f"/v1/sessions/{session['id']}/events"
+        scenario = str(uuid.uuid4())
+        batches = [
+            [user("one"), {"event_type": "message.assistant", "payload": {"content": "two"}}],
+            [
+                {
+                    "event_type": "scenario.entered",
+                    "payload": {"scenario_id": scenario, "version": 2, "step_id": "greet"},
+                },
+                {"event_type": "scenario.step", "payload": {"step_id": "ask"}},
+            ],
+            [
+                {"event_type": "session.updated", "payload": {"title": "T2", "metadata": {"b": 2}}},
+                {
+                    "event_type": "turn.completed",
+                    "payload": {"turn_number": 1, "user_message": "one"},
+                },
+                {"event_type": "scenario.exited", "payload": {}},
+                {"event_type": "note", "payload": {"text": "remember"}},
+            ],
+        ]
+        for batch in batches:
+            assert (await client.post(events, headers=auth, json={"events": batch})).is_success
+
+    async def views() -> tuple[object, ...]:
+        async with owner_engine.connect() as conn:
+            envelope = (
+                await conn.execute(
+                    text("SELECT to_jsonb(s) - 'updated_at' FROM sessions s WHERE id = :id"),
+                    {"id": session["id"]},
+                )
+            ).scalar_one()
+            messages = (
+                await conn.execute(
+                    text(
+                        "SELECT jsonb_agg(to_jsonb(m) - 'id' - 'created_at' ORDER BY seq) "
+                        "FROM messages m WHERE session_id = :id"
+                    ),
+                    {"id": session["id"]},
+                )
+            ).scalar_one()
+            turns = (
+                await conn.execute(
+                    text(
+                        "SELECT jsonb_agg(to_jsonb(t) - 'id' - 'created_at' ORDER BY turn_number) "
+                        "FROM turn_records t WHERE session_id = :id"
+                    ),
+                    {"id": session["id"]},
+                )
+            ).scalar_one()
+        return envelope, messages, turns
+
+    before = await views()
+    assert before[0]["active_scenario_id"] is None and len(before[0]["step_history"]) == 2
+    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
+    tenant = uuid.UUID(session["tenant_id"]) if "tenant_id" in session else None
+    async with owner_engine.connect() as conn:
+        tenant = (
+            await conn.execute(
+                text("SELECT tenant_id FROM sessions WHERE id = :id"), {"id": session["id"]}
+            )
+        ).scalar_one()
+    async with tenant_session(sessions, tenant) as db:
+        replayed = await log.rebuild(db, uuid.UUID(session["id"]))
+    assert replayed == 9
+    assert await views() == before
+
+
+async def test_deleting_a_session_erases_it_and_is_audited(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str, owner_engine: AsyncEngine
+) -> None:
+    async with api_client(urls) as client:
+        auth = await bearer(client, OWNER, owner_password)
+        session = (await client.post("/v1/sessions", headers=auth, json={})).json()
+        path = f"/v1/sessions/{session['id']}"
+        await client.post(f"{path}/events", headers=auth, json={"events": [user("bye")]})
+        assert (await client.delete(path, headers=auth)).status_code == 204
+        assert (await client.get(path, headers=auth)).status_code == 404
+        audit = (
+            await client.get("/v1/audit", headers=auth, params={"resource_id": session["id"]})
+        ).json()["items"]
+        assert audit[0]["event_type"] == "session.delete"
+        assert audit[0]["event_data"] == {"events": 2, "attachments": 0}
+    async with owner_engine.connect() as conn:
+        for table in ("sessions", "session_events", "messages"):
+            column = "id" if table == "sessions" else "session_id"
+            left = (
+                await conn.execute(
+                    text(f"SELECT count(*) FROM {table} WHERE {column} = :id"),
+                    {"id": session["id"]},
+                )
+            ).scalar_one()
+            assert left == 0, table
