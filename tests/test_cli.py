@@ -181,3 +181,6 @@ def test_auth_cleanup_runs_on_a_migrated_database(tmp_path: Path) -> None:
     result = run_personae("auth", "cleanup", *data)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "deleted 0 expired sign-in sessions"
+    rebuilt = run_personae("sessions", "rebuild", *data)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert rebuilt.stdout.strip() == "rebuilt 0 sessions"

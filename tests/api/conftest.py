@@ -93,3 +93,30 @@ async def user_id(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
     me = await client.get("/v1/me", headers=headers)
     assert me.status_code == 200, me.text
     return str(me.json()["user_id"])
+
+
+@asynccontextmanager
+async def served(
+    urls: DatabaseUrls, settings: Settings | None = None
+) -> AsyncIterator[tuple[FastAPI, str]]:
+    """The app behind a real uvicorn server on 127.0.0.1 (for streaming): (app, base URL)."""
+    import asyncio
+
+    import uvicorn
+
+    settings = (settings or Settings(connect_timeout_s=2)).model_copy(update={"worker": False})
+    await prepare_database(urls.owner, MASTER_KEY)
+    app = create_app(settings, urls, master_key=MASTER_KEY)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), "the server did not start"
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield app, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -33,6 +33,8 @@ auth_app = typer.Typer(help="Sign-in sessions.", no_args_is_help=True)
 app.add_typer(auth_app, name="auth")
 identity_app = typer.Typer(help="External identities of users.", no_args_is_help=True)
 app.add_typer(identity_app, name="identity")
+sessions_app = typer.Typer(help="Conversations.", no_args_is_help=True)
+app.add_typer(sessions_app, name="sessions")
 vault_app = typer.Typer(help="The secrets vault: master keys and rotation.", no_args_is_help=True)
 app.add_typer(vault_app, name="vault")
 
@@ -258,6 +260,24 @@ def worker(data_dir: DataDir = None) -> None:
 
     with open_database(settings) as urls:
         _as_app(settings, urls, lambda sessions: run(sessions, urls))
+
+
+@sessions_app.command("rebuild")
+@one_line_errors
+def sessions_rebuild(
+    session: Annotated[
+        uuid.UUID | None, typer.Option("--session", help="Only this session (else all).")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Recompute messages, turn records and envelopes from the event logs."""
+    from personae.db.database import open_database
+    from personae.sessions.log import rebuild_all
+
+    settings = _settings(data_dir)
+    with open_database(settings) as urls:
+        count = _as_app(settings, urls, lambda sessions: rebuild_all(sessions, session))
+    typer.echo(f"rebuilt {count} sessions")
 
 
 @identity_app.command("link")

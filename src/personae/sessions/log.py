@@ -16,11 +16,13 @@ from typing import Any
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.audit.service import audit_values
 from personae.db.errors import sqlstate
+from personae.db.tenancy import tenant_session
 from personae.errors import Conflict, NotFound, ValidationFailed
+from personae.identity.models import Tenant
 from personae.identity.principal import Principal
 from personae.sessions import derive, event_types
 from personae.sessions.models import Message, Session, SessionEvent, TurnRecord
@@ -252,3 +254,24 @@ async def rebuild(session: AsyncSession, session_id: uuid.UUID) -> int:
 
 def _column(name: str) -> str:
     return "metadata_" if name == "metadata" else name
+
+
+async def rebuild_all(
+    sessions: async_sessionmaker[AsyncSession], session_id: uuid.UUID | None = None
+) -> int:
+    """Rebuild one session (any tenant) or every session, each in its own transaction;
+    returns how many were rebuilt."""
+    async with sessions() as lookup:
+        tenants = (await lookup.execute(select(Tenant.id))).scalars().all()
+    rebuilt = 0
+    for tenant_id in tenants:
+        async with tenant_session(sessions, tenant_id) as session:
+            query = select(Session.id).where(Session.deleted_at.is_(None))
+            if session_id is not None:
+                query = query.where(Session.id == session_id)
+            ids = (await session.execute(query)).scalars().all()
+        for target in ids:
+            async with tenant_session(sessions, tenant_id) as session:
+                await rebuild(session, target)
+            rebuilt += 1
+    return rebuilt
