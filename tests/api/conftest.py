@@ -120,3 +120,14 @@ async def served(
     finally:
         server.should_exit = True
         await task
+
+
+@pytest.fixture(scope="module")
+async def owner_password(
+    request: pytest.FixtureRequest, owner_engine: AsyncEngine, app_engine: AsyncEngine
+) -> str:
+    """A tenant of the test module's own, owned by its `OWNER` email: the owner's password."""
+    module = request.module
+    created = await new_tenant(owner_engine, app_engine, module.__name__, module.OWNER)
+    assert created.one_time_password
+    return created.one_time_password

@@ -8,16 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from personae.db.engine import DatabaseUrls
 from personae.errors import Conflict
 from personae.identity import external
-from tests.api.conftest import ClientFactory, bearer, join, new_tenant, user_id
+from tests.api.conftest import ClientFactory, bearer, join, user_id
 
 OWNER = "owner@identities.example.com"
-
-
-@pytest.fixture(scope="module")
-async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
-    created = await new_tenant(owner_engine, app_engine, "Identities", OWNER)
-    assert created.one_time_password
-    return created.one_time_password
 
 
 async def test_linked_identities_are_their_users_own(

@@ -3,21 +3,11 @@ role with one permission gets exactly that; invitations are single-use; grants a
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from personae.db.engine import DatabaseUrls
 from personae.identity.permissions import BUILTIN_ROLES
-from tests.api.conftest import PASSWORD, ClientFactory, bearer, join, new_tenant
+from tests.api.conftest import PASSWORD, ClientFactory, bearer, join
 
 OWNER = "boss@roles.example.com"
-
-
-@pytest.fixture(scope="module")
-async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
-    created = await new_tenant(owner_engine, app_engine, "Roles Inc", OWNER)
-    assert created.one_time_password
-    return created.one_time_password
 
 
 async def test_viewer_member_and_custom_role(

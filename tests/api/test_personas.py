@@ -3,20 +3,10 @@ do not see it; the owner shares it."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from personae.db.engine import DatabaseUrls
-from tests.api.conftest import ClientFactory, bearer, join, new_tenant, user_id
+from tests.api.conftest import ClientFactory, bearer, join, user_id
 
 OWNER = "owner@personas.example.com"
-
-
-@pytest.fixture(scope="module")
-async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
-    created = await new_tenant(owner_engine, app_engine, "Personas plc", OWNER)
-    assert created.one_time_password
-    return created.one_time_password
 
 
 async def test_persona_fields_round_trip(

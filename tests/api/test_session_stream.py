@@ -8,21 +8,12 @@ import json
 from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
 from personae.settings import Settings
-from tests.api.conftest import bearer, new_tenant, served
+from tests.api.conftest import bearer, served
 
 OWNER = "owner@stream.example.com"
-
-
-@pytest.fixture(scope="module")
-async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
-    created = await new_tenant(owner_engine, app_engine, "Stream", OWNER)
-    assert created.one_time_password
-    return created.one_time_password
 
 
 async def sse(response: httpx.Response) -> AsyncIterator[tuple[int | None, str, dict[str, object]]]:

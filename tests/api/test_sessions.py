@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from personae.db.engine import DatabaseUrls
 from personae.sessions import log
-from tests.api.conftest import ClientFactory, bearer, new_tenant
+from tests.api.conftest import ClientFactory, bearer
 
 OWNER = "owner@sessions.example.com"
-
-
-@pytest.fixture(scope="module")
-async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
-    created = await new_tenant(owner_engine, app_engine, "Sessions", OWNER)
-    assert created.one_time_password
-    return created.one_time_password
 
 
 def user(content: str) -> dict[str, object]:

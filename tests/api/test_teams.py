@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from personae.db.engine import DatabaseUrls
-from tests.api.conftest import ClientFactory, bearer, join, new_tenant, user_id
+from tests.api.conftest import ClientFactory, bearer, join, user_id
 
 OWNER = "lead@teams.example.com"
-
-
-@pytest.fixture(scope="module")
-async def owner_password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
-    created = await new_tenant(owner_engine, app_engine, "Teams Ltd", OWNER)
-    assert created.one_time_password
-    return created.one_time_password
 
 
 async def test_teams_and_members(
