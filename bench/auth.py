@@ -13,13 +13,9 @@ PostgreSQL. Last line: one JSON object.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -29,12 +25,11 @@ from sqlalchemy.pool import NullPool
 
 from personae.api.app import create_app
 from personae.api.deps import RequestContext, authorized
-from personae.db import migrate
-from personae.db.embedded import EmbeddedPostgres
 from personae.db.engine import DatabaseUrls
 from personae.identity.service import create_tenant, sync_permissions
-from personae.settings import APP_ROLE, Settings
+from personae.settings import Settings
 from personae.vault.crypto import new_key
+from throwaway import measure_and_report
 
 router = APIRouter()
 MASTER_KEY = new_key()
@@ -123,18 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="personae-bench-") as tmp:
-        server = EmbeddedPostgres(Path(tmp))
-        server.start()
-        try:
-            migrate.upgrade(server.url())
-            urls = DatabaseUrls(owner=server.url(), app=server.url(user=APP_ROLE))
-            figures = asyncio.run(run(urls, args.requests))
-        finally:
-            server.stop()
-    for key, value in figures.items():
-        print(f"{key:>20}: {value}")
-    print(json.dumps(figures))
+    measure_and_report(lambda urls: run(urls, args.requests))
 
 
 if __name__ == "__main__":

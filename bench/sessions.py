@@ -13,27 +13,23 @@ Runs on a throwaway embedded PostgreSQL. Last line: one JSON object.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from personae.db import migrate
-from personae.db.embedded import EmbeddedPostgres
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.db.tenancy import tenant_session
 from personae.identity.principal import Principal
 from personae.identity.service import create_tenant, sync_permissions
 from personae.sessions import log
 from personae.sessions.service import SESSIONS
-from personae.settings import APP_ROLE, Settings
+from personae.settings import Settings
+from throwaway import measure_and_report
 
 RAW_INSERT = (
     "INSERT INTO session_events (tenant_id, session_id, seq, event_type, payload) "
@@ -117,18 +113,7 @@ def main() -> None:
     parser.add_argument("--appends", type=int, default=2000)
     parser.add_argument("--batches", type=int, default=50)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="personae-bench-") as tmp:
-        server = EmbeddedPostgres(Path(tmp))
-        server.start()
-        try:
-            migrate.upgrade(server.url())
-            urls = DatabaseUrls(owner=server.url(), app=server.url(user=APP_ROLE))
-            figures = asyncio.run(run(urls, args.appends, args.batches))
-        finally:
-            server.stop()
-    for key, value in figures.items():
-        print(f"{key:>18}: {value}")
-    print(json.dumps(figures))
+    measure_and_report(lambda urls: run(urls, args.appends, args.batches))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,31 @@
+"""What every benchmark shares: a throwaway migrated embedded PostgreSQL, and the report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from personae.db import migrate
+from personae.db.embedded import EmbeddedPostgres
+from personae.db.engine import DatabaseUrls
+from personae.settings import APP_ROLE
+
+
+def measure_and_report(run: Callable[[DatabaseUrls], Awaitable[dict[str, Any]]]) -> None:
+    """Run `run` against a fresh database, print its figures, then one JSON line."""
+    with tempfile.TemporaryDirectory(prefix="personae-bench-") as tmp:
+        server = EmbeddedPostgres(Path(tmp))
+        server.start()
+        try:
+            migrate.upgrade(server.url())
+            urls = DatabaseUrls(owner=server.url(), app=server.url(user=APP_ROLE))
+            figures = asyncio.run(run(urls))
+        finally:
+            server.stop()
+    for key, value in figures.items():
+        print(f"{key:>20}: {value}")
+    print(json.dumps(figures))
