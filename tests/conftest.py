@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import NullPool
 
 from personae.db import migrate
@@ -87,3 +92,9 @@ async def app_engine(urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(urls.app, poolclass=NullPool)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def app_sessions(app_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions as the application role, as the product opens them."""
+    return async_sessionmaker(app_engine, expire_on_commit=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.db.engine import DatabaseUrls
 from personae.db.tenancy import tenant_session
@@ -16,16 +16,15 @@ from personae.settings import Settings
 
 
 async def test_the_cleanup_task_deletes_long_expired_sign_in_sessions(
-    urls: DatabaseUrls, owner_engine: AsyncEngine, app_engine: AsyncEngine
+    urls: DatabaseUrls, owner_engine: AsyncEngine, app_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     async with owner_engine.begin() as conn:
         await sync_permissions(conn)
-    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
-    async with sessions() as session, session.begin():
+    async with app_sessions() as session, session.begin():
         created = await create_tenant(session, "Jobs", "jobs@example.com")
     tenant_id = created.tenant.id
     now = datetime.now(UTC)
-    async with tenant_session(sessions, tenant_id) as session:
+    async with tenant_session(app_sessions, tenant_id) as session:
         for days in (-2, 1):  # one expired two days ago, one live
             session.add(
                 AuthSession(
@@ -41,11 +40,11 @@ async def test_the_cleanup_task_deletes_long_expired_sign_in_sessions(
     await queue.open()
     try:
         job_id = await queue.defer("cleanup_sign_in_sessions", timestamp=0)
-        await queue.run_worker(JobDeps(sessions), wait=False)
+        await queue.run_worker(JobDeps(app_sessions), wait=False)
     finally:
         await queue.close()
 
-    async with tenant_session(sessions, tenant_id) as session:
+    async with tenant_session(app_sessions, tenant_id) as session:
         left = (await session.execute(select(AuthSession.token_hash))).scalars().all()
     assert left == ["hash1"]
     async with owner_engine.connect() as conn:

@@ -70,14 +70,6 @@ async def _token_body(actor: Actor) -> dict[str, Any]:
     return {"name": "sweep", "scopes": ["audit:read"]}
 
 
-async def _a_token(actor: Actor) -> dict[str, str]:
-    response = await actor.client.post(
-        "/v1/tokens", headers=actor.headers, json=await _token_body(actor)
-    )
-    assert response.status_code == 201, response.text
-    return {"token_id": response.json()["id"]}
-
-
 async def _secret_body(actor: Actor) -> dict[str, Any]:
     return {"key_name": "sweep_key", "value": "sweep-value"}
 
@@ -146,14 +138,6 @@ async def _model_patch_body(actor: Actor) -> dict[str, Any]:
     return {"rpm": 60}
 
 
-async def _a_model_config(actor: Actor) -> dict[str, str]:
-    response = await actor.client.post(
-        "/v1/model-configs", headers=actor.headers, json=await _model_config_body(actor)
-    )
-    assert response.status_code == 201, response.text
-    return {"config_id": response.json()["id"]}
-
-
 async def _setting_body(actor: Actor) -> dict[str, Any]:
     return {"value": "sweep-value"}
 
@@ -178,6 +162,10 @@ def created(path: str, body: Body, id_param: str, under: Ids | None = None) -> I
         return {**ids, id_param: response.json()["id"]}
 
     return make
+
+
+_a_token = created("/v1/tokens", _token_body, "token_id")
+_a_model_config = created("/v1/model-configs", _model_config_body, "config_id")
 
 
 async def _team_body(actor: Actor) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.db.engine import DatabaseUrls
 from personae.errors import Conflict
@@ -14,18 +14,20 @@ OWNER = "owner@identities.example.com"
 
 
 async def test_linked_identities_are_their_users_own(
-    urls: DatabaseUrls, api_client: ClientFactory, app_engine: AsyncEngine, owner_password: str
+    urls: DatabaseUrls,
+    api_client: ClientFactory,
+    app_sessions: async_sessionmaker[AsyncSession],
+    owner_password: str,
 ) -> None:
-    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
     async with api_client(urls) as client:
         owner = await bearer(client, OWNER, owner_password)
         other = await join(client, owner, "other@identities.example.com", "admin")
-        async with sessions() as session, session.begin():
+        async with app_sessions() as session, session.begin():
             await external.link(session, OWNER, "google", "g-123", {"name": "Owner"})
-        async with sessions() as session, session.begin():
+        async with app_sessions() as session, session.begin():
             with pytest.raises(Conflict):
                 await external.link(session, "other@identities.example.com", "google", "g-123")
-        async with sessions() as session, session.begin():
+        async with app_sessions() as session, session.begin():
             assert str(await external.resolve(session, "google", "g-123")) == await user_id(
                 client, owner
             )

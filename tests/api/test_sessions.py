@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.db.engine import DatabaseUrls
 from personae.sessions import log
@@ -186,7 +186,7 @@ async def test_rebuild_reproduces_the_views_exactly(
     api_client: ClientFactory,
     owner_password: str,
     owner_engine: AsyncEngine,
-    app_engine: AsyncEngine,
+    app_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with api_client(urls) as client:
         auth = await bearer(client, OWNER, owner_password)
@@ -249,8 +249,7 @@ async def test_rebuild_reproduces_the_views_exactly(
 
     before = await views()
     assert before[0]["active_scenario_id"] is None and len(before[0]["step_history"]) == 2
-    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
-    assert await log.rebuild_all(sessions, uuid.UUID(session["id"])) == 1
+    assert await log.rebuild_all(app_sessions, uuid.UUID(session["id"])) == 1
     assert await views() == before
 
 

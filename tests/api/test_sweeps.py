@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.audit.models import AuditEvent
 from personae.db.engine import DatabaseUrls
@@ -86,13 +86,12 @@ async def test_another_tenants_resources_are_404_and_untouched(
     api_client: ClientFactory,
     tenants: Tenants,
     owner_engine: AsyncEngine,
-    app_engine: AsyncEngine,
+    app_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     checked = []
-    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
     async with api_client(urls, UNLIMITED) as client:
-        victim = Actor(client, tenants.a[1], tenants.a[2], sessions)
-        intruder = Actor(client, tenants.b[1], tenants.b[2], sessions)
+        victim = Actor(client, tenants.a[1], tenants.a[2], app_sessions)
+        intruder = Actor(client, tenants.b[1], tenants.b[2], app_sessions)
         await victim.sign_in()
         await intruder.sign_in()
         for (method, path), case in sorted(CASES.items()):
@@ -127,12 +126,11 @@ async def test_every_mutation_leaves_exactly_one_audit_event(
     api_client: ClientFactory,
     tenants: Tenants,
     owner_engine: AsyncEngine,
-    app_engine: AsyncEngine,
+    app_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     checked = []
-    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
     async with api_client(urls, UNLIMITED) as client:
-        actor = Actor(client, tenants.a[1], tenants.a[2], sessions)
+        actor = Actor(client, tenants.a[1], tenants.a[2], app_sessions)
         for (method, path), case in sorted(CASES.items()):
             if method not in MUTATING:
                 continue

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.audit.service import audit_values
 from personae.db.errors import sqlstate
+from personae.db.shapes import attribute_name
 from personae.db.tenancy import tenant_session
 from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.identity.models import Tenant
@@ -160,20 +161,6 @@ def _same_batch(stored: list[dict[str, Any]], sent: list[dict[str, Any]]) -> Non
         )
 
 
-async def read(
-    session: AsyncSession,
-    principal: Principal,
-    session_id: uuid.UUID,
-    *,
-    after: int = 0,
-    limit: int = 100,
-) -> list[SessionEvent]:
-    """Events after `after`, in order (404 if the session is not the caller's tenant's)."""
-    principal.require("sessions:read")
-    await _live_session(session, session_id)
-    return await events_after(session, session_id, after, limit)
-
-
 async def events_after(
     session: AsyncSession, session_id: uuid.UUID, after: int, limit: int
 ) -> list[SessionEvent]:
@@ -185,17 +172,6 @@ async def events_after(
         .limit(limit)
     )
     return list(rows.scalars())
-
-
-async def _live_session(session: AsyncSession, session_id: uuid.UUID) -> Session:
-    row = (
-        await session.execute(
-            select(Session).where(Session.id == session_id, Session.deleted_at.is_(None))
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound("no such session")
-    return row
 
 
 async def rebuild(session: AsyncSession, session_id: uuid.UUID) -> int:
@@ -220,7 +196,7 @@ async def rebuild(session: AsyncSession, session_id: uuid.UUID) -> int:
     await session.execute(
         update(Session)
         .where(Session.id == session_id)
-        .values({_column(k): v for k, v in derive.INITIAL_ENVELOPE.items()})
+        .values({attribute_name(Session, k): v for k, v in derive.INITIAL_ENVELOPE.items()})
     )
     rows = []
     patch = derive.EnvelopePatch()
@@ -250,10 +226,6 @@ async def rebuild(session: AsyncSession, session_id: uuid.UUID) -> int:
         },
     )
     return len(events)
-
-
-def _column(name: str) -> str:
-    return "metadata_" if name == "metadata" else name
 
 
 async def rebuild_all(

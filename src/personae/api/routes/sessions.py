@@ -120,7 +120,8 @@ async def list_events(
     after: Annotated[int, Query(ge=0, le=9_223_372_036_854_775_807)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventPage:
-    rows = await log.read(context.session, context.principal, session_id, after=after, limit=limit)
+    await SESSIONS.get(context.session, context.principal, session_id)
+    rows = await log.events_after(context.session, session_id, after, limit)
     items = [EventOut.model_validate(row) for row in rows]
     return EventPage(items=items, next_after=items[-1].seq if len(items) == limit else None)
 
