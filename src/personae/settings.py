@@ -68,6 +68,24 @@ class Settings(BaseSettings):
         default=262_144, ge=1024, description="an event's payload, as compact JSON"
     )
     sse_heartbeat_s: float = Field(default=15.0, gt=0, description="comment lines on idle streams")
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="A Redis-protocol server (redis://…, rediss://…) for the hot cache and "
+        "shared rate limits. Unset: each process caches in its own memory.",
+    )
+    cache_ttl_s: float = Field(
+        default=1800.0, gt=0, description="How long an unused session stays in the hot cache."
+    )
+    cache_timeout_s: float = Field(
+        default=0.05, gt=0, le=10, description="Longest wait for the cache before using PostgreSQL."
+    )
+    cache_retry_s: float = Field(
+        default=5.0, gt=0, description="After repeated cache failures, how long to leave it alone."
+    )
+    cache_failures_to_open: int = Field(default=3, ge=1, description="failures in a row")
+    cache_max_entries: int = Field(
+        default=10_000, ge=1, description="entries of the in-process cache (no Redis configured)"
+    )
     access_cache_ttl_s: float = Field(
         default=60.0,
         ge=0,

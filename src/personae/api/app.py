@@ -24,6 +24,7 @@ from personae.api.routes import (
     tokens,
 )
 from personae.api.routes import settings as settings_routes
+from personae.cache import open_cache
 from personae.db.engine import DatabaseUrls, create_engine, create_listen_engine, sessionmaker
 from personae.db.listener import Listener
 from personae.identity.access_cache import CHANNEL as ACCESS_CHANNEL
@@ -35,6 +36,9 @@ from personae.identity.tokens import signing_key
 from personae.jobs import JobDeps, Queue
 from personae.sessions.feed import CHANNEL as FEED_CHANNEL
 from personae.sessions.feed import Feed
+from personae.sessions.hot import INFO_KEY as HOT_SESSIONS
+from personae.sessions.hot import NAMESPACE as HOT_NAMESPACE
+from personae.sessions.hot import HotSessions
 from personae.settings import Settings
 from personae.vault.service import Vault
 
@@ -53,10 +57,17 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         )
         feed = Feed()
         listener.subscribe(FEED_CHANNEL, feed.notified, feed.wake_all)
+        hot = HotSessions(open_cache(settings, HOT_NAMESPACE), settings.cache_ttl_s)
+        listener.subscribe(
+            FEED_CHANNEL, hot.notified, lambda: hot.reset(listening=listener.connected)
+        )
+        app.state.hot_sessions = hot
         app.state.feed = feed
         app.state.engine = engine
         app.state.listener = listener
-        app.state.sessions = sessionmaker(engine, **{ACCESS_CHANGED: access.changed})
+        app.state.sessions = sessionmaker(
+            engine, **{ACCESS_CHANGED: access.changed, HOT_SESSIONS: hot}
+        )
         app.state.vault = Vault(master_key)
         app.state.authenticator = Authenticator(
             app.state.sessions, signing_key(master_key), settings, access
@@ -72,6 +83,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         finally:
             await queue.close()
             await listener.stop()
+            await hot.cache.close()
             await listen_engine.dispose()
             await engine.dispose()
 

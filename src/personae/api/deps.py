@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.db.after_commit import commit
 from personae.db.tenancy import bind_each_transaction
 from personae.errors import Unauthorized
 from personae.identity.api_tokens import token_principal
@@ -26,7 +27,7 @@ class RequestContext:
     principal: Principal
 
     async def commit(self) -> None:
-        await self.session.commit()
+        await commit(self.session)
 
 
 def client_ip(request: Request) -> str | None:

@@ -97,7 +97,7 @@ def mount(
         ctx: RequestContext = params["context"]
         where = await scope(ctx, params)
         return out.model_validate(
-            await resource.get(ctx.session, ctx.principal, params[id_param], where)
+            await resource.read(ctx.session, ctx.principal, params[id_param], where)
         )
 
     async def update_one(**params: Any) -> Any:

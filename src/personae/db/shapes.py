@@ -10,7 +10,7 @@ import typing
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import CheckConstraint, String
 
 from personae.validation import Input
@@ -73,7 +73,9 @@ def output_shape(
         kind, _constraints, nullable = _field(model, attribute)
         fields[field_name(attribute)] = (
             kind | None if nullable else kind,
-            Field(validation_alias=attribute) if attribute != field_name(attribute) else ...,
+            Field(validation_alias=AliasChoices(attribute, field_name(attribute)))
+            if attribute != field_name(attribute)
+            else ...,
         )
     return create_model(
         name or f"{model.__name__}Out",

@@ -14,6 +14,8 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from personae.db.after_commit import run_hooks
+
 BIND_TENANT = text("SELECT set_config('personae.tenant_id', :tenant, true)")
 _TENANT = "personae.tenant_id"
 
@@ -27,11 +29,13 @@ async def bind_tenant(conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID
 async def tenant_session(
     sessions: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
 ) -> AsyncIterator[AsyncSession]:
-    """A session in one transaction bound to `tenant_id`; commits on success."""
+    """A session in one transaction bound to `tenant_id`; commits on success (then runs the
+    after-commit hooks)."""
     async with sessions() as session:
         bind_each_transaction(session, tenant_id)
         async with session.begin():
             yield session
+        await run_hooks(session)
 
 
 def bind_each_transaction(session: AsyncSession, tenant_id: uuid.UUID) -> None:

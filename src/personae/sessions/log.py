@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.audit.service import audit_values
+from personae.db.after_commit import after_commit
 from personae.db.errors import sqlstate
 from personae.db.shapes import attribute_name
 from personae.db.tenancy import tenant_session
@@ -26,6 +27,7 @@ from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.identity.models import Tenant
 from personae.identity.principal import Principal
 from personae.sessions import derive, event_types
+from personae.sessions.hot import hot_sessions, snapshot
 from personae.sessions.models import Message, Session, SessionEvent, TurnRecord
 
 APPEND = text(
@@ -134,6 +136,10 @@ async def append(
     outcome: dict[str, Any] = json.loads(result) if isinstance(result, str) else result
     if outcome["replayed"]:
         _same_batch(outcome["events"], prepared)
+    hot = hot_sessions(session)
+    if hot is not None and outcome.get("session") is not None:
+        state = snapshot(outcome["session"])
+        after_commit(session, lambda: hot.keep(state))
     return Appended(outcome["events"], outcome.get("session"), outcome["replayed"])
 
 

@@ -11,15 +11,18 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import record
+from personae.db.after_commit import after_commit
 from personae.identity.principal import Principal
 from personae.personas.models import Agent, Persona
 from personae.profiles.models import CustomerProfile
 from personae.resources import Resource
 from personae.sessions import log
+from personae.sessions.feed import CHANNEL as FEED_CHANNEL
+from personae.sessions.hot import OPEN_STATUSES, Snapshot, hot_sessions, index_key, snapshot
 from personae.sessions.models import Attachment, Session, SessionEvent
 from personae.storage.models import StorageObject
 
@@ -27,9 +30,29 @@ ENVELOPE_FIELDS = ("title", "status", "variables", "metadata")
 """Set through events; the other fields of a session are fixed at creation."""
 
 CHANNEL_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+ERASED_NOTICE = text(f"SELECT pg_notify('{FEED_CHANNEL}', :payload)")
 
 
 class _Sessions(Resource[Session]):
+    async def read(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        row_id: uuid.UUID,
+        where: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """From the hot cache when it holds the session fresh; else read through it."""
+        hot = hot_sessions(session)
+        if hot is None or where:
+            return await self.get(session, principal, row_id, where)
+        principal.require("sessions:read")
+        cached = await hot.read(row_id, principal.tenant_id)
+        if cached is not None:
+            return cached
+        state = snapshot(await self.get(session, principal, row_id))
+        await hot.keep(state)
+        return state
+
     async def create(
         self,
         session: AsyncSession,
@@ -88,8 +111,13 @@ class _Sessions(Resource[Session]):
                 )
             ).scalars()
         )
+        state = snapshot(row)
         await session.delete(row)  # events, messages, turns, attachments cascade
         await session.flush()
+        await session.execute(ERASED_NOTICE, {"payload": f"{row_id}:erased"})
+        hot = hot_sessions(session)
+        if hot is not None:
+            after_commit(session, lambda: hot.erase(state))
         if stored:
             await session.execute(delete(StorageObject).where(StorageObject.id.in_(stored)))
         await record(
@@ -116,27 +144,45 @@ SESSIONS = _Sessions(
 
 async def find_or_create(
     session: AsyncSession, principal: Principal, values: Mapping[str, Any]
-) -> tuple[Session, bool]:
-    """The newest open session of `(channel, user_channel_id)`, or a new one: (row, created).
+) -> tuple[Snapshot, bool]:
+    """The newest open session of `(channel, user_channel_id)`, or a new one: (session,
+    created). The hot cache's channel index answers when it can.
 
     Concurrent calls for one channel identity wait for each other, so only one creates."""
     principal.require("sessions:read")
     principal.require("sessions:create")
     channel, user = values["channel"], values["user_channel_id"]
+    hot = hot_sessions(session)
+    if hot is not None:
+        index = index_key(principal.tenant_id, "channel", channel, user)
+        found = await hot.open_sessions(index, lambda: _open_ids(session, channel, user))
+        if found:
+            return max(found, key=lambda s: (s["last_activity_at"], s["id"])), False
     await session.execute(CHANNEL_LOCK, {"key": f"{principal.tenant_id}:{channel}:{user}"})
-    found = (
+    row = (
         await session.execute(
-            select(Session)
-            .where(
-                Session.channel == channel,
-                Session.user_channel_id == user,
-                Session.deleted_at.is_(None),
-                Session.status.in_(("ACTIVE", "IDLE")),
-            )
+            _open(channel, user)
             .order_by(Session.last_activity_at.desc(), Session.id.desc())
             .limit(1)
         )
     ).scalar_one_or_none()
-    if found is not None:
-        return found, False
-    return await SESSIONS.create(session, principal, values), True
+    if row is None:
+        return snapshot(await SESSIONS.create(session, principal, values)), True
+    state = snapshot(row)
+    if hot is not None:
+        after_commit(session, lambda: hot.keep(state))
+    return state, False
+
+
+def _open(channel: str, user: str) -> Select[Session]:
+    return select(Session).where(
+        Session.channel == channel,
+        Session.user_channel_id == user,
+        Session.deleted_at.is_(None),
+        Session.status.in_(OPEN_STATUSES),
+    )
+
+
+async def _open_ids(session: AsyncSession, channel: str, user: str) -> list[uuid.UUID]:
+    rows = await session.execute(_open(channel, user).with_only_columns(Session.id))
+    return list(rows.scalars())

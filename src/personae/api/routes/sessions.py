@@ -53,8 +53,8 @@ async def by_channel(
     context: Annotated[RequestContext, authorized("sessions:create")],
 ) -> BaseModel:
     values = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
-    row, created = await find_or_create(context.session, context.principal, values)
-    shown = SessionOut.model_validate(row)
+    state, created = await find_or_create(context.session, context.principal, values)
+    shown = SessionOut.model_validate(state)
     await context.commit()
     response.status_code = 201 if created else 200
     return shown

@@ -1,0 +1,215 @@
+"""Where cache entries live: a Redis-protocol server, or this process's memory.
+
+An entry is a string `"<seq>:<data>"`: `put_if_newer` never replaces an entry with one of a
+lower seq, so writers racing each other leave the newest state, and it moves the entry in
+or out of sets in the same step. Reads slide the expiry. (With Redis Cluster, an entry and
+its sets would have to share a hash slot; only single servers are supported.)"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
+
+import redis.asyncio as redis
+
+PUT_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local seq = tonumber(string.match(current, '^(%d+):'))
+  if seq and seq > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PX', ARGV[3])
+local joins = tonumber(ARGV[5])
+for i = 2, 1 + joins do
+  redis.call('SADD', KEYS[i], ARGV[4])
+  redis.call('PEXPIRE', KEYS[i], ARGV[3])
+end
+for i = 2 + joins, #KEYS do
+  redis.call('SREM', KEYS[i], ARGV[4])
+end
+return 1
+"""
+
+
+def newer(current: str | None, seq: int) -> bool:
+    """Whether an entry of `seq` may replace `current`."""
+    if current is None:
+        return True
+    head, _, _ = current.partition(":")
+    return not head.isdigit() or int(head) <= seq
+
+
+class Store(Protocol):
+    """The few operations the caches need; every one may raise on a store failure."""
+
+    async def get(self, key: str, ttl_s: float) -> str | None:
+        """The entry, its expiry slid to `ttl_s` from now."""
+
+    async def put_if_newer(
+        self,
+        key: str,
+        seq: int,
+        data: str,
+        ttl_s: float,
+        *,
+        member: str = "",
+        add_to: Sequence[str] = (),
+        remove_from: Sequence[str] = (),
+    ) -> bool:
+        """Store `data` unless the entry holds a higher seq; if stored, add `member` to the
+        sets `add_to` (sliding their expiry) and remove it from `remove_from`."""
+
+    async def delete(self, keys: Iterable[str]) -> None: ...
+
+    async def add(self, key: str, members: Iterable[str], ttl_s: float) -> None:
+        """Add `members` to the set `key`, sliding its expiry."""
+
+    async def members(self, key: str) -> set[str]: ...
+
+    async def drop_matching(self, pattern: str) -> None:
+        """Delete every key matching the glob `pattern`."""
+
+    async def close(self) -> None: ...
+
+
+class RedisStore:
+    """Any Redis-protocol server (Redis, Valkey, …) through redis-py's asyncio client."""
+
+    def __init__(self, url: str, *, timeout_s: float, max_connections: int = 50) -> None:
+        self._client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+            max_connections=max_connections,
+            retry_on_timeout=False,
+        )
+        self._put = self._client.register_script(PUT_IF_NEWER)
+
+    async def get(self, key: str, ttl_s: float) -> str | None:
+        value = await self._client.getex(key, px=_ms(ttl_s))
+        return value if value is None or isinstance(value, str) else value.decode()
+
+    async def put_if_newer(
+        self,
+        key: str,
+        seq: int,
+        data: str,
+        ttl_s: float,
+        *,
+        member: str = "",
+        add_to: Sequence[str] = (),
+        remove_from: Sequence[str] = (),
+    ) -> bool:
+        keys = [key, *add_to, *remove_from]
+        return bool(await self._put(keys=keys, args=[seq, data, _ms(ttl_s), member, len(add_to)]))
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        if keys:
+            await self._client.delete(*keys)
+
+    async def add(self, key: str, members: Iterable[str], ttl_s: float) -> None:
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.sadd(key, *members)
+            pipe.pexpire(key, _ms(ttl_s))
+            await pipe.execute()
+
+    async def members(self, key: str) -> set[str]:
+        found = await self._client.smembers(key)
+        return {m if isinstance(m, str) else m.decode() for m in found}
+
+    async def drop_matching(self, pattern: str) -> None:
+        batch: list[str] = []
+        async for key in self._client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                await self._client.unlink(*batch)
+                batch.clear()
+        if batch:
+            await self._client.unlink(*batch)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class MemoryStore:
+    """One process's cache, least recently used first out past `max_entries`."""
+
+    def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, str | set[str]]] = OrderedDict()
+
+    def _live(self, key: str) -> str | set[str] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    def _keep(self, key: str, value: str | set[str], ttl_s: float) -> None:
+        self._entries[key] = (self._clock() + ttl_s, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    async def get(self, key: str, ttl_s: float) -> str | None:
+        value = self._live(key)
+        if not isinstance(value, str):
+            return None
+        self._keep(key, value, ttl_s)
+        return value
+
+    async def put_if_newer(
+        self,
+        key: str,
+        seq: int,
+        data: str,
+        ttl_s: float,
+        *,
+        member: str = "",
+        add_to: Sequence[str] = (),
+        remove_from: Sequence[str] = (),
+    ) -> bool:
+        current = self._live(key)
+        if not newer(current if isinstance(current, str) else None, seq):
+            return False
+        self._keep(key, f"{seq}:{data}", ttl_s)
+        for set_key in add_to:
+            await self.add(set_key, [member], ttl_s)
+        for set_key in remove_from:
+            members = self._live(set_key)
+            if isinstance(members, set):
+                members.discard(member)
+        return True
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._entries.pop(key, None)
+
+    async def add(self, key: str, members: Iterable[str], ttl_s: float) -> None:
+        current = self._live(key)
+        kept = current if isinstance(current, set) else set()
+        kept.update(members)
+        self._keep(key, kept, ttl_s)
+
+    async def members(self, key: str) -> set[str]:
+        current = self._live(key)
+        return set(current) if isinstance(current, set) else set()
+
+    async def drop_matching(self, pattern: str) -> None:
+        for key in [k for k in self._entries if fnmatch.fnmatchcase(k, pattern)]:
+            del self._entries[key]
+
+    async def close(self) -> None:
+        self._entries.clear()
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
