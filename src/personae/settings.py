@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(
         default=262_144, ge=1024, description="an event's payload, as compact JSON"
     )
+    max_attachment_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1, description="one uploaded file (413 beyond)"
+    )
+    clamav_address: str | None = Field(
+        default=None,
+        description="clamd to scan uploads with: tcp://host:port or a Unix socket path. "
+        "Unset: the built-in checks alone (EICAR, disguised executables).",
+    )
+    clamav_timeout_s: float = Field(default=30.0, gt=0, description="per file; then quarantined")
     sse_heartbeat_s: float = Field(default=15.0, gt=0, description="comment lines on idle streams")
     redis_url: SecretStr | None = Field(
         default=None,

@@ -53,6 +53,9 @@ class Case:
     """False for routes that take credentials in the body (sign-in, refresh)."""
     fresh_session: bool = False
     """The call ends the caller's session: give it one of its own."""
+    content: bytes | None = None
+    """A raw request body (file uploads), sent instead of `body`'s JSON."""
+    query: dict[str, str] | None = None
     catalogue_key: bool = False
     """The path names a catalogue entry (the same in every tenant), not a tenant's row:
     another tenant acts on its own copy, so the sweep checks only that A is untouched."""
@@ -226,6 +229,18 @@ async def _events_body(actor: Actor) -> dict[str, Any]:
 _a_session = created("/v1/sessions", _session_body, "session_id")
 
 
+async def _an_attachment(actor: Actor) -> dict[str, str]:
+    ids = await _a_session(actor)
+    response = await actor.client.post(
+        f"/v1/sessions/{ids['session_id']}/attachments",
+        headers=actor.headers,
+        params={"filename": "sweep.txt"},
+        content=b"sweep",
+    )
+    assert response.status_code == 201, response.text
+    return {**ids, "attachment_id": response.json()["id"]}
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(signed_in=False),
     ("GET", "/readyz"): Case(signed_in=False),
@@ -298,4 +313,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/sessions/{session_id}/messages"): Case(ids=_a_session),
     ("GET", "/v1/sessions/{session_id}/turns"): Case(ids=_a_session),
     ("GET", "/v1/sessions/{session_id}/stream"): Case(ids=_a_session),
+    ("POST", "/v1/sessions/{session_id}/attachments"): Case(
+        ids=_a_session, content=b"a file", query={"filename": "sweep.txt"}
+    ),
+    ("GET", "/v1/sessions/{session_id}/attachments"): Case(ids=_a_session),
+    ("GET", "/v1/sessions/{session_id}/attachments/{attachment_id}"): Case(ids=_an_attachment),
+    ("DELETE", "/v1/sessions/{session_id}/attachments/{attachment_id}"): Case(ids=_an_attachment),
+    ("GET", "/v1/sessions/{session_id}/attachments/{attachment_id}/content"): Case(
+        ids=_an_attachment
+    ),
 }

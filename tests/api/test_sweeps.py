@@ -101,7 +101,12 @@ async def test_another_tenants_resources_are_404_and_untouched(
             before = await _fingerprint(owner_engine, tenants.a[0])
             body = await case.body(intruder)
             response = await client.request(
-                method, path.format(**params), headers=intruder.headers, json=body
+                method,
+                path.format(**params),
+                headers=intruder.headers,
+                json=body if case.content is None else None,
+                content=case.content,
+                params=case.query,
             )
             if not case.catalogue_key:
                 assert response.status_code == 404, (
@@ -141,7 +146,12 @@ async def test_every_mutation_leaves_exactly_one_audit_event(
             headers = actor.headers if case.signed_in else {}
             before = await _audit_count(owner_engine)
             response = await client.request(
-                method, path.format(**params), headers=headers, json=body
+                method,
+                path.format(**params),
+                headers=headers,
+                json=body if case.content is None else None,
+                content=case.content,
+                params=case.query,
             )
             assert response.status_code < 300, (method, path, response.status_code, response.text)
             after = await _audit_count(owner_engine)

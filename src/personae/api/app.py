@@ -11,6 +11,7 @@ from personae import __version__
 from personae.api import problems
 from personae.api.limits import BodySizeLimit
 from personae.api.routes import (
+    attachments,
     audit,
     auth,
     flags,
@@ -40,6 +41,7 @@ from personae.sessions.hot import INFO_KEY as HOT_SESSIONS
 from personae.sessions.hot import NAMESPACE as HOT_NAMESPACE
 from personae.sessions.hot import HotSessions
 from personae.settings import Settings
+from personae.storage import scanning
 from personae.vault.service import Vault
 
 
@@ -94,13 +96,18 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.scanners = scanning.configured(settings)
     app.state.login_limit_account = SlidingWindow(
         settings.login_attempts_per_account, settings.login_window_s
     )
     app.state.login_limit_ip = SlidingWindow(
         settings.login_attempts_per_ip, settings.login_window_s
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        paths={attachments.UPLOADS: settings.max_attachment_bytes},
+    )
     problems.install(app)
     app.include_router(health.router)
     app.include_router(auth.router)
@@ -114,4 +121,5 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(teams.router)
     app.include_router(personas.router)
     app.include_router(sessions.router)
+    app.include_router(attachments.router)
     return app

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from personae.api.problems import problem
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """`max_bytes` per request body, or the limit of the first `paths` pattern matching."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, paths: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.paths = [(re.compile(pattern), limit) for pattern, limit in (paths or {}).items()]
+
+    def _limit(self, path: str) -> int:
+        return next((limit for p, limit in self.paths if p.match(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope["path"])
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(max_bytes, scope, receive, send)
             return
         seen = 0
         refused = False
@@ -30,9 +42,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     refused = True
-                    await self._refuse(scope, receive, send)
+                    await self._refuse(max_bytes, scope, receive, send)
                     return {"type": "http.disconnect"}  # the app stops reading
             return message
 
@@ -42,8 +54,8 @@ class BodySizeLimit:
 
         await self.app(scope, limited_receive, guarded_send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, max_bytes: int, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(
-            413, "Payload too large", f"request bodies are limited to {self.max_bytes} bytes"
+            413, "Payload too large", f"this request's body is limited to {max_bytes} bytes"
         )
         await response(scope, receive, send)

@@ -17,6 +17,7 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "personas": ("read", "create", "update", "delete"),
     "agents": ("read", "create", "update", "delete"),
     "sessions": ("read", "create", "update", "delete"),
+    "attachments": ("read_quarantined",),
     "documents": ("read", "create", "update", "delete"),
     "memory": ("read", "write", "delete"),
     "tools": ("read", "create", "update", "delete", "execute", "approve"),

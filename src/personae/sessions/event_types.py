@@ -2,7 +2,7 @@
 
 Names are `<area>.<what>`. Payloads are validated on append (unknown fields refused);
 `schema_version` says which shape a stored payload has, so old events stay readable when a
-type gains a version. `session.created` is written by Personae alone."""
+type gains a version. `session.created` and `attachment.added` are written by Personae alone."""
 
 from __future__ import annotations
 
@@ -107,6 +107,16 @@ class Note(Payload):
     text: str = Field(max_length=TEXT)
 
 
+class AttachmentAdded(Payload):
+    attachment_id: uuid.UUID
+    filename: str = Field(max_length=255)
+    mime_type: str = Field(max_length=100)
+    size: int = Field(ge=0)
+    sha256: str = Field(min_length=64, max_length=64)
+    status: str = Field(max_length=20)
+    quarantine_reason: str | None = Field(default=None, max_length=1000)
+
+
 TYPES: dict[tuple[str, int], type[Payload]] = {
     ("message.user", 1): UserMessage,
     ("message.assistant", 1): AssistantMessage,
@@ -124,10 +134,11 @@ TYPES: dict[tuple[str, int], type[Payload]] = {
     ("tool.result", 1): ToolResult,
     ("turn.completed", 1): TurnCompleted,
     ("note", 1): Note,
+    ("attachment.added", 1): AttachmentAdded,
 }
 """(type, schema version) → payload shape."""
 
-SYSTEM_ONLY = frozenset({"session.created"})
+SYSTEM_ONLY = frozenset({"session.created", "attachment.added"})
 
 
 def parse(event_type: str, schema_version: int, payload: Any, *, field: str) -> BaseModel:

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from personae.db.shapes import input_shape, output_shape
-from personae.sessions.models import SESSION_STATUSES, Message, Session, TurnRecord
+from personae.sessions.models import SESSION_STATUSES, Attachment, Message, Session, TurnRecord
 from personae.validation import Input
 
 CREATE_FIELDS = [
@@ -33,6 +33,7 @@ ChannelSession = input_shape(
 )
 MessageOut = output_shape(Message, exclude=["content_tsv"])
 TurnOut = output_shape(TurnRecord)
+AttachmentOut = output_shape(Attachment, exclude=["file_path", "storage_object_id"])
 
 
 class SessionFilters(Input):
