@@ -229,6 +229,31 @@ async def _events_body(actor: Actor) -> dict[str, Any]:
 _a_session = created("/v1/sessions", _session_body, "session_id")
 
 
+async def _telemetry_session_body(actor: Actor) -> dict[str, Any]:
+    return {"session_id": "sweep", "metadata": {"k": "v"}}
+
+
+async def _telemetry_event_body(actor: Actor) -> dict[str, Any]:
+    return {"event_type": "sweep", "event_data": {"n": 1}}
+
+
+_a_telemetry_session = created(
+    "/v1/telemetry/sessions", _telemetry_session_body, "telemetry_session_id"
+)
+
+
+async def _a_telemetry_parent(actor: Actor) -> dict[str, str]:
+    return {"session_id": (await _a_telemetry_session(actor))["telemetry_session_id"]}
+
+
+_a_telemetry_event = created(
+    "/v1/telemetry/sessions/{session_id}/events",
+    _telemetry_event_body,
+    "event_id",
+    under=_a_telemetry_parent,
+)
+
+
 async def _an_attachment(actor: Actor) -> dict[str, str]:
     ids = await _a_session(actor)
     response = await actor.client.post(
@@ -313,6 +338,19 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/sessions/{session_id}/messages"): Case(ids=_a_session),
     ("GET", "/v1/sessions/{session_id}/turns"): Case(ids=_a_session),
     ("GET", "/v1/sessions/{session_id}/stream"): Case(ids=_a_session),
+    ("GET", "/v1/sessions/{session_id}/export"): Case(ids=_a_session),
+    ("POST", "/v1/telemetry/sessions"): Case(body=_telemetry_session_body),
+    ("GET", "/v1/telemetry/sessions"): Case(),
+    ("GET", "/v1/telemetry/sessions/{telemetry_session_id}"): Case(ids=_a_telemetry_session),
+    ("DELETE", "/v1/telemetry/sessions/{telemetry_session_id}"): Case(ids=_a_telemetry_session),
+    ("POST", "/v1/telemetry/sessions/{session_id}/events"): Case(
+        body=_telemetry_event_body, ids=_a_telemetry_parent
+    ),
+    ("GET", "/v1/telemetry/sessions/{session_id}/events"): Case(ids=_a_telemetry_parent),
+    ("GET", "/v1/telemetry/sessions/{session_id}/events/{event_id}"): Case(ids=_a_telemetry_event),
+    ("DELETE", "/v1/telemetry/sessions/{session_id}/events/{event_id}"): Case(
+        ids=_a_telemetry_event
+    ),
     ("POST", "/v1/sessions/{session_id}/attachments"): Case(
         ids=_a_session, content=b"a file", query={"filename": "sweep.txt"}
     ),

@@ -22,6 +22,7 @@ from personae.api.routes import (
     secrets,
     sessions,
     teams,
+    telemetry,
     tokens,
 )
 from personae.api.routes import settings as settings_routes
@@ -122,4 +123,5 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(personas.router)
     app.include_router(sessions.router)
     app.include_router(attachments.router)
+    app.include_router(telemetry.router)
     return app

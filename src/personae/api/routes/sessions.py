@@ -17,7 +17,7 @@ from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import mount
 from personae.db.tenancy import tenant_session
 from personae.errors import PayloadTooLarge, ValidationFailed
-from personae.sessions import log
+from personae.sessions import export, log
 from personae.sessions.feed import Feed
 from personae.sessions.models import Message, TurnRecord
 from personae.sessions.schemas import (
@@ -160,6 +160,29 @@ async def list_turns(session_id: uuid.UUID, context: Reader) -> list[BaseModel]:
         .order_by(TurnRecord.turn_number)
     )
     return [TurnOut.model_validate(row) for row in rows.scalars()]
+
+
+@router.get(
+    "/sessions/{session_id}/export",
+    summary="The session, its events and its attachments' metadata, as JSON Lines",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/jsonl": {}}}},
+)
+async def export_session(
+    session_id: uuid.UUID, request: Request, context: Reader
+) -> StreamingResponse:
+    """`{"type": "session" | "event" | "attachment", "data": {…}}` per line: the session,
+    every event in order, then each attachment's metadata (fetch bytes one by one)."""
+    await export.begin(context.session, context.principal, session_id)
+    await context.commit()
+    return StreamingResponse(
+        export.lines(request.app.state.sessions, context.principal.tenant_id, session_id),
+        media_type="application/jsonl",
+        headers={
+            "Content-Disposition": f'attachment; filename="session-{session_id}.jsonl"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get(
