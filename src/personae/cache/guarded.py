@@ -99,7 +99,8 @@ class Guarded:
         if not await self._usable():
             return False, None
         try:
-            result = await asyncio.wait_for(call(), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):  # no extra task, unlike wait_for
+                result = await call()
         except Exception as error:  # down, slow or refusing: PostgreSQL answers instead
             self._failed(error)
             return False, None

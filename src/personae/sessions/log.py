@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.audit.service import audit_values
 from personae.db.after_commit import after_commit
@@ -99,11 +99,58 @@ async def append(
     idempotency_key: str | None = None,
     system: bool = False,
 ) -> Appended:
-    """Append `events` atomically; 409 if `expected_seq` is not the session's last seq; a
-    retry with the same `idempotency_key` returns the first result (a different body: 422).
+    """Append `events` atomically in `session`'s transaction; 409 if `expected_seq` is not
+    the session's last seq; a retry with the same `idempotency_key` returns the first
+    result (a different body: 422).
 
     `system`: Personae itself writes (reserved types allowed, the caller checks permissions
     and audits)."""
+    call = _call(principal, session_id, events, expected_seq, idempotency_key, system)
+    outcome = await _run(session.execute, call)
+    hot = hot_sessions(session)
+    if hot is not None and outcome.session is not None:
+        state = snapshot(outcome.session)
+        after_commit(session, lambda: hot.keep(state))
+    return outcome
+
+
+async def append_committed(
+    session: AsyncSession,
+    principal: Principal,
+    session_id: uuid.UUID,
+    events: Sequence[NewEvent],
+    *,
+    expected_seq: int | None = None,
+    idempotency_key: str | None = None,
+) -> Appended:
+    """`append` in a transaction of its own, committed when this returns: one statement,
+    one round trip, for callers with nothing else to write (the events route)."""
+    call = _call(principal, session_id, events, expected_seq, idempotency_key, False)
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine), "a session bound to one engine"
+    async with engine.connect() as connection:
+        single = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        outcome = await _run(single.execute, call)
+    hot = hot_sessions(session)
+    if hot is not None and outcome.session is not None:
+        await hot.keep(snapshot(outcome.session))
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Call:
+    params: dict[str, Any]
+    prepared: list[dict[str, Any]]
+
+
+def _call(
+    principal: Principal,
+    session_id: uuid.UUID,
+    events: Sequence[NewEvent],
+    expected_seq: int | None,
+    idempotency_key: str | None,
+    system: bool,
+) -> _Call:
     if not system:
         principal.require("sessions:update")
     if not events:
@@ -116,30 +163,26 @@ async def append(
         if system
         else audit_values(principal, "append", "session", session_id, data={"count": len(events)})
     )
+    params = {
+        "tenant": principal.tenant_id,
+        "session": session_id,
+        "expected": expected_seq,
+        "key": idempotency_key,
+        "events": json.dumps(prepared),
+        "patch": json.dumps(patch.as_json()),
+        "audit": None if audit is None else json.dumps(audit, default=str),
+    }
+    return _Call(params, prepared)
+
+
+async def _run(execute: Callable[..., Awaitable[Any]], call: _Call) -> Appended:
     try:
-        result = (
-            await session.execute(
-                APPEND,
-                {
-                    "tenant": principal.tenant_id,
-                    "session": session_id,
-                    "expected": expected_seq,
-                    "key": idempotency_key,
-                    "events": json.dumps(prepared),
-                    "patch": json.dumps(patch.as_json()),
-                    "audit": None if audit is None else json.dumps(audit, default=str),
-                },
-            )
-        ).scalar_one()
+        result = (await execute(APPEND, call.params)).scalar_one()
     except DBAPIError as error:
         raise _append_error(error) from None
     outcome: dict[str, Any] = json.loads(result) if isinstance(result, str) else result
     if outcome["replayed"]:
-        _same_batch(outcome["events"], prepared)
-    hot = hot_sessions(session)
-    if hot is not None and outcome.get("session") is not None:
-        state = snapshot(outcome["session"])
-        after_commit(session, lambda: hot.keep(state))
+        _same_batch(outcome["events"], call.prepared)
     return Appended(outcome["events"], outcome.get("session"), outcome["replayed"])
 
 

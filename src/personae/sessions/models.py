@@ -118,12 +118,12 @@ class SessionEvent(TenantKey, Base):
 
 
 class Message(TenantOwned, Created, Base):
-    """Message (003): a chat message, derived from its session event."""
+    """Message (003): a chat message, derived from its session event (`event_id`; written
+    with it, erased with the session; no foreign key, see migration 0009)."""
 
     __tablename__ = "messages"
     __table_args__ = (
         tenant_fk("session_id", "sessions"),
-        tenant_fk("event_id", "session_events"),
         one_of("role", MESSAGE_ROLES),
         UniqueConstraint("tenant_id", "session_id", "seq"),
         gin("messages", "content_tsv"),

@@ -98,7 +98,7 @@ async def append_events(
     """Append one or many events atomically. `expected_seq` makes it conditional (409 when
     the session moved on); an `Idempotency-Key` makes a retry return the first result."""
     _check_sizes(body, request.app.state.settings)
-    appended = await log.append(
+    appended = await log.append_committed(
         context.session,
         context.principal,
         session_id,
@@ -106,7 +106,6 @@ async def append_events(
         expected_seq=body.expected_seq,
         idempotency_key=idempotency_key,
     )
-    await context.commit()
     if appended.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     events = [EventOut.model_validate(e) for e in appended.events]
