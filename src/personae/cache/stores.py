@@ -8,8 +8,9 @@ its sets would have to share a hash slot; only single servers are supported.)"""
 from __future__ import annotations
 
 import fnmatch
+import secrets
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
@@ -31,6 +32,20 @@ for i = 2 + joins, #KEYS do
   redis.call('SREM', KEYS[i], ARGV[4])
 end
 return 1
+"""
+
+HIT = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return tonumber(oldest[2]) + window - now_ms
+end
+redis.call('ZADD', KEYS[1], now_ms, now[1] .. now[2] .. ':' .. ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return 0
 """
 
 
@@ -72,6 +87,10 @@ class Store(Protocol):
     async def drop_matching(self, pattern: str) -> None:
         """Delete every key matching the glob `pattern`."""
 
+    async def hit(self, key: str, limit: int, window_s: float) -> float:
+        """Count one hit in the sliding window `key` unless `limit` hits are already in it:
+        0.0 when counted, else the seconds until one leaves the window."""
+
     async def close(self) -> None: ...
 
 
@@ -88,6 +107,7 @@ class RedisStore:
             retry_on_timeout=False,
         )
         self._put = self._client.register_script(PUT_IF_NEWER)
+        self._hit = self._client.register_script(HIT)
 
     async def get(self, key: str, ttl_s: float) -> str | None:
         value = await self._client.getex(key, px=_ms(ttl_s))
@@ -122,6 +142,10 @@ class RedisStore:
         found = await self._client.smembers(key)
         return {m if isinstance(m, str) else m.decode() for m in found}
 
+    async def hit(self, key: str, limit: int, window_s: float) -> float:
+        wait_ms = await self._hit(keys=[key], args=[limit, _ms(window_s), secrets.token_hex(4)])
+        return max(0.0, float(wait_ms) / 1000)
+
     async def drop_matching(self, pattern: str) -> None:
         batch: list[str] = []
         async for key in self._client.scan_iter(match=pattern, count=1000):
@@ -143,6 +167,7 @@ class MemoryStore:
         self.max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[str, tuple[float, str | set[str]]] = OrderedDict()
+        self._windows: dict[str, deque[float]] = {}
 
     def _live(self, key: str) -> str | set[str] | None:
         entry = self._entries.get(key)
@@ -202,6 +227,21 @@ class MemoryStore:
     async def members(self, key: str) -> set[str]:
         current = self._live(key)
         return set(current) if isinstance(current, set) else set()
+
+    async def hit(self, key: str, limit: int, window_s: float) -> float:
+        now = self._clock()
+        current = self._windows.setdefault(key, deque())
+        while current and current[0] <= now - window_s:
+            current.popleft()
+        if len(current) >= limit:
+            return current[0] + window_s - now
+        current.append(now)
+        if len(self._windows) > self.max_entries:
+            for idle in [
+                k for k, hits in self._windows.items() if not hits or hits[-1] <= now - window_s
+            ]:
+                del self._windows[idle]
+        return 0.0
 
     async def drop_matching(self, pattern: str) -> None:
         for key in [k for k in self._entries if fnmatch.fnmatchcase(k, pattern)]:

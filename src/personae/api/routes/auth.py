@@ -29,9 +29,9 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 async def login(body: LoginRequest, request: Request) -> TokenResponse:
     state = request.app.state
     ip = client_ip(request)
-    state.login_limit_account.hit(body.email.strip().lower(), what="sign-in attempts")
+    await state.login_limit_account.hit(body.email.strip().lower(), what="sign-in attempts")
     if ip:
-        state.login_limit_ip.hit(ip, what="sign-in attempts from this address")
+        await state.login_limit_ip.hit(ip, what="sign-in attempts from this address")
     authenticator: Authenticator = state.authenticator
     pair = await authenticator.login(
         body.email,
