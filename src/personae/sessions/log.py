@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.audit.service import audit_values
 from personae.db.after_commit import after_commit
-from personae.db.errors import sqlstate
+from personae.db.direct import fetch_value
+from personae.db.errors import DATABASE_ERRORS, server_error, sqlstate
 from personae.db.shapes import attribute_name
 from personae.db.tenancy import tenant_session
 from personae.errors import Conflict, NotFound, ValidationFailed
@@ -33,6 +33,9 @@ from personae.sessions.models import Message, Session, SessionEvent, TurnRecord
 APPEND = text(
     "SELECT personae_append_events(:tenant, :session, :expected, :key, "
     "CAST(:events AS jsonb), CAST(:patch AS jsonb), CAST(:audit AS jsonb))"
+)
+APPEND_DIRECT = (  # the same call for the driver: parameters in `_call`'s order
+    "SELECT personae_append_events($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb)"
 )
 WRITE_VIEWS = text("SELECT personae_write_views(:tenant, :session, CAST(:rows AS jsonb))")
 APPLY_ENVELOPE = text(
@@ -106,7 +109,7 @@ async def append(
     `system`: Personae itself writes (reserved types allowed, the caller checks permissions
     and audits)."""
     call = _call(principal, session_id, events, expected_seq, idempotency_key, system)
-    outcome = await _run(session.execute, call)
+    outcome = await _run(lambda: _scalar(session, call), call)
     hot = hot_sessions(session)
     if hot is not None and outcome.session is not None:
         state = snapshot(outcome.session)
@@ -128,9 +131,7 @@ async def append_committed(
     call = _call(principal, session_id, events, expected_seq, idempotency_key, False)
     engine = session.bind
     assert isinstance(engine, AsyncEngine), "a session bound to one engine"
-    async with engine.connect() as connection:
-        single = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        outcome = await _run(single.execute, call)
+    outcome = await _run(lambda: fetch_value(engine, APPEND_DIRECT, *call.params.values()), call)
     hot = hot_sessions(session)
     if hot is not None and outcome.session is not None:
         await hot.keep(snapshot(outcome.session))
@@ -175,10 +176,10 @@ def _call(
     return _Call(params, prepared)
 
 
-async def _run(execute: Callable[..., Awaitable[Any]], call: _Call) -> Appended:
+async def _run(execute: Callable[[], Awaitable[Any]], call: _Call) -> Appended:
     try:
-        result = (await execute(APPEND, call.params)).scalar_one()
-    except DBAPIError as error:
+        result = await execute()
+    except DATABASE_ERRORS as error:
         raise _append_error(error) from None
     outcome: dict[str, Any] = json.loads(result) if isinstance(result, str) else result
     if outcome["replayed"]:
@@ -186,13 +187,16 @@ async def _run(execute: Callable[..., Awaitable[Any]], call: _Call) -> Appended:
     return Appended(outcome["events"], outcome.get("session"), outcome["replayed"])
 
 
-def _append_error(error: DBAPIError) -> Exception:
+async def _scalar(session: AsyncSession, call: _Call) -> Any:
+    return (await session.execute(APPEND, call.params)).scalar_one()
+
+
+def _append_error(error: Exception) -> Exception:
     state = sqlstate(error)
     if state == "P0002":
         return NotFound("no such session")
     if state == "PC409":
-        detail = getattr(error.orig, "__cause__", None)
-        current = getattr(detail, "detail", None)
+        current = getattr(server_error(error), "detail", None)
         return Conflict(
             f"the session moved on: its last seq is {current}; read the new events and retry",
             last_seq=int(current) if current is not None else None,

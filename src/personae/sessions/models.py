@@ -33,6 +33,7 @@ from personae.db.base import (
     one_of,
     searchable,
     tenant_fk,
+    tenant_through_parent,
 )
 
 SESSION_STATUSES = ("ACTIVE", "IDLE", "CLOSED", "ARCHIVED")
@@ -106,6 +107,7 @@ class SessionEvent(TenantKey, Base):
         ),
     )
 
+    tenant_id: Mapped[uuid.UUID] = tenant_through_parent()
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     session_id: Mapped[uuid.UUID]
     seq: Mapped[int] = mapped_column(BigInteger)
@@ -129,6 +131,7 @@ class Message(TenantOwned, Created, Base):
         gin("messages", "content_tsv"),
     )
 
+    tenant_id: Mapped[uuid.UUID] = tenant_through_parent()
     session_id: Mapped[uuid.UUID]
     event_id: Mapped[int] = mapped_column(BigInteger)
     seq: Mapped[int] = mapped_column(BigInteger)
