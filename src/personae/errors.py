@@ -8,8 +8,11 @@ PersonaeError
 ├── Forbidden             403
 ├── ValidationFailed      422, names the field at fault
 ├── PayloadTooLarge       413
+├── UnsupportedMediaType  415, a file of a type Personae can't read
 ├── RateLimited           429, carries retry_after seconds
+├── ProviderError         502, an outside model answered, but wrongly (retrying won't help)
 └── Unavailable           503
+    └── ProviderUnavailable   an outside model can't answer now (down, slow, limited)
 """
 
 from __future__ import annotations
@@ -67,6 +70,11 @@ class PayloadTooLarge(PersonaeError):
     title = "Payload too large"
 
 
+class UnsupportedMediaType(PersonaeError):
+    status = 415
+    title = "Unsupported media type"
+
+
 class RateLimited(PersonaeError):
     status = 429
     title = "Too many requests"
@@ -79,3 +87,14 @@ class RateLimited(PersonaeError):
 class Unavailable(PersonaeError):
     status = 503
     title = "Service unavailable"
+
+
+class ProviderUnavailable(Unavailable):
+    """An embedding or language model provider can't answer now; the work is retried."""
+
+
+class ProviderError(PersonaeError):
+    """A provider answered, but not with what was asked (a wrong size, a refusal)."""
+
+    status = 502
+    title = "Bad gateway"

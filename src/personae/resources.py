@@ -83,7 +83,7 @@ class Resource(Generic[Row]):
         await self.authorize(session, principal, "create", None, where)
         values = {**values, **where}
         await self.check(session, principal, values)
-        await self._check_references(session, values)
+        await self.check_references(session, values)
         await self._refuse_duplicate(session, values, None)
         row = self.model(tenant_id=principal.tenant_id, **self._attributes(values))
         session.add(row)
@@ -156,7 +156,7 @@ class Resource(Generic[Row]):
         row = await self.get(session, principal, row_id, where, action="update")
         if changes:
             await self.check(session, principal, changes)
-            await self._check_references(session, changes)
+            await self.check_references(session, changes)
             await self._refuse_duplicate(session, {**self._values(row), **changes}, row_id)
             for name, value in self._attributes(changes).items():
                 setattr(row, name, value)
@@ -208,7 +208,7 @@ class Resource(Generic[Row]):
         )
         return query.where(self._column("deleted_at").is_(None)) if self._soft else query
 
-    async def _check_references(self, session: AsyncSession, values: Mapping[str, Any]) -> None:
+    async def check_references(self, session: AsyncSession, values: Mapping[str, Any]) -> None:
         for name, model in self.references.items():
             if values.get(name) is None:
                 continue

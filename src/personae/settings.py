@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr
@@ -100,6 +101,45 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a process may reuse a caller's sessions/roles state; changes "
         "reach every process at once through NOTIFY. 0: query on every request.",
+    )
+
+    embedder: Literal["auto", "minilm", "hashing", "openai"] = Field(
+        default="auto",
+        description="The embedding model: minilm (local, the `minilm` extra), hashing "
+        "(dependency-free, lexical), openai (any OpenAI-compatible endpoint). auto: minilm "
+        "when installed, else hashing.",
+    )
+    embedding_base_url: str = Field(
+        default="https://api.openai.com/v1", description="the openai embedder's endpoint"
+    )
+    embedding_api_key: SecretStr | None = None
+    embedding_model: str = Field(default="text-embedding-3-small", max_length=100)
+    embedding_request_dimensions: bool = Field(
+        default=False, description="send `dimensions` (models that can shorten their vectors)"
+    )
+    embedding_batch_size: int = Field(default=64, ge=1, le=2048, description="texts per call")
+    embedding_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    embedding_max_retries: int = Field(
+        default=2, ge=0, le=10, description="within one call; ingestion jobs retry on top"
+    )
+    embedding_requests_per_minute: int = Field(
+        default=0, ge=0, description="per process; 0: no limit"
+    )
+    max_document_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1, description="one uploaded document (413 beyond)"
+    )
+    chunk_tokens: int = Field(default=512, ge=16, le=8192, description="target chunk size")
+    chunk_overlap_tokens: int = Field(default=64, ge=0, le=4096)
+    job_max_attempts: int = Field(
+        default=12, ge=1, le=100, description="runs of a job whose provider is down"
+    )
+    job_retry_wait_s: int = Field(default=1, ge=0, description="seconds before every retry")
+    job_retry_backoff: int = Field(
+        default=2, ge=0, le=10, description="plus backoff ** attempt seconds (0: none)"
+    )
+    search_max_k: int = Field(default=100, ge=1, le=1000)
+    search_ef: int = Field(
+        default=100, ge=10, le=1000, description="HNSW candidates per search (hnsw.ef_search)"
     )
 
 

@@ -56,6 +56,8 @@ class Case:
     content: bytes | None = None
     """A raw request body (file uploads), sent instead of `body`'s JSON."""
     query: dict[str, str] | None = None
+    reads_only: bool = False
+    """A POST that changes nothing (search): it leaves no audit event."""
     catalogue_key: bool = False
     """The path names a catalogue entry (the same in every tenant), not a tenant's row:
     another tenant acts on its own copy, so the sweep checks only that A is untouched."""
@@ -266,6 +268,51 @@ async def _an_attachment(actor: Actor) -> dict[str, str]:
     return {**ids, "attachment_id": response.json()["id"]}
 
 
+async def _a_document(actor: Actor) -> dict[str, str]:
+    response = await actor.client.post(
+        "/v1/documents",
+        headers=actor.headers,
+        params={"filename": "sweep.md"},
+        content=b"# Sweep\n\nA document of the sweep.",
+    )
+    assert response.status_code == 202, response.text
+    return {"document_id": response.json()["id"]}
+
+
+async def _unique_name(actor: Actor) -> dict[str, Any]:
+    return {"name": f"sweep-{uuid.uuid4().hex[:8]}"}
+
+
+async def _document_patch_body(actor: Actor) -> dict[str, Any]:
+    return {"name": "renamed.md", "metadata": {"k": "v"}}
+
+
+async def _category_ids_body(actor: Actor) -> dict[str, Any]:
+    return {"category_ids": [(await _a_category(actor))["category_id"]]}
+
+
+async def _tags_body(actor: Actor) -> dict[str, Any]:
+    return {"tags": ["sweep", "second"]}
+
+
+async def _teams_body(actor: Actor) -> dict[str, Any]:
+    return {"teams": [{"team_id": (await _a_team(actor))["team_id"], "permission": "write"}]}
+
+
+async def _item_body(actor: Actor) -> dict[str, Any]:
+    return {"document_id": (await _a_document(actor))["document_id"]}
+
+
+async def _search_body(actor: Actor) -> dict[str, Any]:
+    return {"query": "sweep document", "mode": "hybrid", "k": 5, "tags": ["sweep"]}
+
+
+_a_category = created("/v1/document-categories", _unique_name, "category_id")
+_a_tag = created("/v1/document-tags", _unique_name, "tag_id")
+_a_collection = created("/v1/collections", _unique_name, "collection_id")
+_an_item = created("/v1/collections/{collection_id}/items", _item_body, "item_id", _a_collection)
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(signed_in=False),
     ("GET", "/readyz"): Case(signed_in=False),
@@ -360,4 +407,40 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/sessions/{session_id}/attachments/{attachment_id}/content"): Case(
         ids=_an_attachment
     ),
+    ("POST", "/v1/documents"): Case(content=b"plain sweep text", query={"filename": "s.txt"}),
+    ("GET", "/v1/documents"): Case(),
+    ("GET", "/v1/documents/{document_id}"): Case(ids=_a_document),
+    ("PATCH", "/v1/documents/{document_id}"): Case(body=_document_patch_body, ids=_a_document),
+    ("DELETE", "/v1/documents/{document_id}"): Case(ids=_a_document),
+    ("PUT", "/v1/documents/{document_id}/content"): Case(
+        ids=_a_document, content=b"version two", query={"filename": "s.txt"}
+    ),
+    ("GET", "/v1/documents/{document_id}/versions"): Case(ids=_a_document),
+    ("GET", "/v1/documents/{document_id}/chunks"): Case(ids=_a_document),
+    ("PUT", "/v1/documents/{document_id}/categories"): Case(
+        body=_category_ids_body, ids=_a_document
+    ),
+    ("GET", "/v1/documents/{document_id}/tags"): Case(ids=_a_document),
+    ("PUT", "/v1/documents/{document_id}/tags"): Case(body=_tags_body, ids=_a_document),
+    ("PUT", "/v1/documents/{document_id}/teams"): Case(body=_teams_body, ids=_a_document),
+    ("POST", "/v1/document-categories"): Case(body=_unique_name),
+    ("GET", "/v1/document-categories"): Case(),
+    ("GET", "/v1/document-categories/{category_id}"): Case(ids=_a_category),
+    ("PATCH", "/v1/document-categories/{category_id}"): Case(body=_unique_name, ids=_a_category),
+    ("DELETE", "/v1/document-categories/{category_id}"): Case(ids=_a_category),
+    ("POST", "/v1/document-tags"): Case(body=_unique_name),
+    ("GET", "/v1/document-tags"): Case(),
+    ("GET", "/v1/document-tags/{tag_id}"): Case(ids=_a_tag),
+    ("DELETE", "/v1/document-tags/{tag_id}"): Case(ids=_a_tag),
+    ("POST", "/v1/collections"): Case(body=_unique_name),
+    ("GET", "/v1/collections"): Case(),
+    ("GET", "/v1/collections/{collection_id}"): Case(ids=_a_collection),
+    ("PATCH", "/v1/collections/{collection_id}"): Case(body=_unique_name, ids=_a_collection),
+    ("DELETE", "/v1/collections/{collection_id}"): Case(ids=_a_collection),
+    ("POST", "/v1/collections/{collection_id}/items"): Case(body=_item_body, ids=_a_collection),
+    ("GET", "/v1/collections/{collection_id}/items"): Case(ids=_a_collection),
+    ("GET", "/v1/collections/{collection_id}/items/{item_id}"): Case(ids=_an_item),
+    ("DELETE", "/v1/collections/{collection_id}/items/{item_id}"): Case(ids=_an_item),
+    ("POST", "/v1/search"): Case(body=_search_body, reads_only=True),
+    ("GET", "/v1/embedding-models"): Case(),
 }

@@ -35,6 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     limits = {
         "PERSONAE_LOGIN_ATTEMPTS_PER_ACCOUNT": "100000",
         "PERSONAE_LOGIN_ATTEMPTS_PER_IP": "100000",
+        "PERSONAE_EMBEDDER": "hashing",  # fuzzing the routes, not the model: keep it quick
     }
     with serving(data_dir, port, **limits) as process:
         base = f"http://127.0.0.1:{port}"

@@ -14,8 +14,10 @@ from personae.api.routes import (
     attachments,
     audit,
     auth,
+    documents,
     flags,
     health,
+    knowledge,
     members,
     model_configs,
     personas,
@@ -36,6 +38,7 @@ from personae.identity.auth import Authenticator
 from personae.identity.ratelimit import SharedWindow
 from personae.identity.tokens import signing_key
 from personae.jobs import JobDeps, Queue
+from personae.providers.embeddings import open_embedder
 from personae.sessions.feed import CHANNEL as FEED_CHANNEL
 from personae.sessions.feed import Feed
 from personae.sessions.hot import INFO_KEY as HOT_SESSIONS
@@ -80,7 +83,8 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         await listener.start()
         await queue.open()
         if settings.worker:
-            queue.start_worker(JobDeps(app.state.sessions))
+            services = {"embedder": app.state.embedder}
+            queue.start_worker(JobDeps(app.state.sessions, settings, services))
         try:
             yield
         finally:
@@ -88,6 +92,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
             await listener.stop()
             await hot.cache.close()
             await limits.close()
+            await app.state.embedder.close()
             await listen_engine.dispose()
             await engine.dispose()
 
@@ -99,6 +104,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     )
     app.state.settings = settings
     app.state.scanners = scanning.configured(settings)
+    app.state.embedder = open_embedder(settings)
     limits = open_cache(settings, "ratelimit:*")
     app.state.login_limit_account = SharedWindow(
         limits, "login:account", settings.login_attempts_per_account, settings.login_window_s
@@ -109,7 +115,10 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
-        paths={attachments.UPLOADS: settings.max_attachment_bytes},
+        paths={
+            attachments.UPLOADS: settings.max_attachment_bytes,
+            documents.UPLOADS: settings.max_document_bytes,
+        },
     )
     problems.install(app)
     app.include_router(health.router)
@@ -126,4 +135,6 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(sessions.router)
     app.include_router(attachments.router)
     app.include_router(telemetry.router)
+    app.include_router(documents.router)
+    app.include_router(knowledge.router)
     return app

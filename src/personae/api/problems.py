@@ -35,9 +35,15 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
 def _field(location: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or str(location[0] if location else "")
+    """`("body", "events", 0, "payload")` → `events.0.payload`: the place, not its part of
+    the request (a field may itself be called `query`)."""
+    located = list(location)
+    parts = located[1:] if located and located[0] in LOCATIONS else located
+    return ".".join(str(p) for p in parts) or str(located[0] if located else "")
 
 
 async def _personae_error(request: Request, exc: Exception) -> JSONResponse:

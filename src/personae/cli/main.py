@@ -247,16 +247,20 @@ def worker(data_dir: DataDir = None) -> None:
     """Run a job worker on its own (`serve` runs one too unless PERSONAE_WORKER=false)."""
     from personae.db.database import open_database
     from personae.jobs import JobDeps, Queue
+    from personae.providers.embeddings import open_embedder
 
     settings = _settings(data_dir)
 
     async def run(sessions: Sessions, urls: DatabaseUrls) -> None:
         queue = Queue(urls.app, settings, role=urls.app_role)
+        embedder = open_embedder(settings)
         await queue.open()
         try:
-            await queue.run_worker(JobDeps(sessions), signals=True)
+            deps = JobDeps(sessions, settings, {"embedder": embedder})
+            await queue.run_worker(deps, signals=True)
         finally:
             await queue.close()
+            await embedder.close()
 
     with open_database(settings) as urls:
         _as_app(settings, urls, lambda sessions: run(sessions, urls))

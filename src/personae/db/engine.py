@@ -51,6 +51,10 @@ def _connect_args(settings: Settings, role: str | None) -> dict[str, Any]:
     server_settings = {
         "application_name": "personae",
         "statement_timeout": str(settings.statement_timeout_ms),
+        # pgvector ≥ 0.8: keep scanning the HNSW index until enough rows pass the filters
+        # (row-level security included); earlier versions ignore these.
+        "hnsw.iterative_scan": "relaxed_order",
+        "hnsw.ef_search": str(settings.search_ef),
     }
     if role is not None:
         server_settings["role"] = role

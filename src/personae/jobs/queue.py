@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import procrastinate
 import psycopg_pool
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,15 +21,20 @@ from personae.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ("personae.identity.jobs",)
+TASK_MODULES = ("personae.identity.jobs", "personae.knowledge.jobs")
 """Imported by every queue so that it knows every task."""
 
 
 @dataclass(frozen=True)
 class JobDeps:
-    """What a task gets besides its arguments: sessions as the application role."""
+    """What a task gets besides its arguments: sessions as the application role, the
+    settings, and the shared outside services (`services`, by name: the embedder, …)."""
 
     sessions: async_sessionmaker[AsyncSession]
+    settings: Settings = field(default_factory=Settings)
+    services: Mapping[str, Any] = field(default_factory=dict)
+    final_attempt: bool = True
+    """False while a failure of this run would be retried."""
 
 
 TaskFunction = Callable[..., Awaitable[Any]]
@@ -39,24 +46,54 @@ class _Spec:
     name: str
     queue: str
     cron: str | None
+    retry_on: tuple[type[Exception], ...]
 
 
 _SPECS: dict[str, _Spec] = {}
 
 
 def task(
-    name: str, *, queue: str = "default", cron: str | None = None
+    name: str,
+    *,
+    queue: str = "default",
+    cron: str | None = None,
+    retry_on: tuple[type[Exception], ...] = (),
 ) -> Callable[[TaskFunction], TaskFunction]:
     """Declare `async def f(deps: JobDeps, **arguments)` as the task `name`.
 
     With `cron`, it is also deferred on that schedule (once across all workers) and gets
-    the scheduled `timestamp` as an argument."""
+    the scheduled `timestamp` as an argument. A run failing with one of `retry_on` runs
+    again later (`job_max_attempts`, waits growing by `job_retry_backoff`)."""
 
     def register(function: TaskFunction) -> TaskFunction:
-        _SPECS[name] = _Spec(function, name, queue, cron)
+        _SPECS[name] = _Spec(function, name, queue, cron, retry_on)
         return function
 
     return register
+
+
+DEFER = text(
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
+    "CAST(:arguments AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
+)
+
+
+async def defer_in(
+    session: AsyncSession, name: str, *, lock: str | None = None, **arguments: Any
+) -> None:
+    """Queue the task `name` in `session`'s transaction: it runs only if that commits (no
+    work without its rows, no rows without their work). Jobs with the same `lock` run one
+    at a time."""
+    spec = _SPECS[name]
+    await session.execute(
+        DEFER,
+        {
+            "queue": spec.queue,
+            "task": spec.name,
+            "lock": lock,
+            "arguments": json.dumps(arguments, default=str),
+        },
+    )
 
 
 def conninfo(url: str) -> str:
@@ -64,9 +101,24 @@ def conninfo(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _bound(spec: _Spec) -> Callable[..., Awaitable[Any]]:
+def _retry(spec: _Spec, settings: Settings) -> procrastinate.RetryStrategy | None:
+    """How a run failing with one of the task's `retry_on` is tried again."""
+    if not spec.retry_on or settings.job_max_attempts < 2:
+        return None
+    return procrastinate.RetryStrategy(
+        max_attempts=settings.job_max_attempts - 1,
+        wait=settings.job_retry_wait_s,
+        exponential_wait=settings.job_retry_backoff,
+        retry_exceptions=set(spec.retry_on),
+    )
+
+
+def _bound(spec: _Spec, settings: Settings) -> Callable[..., Awaitable[Any]]:
     async def run(context: procrastinate.JobContext, **arguments: Any) -> Any:
-        return await spec.function(context.additional_context["deps"], **arguments)
+        deps: JobDeps = context.additional_context["deps"]
+        attempts = context.job.attempts if context.job is not None else 0
+        final = not spec.retry_on or attempts + 1 >= settings.job_max_attempts
+        return await spec.function(replace(deps, final_attempt=final), **arguments)
 
     run.__name__ = spec.function.__name__
     return run
@@ -99,9 +151,12 @@ class Queue:
         for module in TASK_MODULES:
             importlib.import_module(module)
         for spec in _SPECS.values():
-            registered = self.app.task(name=spec.name, queue=spec.queue, pass_context=True)(
-                _bound(spec)
-            )
+            registered = self.app.task(
+                name=spec.name,
+                queue=spec.queue,
+                pass_context=True,
+                retry=_retry(spec, self.settings) or False,
+            )(_bound(spec, self.settings))
             if spec.cron is not None:
                 self.app.periodic(cron=spec.cron, periodic_id=spec.name)(registered)
 

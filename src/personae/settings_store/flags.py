@@ -3,6 +3,7 @@ defaults come from the catalogue below; a tenant may override any flag."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -42,6 +43,15 @@ def profile_default(flag: str, profile: str) -> bool:
 def _known(flag: str) -> None:
     if flag not in FLAGS:
         raise NotFound(f"no flag named {flag!r}")
+
+
+async def enabled(session: AsyncSession, tenant_id: uuid.UUID, flag: str) -> bool:
+    """Whether `flag` is on for the tenant (Personae asking for itself: no permission)."""
+    _known(flag)
+    profile = select(Tenant.feature_profile).where(Tenant.id == tenant_id).scalar_subquery()
+    override = select(FeatureFlag.enabled).where(FeatureFlag.flag_key == flag).scalar_subquery()
+    found = (await session.execute(select(profile, override))).one()
+    return bool(found[1]) if found[1] is not None else profile_default(flag, found[0])
 
 
 async def resolve_flags(session: AsyncSession, principal: Principal) -> tuple[str, list[FlagState]]:

@@ -8,11 +8,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
-from starlette.requests import ClientDisconnect
 
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import Parent, mount
-from personae.errors import PayloadTooLarge
+from personae.api.uploads import RAW_BODY, read_file
 from personae.sessions.attachments import ATTACHMENTS, attach, download
 from personae.sessions.schemas import AttachmentOut
 from personae.sessions.service import SESSIONS
@@ -27,12 +26,7 @@ UPLOADS = r"^/v1/sessions/[^/]+/attachments$"
     status_code=201,
     response_model=AttachmentOut,
     summary="Upload a file (the request body, any type) to a session",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
-        }
-    },
+    openapi_extra=RAW_BODY,
 )
 async def upload(
     session_id: uuid.UUID,
@@ -45,23 +39,13 @@ async def upload(
     quarantine with the reason."""
     await SESSIONS.get(context.session, context.principal, session_id)
     await context.session.rollback()  # hold no connection while the file arrives
-    limit = request.app.state.settings.max_attachment_bytes
-    too_large = PayloadTooLarge(f"a file is at most {limit} bytes", field="body")
-    chunks, size = [], 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-    except ClientDisconnect:  # gone, or cut off by the body size limit (which answered)
-        raise too_large from None
+    content = await read_file(request, request.app.state.settings.max_attachment_bytes)
     row = await attach(
         context.session,
         context.principal,
         session_id,
         filename,
-        b"".join(chunks),
+        content,
         request.app.state.scanners,
     )
     shown = AttachmentOut.model_validate(row)

@@ -1,0 +1,93 @@
+"""Request and response shapes of documents, their organisation, and search."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from personae.db.shapes import input_shape, output_shape
+from personae.knowledge.models import (
+    Chunk,
+    Collection,
+    CollectionItem,
+    Document,
+    DocumentCategory,
+    DocumentTag,
+    DocumentVersion,
+    EmbeddingModel,
+)
+from personae.validation import Input
+
+DocumentOut = output_shape(Document, exclude=["name_tsv", "file_path"])
+DocumentUpdate = input_shape(Document, ["name", "persona_id", "metadata"], partial=True)
+DocumentVersionOut = output_shape(DocumentVersion, exclude=["storage_object_id"])
+ChunkOut = output_shape(Chunk, exclude=["text_tsv"])
+EmbeddingModelOut = output_shape(EmbeddingModel)
+
+CategoryOut = output_shape(DocumentCategory)
+CategoryCreate = input_shape(
+    DocumentCategory, ["name", "parent_id", "description"], required=["name"]
+)
+CategoryUpdate = input_shape(DocumentCategory, ["name", "parent_id", "description"], partial=True)
+TagOut = output_shape(DocumentTag)
+TagCreate = input_shape(DocumentTag, ["name"], required=["name"])
+
+CollectionOut = output_shape(Collection)
+CollectionCreate = input_shape(Collection, ["name", "description"], required=["name"])
+CollectionUpdate = input_shape(Collection, ["name", "description"], partial=True)
+CollectionItemOut = output_shape(CollectionItem)
+CollectionItemCreate = input_shape(CollectionItem, ["document_id"], required=["document_id"])
+
+
+class DocumentFilters(Input):
+    persona_id: uuid.UUID | None = None
+    status: Literal["processing", "completed", "failed"] | None = None
+
+
+class DocumentTeamGrant(Input):
+    team_id: uuid.UUID
+    permission: Literal["read", "write"] = "read"
+
+
+class SearchRequest(Input):
+    query: str = Field(min_length=1, max_length=4000)
+    mode: Literal["vector", "text", "hybrid"] = "hybrid"
+    k: int = Field(default=10, ge=1, le=1000)
+    min_similarity: float | None = Field(
+        default=None, ge=-1, le=1, description="cosine floor for vector matches"
+    )
+    persona_id: uuid.UUID | None = None
+    collection_id: uuid.UUID | None = None
+    category_id: uuid.UUID | None = Field(default=None, description="this category or below")
+    tags: list[str] = Field(default_factory=list, max_length=20, description="any of these")
+    document_id: uuid.UUID | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    curated_boost: float = Field(default=1.0, ge=0, le=10, description="score factor")
+
+
+class SearchHit(BaseModel):
+    chunk_id: uuid.UUID
+    document_id: uuid.UUID
+    document_name: str
+    chunk_index: int
+    text: str
+    score: float
+    similarity: float | None
+    text_score: float | None
+    vector_rank: int | None
+    text_rank: int | None
+    is_curated: bool
+    highlight: str | None
+    metadata: dict[str, Any]
+
+
+class SearchResponse(BaseModel):
+    mode: str
+    model: str
+    lexical: bool
+    """True when the vectors came from the hashing embedder (shared words, not meaning)."""
+    results: list[SearchHit]

@@ -1,0 +1,244 @@
+"""Retrieval over chunks: nearest vectors (pgvector, HNSW, cosine), full text
+(`websearch_to_tsquery`, `ts_rank_cd`), or both fused by reciprocal rank fusion, all in
+one SQL statement.
+
+Tenant filtering and other filters make an approximate index scan return fewer rows than
+asked; every connection runs with pgvector's iterative index scans on (see
+`db.engine`), which keep scanning until `k` rows pass the filters, and the planner takes
+an exact scan when the filters leave few rows."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.identity.principal import Principal
+from personae.knowledge import access
+from personae.knowledge.models import SearchQuery, SearchResult
+from personae.providers.embeddings import Embedder, label
+
+Mode = Literal["vector", "text", "hybrid"]
+RRF_K = 60
+"""Reciprocal rank fusion's constant: a hit at rank r scores 1 / (RRF_K + r) per list."""
+CANDIDATES = 4
+"""Each list contributes `CANDIDATES * k` hits (at least 40) to the fusion."""
+TEXT_CONFIG = "english"
+
+
+@dataclass(frozen=True)
+class Filters:
+    persona_id: uuid.UUID | None = None
+    collection_id: uuid.UUID | None = None
+    category_id: uuid.UUID | None = None
+    """This category and every category below it."""
+    tags: Sequence[str] = ()
+    """Documents with any of these tags."""
+    document_id: uuid.UUID | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: uuid.UUID
+    document_id: uuid.UUID
+    document_name: str
+    chunk_index: int
+    text: str
+    score: float
+    similarity: float | None
+    text_score: float | None
+    vector_rank: int | None
+    text_rank: int | None
+    is_curated: bool
+    highlight: str | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+FILTERS: dict[str, str] = {
+    "persona_id": "c.persona_id = :persona_id",
+    "document_id": "c.document_id = :document_id",
+    "created_after": "c.created_at >= :created_after",
+    "created_before": "c.created_at < :created_before",
+    "collection_id": "c.document_id IN (SELECT ci.document_id FROM collection_items AS ci "
+    "WHERE ci.collection_id = :collection_id AND ci.document_id IS NOT NULL)",
+    "tags": "c.document_id IN (SELECT ta.document_id FROM document_tag_associations AS ta "
+    "JOIN document_tags AS t ON t.id = ta.tag_id WHERE t.name = ANY(:tags))",
+    "category_id": "c.document_id IN (SELECT ca.document_id "
+    "FROM document_category_associations AS ca WHERE ca.category_id IN ("
+    "WITH RECURSIVE below(id) AS (SELECT CAST(:category_id AS uuid) UNION "
+    "SELECT dc.id FROM document_categories AS dc JOIN below ON dc.parent_id = below.id) "
+    "SELECT id FROM below))",
+}
+
+VECTOR_HITS = """
+vector_hits AS MATERIALIZED (
+  SELECT id, similarity, row_number() OVER (ORDER BY distance, id) AS vector_rank FROM (
+    SELECT c.id, c.embedding <=> CAST(:vector AS vector) AS distance,
+           1 - (c.embedding <=> CAST(:vector AS vector)) AS similarity
+    FROM chunks AS c
+    WHERE {where} AND c.embedding_model = :model
+    ORDER BY c.embedding <=> CAST(:vector AS vector)
+    LIMIT :candidates
+  ) AS nearest
+  WHERE CAST(:floor AS float8) IS NULL OR similarity >= CAST(:floor AS float8)
+)"""
+
+TEXT_HITS = """
+text_hits AS MATERIALIZED (
+  SELECT id, text_score, row_number() OVER (ORDER BY text_score DESC, id) AS text_rank FROM (
+    SELECT c.id, ts_rank_cd(c.text_tsv, q.query) AS text_score
+    FROM chunks AS c, (SELECT websearch_to_tsquery('{config}', :query) AS query) AS q
+    WHERE {where} AND c.text_tsv @@ q.query
+    ORDER BY text_score DESC
+    LIMIT :candidates
+  ) AS matched
+)"""
+
+FUSED = {
+    "vector": "SELECT id, 1.0 / (:rrf_k + vector_rank) AS fused, similarity, "
+    "NULL::real AS text_score, vector_rank, NULL::bigint AS text_rank FROM vector_hits",
+    "text": "SELECT id, 1.0 / (:rrf_k + text_rank) AS fused, NULL::float8 AS similarity, "
+    "text_score, NULL::bigint AS vector_rank, text_rank FROM text_hits",
+    "hybrid": "SELECT coalesce(v.id, t.id) AS id, "
+    "coalesce(1.0 / (:rrf_k + v.vector_rank), 0) + coalesce(1.0 / (:rrf_k + t.text_rank), 0) "
+    "AS fused, v.similarity, t.text_score, v.vector_rank, t.text_rank "
+    "FROM vector_hits AS v FULL JOIN text_hits AS t ON t.id = v.id",
+}
+
+RESULTS = """
+SELECT c.id AS chunk_id, c.document_id, d.name AS document_name, c.chunk_index, c.text,
+       c.is_curated, c.metadata,
+       f.fused * CASE WHEN c.is_curated THEN CAST(:curated_boost AS float8) ELSE 1 END AS score,
+       f.similarity, f.text_score, f.vector_rank, f.text_rank,
+       {highlight} AS highlight
+FROM ({fused}) AS f
+JOIN chunks AS c ON c.id = f.id
+JOIN documents AS d ON d.id = c.document_id
+ORDER BY score DESC, c.id
+LIMIT :k"""
+
+HIGHLIGHT = (
+    "ts_headline('{config}', c.text, websearch_to_tsquery('{config}', :query), "
+    "'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=30, MinWords=10')"
+)
+
+
+def statement(mode: Mode, filters: Filters, *, restricted: bool = False) -> str:
+    """The one SQL statement of a search in `mode` with `filters` (their values bound);
+    `restricted`: only documents the `:reader`'s teams may read."""
+    where = " AND ".join(
+        ["c.retired_at IS NULL"]
+        + [clause for name, clause in FILTERS.items() if getattr(filters, name)]
+        + ([access.READABLE_SQL] if restricted else [])
+    )
+    parts = []
+    if mode != "text":
+        parts.append(VECTOR_HITS.format(where=where))
+    if mode != "vector":
+        parts.append(TEXT_HITS.format(where=where, config=TEXT_CONFIG))
+    highlight = "NULL" if mode == "vector" else HIGHLIGHT.format(config=TEXT_CONFIG)
+    return "WITH" + ",".join(parts) + RESULTS.format(fused=FUSED[mode], highlight=highlight)
+
+
+def vector_literal(vector: Sequence[float]) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One search, everything it needs but the session."""
+
+    query: str
+    mode: Mode = "hybrid"
+    k: int = 10
+    min_similarity: float | None = None
+    filters: Filters = Filters()
+    curated_boost: float = 1.0
+
+    def compiled(
+        self, principal: Principal, model: str, vector: Sequence[float] | None
+    ) -> tuple[str, dict[str, Any]]:
+        """The SQL statement and its parameters, for the caller and the `model`'s vectors."""
+        filters = self.filters
+        params: dict[str, Any] = {n: getattr(filters, n) for n in FILTERS if getattr(filters, n)}
+        if "tags" in params:
+            params["tags"] = list(params["tags"])
+        params |= {
+            "query": self.query,
+            "k": self.k,
+            "candidates": max(40, CANDIDATES * self.k),
+            "rrf_k": RRF_K,
+            "curated_boost": self.curated_boost,
+        }
+        if self.mode != "text":
+            assert vector is not None, "vector and hybrid searches need the query's vector"
+            params |= {"vector": vector_literal(vector), "model": model}
+            params["floor"] = self.min_similarity
+        restricted = not access.unrestricted(principal)
+        if restricted:
+            params["reader"] = principal.user_id
+        return statement(self.mode, filters, restricted=restricted), params
+
+
+async def search(
+    session: AsyncSession,
+    principal: Principal,
+    embedder: Embedder,
+    request: Request,
+    *,
+    vector: Sequence[float] | None = None,
+) -> list[Hit]:
+    """The `request.k` best chunks the caller may read. `vector`: the query's embedding
+    when the caller has it already (else `embedder` makes it)."""
+    principal.require("documents:read")
+    if request.mode != "text" and vector is None:
+        vector = (await embedder.embed([request.query]))[0]
+    sql, params = request.compiled(principal, label(embedder), vector)
+    rows = (await session.execute(text(sql), params)).mappings().all()
+    return [Hit(**{**row, "metadata": row["metadata"] or {}}) for row in rows]
+
+
+async def log_search(
+    session: AsyncSession,
+    principal: Principal,
+    model_id: uuid.UUID | None,
+    query: str,
+    mode: Mode,
+    k: int,
+    min_similarity: float | None,
+    filters: dict[str, Any],
+    hits: Sequence[Hit],
+    started: float,
+) -> None:
+    """Keep the query and its results (when the tenant's `search_logging` flag is on)."""
+    logged = SearchQuery(
+        tenant_id=principal.tenant_id,
+        query_text=query,
+        model_id=model_id,
+        user_id=principal.user_id,
+        mode=mode,
+        filters=filters,
+        top_k=k,
+        similarity_threshold=min_similarity,
+        latency_ms=(time.perf_counter() - started) * 1000,
+    )
+    session.add(logged)
+    await session.flush()
+    session.add_all(
+        SearchResult(
+            tenant_id=principal.tenant_id,
+            query_id=logged.id,
+            chunk_id=hit.chunk_id,
+            similarity_score=hit.similarity if hit.similarity is not None else hit.score,
+            rank=rank,
+        )
+        for rank, hit in enumerate(hits, start=1)
+    )
