@@ -184,3 +184,36 @@ def test_auth_cleanup_runs_on_a_migrated_database(tmp_path: Path) -> None:
     rebuilt = run_personae("sessions", "rebuild", *data)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert rebuilt.stdout.strip() == "rebuilt 0 sessions"
+
+
+def test_ingest_uploads_a_folder_and_ingests_it_reporting_what_failed(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    env = clean_env(PERSONAE_EMBEDDER="hashing")
+    made = run_personae("tenant", "create", "Lib", "--owner-email", "lib@example.com", *data)
+    assert made.returncode == 0, made.stderr
+    docs = tmp_path / "docs"
+    (docs / "deep").mkdir(parents=True)
+    (docs / "a.md").write_text("# Owls\n\nOwls hunt at dusk.")
+    (docs / "deep" / "b.html").write_text("<p>Herons wade in shallow water.</p>")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.7\n" + b"\x00junk" * 50)
+    (docs / "skipped.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # not a document suffix
+    result = subprocess.run(
+        [*PERSONAE, "ingest", str(docs), "--tenant", "lib", *data],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr  # one document failed
+    assert "3 uploaded, 0 refused, 2 ingested, 1 failed" in result.stdout
+    assert "broken.pdf" in result.stdout and "PDF can't be read" in result.stdout
+
+    missing = subprocess.run(
+        [*PERSONAE, "ingest", str(docs / "a.md"), "--tenant", "nobody", *data],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "personae: no tenant 'nobody'; give its slug or id"

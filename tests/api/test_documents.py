@@ -49,7 +49,7 @@ QUERIES = {
 async def drain(app: FastAPI) -> None:
     """Run the queued jobs (ingestion) until none is ready, as the worker would."""
     deps = JobDeps(app.state.sessions, app.state.settings, {"embedder": app.state.embedder})
-    await app.state.queue.run_worker(deps, wait=False)
+    await app.state.queue.run_until_idle(deps)
 
 
 async def upload(
@@ -300,3 +300,35 @@ async def test_searches_are_logged_when_the_tenant_asks_and_bad_requests_are_422
                 {"d": hits[0]["document_id"]},
             )
             assert left.scalar_one() == 0
+
+
+async def test_the_curator_writes_summaries_that_retrieval_can_prefer(
+    urls: DatabaseUrls, owner_password: str
+) -> None:
+    async with running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        flag = await client.put("/v1/flags/curated_summaries", headers=auth, json={"enabled": True})
+        assert flag.status_code == 200, flag.text
+        paragraphs = [
+            f"Beekeeping note {i}: the hive needs smoke, patience and a calm keeper. "
+            f"Day {i} was warm."
+            for i in range(20)
+        ]
+        doc = await upload(client, auth, "bees.txt", "\n\n".join(paragraphs).encode())
+        await drain(app)  # ingestion, then the curation it queues
+        chunks = (await client.get(f"/v1/documents/{doc['id']}/chunks", headers=auth)).json()
+        parts = [c for c in chunks if not c["is_curated"]]
+        digests = [c for c in chunks if c["is_curated"]]
+        assert len(parts) > 8 and digests
+        assert {s for d in digests for s in d["source_chunk_ids"]} == {c["id"] for c in parts}
+        assert all("hive needs smoke" in d["text"] for d in digests)
+        boosted = await search(
+            client,
+            auth,
+            "hive smoke calm keeper",
+            mode="text",
+            curated_boost=5.0,
+            k=3,
+            document_id=doc["id"],
+        )
+        assert boosted[0]["is_curated"] is True

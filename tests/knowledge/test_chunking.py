@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from personae.knowledge.chunking import TOKEN, count_tokens, split
+from personae.knowledge.curator import extractive_summary
 
 
 def test_a_heading_starts_a_chunk_and_is_remembered_by_the_chunks_below_it() -> None:
@@ -46,3 +47,15 @@ def test_no_token_is_lost_and_no_chunk_is_oversized(text: str, size: int, overla
     assert set(TOKEN.findall(text)) == {t for p in pieces for t in TOKEN.findall(p.text)}
     without_overlap = split(text, size=size, overlap=0)
     assert TOKEN.findall(text) == [t for p in without_overlap for t in TOKEN.findall(p.text)]
+
+
+def test_an_extractive_summary_keeps_the_central_sentences_in_order_within_budget() -> None:
+    texts = [
+        "# Notes\n\nThe river floods in spring. Farmers move the cattle uphill.",
+        "Random aside about teapots. The river floods the lower fields in spring.",
+        "Spring floods bring silt; the river feeds the fields.",
+    ]
+    summary = extractive_summary(texts, max_tokens=30)
+    assert count_tokens(summary) <= 30
+    assert "teapots" not in summary and "#" not in summary
+    assert summary.index("The river floods in spring.") < summary.index("river feeds")

@@ -5,23 +5,20 @@ Configuration errors print one line naming the problem and the fix, and exit wit
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae import __version__
+from personae.cli import knowledge
+from personae.cli.common import DataDir, Sessions, as_app, one_line_errors, settings_for
 from personae.db.engine import DatabaseUrls
 from personae.errors import ConfigurationError
-from personae.settings import Settings, get_settings
 from personae.startup import prepare_database
 
 app = typer.Typer(help="Personae: a backend for persona-based AI agents.", no_args_is_help=True)
@@ -37,51 +34,7 @@ sessions_app = typer.Typer(help="Conversations.", no_args_is_help=True)
 app.add_typer(sessions_app, name="sessions")
 vault_app = typer.Typer(help="The secrets vault: master keys and rotation.", no_args_is_help=True)
 app.add_typer(vault_app, name="vault")
-
-P = ParamSpec("P")
-R = TypeVar("R")
-Sessions = async_sessionmaker[AsyncSession]
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Where the embedded database lives (PERSONAE_DATA_DIR)."),
-]
-
-
-def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn ConfigurationError into one line on stderr and exit code 2, no traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except ConfigurationError as exc:
-            typer.echo(f"personae: {exc.detail}", err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
-    settings = get_settings()
-    updates = {k: v for k, v in overrides.items() if v is not None}
-    if data_dir is not None:
-        updates["data_dir"] = data_dir.expanduser().resolve()
-    return settings.model_copy(update=updates) if updates else settings
-
-
-def _as_app(settings: Settings, urls: DatabaseUrls, work: Callable[[Sessions], Awaitable[R]]) -> R:
-    """Run `work` with sessions of the application role (as the API does), then close."""
-    from personae.db.engine import create_engine, sessionmaker
-
-    async def run() -> R:
-        engine = create_engine(urls.app, settings, role=urls.app_role)
-        try:
-            return await work(sessionmaker(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+app.command("ingest")(knowledge.ingest)
 
 
 @app.command()
@@ -106,7 +59,7 @@ def serve(
     from personae.db.database import open_database
     from personae.vault.keyring import resolve_master_key
 
-    settings = _settings(data_dir, host=host, port=port)
+    settings = settings_for(data_dir, host=host, port=port)
     with open_database(settings) as urls:
         master = resolve_master_key(settings, embedded=settings.database_url is None)
         migrate.upgrade(urls.owner)
@@ -129,7 +82,7 @@ def db_upgrade(
     from personae.db import migrate
     from personae.db.database import open_database
 
-    with open_database(_settings(data_dir)) as urls:
+    with open_database(settings_for(data_dir)) as urls:
         migrate.upgrade(urls.owner, revision)
     typer.echo(f"upgraded to {revision}")
 
@@ -144,7 +97,7 @@ def db_downgrade(
     from personae.db import migrate
     from personae.db.database import open_database
 
-    with open_database(_settings(data_dir)) as urls:
+    with open_database(settings_for(data_dir)) as urls:
         migrate.downgrade(urls.owner, revision)
     typer.echo(f"downgraded to {revision}")
 
@@ -165,7 +118,7 @@ def db_current(data_dir: DataDir = None) -> None:
         finally:
             await engine.dispose()
 
-    with open_database(_settings(data_dir)) as urls:
+    with open_database(settings_for(data_dir)) as urls:
         revision = asyncio.run(current(urls.owner))
     head = migrate.head()
     state = "up to date" if revision == head else "migrations pending"
@@ -189,7 +142,7 @@ def db_shell(data_dir: DataDir = None) -> None:
     from personae.db.database import open_database
     from personae.db.embedded import EmbeddedPostgres
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     with open_database(settings) as urls:
         url = make_url(urls.owner)
         psql = EmbeddedPostgres.psql_binary()
@@ -218,7 +171,7 @@ def tenant_create(
     from personae.identity.service import TenantCreated, create_tenant
     from personae.vault.keyring import resolve_master_key
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
 
     async def create(sessions: Sessions) -> TenantCreated:
         async with sessions() as session, session.begin():
@@ -229,7 +182,7 @@ def tenant_create(
         migrate.upgrade(urls.owner)
         asyncio.run(prepare_database(urls.owner, master))
         try:
-            created = _as_app(settings, urls, create)
+            created = as_app(settings, urls, create)
         except ValidationFailed as exc:
             raise ConfigurationError(f"{exc.field}: {exc.detail}") from None
     typer.echo(f"tenant:   {created.tenant.name} ({created.tenant.slug}, {created.tenant.id})")
@@ -249,7 +202,7 @@ def worker(data_dir: DataDir = None) -> None:
     from personae.jobs import JobDeps, Queue
     from personae.providers.embeddings import open_embedder
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
 
     async def run(sessions: Sessions, urls: DatabaseUrls) -> None:
         queue = Queue(urls.app, settings, role=urls.app_role)
@@ -263,7 +216,7 @@ def worker(data_dir: DataDir = None) -> None:
             await embedder.close()
 
     with open_database(settings) as urls:
-        _as_app(settings, urls, lambda sessions: run(sessions, urls))
+        as_app(settings, urls, lambda sessions: run(sessions, urls))
 
 
 @sessions_app.command("rebuild")
@@ -278,9 +231,9 @@ def sessions_rebuild(
     from personae.db.database import open_database
     from personae.sessions.log import rebuild_all
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     with open_database(settings) as urls:
-        count = _as_app(settings, urls, lambda sessions: rebuild_all(sessions, session))
+        count = as_app(settings, urls, lambda sessions: rebuild_all(sessions, session))
     typer.echo(f"rebuilt {count} sessions")
 
 
@@ -297,7 +250,7 @@ def identity_link(
     from personae.errors import PersonaeError
     from personae.identity.external import link
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
 
     async def run(sessions: Sessions) -> uuid.UUID:
         async with sessions() as session, session.begin():
@@ -305,7 +258,7 @@ def identity_link(
 
     with open_database(settings) as urls:
         try:
-            identity_id = _as_app(settings, urls, run)
+            identity_id = as_app(settings, urls, run)
         except PersonaeError as exc:
             raise ConfigurationError(exc.detail) from None
     typer.echo(f"linked {provider}:{subject} to {email} ({identity_id})")
@@ -318,9 +271,9 @@ def auth_cleanup(data_dir: DataDir = None) -> None:
     from personae.db.database import open_database
     from personae.identity.auth import delete_expired_sessions
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     with open_database(settings) as urls:
-        deleted = _as_app(settings, urls, delete_expired_sessions)
+        deleted = as_app(settings, urls, delete_expired_sessions)
     typer.echo(f"deleted {deleted} expired sign-in sessions")
 
 
@@ -343,7 +296,7 @@ def vault_rotate(data_dir: DataDir = None) -> None:
     from personae.vault.keyring import ensure_data_key, resolve_master_key
     from personae.vault.service import RotationReport, rotate
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
 
     async def run(owner_url: str, master: bytes) -> RotationReport:
         engine = create_async_engine(owner_url, poolclass=NullPool)

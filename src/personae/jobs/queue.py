@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import procrastinate
@@ -84,7 +85,7 @@ async def defer_in(
     """Queue the task `name` in `session`'s transaction: it runs only if that commits (no
     work without its rows, no rows without their work). Jobs with the same `lock` run one
     at a time."""
-    spec = _SPECS[name]
+    spec = _specs()[name]
     await session.execute(
         DEFER,
         {
@@ -94,6 +95,13 @@ async def defer_in(
             "arguments": json.dumps(arguments, default=str),
         },
     )
+
+
+def _specs() -> dict[str, _Spec]:
+    """Every task, their modules imported on first use."""
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+    return _SPECS
 
 
 def conninfo(url: str) -> str:
@@ -148,9 +156,7 @@ class Queue:
             check=psycopg_pool.AsyncConnectionPool.check_connection,
         )
         self.app = procrastinate.App(connector=procrastinate.PsycopgConnector())
-        for module in TASK_MODULES:
-            importlib.import_module(module)
-        for spec in _SPECS.values():
+        for spec in _specs().values():
             registered = self.app.task(
                 name=spec.name,
                 queue=spec.queue,
@@ -201,6 +207,19 @@ class Queue:
             shutdown_graceful_timeout=self.settings.worker_shutdown_timeout_s,
             delete_jobs="successful",
         )
+
+    async def run_until_idle(self, deps: JobDeps) -> None:
+        """Work until no job is ready, including jobs that finished jobs queued (as the
+        CLI's `--wait` and tests want); jobs waiting for a retry later are left."""
+        while True:
+            await self.run_worker(deps, wait=False)
+            ready = [
+                job
+                for job in await self.app.job_manager.list_jobs_async(status="todo")
+                if job.scheduled_at is None or job.scheduled_at <= datetime.now(UTC)
+            ]
+            if not ready:
+                return
 
     async def stop_worker(self) -> None:
         worker, self._worker = self._worker, None

@@ -25,6 +25,7 @@ from personae.storage.models import StorageObject
 
 BUCKET = "documents"
 INGEST = "ingest_document"
+CURATE = "curate_document"
 MAX_NAME = 255
 
 

@@ -21,12 +21,15 @@ from personae.audit.service import record
 from personae.db.tenancy import tenant_session
 from personae.errors import ProviderError, ProviderUnavailable, ValidationFailed
 from personae.identity.principal import Principal
+from personae.jobs import defer_in
 from personae.knowledge import chunking
+from personae.knowledge.documents import CURATE
 from personae.knowledge.embedding_models import register
 from personae.knowledge.extract import extract
 from personae.knowledge.models import Chunk, Document, DocumentVersion
 from personae.providers.embeddings import Embedder, label
 from personae.settings import Settings
+from personae.settings_store.flags import enabled
 from personae.storage import objects
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,14 @@ async def ingest(
         if await _current(session, document_id, version, lock=True) is None:
             return "superseded"
         await _swap(session, embedder, tenant_id, document_id, version, source, pieces, vectors)
+        if await enabled(session, tenant_id, "curated_summaries"):
+            await defer_in(  # it checks the version itself: no lock to wait on
+                session,
+                CURATE,
+                tenant_id=tenant_id,
+                document_id=document_id,
+                version=version,
+            )
         await record(
             session,
             Principal.system(tenant_id),
@@ -126,7 +137,7 @@ def _pieces(source: Source, settings: Settings) -> list[chunking.Piece]:
 
 
 async def _embed(embedder: Embedder, pieces: Sequence[chunking.Piece]) -> list[list[float]]:
-    texts = [_embedded_text(piece) for piece in pieces]
+    texts = [embedded_text(piece) for piece in pieces]
     vectors: list[list[float]] = []
     for start in range(0, len(texts), embedder.batch_size):
         vectors += await embedder.embed(texts[start : start + embedder.batch_size])
@@ -135,9 +146,11 @@ async def _embed(embedder: Embedder, pieces: Sequence[chunking.Piece]) -> list[l
     return vectors
 
 
-def _embedded_text(piece: chunking.Piece) -> str:
-    """The chunk as embedded: under the titles of its sections, for context."""
-    return " > ".join((*piece.headings, piece.text)) if piece.headings else piece.text
+def embedded_text(piece: chunking.Piece) -> str:
+    """The chunk as embedded: under the titles of the sections it sits in (a chunk that
+    opens with its own heading carries that one already)."""
+    titles = piece.headings[:-1] if piece.text.lstrip().startswith("#") else piece.headings
+    return " > ".join((*titles, piece.text)) if titles else piece.text
 
 
 async def _swap(

@@ -1,6 +1,6 @@
 """Retrieval over chunks: nearest vectors (pgvector, HNSW, cosine), full text
-(`websearch_to_tsquery`, `ts_rank_cd`), or both fused by reciprocal rank fusion, all in
-one SQL statement.
+(`websearch_to_tsquery`, then any of its words ranked by `ts_rank_cd`), or both fused by
+reciprocal rank fusion, all in one SQL statement.
 
 Tenant filtering and other filters make an approximate index scan return fewer rows than
 asked; every connection runs with pgvector's iterative index scans on (see
@@ -27,8 +27,8 @@ from personae.providers.embeddings import Embedder, label
 Mode = Literal["vector", "text", "hybrid"]
 RRF_K = 60
 """Reciprocal rank fusion's constant: a hit at rank r scores 1 / (RRF_K + r) per list."""
-CANDIDATES = 4
-"""Each list contributes `CANDIDATES * k` hits (at least 40) to the fusion."""
+CANDIDATES = 2
+"""In hybrid mode each list contributes `CANDIDATES * k` hits (at least 20) to the fusion."""
 TEXT_CONFIG = "english"
 
 
@@ -80,8 +80,9 @@ FILTERS: dict[str, str] = {
 
 VECTOR_HITS = """
 vector_hits AS MATERIALIZED (
-  SELECT id, similarity, row_number() OVER (ORDER BY distance, id) AS vector_rank FROM (
-    SELECT c.id, c.embedding <=> CAST(:vector AS vector) AS distance,
+  SELECT id, is_curated, similarity, row_number() OVER (ORDER BY distance, id) AS vector_rank
+  FROM (
+    SELECT c.id, c.is_curated, c.embedding <=> CAST(:vector AS vector) AS distance,
            1 - (c.embedding <=> CAST(:vector AS vector)) AS similarity
     FROM chunks AS c
     WHERE {where} AND c.embedding_model = :model
@@ -93,37 +94,54 @@ vector_hits AS MATERIALIZED (
 
 TEXT_HITS = """
 text_hits AS MATERIALIZED (
-  SELECT id, text_score, row_number() OVER (ORDER BY text_score DESC, id) AS text_rank FROM (
-    SELECT c.id, ts_rank_cd(c.text_tsv, q.query) AS text_score
-    FROM chunks AS c, (SELECT websearch_to_tsquery('{config}', :query) AS query) AS q
-    WHERE {where} AND c.text_tsv @@ q.query
-    ORDER BY text_score DESC
+  SELECT id, is_curated, text_score,
+         row_number() OVER (ORDER BY whole DESC, text_score DESC, id) AS text_rank
+  FROM (
+    SELECT c.id, c.is_curated, c.text_tsv @@ q.whole AS whole,
+           ts_rank_cd(c.text_tsv, q.any_term) AS text_score
+    FROM chunks AS c, (
+      SELECT websearch_to_tsquery('{config}', :query) AS whole,
+             CAST(nullif(array_to_string(ARRAY(
+               SELECT quote_literal(lexeme)
+               FROM unnest(tsvector_to_array(to_tsvector('{config}', :query))) AS lexeme
+             ), ' | '), '') AS tsquery) AS any_term
+    ) AS q
+    WHERE {where} AND c.text_tsv @@ q.any_term
+    ORDER BY whole DESC, text_score DESC
     LIMIT :candidates
   ) AS matched
 )"""
+"""Chunks with any of the query's words, those matching the whole query (web search
+syntax: quotes, `or`, `-`) first, then by cover density of the words they hold."""
 
 FUSED = {
-    "vector": "SELECT id, 1.0 / (:rrf_k + vector_rank) AS fused, similarity, "
+    "vector": "SELECT id, is_curated, 1.0 / (:rrf_k + vector_rank) AS fused, similarity, "
     "NULL::real AS text_score, vector_rank, NULL::bigint AS text_rank FROM vector_hits",
-    "text": "SELECT id, 1.0 / (:rrf_k + text_rank) AS fused, NULL::float8 AS similarity, "
-    "text_score, NULL::bigint AS vector_rank, text_rank FROM text_hits",
-    "hybrid": "SELECT coalesce(v.id, t.id) AS id, "
+    "text": "SELECT id, is_curated, 1.0 / (:rrf_k + text_rank) AS fused, "
+    "NULL::float8 AS similarity, text_score, NULL::bigint AS vector_rank, text_rank "
+    "FROM text_hits",
+    "hybrid": "SELECT coalesce(v.id, t.id) AS id, coalesce(v.is_curated, t.is_curated), "
     "coalesce(1.0 / (:rrf_k + v.vector_rank), 0) + coalesce(1.0 / (:rrf_k + t.text_rank), 0) "
     "AS fused, v.similarity, t.text_score, v.vector_rank, t.text_rank "
     "FROM vector_hits AS v FULL JOIN text_hits AS t ON t.id = v.id",
 }
 
-RESULTS = """
+RESULTS = """,
+best AS MATERIALIZED (
+  SELECT id, similarity, text_score, vector_rank, text_rank,
+         fused * CASE WHEN is_curated THEN CAST(:curated_boost AS float8) ELSE 1 END AS score
+  FROM ({fused}) AS f (id, is_curated, fused, similarity, text_score, vector_rank, text_rank)
+  ORDER BY score DESC, id
+  LIMIT :k
+)
 SELECT c.id AS chunk_id, c.document_id, d.name AS document_name, c.chunk_index, c.text,
-       c.is_curated, c.metadata,
-       f.fused * CASE WHEN c.is_curated THEN CAST(:curated_boost AS float8) ELSE 1 END AS score,
-       f.similarity, f.text_score, f.vector_rank, f.text_rank,
-       {highlight} AS highlight
-FROM ({fused}) AS f
-JOIN chunks AS c ON c.id = f.id
+       c.is_curated, c.metadata, b.score, b.similarity, b.text_score, b.vector_rank,
+       b.text_rank, {highlight} AS highlight
+FROM best AS b
+JOIN chunks AS c ON c.id = b.id
 JOIN documents AS d ON d.id = c.document_id
-ORDER BY score DESC, c.id
-LIMIT :k"""
+ORDER BY b.score DESC, c.id"""
+"""The `k` best are chosen from the hits alone; only they are read in full."""
 
 HIGHLIGHT = (
     "ts_headline('{config}', c.text, websearch_to_tsquery('{config}', :query), "
@@ -174,7 +192,7 @@ class Request:
         params |= {
             "query": self.query,
             "k": self.k,
-            "candidates": max(40, CANDIDATES * self.k),
+            "candidates": self.k if self.mode != "hybrid" else max(20, CANDIDATES * self.k),
             "rrf_k": RRF_K,
             "curated_boost": self.curated_boost,
         }

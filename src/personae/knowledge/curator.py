@@ -1,0 +1,139 @@
+"""The memory curator: summary chunks over groups of a document's chunks, written beside
+them (`is_curated`, `source_chunk_ids`) so retrieval can prefer a digest to its parts.
+
+Summaries are extractive (the group's most central sentences, in their order) until a
+language model provider is configured for the tenant; the provider layer then writes
+them (see the runtime issue). Runs after ingestion when the tenant's `curated_summaries`
+flag is on; a new version of the document retires its summaries with its chunks."""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from personae.audit.service import record
+from personae.db.tenancy import tenant_session
+from personae.identity.principal import Principal
+from personae.knowledge.chunking import SENTENCE_END, count_tokens
+from personae.knowledge.models import Chunk, Document
+from personae.providers.embeddings import Embedder, label
+
+GROUP = 8
+"""Chunks summarised together."""
+WORD = re.compile(r"[^\W\d_]{3,}")
+HEADING_LINE = re.compile(r"^#{1,6}\s.*$", re.MULTILINE)
+KIND = "extractive"
+
+
+def extractive_summary(texts: Sequence[str], max_tokens: int) -> str:
+    """The sentences of `texts` that share the most words with the rest (none that shares
+    none), in their order, up to `max_tokens` tokens."""
+    sentences = [
+        sentence.strip()
+        for text in texts
+        for sentence in SENTENCE_END.split(HEADING_LINE.sub("", text))
+        if WORD.search(sentence)
+    ]
+    if not sentences:
+        return ""
+    words = [set(w.lower() for w in WORD.findall(s)) for s in sentences]
+    frequency = Counter(w for ws in words for w in ws)
+    scores = [
+        sum(math.log(frequency[w]) for w in ws if frequency[w] > 1) / math.sqrt(len(ws) + 1)
+        for ws in words
+    ]
+    chosen: set[int] = set()
+    budget = max_tokens
+    central = [i for i in range(len(sentences)) if scores[i] > 0] or [0]
+    for index in sorted(central, key=lambda i: (-scores[i], i)):
+        cost = count_tokens(sentences[index])
+        if cost <= budget:
+            chosen.add(index)
+            budget -= cost
+    return " ".join(sentences[i] for i in sorted(chosen))
+
+
+async def curate(
+    sessions: async_sessionmaker[AsyncSession],
+    embedder: Embedder,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    version: int,
+    *,
+    max_tokens: int = 256,
+) -> int:
+    """Write the summaries of `version` of the document (once); how many were written."""
+    async with tenant_session(sessions, tenant_id) as session:
+        chunks = await _parts(session, document_id, version)
+    groups = [chunks[i : i + GROUP] for i in range(0, len(chunks), GROUP)]
+    groups = [group for group in groups if len(group) > 1]
+    summaries = [extractive_summary([c.text for c in group], max_tokens) for group in groups]
+    kept = [(g, s) for g, s in zip(groups, summaries, strict=True) if s]
+    if not kept:
+        return 0
+    vectors = await embedder.embed([summary for _, summary in kept])
+    async with tenant_session(sessions, tenant_id) as session:
+        document = await session.get(Document, (tenant_id, document_id), with_for_update=True)
+        if document is None or document.current_version != version or document.deleted_at:
+            return 0
+        if await _already(session, document_id, version):
+            return 0
+        session.add_all(
+            Chunk(
+                tenant_id=tenant_id,
+                document_id=document_id,
+                document_version=version,
+                persona_id=document.persona_id,
+                chunk_index=index,
+                text=summary,
+                token_count=count_tokens(summary),
+                embedding=vector,
+                embedding_model=label(embedder),
+                is_curated=True,
+                source_chunk_ids=[c.id for c in group],
+                metadata_={"curated": KIND},
+            )
+            for index, ((group, summary), vector) in enumerate(zip(kept, vectors, strict=True))
+        )
+        await record(
+            session,
+            Principal.system(tenant_id),
+            "curate",
+            "document",
+            document_id,
+            data={"version": version, "summaries": len(kept), "kind": KIND},
+        )
+    return len(kept)
+
+
+async def _parts(session: AsyncSession, document_id: uuid.UUID, version: int) -> list[Chunk]:
+    found = await session.execute(
+        select(Chunk)
+        .where(
+            Chunk.document_id == document_id,
+            Chunk.document_version == version,
+            Chunk.retired_at.is_(None),
+            Chunk.is_curated.is_(False),
+        )
+        .order_by(Chunk.chunk_index)
+    )
+    return list(found.scalars())
+
+
+async def _already(session: AsyncSession, document_id: uuid.UUID, version: int) -> bool:
+    found = await session.execute(
+        select(Chunk.id)
+        .where(
+            Chunk.document_id == document_id,
+            Chunk.document_version == version,
+            Chunk.is_curated.is_(True),
+        )
+        .limit(1)
+    )
+    return found.first() is not None
