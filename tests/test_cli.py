@@ -217,3 +217,11 @@ def test_ingest_uploads_a_folder_and_ingests_it_reporting_what_failed(tmp_path: 
     )
     assert missing.returncode == 2
     assert missing.stderr.strip() == "personae: no tenant 'nobody'; give its slug or id"
+    status = run_personae(
+        "embeddings", "status", "--tenant", "lib", *data, PERSONAE_EMBEDDER="hashing"
+    )
+    assert status.returncode == 0, status.stderr
+    assert "hashing/ngrams-384: 2" in status.stdout  # one chunk per ingested document
+    wrong = run_personae("embeddings", "migrate", "--to", "word2vec", *data)
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip() == "personae: no embedder 'word2vec': minilm, hashing or openai"

@@ -5,14 +5,18 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 
 from personae.cli.common import DataDir, Sessions, as_app, one_line_errors, settings_for
 from personae.db.engine import DatabaseUrls
 from personae.errors import ConfigurationError, PersonaeError
+
+if TYPE_CHECKING:
+    from personae.knowledge.migration import Migrated
+    from personae.providers.embeddings import Embedder
 
 READABLE = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf")
 """Files taken from folders (files named directly are always tried)."""
@@ -128,3 +132,107 @@ def ingest(
     typer.echo(f"{outcome['uploaded']} uploaded, {outcome['refused']} refused{done}{later}")
     if outcome["refused"] or outcome["failed"]:
         raise typer.Exit(1)
+
+
+embeddings_app = typer.Typer(
+    help="Embedding models: move chunks to another one without a gap.", no_args_is_help=True
+)
+Provider = Annotated[str, typer.Option("--to", help="minilm, hashing or openai (as configured).")]
+TenantOption = Annotated[
+    str | None, typer.Option("--tenant", help="One tenant's slug or id (else every tenant).")
+]
+
+
+async def _tenants(sessions: Sessions, tenant: str | None) -> list[uuid.UUID]:
+    from sqlalchemy import select
+
+    from personae.identity.models import Tenant
+
+    if tenant is not None:
+        return [await _tenant_id(sessions, tenant)]
+    async with sessions() as session:
+        found = await session.execute(select(Tenant.id).where(Tenant.deleted_at.is_(None)))
+        return list(found.scalars())
+
+
+def _embedder_named(provider: str, data_dir: Path | None) -> Embedder:
+    from personae.providers.embeddings import open_embedder
+
+    if provider not in ("minilm", "hashing", "openai"):
+        raise ConfigurationError(f"no embedder {provider!r}: minilm, hashing or openai")
+    return open_embedder(settings_for(data_dir, embedder=provider))
+
+
+@embeddings_app.command("migrate")
+@one_line_errors
+def embeddings_migrate(to: Provider, tenant: TenantOption = None, data_dir: DataDir = None) -> None:
+    """Write every live chunk's twin embedded by the target model, while search goes on
+    with the current one. Then set PERSONAE_EMBEDDER to it, run this again (it fills in
+    what was ingested meanwhile), and `prune`."""
+    from personae.db.database import open_database
+    from personae.knowledge.migration import migrate
+
+    settings = settings_for(data_dir)
+    target = _embedder_named(to, data_dir)
+
+    async def run(sessions: Sessions) -> int:
+        total = 0
+        with Progress() as progress:
+            for tenant_id in await _tenants(sessions, tenant):
+                bar = progress.add_task(f"tenant {tenant_id}", total=None)
+
+                def advance(done: Migrated, bar: TaskID = bar) -> None:
+                    progress.update(bar, completed=done.written, total=done.written + done.left)
+
+                total += await migrate(sessions, tenant_id, target, on_batch=advance)
+        await target.close()
+        return total
+
+    with open_database(settings) as urls:
+        written = as_app(settings, urls, run)
+    typer.echo(f"{written} chunks embedded by {to}")
+
+
+@embeddings_app.command("status")
+@one_line_errors
+def embeddings_status(tenant: TenantOption = None, data_dir: DataDir = None) -> None:
+    """Live chunks per embedding model, per tenant."""
+    from personae.db.database import open_database
+    from personae.knowledge.migration import census
+
+    settings = settings_for(data_dir)
+
+    async def run(sessions: Sessions) -> list[str]:
+        lines = []
+        for tenant_id in await _tenants(sessions, tenant):
+            counts = await census(sessions, tenant_id)
+            shown = ", ".join(f"{model}: {n}" for model, n in sorted(counts.items()))
+            lines.append(f"{tenant_id}  {shown or 'no chunks'}")
+        return lines
+
+    with open_database(settings) as urls:
+        for line in as_app(settings, urls, run):
+            typer.echo(line)
+
+
+@embeddings_app.command("prune")
+@one_line_errors
+def embeddings_prune(
+    keep: Annotated[str, typer.Option("--keep", help="The model to keep (minilm, …).")],
+    tenant: TenantOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Delete chunks of other models that have a twin of the kept one."""
+    from personae.db.database import open_database
+    from personae.knowledge.migration import prune
+    from personae.providers.embeddings import label
+
+    settings = settings_for(data_dir)
+    kept = label(_embedder_named(keep, data_dir))
+
+    async def run(sessions: Sessions) -> int:
+        return sum([await prune(sessions, t, kept) for t in await _tenants(sessions, tenant)])
+
+    with open_database(settings) as urls:
+        removed = as_app(settings, urls, run)
+    typer.echo(f"{removed} chunks of other models removed; {kept} kept")

@@ -35,6 +35,7 @@ app.add_typer(sessions_app, name="sessions")
 vault_app = typer.Typer(help="The secrets vault: master keys and rotation.", no_args_is_help=True)
 app.add_typer(vault_app, name="vault")
 app.command("ingest")(knowledge.ingest)
+app.add_typer(knowledge.embeddings_app, name="embeddings")
 
 
 @app.command()
