@@ -7,19 +7,18 @@ request is recorded."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from personae.providers.embeddings import HashingEmbedder
+from tests.serving import on_loopback
 
 
 @dataclass
@@ -61,16 +60,5 @@ def _app(script: Script) -> Starlette:
 @asynccontextmanager
 async def scripted_openai(script: Script) -> AsyncIterator[str]:
     """Serve `script`; yields the base URL (`http://127.0.0.1:PORT/v1`)."""
-    server = uvicorn.Server(
-        uvicorn.Config(_app(script), host="127.0.0.1", port=0, log_level="critical")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "the scripted server did not start"
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with on_loopback(_app(script), log_level="critical") as port:
         yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        await task

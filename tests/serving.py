@@ -9,9 +9,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -136,3 +137,24 @@ def _link_or_copy(source: Path, target: Path) -> object:
     """Hard links when both sides are on one file system (fast, no space), copies otherwise."""
     same_device = source.stat().st_dev == target.stat().st_dev
     return os.link if same_device else shutil.copy2
+
+
+@asynccontextmanager
+async def on_loopback(app: Any, *, log_level: str = "warning") -> AsyncIterator[int]:
+    """The ASGI `app` behind a real uvicorn server on 127.0.0.1, lifespan run: its port."""
+    import asyncio
+
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level=log_level, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), "the server did not start"
+        await asyncio.sleep(0.01)
+    try:
+        yield int(server.servers[0].sockets[0].getsockname()[1])
+    finally:
+        server.should_exit = True
+        await task

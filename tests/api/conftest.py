@@ -16,6 +16,7 @@ from personae.identity.service import TenantCreated, create_tenant, sync_permiss
 from personae.settings import Settings
 from personae.startup import prepare_database
 from personae.vault.crypto import new_key
+from tests.serving import on_loopback
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -100,26 +101,11 @@ async def served(
     urls: DatabaseUrls, settings: Settings | None = None
 ) -> AsyncIterator[tuple[FastAPI, str]]:
     """The app behind a real uvicorn server on 127.0.0.1 (for streaming): (app, base URL)."""
-    import asyncio
-
-    import uvicorn
-
     settings = (settings or Settings(connect_timeout_s=2)).model_copy(update={"worker": False})
     await prepare_database(urls.owner, MASTER_KEY)
     app = create_app(settings, urls, master_key=MASTER_KEY)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "the server did not start"
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with on_loopback(app) as port:
         yield app, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ their deletion. Categories, tags and collections are in `organisation.py`."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -165,7 +164,6 @@ async def _add_version(
             )
         ).scalar_one()
     )
-    digest = hashlib.sha256(content).hexdigest()
     stored = await objects.put(
         session,
         principal.tenant_id,
@@ -173,14 +171,13 @@ async def _add_version(
         f"documents/{row.id}/v{number}",
         content,
         mime_type=mime_type,
-        sha256=digest,
         owner=principal.user_id,
     )
     version = DocumentVersion(
         tenant_id=principal.tenant_id,
         document_id=row.id,
         version=number,
-        content_hash=digest,
+        content_hash=stored.sha256,
         file_size=len(content),
         mime_type=mime_type,
         storage_object_id=stored.id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +19,7 @@ from personae.knowledge.models import (
     DocumentVersion,
     EmbeddingModel,
 )
+from personae.knowledge.search import Hit
 from personae.validation import Input
 
 DocumentOut = output_shape(Document, exclude=["name_tsv", "file_path"])
@@ -69,25 +70,9 @@ class SearchRequest(Input):
     curated_boost: float = Field(default=1.0, ge=0, le=10, description="score factor")
 
 
-class SearchHit(BaseModel):
-    chunk_id: uuid.UUID
-    document_id: uuid.UUID
-    document_name: str
-    chunk_index: int
-    text: str
-    score: float
-    similarity: float | None
-    text_score: float | None
-    vector_rank: int | None
-    text_rank: int | None
-    is_curated: bool
-    highlight: str | None
-    metadata: dict[str, Any]
-
-
 class SearchResponse(BaseModel):
     mode: str
     model: str
     lexical: bool
     """True when the vectors came from the hashing embedder (shared words, not meaning)."""
-    results: list[SearchHit]
+    results: list[Hit]

@@ -28,7 +28,8 @@ Mode = Literal["vector", "text", "hybrid"]
 RRF_K = 60
 """Reciprocal rank fusion's constant: a hit at rank r scores 1 / (RRF_K + r) per list."""
 CANDIDATES = 2
-"""In hybrid mode each list contributes `CANDIDATES * k` hits (at least 20) to the fusion."""
+"""Each list takes `CANDIDATES * k` hits (at least 20): the k best of a wider net, and
+more to fuse."""
 TEXT_CONFIG = "english"
 
 
@@ -192,7 +193,7 @@ class Request:
         params |= {
             "query": self.query,
             "k": self.k,
-            "candidates": self.k if self.mode != "hybrid" else max(20, CANDIDATES * self.k),
+            "candidates": max(20, CANDIDATES * self.k),
             "rrf_k": RRF_K,
             "curated_boost": self.curated_boost,
         }

@@ -10,7 +10,7 @@ from personae.errors import ValidationFailed
 from personae.identity.principal import Principal
 from personae.knowledge import search
 from personae.knowledge.embedding_models import register
-from personae.knowledge.schemas import SearchHit, SearchRequest, SearchResponse
+from personae.knowledge.schemas import SearchRequest, SearchResponse
 from personae.providers.embeddings import Embedder, label
 from personae.settings_store.flags import enabled
 
@@ -65,5 +65,5 @@ async def search_documents(
         mode=request.mode,
         model=label(embedder),
         lexical=embedder.lexical,
-        results=[SearchHit.model_validate(hit, from_attributes=True) for hit in hits],
+        results=hits,
     )

@@ -5,7 +5,6 @@ fails. A quarantined file is served only to callers holding `attachments:read_qu
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
@@ -77,7 +76,6 @@ async def attach(
     mime_type = detect_mime(content)[:100]
     verdict = await scan(scanners, content, name, mime_type)  # before any database work
     await SESSIONS.get(session, principal, session_id)
-    digest = hashlib.sha256(content).hexdigest()
     stored = await objects.put(
         session,
         principal.tenant_id,
@@ -85,9 +83,9 @@ async def attach(
         f"sessions/{session_id}/{uuid.uuid4()}",
         content,
         mime_type=mime_type,
-        sha256=digest,
         owner=principal.user_id,
     )
+    digest = stored.sha256
     row = Attachment(
         tenant_id=principal.tenant_id,
         session_id=session_id,

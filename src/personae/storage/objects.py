@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from sqlalchemy import select
@@ -30,10 +31,9 @@ async def put(
     content: bytes,
     *,
     mime_type: str,
-    sha256: str,
     owner: uuid.UUID | None = None,
 ) -> StorageObject:
-    """Store `content` as a new object named `name` in `bucket`."""
+    """Store `content` as a new object named `name` in `bucket`, with its SHA-256."""
     stored = StorageObject(
         tenant_id=tenant_id,
         bucket_id=await bucket_id(session, tenant_id, bucket),
@@ -41,7 +41,7 @@ async def put(
         owner=owner,
         mime_type=mime_type,
         size=len(content),
-        sha256=sha256,
+        sha256=hashlib.sha256(content).hexdigest(),
         content=content,
     )
     session.add(stored)
