@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     )
     search_max_k: int = Field(default=100, ge=1, le=1000)
     search_ef: int = Field(
-        default=200, ge=10, le=1000, description="HNSW candidates per search (hnsw.ef_search)"
+        default=300, ge=10, le=1000, description="HNSW candidates per search (hnsw.ef_search)"
     )
 
 
