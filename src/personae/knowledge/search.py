@@ -79,14 +79,43 @@ FILTERS: dict[str, str] = {
     "SELECT id FROM below))",
 }
 
+
+@dataclass(frozen=True)
+class Corpus:
+    """A table searched the same way: its text, full-text and vector columns, and what a
+    result shows. SQL names `c` the table's rows."""
+
+    table: str
+    text: str
+    tsv: str
+    model: str
+    boosted: str
+    """Rows whose score `:curated_boost` multiplies (SQL, or `false`)."""
+    live: str
+    shown: str
+    joins: str = ""
+
+
+CHUNKS = Corpus(
+    table="chunks",
+    text="text",
+    tsv="text_tsv",
+    model="embedding_model",
+    boosted="c.is_curated",
+    live="c.retired_at IS NULL",
+    shown="c.id AS chunk_id, c.document_id, d.name AS document_name, c.chunk_index, "
+    "c.text, c.is_curated, c.metadata",
+    joins="JOIN documents AS d ON d.id = c.document_id",
+)
+
 VECTOR_HITS = """
 vector_hits AS MATERIALIZED (
-  SELECT id, is_curated, similarity, row_number() OVER (ORDER BY distance, id) AS vector_rank
+  SELECT id, boosted, similarity, row_number() OVER (ORDER BY distance, id) AS vector_rank
   FROM (
-    SELECT c.id, c.is_curated, c.embedding <=> CAST(:vector AS vector) AS distance,
+    SELECT c.id, {boosted} AS boosted, c.embedding <=> CAST(:vector AS vector) AS distance,
            1 - (c.embedding <=> CAST(:vector AS vector)) AS similarity
-    FROM chunks AS c
-    WHERE {where} AND c.embedding_model = :model
+    FROM {table} AS c
+    WHERE {where} AND c.{model} = :model
     ORDER BY c.embedding <=> CAST(:vector AS vector)
     LIMIT :candidates
   ) AS nearest
@@ -95,33 +124,33 @@ vector_hits AS MATERIALIZED (
 
 TEXT_HITS = """
 text_hits AS MATERIALIZED (
-  SELECT id, is_curated, text_score,
+  SELECT id, boosted, text_score,
          row_number() OVER (ORDER BY whole DESC, text_score DESC, id) AS text_rank
   FROM (
-    SELECT c.id, c.is_curated, c.text_tsv @@ q.whole AS whole,
-           ts_rank_cd(c.text_tsv, q.any_term) AS text_score
-    FROM chunks AS c, (
+    SELECT c.id, {boosted} AS boosted, c.{tsv} @@ q.whole AS whole,
+           ts_rank_cd(c.{tsv}, q.any_term) AS text_score
+    FROM {table} AS c, (
       SELECT websearch_to_tsquery('{config}', :query) AS whole,
              CAST(nullif(array_to_string(ARRAY(
                SELECT quote_literal(lexeme)
                FROM unnest(tsvector_to_array(to_tsvector('{config}', :query))) AS lexeme
              ), ' | '), '') AS tsquery) AS any_term
     ) AS q
-    WHERE {where} AND c.text_tsv @@ q.any_term
+    WHERE {where} AND c.{tsv} @@ q.any_term
     ORDER BY whole DESC, text_score DESC
     LIMIT :candidates
   ) AS matched
 )"""
-"""Chunks with any of the query's words, those matching the whole query (web search
+"""Rows with any of the query's words, those matching the whole query (web search
 syntax: quotes, `or`, `-`) first, then by cover density of the words they hold."""
 
 FUSED = {
-    "vector": "SELECT id, is_curated, 1.0 / (:rrf_k + vector_rank) AS fused, similarity, "
+    "vector": "SELECT id, boosted, 1.0 / (:rrf_k + vector_rank) AS fused, similarity, "
     "NULL::real AS text_score, vector_rank, NULL::bigint AS text_rank FROM vector_hits",
-    "text": "SELECT id, is_curated, 1.0 / (:rrf_k + text_rank) AS fused, "
+    "text": "SELECT id, boosted, 1.0 / (:rrf_k + text_rank) AS fused, "
     "NULL::float8 AS similarity, text_score, NULL::bigint AS vector_rank, text_rank "
     "FROM text_hits",
-    "hybrid": "SELECT coalesce(v.id, t.id) AS id, coalesce(v.is_curated, t.is_curated), "
+    "hybrid": "SELECT coalesce(v.id, t.id) AS id, coalesce(v.boosted, t.boosted), "
     "coalesce(1.0 / (:rrf_k + v.vector_rank), 0) + coalesce(1.0 / (:rrf_k + t.text_rank), 0) "
     "AS fused, v.similarity, t.text_score, v.vector_rank, t.text_rank "
     "FROM vector_hits AS v FULL JOIN text_hits AS t ON t.id = v.id",
@@ -130,45 +159,92 @@ FUSED = {
 RESULTS = """,
 best AS MATERIALIZED (
   SELECT id, similarity, text_score, vector_rank, text_rank,
-         fused * CASE WHEN is_curated THEN CAST(:curated_boost AS float8) ELSE 1 END AS score
-  FROM ({fused}) AS f (id, is_curated, fused, similarity, text_score, vector_rank, text_rank)
+         fused * CASE WHEN boosted THEN CAST(:curated_boost AS float8) ELSE 1 END AS score
+  FROM ({fused}) AS f (id, boosted, fused, similarity, text_score, vector_rank, text_rank)
   ORDER BY score DESC, id
   LIMIT :k
 )
-SELECT c.id AS chunk_id, c.document_id, d.name AS document_name, c.chunk_index, c.text,
-       c.is_curated, c.metadata, b.score, b.similarity, b.text_score, b.vector_rank,
-       b.text_rank, {highlight} AS highlight
+SELECT {shown}, b.score, b.similarity, b.text_score, b.vector_rank, b.text_rank,
+       {highlight} AS highlight
 FROM best AS b
-JOIN chunks AS c ON c.id = b.id
-JOIN documents AS d ON d.id = c.document_id
+JOIN {table} AS c ON c.id = b.id
+{joins}
 ORDER BY b.score DESC, c.id"""
 """The `k` best are chosen from the hits alone; only they are read in full."""
 
 HIGHLIGHT = (
-    "ts_headline('{config}', c.text, websearch_to_tsquery('{config}', :query), "
+    "ts_headline('{config}', c.{text}, websearch_to_tsquery('{config}', :query), "
     "'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=30, MinWords=10')"
 )
 
 
 def statement(mode: Mode, filters: Filters, *, restricted: bool = False) -> str:
-    """The one SQL statement of a search in `mode` with `filters` (their values bound);
+    """The one SQL statement of a chunk search in `mode` with `filters` (values bound);
     `restricted`: only documents the `:reader`'s teams may read."""
-    where = " AND ".join(
-        ["c.retired_at IS NULL"]
-        + [clause for name, clause in FILTERS.items() if getattr(filters, name)]
-        + ([access.READABLE_SQL] if restricted else [])
+    clauses = [clause for name, clause in FILTERS.items() if getattr(filters, name)]
+    return corpus_statement(
+        CHUNKS, mode, [*clauses, *([access.READABLE_SQL] if restricted else [])]
     )
+
+
+def corpus_statement(corpus: Corpus, mode: Mode, clauses: Sequence[str] = ()) -> str:
+    """The one SQL statement of a search of `corpus` in `mode`, rows passing `clauses`.
+
+    Binds `:query`, `:k`, `:candidates`, `:rrf_k`, `:curated_boost`, and unless `mode` is
+    text, `:vector`, `:model` and `:floor`."""
+    where = " AND ".join([corpus.live, *clauses])
+    names = {
+        "table": corpus.table,
+        "tsv": corpus.tsv,
+        "model": corpus.model,
+        "boosted": corpus.boosted,
+        "where": where,
+        "config": TEXT_CONFIG,
+    }
     parts = []
     if mode != "text":
-        parts.append(VECTOR_HITS.format(where=where))
+        parts.append(VECTOR_HITS.format(**names))
     if mode != "vector":
-        parts.append(TEXT_HITS.format(where=where, config=TEXT_CONFIG))
-    highlight = "NULL" if mode == "vector" else HIGHLIGHT.format(config=TEXT_CONFIG)
-    return "WITH" + ",".join(parts) + RESULTS.format(fused=FUSED[mode], highlight=highlight)
+        parts.append(TEXT_HITS.format(**names))
+    highlight = (
+        "NULL" if mode == "vector" else HIGHLIGHT.format(config=TEXT_CONFIG, text=corpus.text)
+    )
+    results = RESULTS.format(
+        fused=FUSED[mode],
+        highlight=highlight,
+        shown=corpus.shown,
+        table=corpus.table,
+        joins=corpus.joins,
+    )
+    return "WITH" + ",".join(parts) + results
 
 
 def vector_literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+
+
+def bound(
+    query: str,
+    mode: Mode,
+    k: int,
+    model: str,
+    vector: Sequence[float] | None,
+    *,
+    min_similarity: float | None = None,
+    boost: float = 1.0,
+) -> dict[str, Any]:
+    """The parameters every `corpus_statement` binds."""
+    params: dict[str, Any] = {
+        "query": query,
+        "k": k,
+        "candidates": max(20, CANDIDATES * k),
+        "rrf_k": RRF_K,
+        "curated_boost": boost,
+    }
+    if mode != "text":
+        assert vector is not None, "vector and hybrid searches need the query's vector"
+        params |= {"vector": vector_literal(vector), "model": model, "floor": min_similarity}
+    return params
 
 
 @dataclass(frozen=True)
@@ -190,17 +266,15 @@ class Request:
         params: dict[str, Any] = {n: getattr(filters, n) for n in FILTERS if getattr(filters, n)}
         if "tags" in params:
             params["tags"] = list(params["tags"])
-        params |= {
-            "query": self.query,
-            "k": self.k,
-            "candidates": max(20, CANDIDATES * self.k),
-            "rrf_k": RRF_K,
-            "curated_boost": self.curated_boost,
-        }
-        if self.mode != "text":
-            assert vector is not None, "vector and hybrid searches need the query's vector"
-            params |= {"vector": vector_literal(vector), "model": model}
-            params["floor"] = self.min_similarity
+        params |= bound(
+            self.query,
+            self.mode,
+            self.k,
+            model,
+            vector,
+            min_similarity=self.min_similarity,
+            boost=self.curated_boost,
+        )
         restricted = not access.unrestricted(principal)
         if restricted:
             params["reader"] = principal.user_id
