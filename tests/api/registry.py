@@ -313,6 +313,14 @@ _a_collection = created("/v1/collections", _unique_name, "collection_id")
 _an_item = created("/v1/collections/{collection_id}/items", _item_body, "item_id", _a_collection)
 
 
+async def _entity_body(actor: Actor) -> dict[str, Any]:
+    return {**await _unique_name(actor), "entity_type": "person", "aliases": ["Sweepy"]}
+
+
+_an_entity_type = created("/v1/entity-types", _unique_name, "entity_type_id")
+_an_entity = created("/v1/entities", _entity_body, "entity_id")
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(signed_in=False),
     ("GET", "/readyz"): Case(signed_in=False),
@@ -443,4 +451,16 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/collections/{collection_id}/items/{item_id}"): Case(ids=_an_item),
     ("POST", "/v1/search"): Case(body=_search_body, reads_only=True),
     ("GET", "/v1/embedding-models"): Case(),
+    ("POST", "/v1/entity-types"): Case(body=_unique_name),
+    ("GET", "/v1/entity-types"): Case(),
+    ("GET", "/v1/entity-types/{entity_type_id}"): Case(ids=_an_entity_type),
+    ("PATCH", "/v1/entity-types/{entity_type_id}"): Case(body=_unique_name, ids=_an_entity_type),
+    ("DELETE", "/v1/entity-types/{entity_type_id}"): Case(ids=_an_entity_type),
+    ("POST", "/v1/entities"): Case(body=_entity_body),
+    ("GET", "/v1/entities"): Case(),
+    ("GET", "/v1/entities/{entity_id}"): Case(ids=_an_entity),
+    ("PATCH", "/v1/entities/{entity_id}"): Case(body=_entity_body, ids=_an_entity),
+    ("DELETE", "/v1/entities/{entity_id}"): Case(ids=_an_entity),
+    ("GET", "/v1/entities/{entity_id}/documents"): Case(ids=_an_entity),
+    ("GET", "/v1/documents/{document_id}/entities"): Case(ids=_a_document),
 }

@@ -28,6 +28,8 @@ async def test_twins_are_written_while_search_goes_on_then_the_old_model_is_prun
     async with running_app(urls, SETTINGS) as (app, client), scripted_openai(Script()) as base:
         auth = await bearer(client, OWNER, owner_password)
         await client.put("/v1/flags/curated_summaries", headers=auth, json={"enabled": True})
+        place = {"name": "lighthouse", "entity_type": "place"}
+        assert (await client.post("/v1/entities", headers=auth, json=place)).status_code == 201
         text = "\n\n".join(f"Lantern {i} burns whale oil in the lighthouse." for i in range(30))
         doc = await upload(client, auth, "lanterns.txt", text.encode())
         await drain(app)
@@ -51,6 +53,9 @@ async def test_twins_are_written_while_search_goes_on_then_the_old_model_is_prun
                 return [h.text for h in await search(session, principal, embedder, asked)]
 
         before = await found(old)
+        mentions_url = f"/v1/documents/{doc['id']}/entities"
+        named = (await client.get(mentions_url, headers=auth)).json()
+        assert named[0]["name"] == "lighthouse" and named[0]["mentions"] >= 30
         assert before and await found(new) == []  # no vectors of the new model yet
 
         progress: list[migration.Migrated] = []
@@ -80,4 +85,6 @@ async def test_twins_are_written_while_search_goes_on_then_the_old_model_is_prun
         assert await migration.prune(sessions, tenant, label(new)) == written
         assert await migration.census(sessions, tenant) == {label(new): written}
         assert await found(old) == []
+        # the twins carry the chunks' entity mentions
+        assert (await client.get(mentions_url, headers=auth)).json() == named
         await new.close()

@@ -15,6 +15,7 @@ from personae.api.routes import (
     audit,
     auth,
     documents,
+    entities,
     flags,
     health,
     knowledge,
@@ -137,4 +138,5 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(telemetry.router)
     app.include_router(documents.router)
     app.include_router(knowledge.router)
+    app.include_router(entities.router)
     return app

@@ -17,6 +17,7 @@ from personae.jobs import defer_in
 from personae.knowledge import access
 from personae.knowledge.extract import document_type
 from personae.knowledge.models import Chunk, Document, DocumentVersion
+from personae.memory.models import EntityDocumentAssociation
 from personae.personas.models import Persona
 from personae.resources import Action, Resource
 from personae.storage import objects
@@ -67,9 +68,13 @@ class _Documents(Resource[Document]):
         row_id: uuid.UUID,
         where: Mapping[str, Any] | None = None,
     ) -> None:
-        """Keep the document's record (deleted); erase its chunks and stored versions."""
+        """Keep the document's record (deleted); erase its chunks (and the mentions in
+        them), its links to entities, and its stored versions."""
         await super().delete(session, principal, row_id, where)
         await session.execute(delete(Chunk).where(Chunk.document_id == row_id))
+        await session.execute(
+            delete(EntityDocumentAssociation).where(EntityDocumentAssociation.document_id == row_id)
+        )
         stored = select(DocumentVersion.storage_object_id).where(
             DocumentVersion.document_id == row_id
         )

@@ -1,6 +1,6 @@
 """Ingesting one version of a document: extract its text, split it, embed the chunks in
 batches, then swap them in with one transaction (the old version's chunks retire in the
-same commit, so search never sees both or neither).
+same commit, so search never sees both or neither), with the entity mentions they hold.
 
 An embedding provider that is down raises `ProviderUnavailable`: the job runs again
 later, and only its last try fails the document. Any other failure fails the document at
@@ -22,7 +22,7 @@ from personae.db.tenancy import tenant_session
 from personae.errors import ProviderError, ProviderUnavailable, ValidationFailed
 from personae.identity.principal import Principal
 from personae.jobs import defer_in
-from personae.knowledge import chunking
+from personae.knowledge import chunking, mentions
 from personae.knowledge.documents import CURATE
 from personae.knowledge.embedding_models import register
 from personae.knowledge.extract import extract
@@ -174,7 +174,7 @@ async def _swap(
         .values(retired_at=now)
     )
     model = label(embedder)
-    session.add_all(
+    chunks = [
         Chunk(
             tenant_id=tenant_id,
             document_id=document_id,
@@ -188,7 +188,10 @@ async def _swap(
             metadata_={"headings": list(piece.headings)} if piece.headings else {},
         )
         for index, (piece, vector) in enumerate(zip(pieces, vectors, strict=True))
-    )
+    ]
+    session.add_all(chunks)
+    await session.flush()
+    await mentions.record_mentions(session, tenant_id, chunks, await mentions.gazetteer(session))
     await session.execute(
         update(Document)
         .where(Document.id == document_id)

@@ -1,4 +1,5 @@
-"""Knowledge's background work: ingesting documents, and curating them."""
+"""Knowledge's background work: ingesting documents, curating them, and finding where
+entities are named in them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from personae.jobs import JobDeps, task
 from personae.knowledge.curator import curate
 from personae.knowledge.documents import CURATE, INGEST
 from personae.knowledge.ingest import ingest
+from personae.knowledge.mentions import FIND, find_mentions
 
 
 @task(INGEST, queue="ingest", retry_on=(ProviderUnavailable,))
@@ -33,3 +35,8 @@ async def curate_document(deps: JobDeps, tenant_id: str, document_id: str, versi
         uuid.UUID(document_id),
         version,
     )
+
+
+@task(FIND, queue="ingest")
+async def find_entity_mentions(deps: JobDeps, tenant_id: str, entity_id: str) -> int:
+    return await find_mentions(deps.sessions, uuid.UUID(tenant_id), uuid.UUID(entity_id))

@@ -2,8 +2,9 @@
 
 Search reads only the vectors of the model the server embeds queries with (rows record
 their model). `migrate` writes, beside every live chunk, a twin with the same text
-embedded by the target model, in committed batches (resumable: chunks with a twin are
-skipped). Search goes on using the old vectors; after the server is switched to the
+embedded by the target model (and the entity mentions it holds), in committed batches
+(resumable: chunks with a twin are skipped). Search goes on using the old vectors; after
+the server is switched to the
 target model (`PERSONAE_EMBEDDER`), it uses the twins, a second `migrate` fills in what
 was ingested meanwhile, and `prune` removes the other models' rows."""
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import aliased
 from personae.audit.service import record
 from personae.db.tenancy import tenant_session
 from personae.identity.principal import Principal
+from personae.knowledge.mentions import copy_mentions
 from personae.knowledge.models import Chunk
 from personae.providers.embeddings import Embedder, label
 
@@ -77,11 +79,12 @@ async def migrate(
             break
         vectors = await target.embed([chunk.text for chunk in batch])
         async with tenant_session(sessions, tenant_id) as session:
+            twins = []
             for chunk, vector in zip(batch, vectors, strict=True):
                 sources = chunk.source_chunk_ids
                 if sources:
                     sources = await _twins_of(session, sources, model)
-                session.add(
+                twins.append(
                     Chunk(
                         tenant_id=tenant_id,
                         document_id=chunk.document_id,
@@ -97,7 +100,9 @@ async def migrate(
                         metadata_=chunk.metadata_,
                     )
                 )
+            session.add_all(twins)
             await session.flush()
+            await copy_mentions(session, {c.id: t.id for c, t in zip(batch, twins, strict=True)})
             written += len(batch)
             remaining = await left(session, model)
         if on_batch is not None:

@@ -67,6 +67,7 @@ class SearchRequest(Input):
     document_id: uuid.UUID | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    entity_id: uuid.UUID | None = Field(default=None, description="chunks naming this entity")
     curated_boost: float = Field(default=1.0, ge=0, le=10, description="score factor")
 
 

@@ -44,6 +44,8 @@ class Filters:
     document_id: uuid.UUID | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    entity_id: uuid.UUID | None = None
+    """Chunks that name this entity."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ FILTERS: dict[str, str] = {
     "WITH RECURSIVE below(id) AS (SELECT CAST(:category_id AS uuid) UNION "
     "SELECT dc.id FROM document_categories AS dc JOIN below ON dc.parent_id = below.id) "
     "SELECT id FROM below))",
+    "entity_id": "c.id IN (SELECT m.chunk_id FROM entity_mentions AS m "
+    "WHERE m.entity_id = :entity_id AND m.chunk_id IS NOT NULL)",
 }
 
 

@@ -22,6 +22,7 @@ FILTER_FIELDS = (
     "document_id",
     "created_after",
     "created_before",
+    "entity_id",
 )
 
 
