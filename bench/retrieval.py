@@ -43,7 +43,7 @@ from personae.knowledge import chunking, documents
 from personae.knowledge.ingest import embedded_text
 from personae.knowledge.models import Chunk, Document
 from personae.knowledge.search import Filters, Request, search
-from personae.providers.embeddings import HashingEmbedder, label, open_embedder
+from personae.providers.embeddings import Embedders, HashingEmbedder, label
 from personae.settings import Settings
 from throwaway import measure_and_report
 
@@ -251,7 +251,8 @@ async def quality(
     urls: DatabaseUrls, tenant: uuid.UUID, samples: list[dict[str, Any]]
 ) -> dict[str, Any]:
     settings = Settings(pool_size=4, embedder="minilm", worker_concurrency=1)
-    embedder = open_embedder(settings)
+    embedders = Embedders(settings)
+    embedder = embedders.default
     engine = create_engine(urls.app, settings)
     sessions = sessionmaker(engine)
     principal = Principal.system(tenant)
@@ -279,7 +280,7 @@ async def quality(
         async with tenant_session(sessions, tenant) as session:
             row = await documents.upload(session, principal, f"{sample_id}.md", text.encode())
             ids[sample_id] = row.id
-    await queue.run_worker(JobDeps(sessions, settings, {"embedder": embedder}), wait=False)
+    await queue.run_worker(JobDeps(sessions, settings, {"embedders": embedders}), wait=False)
     ingest_s = time.perf_counter() - started
     await queue.close()
 

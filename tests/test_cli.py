@@ -221,7 +221,10 @@ def test_ingest_uploads_a_folder_and_ingests_it_reporting_what_failed(tmp_path: 
         "embeddings", "status", "--tenant", "lib", *data, PERSONAE_EMBEDDER="hashing"
     )
     assert status.returncode == 0, status.stderr
-    assert "hashing/ngrams-384: 2" in status.stdout  # one chunk per ingested document
+    assert "uses the default; hashing/ngrams-384: 2" in status.stdout  # a chunk per document
     wrong = run_personae("embeddings", "migrate", "--to", "word2vec", *data)
     assert wrong.returncode == 2
-    assert wrong.stderr.strip() == "personae: no embedder 'word2vec': minilm, hashing or openai"
+    assert wrong.stderr.startswith("personae: no embedder 'word2vec' here: ")
+    moved = run_personae("embeddings", "migrate", "--to", "hashing", "--tenant", "lib", *data)
+    assert moved.returncode == 0, moved.stderr  # nothing to embed: it only records the choice
+    assert "0 rows embedded by hashing/ngrams-384; the tenants use it now" in moved.stdout

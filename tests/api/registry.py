@@ -313,6 +313,10 @@ _a_collection = created("/v1/collections", _unique_name, "collection_id")
 _an_item = created("/v1/collections/{collection_id}/items", _item_body, "item_id", _a_collection)
 
 
+async def _switch_body(actor: Actor) -> dict[str, Any]:
+    return {"to": "hashing"}
+
+
 async def _entity_body(actor: Actor) -> dict[str, Any]:
     return {**await _unique_name(actor), "entity_type": "person", "aliases": ["Sweepy"]}
 
@@ -451,6 +455,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/collections/{collection_id}/items/{item_id}"): Case(ids=_an_item),
     ("POST", "/v1/search"): Case(body=_search_body, reads_only=True),
     ("GET", "/v1/embedding-models"): Case(),
+    ("GET", "/v1/embeddings"): Case(),
+    ("POST", "/v1/embeddings/switch"): Case(body=_switch_body),
+    ("POST", "/v1/embeddings/prune"): Case(),
     ("POST", "/v1/entity-types"): Case(body=_unique_name),
     ("GET", "/v1/entity-types"): Case(),
     ("GET", "/v1/entity-types/{entity_type_id}"): Case(ids=_an_entity_type),

@@ -48,7 +48,7 @@ QUERIES = {
 
 async def drain(app: FastAPI) -> None:
     """Run the queued jobs (ingestion) until none is ready, as the worker would."""
-    deps = JobDeps(app.state.sessions, app.state.settings, {"embedder": app.state.embedder})
+    deps = JobDeps(app.state.sessions, app.state.settings, {"embedders": app.state.embedders})
     await app.state.queue.run_until_idle(deps)
 
 

@@ -1,8 +1,12 @@
-"""Moving a tenant to another embedding model: twins written in batches while search
-keeps using the old vectors; curated summaries keep pointing at their (new) parts; prune
-leaves only the new model."""
+"""Moving a tenant to another embedding model: twins written in committed batches while
+search keeps using the old vectors; rows written meanwhile are caught up under the model
+lock; the tenant then searches and ingests with the new model; curated summaries keep
+pointing at their (new) parts, mentions follow the chunks, entries move too; prune leaves
+only the new model."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -10,81 +14,115 @@ from sqlalchemy import select
 from personae.db.engine import DatabaseUrls
 from personae.db.tenancy import tenant_session
 from personae.identity.principal import Principal
-from personae.knowledge import migration
+from personae.knowledge import entries, migration
 from personae.knowledge.models import Chunk
-from personae.knowledge.search import Filters, Request, search
-from personae.providers.embeddings import HashingEmbedder, label
-from personae.providers.embeddings.openai_compat import OpenAIEmbedder
-from tests.api.conftest import bearer, running_app, user_id
-from tests.api.test_documents import SETTINGS, drain, upload
+from personae.settings import Settings
+from tests.api.conftest import bearer, join, running_app
+from tests.api.test_documents import drain, search, upload
 from tests.scripted_openai import Script, scripted_openai
 
 OWNER = "owner@migration.example.com"
+OLD, NEW = "hashing/ngrams-384", "openai/scripted"
 
 
-async def test_twins_are_written_while_search_goes_on_then_the_old_model_is_pruned(
+async def test_a_tenant_moves_to_another_model_without_a_gap_in_search(
     urls: DatabaseUrls, owner_password: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with running_app(urls, SETTINGS) as (app, client), scripted_openai(Script()) as base:
-        auth = await bearer(client, OWNER, owner_password)
-        await client.put("/v1/flags/curated_summaries", headers=auth, json={"enabled": True})
-        place = {"name": "lighthouse", "entity_type": "place"}
-        assert (await client.post("/v1/entities", headers=auth, json=place)).status_code == 201
-        text = "\n\n".join(f"Lantern {i} burns whale oil in the lighthouse." for i in range(30))
-        doc = await upload(client, auth, "lanterns.txt", text.encode())
-        await drain(app)
-        me = await client.get("/v1/me", headers=auth)
-        tenant = me.json()["tenant_id"]
-        assert await user_id(client, auth)
-        sessions = app.state.sessions
-        old, new = (
-            HashingEmbedder(384),
-            OpenAIEmbedder(
-                base_url=base, api_key=None, model="scripted", dimensions=384, batch_size=16
-            ),
+    async with scripted_openai(Script()) as base:
+        settings = Settings(
+            connect_timeout_s=2,
+            embedder="hashing",
+            chunk_tokens=64,
+            chunk_overlap_tokens=8,
+            embedding_base_url=base,
+            embedding_model="scripted",
         )
-        principal = Principal.system(tenant)
-        asked = Request(
-            "whale oil lantern", mode="vector", k=5, filters=Filters(document_id=doc["id"])
-        )
-
-        async def found(embedder: HashingEmbedder | OpenAIEmbedder) -> list[str]:
+        async with running_app(urls, settings) as (app, client):
+            auth = await bearer(client, OWNER, owner_password)
+            tenant = (await client.get("/v1/me", headers=auth)).json()["tenant_id"]
+            system = Principal.system(tenant)
+            sessions, embedders = app.state.sessions, app.state.embedders
+            await client.put("/v1/flags/curated_summaries", headers=auth, json={"enabled": True})
+            place = {"name": "lighthouse", "entity_type": "place"}
+            assert (await client.post("/v1/entities", headers=auth, json=place)).status_code == 201
+            text = "\n\n".join(f"Lantern {i} burns whale oil in the lighthouse." for i in range(30))
+            doc = await upload(client, auth, "lanterns.txt", text.encode())
+            await drain(app)
             async with tenant_session(sessions, tenant) as session:
-                return [h.text for h in await search(session, principal, embedder, asked)]
+                await entries.put(
+                    session, system, embedders, "tool", doc["id"], "Trim the lantern wicks."
+                )
 
-        before = await found(old)
-        mentions_url = f"/v1/documents/{doc['id']}/entities"
-        named = (await client.get(mentions_url, headers=auth)).json()
-        assert named[0]["name"] == "lighthouse" and named[0]["mentions"] >= 30
-        assert before and await found(new) == []  # no vectors of the new model yet
+            state = (await client.get("/v1/embeddings", headers=auth)).json()
+            assert state["model"] == OLD and NEW in state["available"]
+            chunks = state["rows"][OLD] - 1  # one entry
+            query: dict[str, Any] = {"mode": "vector", "k": 5, "document_id": doc["id"]}
+            before = await search(client, auth, "whale oil lantern", **query)
+            mentions_url = f"/v1/documents/{doc['id']}/entities"
+            named = (await client.get(mentions_url, headers=auth)).json()
+            assert named[0]["name"] == "lighthouse" and named[0]["mentions"] >= 30
 
-        progress: list[migration.Migrated] = []
-        monkeypatch.setattr(migration, "BATCH", 2)  # several batches, each committed
-        written = await migration.migrate(sessions, tenant, new, on_batch=progress.append)
-        census = await migration.census(sessions, tenant)
-        assert census[label(new)] == census[label(old)] == written
-        assert len(progress) > 2 and progress[-1].left == 0
-        assert await found(old) == before  # the old vectors still answer
-        assert await found(new) == before  # the scripted model embeds as the old one does
-        assert await migration.migrate(sessions, tenant, new) == 0  # nothing left to do
+            # the first phase, in committed batches; search goes on with the old vectors
+            progress: list[migration.Migrated] = []
+            monkeypatch.setattr(migration, "BATCH", 2)
+            target = embedders.get("openai")
+            written = await migration.migrate(sessions, tenant, target, on_batch=progress.append)
+            assert written == chunks + 1 and len(progress) > 2 and progress[-1].left == 0
+            assert await search(client, auth, "whale oil lantern", **query) == before
+            # a document ingested meanwhile gets only the old model's vectors...
+            late = await upload(client, auth, "late.txt", b"The lighthouse keeper came late.")
+            await drain(app)
+            state = (await client.get("/v1/embeddings", headers=auth)).json()
+            assert state["model"] == OLD and state["rows"][NEW] == written
 
-        async with tenant_session(sessions, tenant) as session:
-            twins = (
-                (await session.execute(select(Chunk).where(Chunk.embedding_model == label(new))))
-                .scalars()
-                .all()
+            # ...which the switch (queued through the API) catches up before it switches
+            member = await join(client, auth, "member@migration.example.com", "member")
+            refused = await client.post("/v1/embeddings/switch", headers=member, json={"to": "x"})
+            assert refused.status_code == 403
+            unknown = await client.post("/v1/embeddings/switch", headers=auth, json={"to": "x"})
+            assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "to"
+            asked = await client.post("/v1/embeddings/switch", headers=auth, json={"to": "openai"})
+            assert asked.status_code == 202, asked.text
+            assert asked.json()["switching_to"] == NEW and asked.json()["model"] == OLD
+            await drain(app)
+            state = (await client.get("/v1/embeddings", headers=auth)).json()
+            assert state["model"] == NEW
+            assert state["rows"][NEW] == state["rows"][OLD] > written
+
+            response = await client.post(
+                "/v1/search", headers=auth, json={"query": "whale oil lantern", **query}
             )
-        by_id = {c.id: c for c in twins}
-        curated = [c for c in twins if c.is_curated]
-        assert curated and all(
-            source in by_id and not by_id[source].is_curated
-            for c in curated
-            for source in c.source_chunk_ids or []
-        )
+            assert response.json()["model"] == NEW
+            # the scripted model embeds as the old one does: the same answers
+            assert [h["text"] for h in response.json()["results"]] == [h["text"] for h in before]
+            found = await search(client, auth, "keeper came late", mode="vector", k=1)
+            assert found[0]["document_id"] == late["id"]
+            async with tenant_session(sessions, tenant) as session:
+                tools = await entries.find(session, system, embedders, "tool", "lantern wicks")
+                twins = (
+                    (await session.execute(select(Chunk).where(Chunk.embedding_model == NEW)))
+                    .scalars()
+                    .all()
+                )
+            assert [t.content for t in tools] == ["Trim the lantern wicks."]
+            by_id = {c.id: c for c in twins}
+            curated = [c for c in twins if c.is_curated]
+            assert curated and all(
+                source in by_id and not by_id[source].is_curated
+                for c in curated
+                for source in c.source_chunk_ids or []
+            )
 
-        assert await migration.prune(sessions, tenant, label(new)) == written
-        assert await migration.census(sessions, tenant) == {label(new): written}
-        assert await found(old) == []
-        # the twins carry the chunks' entity mentions
-        assert (await client.get(mentions_url, headers=auth)).json() == named
-        await new.close()
+            # new rows use the new model alone; prune leaves only it
+            await upload(client, auth, "new.txt", b"Fresh wicks arrived.")
+            await drain(app)
+            pruned = await client.post("/v1/embeddings/prune", headers=auth)
+            assert pruned.status_code == 200, pruned.text
+            assert pruned.json()["kept"] == NEW and pruned.json()["removed"] > written
+            state = (await client.get("/v1/embeddings", headers=auth)).json()
+            assert list(state["rows"]) == [NEW]
+            assert [
+                h["text"] for h in await search(client, auth, "whale oil lantern", **query)
+            ] == [h["text"] for h in before]
+            # the twins carry the chunks' entity mentions
+            assert (await client.get(mentions_url, headers=auth)).json() == named

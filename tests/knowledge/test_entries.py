@@ -12,7 +12,8 @@ from personae.db.tenancy import tenant_session
 from personae.identity.principal import Principal
 from personae.knowledge import entries
 from personae.knowledge.models import Embedding
-from personae.providers.embeddings import HashingEmbedder
+from personae.providers.embeddings import Embedders
+from personae.settings import Settings
 from tests.api.conftest import new_tenant
 
 TOOLS = {
@@ -30,14 +31,14 @@ async def test_tool_descriptions_are_found_by_their_words_and_kept_per_tenant(
 ) -> None:
     a = (await new_tenant(owner_engine, app_engine, "Tools A", "a@tools.example.com")).tenant.id
     b = (await new_tenant(owner_engine, app_engine, "Tools B", "b@tools.example.com")).tenant.id
-    embedder = HashingEmbedder(384)
+    embedders = Embedders(Settings(embedder="hashing"))
     ids = {name: uuid.uuid4() for name in TOOLS}
     async with tenant_session(app_sessions, a) as session:
         for name, description in TOOLS.items():
             await entries.put(
                 session,
                 Principal.system(a),
-                embedder,
+                embedders,
                 "tool",
                 ids[name],
                 description,
@@ -47,19 +48,31 @@ async def test_tool_descriptions_are_found_by_their_words_and_kept_per_tenant(
     for mode in ("hybrid", "vector", "text"):
         async with tenant_session(app_sessions, a) as session:
             found = await entries.find(
-                session, embedder, "tool", "email a message to someone", mode=mode, k=2
+                session,
+                Principal.system(a),
+                embedders,
+                "tool",
+                "email a message to someone",
+                mode=mode,
+                k=2,
             )
         assert found[0].entity_id == ids["send_email"], mode
         assert found[0].metadata == {"name": "send_email"}
     async with tenant_session(app_sessions, b) as session:
-        assert await entries.find(session, embedder, "tool", "email a message") == []
+        assert (
+            await entries.find(session, Principal.system(b), embedders, "tool", "email a message")
+            == []
+        )
     async with tenant_session(app_sessions, a) as session:
-        assert await entries.find(session, embedder, "rule", "email a message") == []
+        assert (
+            await entries.find(session, Principal.system(a), embedders, "rule", "email a message")
+            == []
+        )
 
         await entries.put(  # a new description replaces the entry
             session,
             Principal.system(a),
-            embedder,
+            embedders,
             "tool",
             ids["send_email"],
             "Send a text message by SMS.",
@@ -71,5 +84,7 @@ async def test_tool_descriptions_are_found_by_their_words_and_kept_per_tenant(
         )
         assert (await session.execute(count)).scalar_one() == 1
         await entries.remove(session, "tool", ids["refund_order"])
-        found = await entries.find(session, embedder, "tool", "refund the order", mode="text")
+        found = await entries.find(
+            session, Principal.system(a), embedders, "tool", "refund the order", mode="text"
+        )
         assert ids["refund_order"] not in {hit.entity_id for hit in found}

@@ -39,7 +39,7 @@ from personae.identity.auth import Authenticator
 from personae.identity.ratelimit import SharedWindow
 from personae.identity.tokens import signing_key
 from personae.jobs import JobDeps, Queue
-from personae.providers.embeddings import open_embedder
+from personae.providers.embeddings import Embedders
 from personae.sessions.feed import CHANNEL as FEED_CHANNEL
 from personae.sessions.feed import Feed
 from personae.sessions.hot import INFO_KEY as HOT_SESSIONS
@@ -84,7 +84,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         await listener.start()
         await queue.open()
         if settings.worker:
-            services = {"embedder": app.state.embedder}
+            services = {"embedders": app.state.embedders}
             queue.start_worker(JobDeps(app.state.sessions, settings, services))
         try:
             yield
@@ -93,7 +93,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
             await listener.stop()
             await hot.cache.close()
             await limits.close()
-            await app.state.embedder.close()
+            await app.state.embedders.close()
             await listen_engine.dispose()
             await engine.dispose()
 
@@ -105,7 +105,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     )
     app.state.settings = settings
     app.state.scanners = scanning.configured(settings)
-    app.state.embedder = open_embedder(settings)
+    app.state.embedders = Embedders(settings)
     limits = open_cache(settings, "ratelimit:*")
     app.state.login_limit_account = SharedWindow(
         limits, "login:account", settings.login_attempts_per_account, settings.login_window_s

@@ -59,3 +59,24 @@ def as_app(settings: Settings, urls: DatabaseUrls, work: Callable[[Sessions], Aw
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+async def run_jobs(
+    sessions: Sessions, urls: DatabaseUrls, settings: Settings, *, until_idle: bool
+) -> None:
+    """Work through the job queue as a worker: until no job is ready, or until a signal."""
+    from personae.jobs import JobDeps, Queue
+    from personae.providers.embeddings import Embedders
+
+    queue = Queue(urls.app, settings, role=urls.app_role)
+    embedders = Embedders(settings)
+    await queue.open()
+    try:
+        deps = JobDeps(sessions, settings, {"embedders": embedders})
+        if until_idle:
+            await queue.run_until_idle(deps)
+        else:
+            await queue.run_worker(deps, signals=True)
+    finally:
+        await queue.close()
+        await embedders.close()

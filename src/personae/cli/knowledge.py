@@ -10,13 +10,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import Progress, TaskID
 
-from personae.cli.common import DataDir, Sessions, as_app, one_line_errors, settings_for
+from personae.cli.common import (
+    DataDir,
+    Sessions,
+    as_app,
+    one_line_errors,
+    run_jobs,
+    settings_for,
+)
 from personae.db.engine import DatabaseUrls
 from personae.errors import ConfigurationError, PersonaeError
 
 if TYPE_CHECKING:
     from personae.knowledge.migration import Migrated
-    from personae.providers.embeddings import Embedder
+    from personae.providers.embeddings import Embedder, Embedders
 
 READABLE = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf")
 """Files taken from folders (files named directly are always tried)."""
@@ -71,10 +78,8 @@ def ingest(
     from personae.db.database import open_database
     from personae.db.tenancy import tenant_session
     from personae.identity.principal import Principal
-    from personae.jobs import JobDeps, Queue
     from personae.knowledge.documents import upload
     from personae.knowledge.models import Document
-    from personae.providers.embeddings import open_embedder
 
     files = files_under(paths)
     settings = settings_for(data_dir)
@@ -104,15 +109,7 @@ def ingest(
                 progress.advance(bar)
             if wait and outcome["uploaded"]:
                 progress.add_task("ingesting (chunking and embedding)", total=None)
-                queue = Queue(urls.app, settings, role=urls.app_role)
-                embedder = open_embedder(settings)
-                await queue.open()
-                try:
-                    deps = JobDeps(sessions, settings, {"embedder": embedder})
-                    await queue.run_until_idle(deps)
-                finally:
-                    await queue.close()
-                    await embedder.close()
+                await run_jobs(sessions, urls, settings, until_idle=True)
                 async with tenant_session(sessions, tenant_id) as session:
                     found = await session.execute(
                         select(Document.id, Document.status, Document.error_message).where(
@@ -155,25 +152,26 @@ async def _tenants(sessions: Sessions, tenant: str | None) -> list[uuid.UUID]:
         return list(found.scalars())
 
 
-def _embedder_named(provider: str, data_dir: Path | None) -> Embedder:
-    from personae.providers.embeddings import open_embedder
-
-    if provider not in ("minilm", "hashing", "openai"):
-        raise ConfigurationError(f"no embedder {provider!r}: minilm, hashing or openai")
-    return open_embedder(settings_for(data_dir, embedder=provider))
+def _embedder_named(embedders: Embedders, provider: str) -> Embedder:
+    offered = embedders.providers()
+    if provider not in offered:
+        raise ConfigurationError(f"no embedder {provider!r} here: {', '.join(offered)}")
+    return embedders.get(provider)
 
 
 @embeddings_app.command("migrate")
 @one_line_errors
 def embeddings_migrate(to: Provider, tenant: TenantOption = None, data_dir: DataDir = None) -> None:
-    """Write every live chunk's twin embedded by the target model, while search goes on
-    with the current one. Then set PERSONAE_EMBEDDER to it, run this again (it fills in
-    what was ingested meanwhile), and `prune`."""
+    """Move tenants to another model: every live chunk and entry gets a vector of it
+    while search goes on with the current one, then each tenant switches. `prune` then
+    removes the old vectors. (A server does the same with POST /v1/embeddings/switch.)"""
     from personae.db.database import open_database
-    from personae.knowledge.migration import migrate
+    from personae.knowledge.migration import switch
+    from personae.providers.embeddings import Embedders, label
 
     settings = settings_for(data_dir)
-    target = _embedder_named(to, data_dir)
+    embedders = Embedders(settings)
+    target = _embedder_named(embedders, to)
 
     async def run(sessions: Sessions) -> int:
         total = 0
@@ -184,20 +182,22 @@ def embeddings_migrate(to: Provider, tenant: TenantOption = None, data_dir: Data
                 def advance(done: Migrated, bar: TaskID = bar) -> None:
                     progress.update(bar, completed=done.written, total=done.written + done.left)
 
-                total += await migrate(sessions, tenant_id, target, on_batch=advance)
-        await target.close()
+                total += await switch(sessions, tenant_id, target, on_batch=advance)
+        await embedders.close()
         return total
 
     with open_database(settings) as urls:
         written = as_app(settings, urls, run)
-    typer.echo(f"{written} chunks embedded by {to}")
+    typer.echo(f"{written} rows embedded by {label(target)}; the tenants use it now")
 
 
 @embeddings_app.command("status")
 @one_line_errors
 def embeddings_status(tenant: TenantOption = None, data_dir: DataDir = None) -> None:
-    """Live chunks per embedding model, per tenant."""
+    """Each tenant's model, and its live rows (chunks and entries) per model."""
     from personae.db.database import open_database
+    from personae.db.tenancy import tenant_session
+    from personae.knowledge.embedding_models import tenant_model
     from personae.knowledge.migration import census
 
     settings = settings_for(data_dir)
@@ -205,9 +205,11 @@ def embeddings_status(tenant: TenantOption = None, data_dir: DataDir = None) -> 
     async def run(sessions: Sessions) -> list[str]:
         lines = []
         for tenant_id in await _tenants(sessions, tenant):
-            counts = await census(sessions, tenant_id)
-            shown = ", ".join(f"{model}: {n}" for model, n in sorted(counts.items()))
-            lines.append(f"{tenant_id}  {shown or 'no chunks'}")
+            async with tenant_session(sessions, tenant_id) as session:
+                model = await tenant_model(session, tenant_id) or "the default"
+                counts = await census(session)
+            shown = ", ".join(f"{name}: {n}" for name, n in sorted(counts.items()))
+            lines.append(f"{tenant_id}  uses {model}; {shown or 'no rows'}")
         return lines
 
     with open_database(settings) as urls:
@@ -217,22 +219,26 @@ def embeddings_status(tenant: TenantOption = None, data_dir: DataDir = None) -> 
 
 @embeddings_app.command("prune")
 @one_line_errors
-def embeddings_prune(
-    keep: Annotated[str, typer.Option("--keep", help="The model to keep (minilm, …).")],
-    tenant: TenantOption = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Delete chunks of other models that have a twin of the kept one."""
+def embeddings_prune(tenant: TenantOption = None, data_dir: DataDir = None) -> None:
+    """Delete rows of other models than each tenant's own that have a twin of it."""
     from personae.db.database import open_database
+    from personae.db.tenancy import tenant_session
+    from personae.identity.principal import Principal
+    from personae.knowledge.embedding_models import tenant_embedder
     from personae.knowledge.migration import prune
-    from personae.providers.embeddings import label
+    from personae.providers.embeddings import Embedders, label
 
     settings = settings_for(data_dir)
-    kept = label(_embedder_named(keep, data_dir))
+    embedders = Embedders(settings)
 
     async def run(sessions: Sessions) -> int:
-        return sum([await prune(sessions, t, kept) for t in await _tenants(sessions, tenant)])
+        removed = 0
+        for tenant_id in await _tenants(sessions, tenant):
+            async with tenant_session(sessions, tenant_id) as session:
+                kept = label(await tenant_embedder(session, embedders, tenant_id))
+                removed += await prune(session, Principal.system(tenant_id), kept)
+        return removed
 
     with open_database(settings) as urls:
         removed = as_app(settings, urls, run)
-    typer.echo(f"{removed} chunks of other models removed; {kept} kept")
+    typer.echo(f"{removed} rows of other models removed")

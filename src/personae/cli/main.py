@@ -16,8 +16,14 @@ from sqlalchemy.engine import make_url
 
 from personae import __version__
 from personae.cli import knowledge
-from personae.cli.common import DataDir, Sessions, as_app, one_line_errors, settings_for
-from personae.db.engine import DatabaseUrls
+from personae.cli.common import (
+    DataDir,
+    Sessions,
+    as_app,
+    one_line_errors,
+    run_jobs,
+    settings_for,
+)
 from personae.errors import ConfigurationError
 from personae.startup import prepare_database
 
@@ -200,24 +206,12 @@ def tenant_create(
 def worker(data_dir: DataDir = None) -> None:
     """Run a job worker on its own (`serve` runs one too unless PERSONAE_WORKER=false)."""
     from personae.db.database import open_database
-    from personae.jobs import JobDeps, Queue
-    from personae.providers.embeddings import open_embedder
 
     settings = settings_for(data_dir)
-
-    async def run(sessions: Sessions, urls: DatabaseUrls) -> None:
-        queue = Queue(urls.app, settings, role=urls.app_role)
-        embedder = open_embedder(settings)
-        await queue.open()
-        try:
-            deps = JobDeps(sessions, settings, {"embedder": embedder})
-            await queue.run_worker(deps, signals=True)
-        finally:
-            await queue.close()
-            await embedder.close()
-
     with open_database(settings) as urls:
-        as_app(settings, urls, lambda sessions: run(sessions, urls))
+        as_app(
+            settings, urls, lambda sessions: run_jobs(sessions, urls, settings, until_idle=False)
+        )
 
 
 @sessions_app.command("rebuild")

@@ -42,6 +42,8 @@ class Tenant(GlobalId, Timestamps, SoftDelete, Base):
     config: Mapped[dict[str, Any]] = json_object()
     feature_profile: Mapped[str] = mapped_column(String(20), server_default="standard")
     active: Mapped[bool] = mapped_column(server_default=text("true"))
+    embedding_model: Mapped[str | None] = mapped_column(String(100))
+    """The model (`provider/model`) of the tenant's vectors; null: the installation's."""
 
 
 class User(GlobalId, Timestamps, SoftDelete, Base):

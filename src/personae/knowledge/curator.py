@@ -19,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.audit.service import record
 from personae.db.tenancy import tenant_session
+from personae.errors import ProviderUnavailable
 from personae.identity.principal import Principal
 from personae.knowledge.chunking import SENTENCE_END, count_tokens
+from personae.knowledge.embedding_models import tenant_embedder
 from personae.knowledge.models import Chunk, Document
-from personae.providers.embeddings import Embedder, label
+from personae.providers.embeddings import Embedders, label
 
 GROUP = 8
 """Chunks summarised together."""
@@ -61,7 +63,7 @@ def extractive_summary(texts: Sequence[str], max_tokens: int) -> str:
 
 async def curate(
     sessions: async_sessionmaker[AsyncSession],
-    embedder: Embedder,
+    embedders: Embedders,
     tenant_id: uuid.UUID,
     document_id: uuid.UUID,
     version: int,
@@ -71,6 +73,7 @@ async def curate(
     """Write the summaries of `version` of the document (once); how many were written."""
     async with tenant_session(sessions, tenant_id) as session:
         chunks = await _parts(session, document_id, version)
+        embedder = await tenant_embedder(session, embedders, tenant_id)
     groups = [chunks[i : i + GROUP] for i in range(0, len(chunks), GROUP)]
     groups = [group for group in groups if len(group) > 1]
     summaries = [extractive_summary([c.text for c in group], max_tokens) for group in groups]
@@ -84,6 +87,9 @@ async def curate(
             return 0
         if await _already(session, document_id, version):
             return 0
+        held = await tenant_embedder(session, embedders, tenant_id, hold=True)
+        if label(held) != label(embedder):
+            raise ProviderUnavailable("the tenant moved to another embedding model; again")
         session.add_all(
             Chunk(
                 tenant_id=tenant_id,

@@ -1,17 +1,53 @@
-"""The registry of embedding models (`embedding_models`): every embedder in use has a row."""
+"""The registry of embedding models (`embedding_models`: every embedder in use has a
+row), and each tenant's choice among them (`tenants.embedding_model`)."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.audit.service import record
+from personae.errors import Unavailable, ValidationFailed
+from personae.identity.models import Tenant
+from personae.identity.principal import Principal
+from personae.jobs import defer_in
 from personae.knowledge.models import EmbeddingModel
-from personae.providers.embeddings import Embedder
+from personae.providers.embeddings import Embedder, Embedders, label
 
 VERSION = "1"
+SWITCH = "switch_embedding_model"
+MODEL_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+MODEL_LOCK_SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))")
+
+
+def lock_key(tenant_id: uuid.UUID) -> str:
+    """The tenant's model lock: taken shared to write rows with vectors, alone to switch."""
+    return f"embedding-model:{tenant_id}"
+
+
+async def tenant_model(session: AsyncSession, tenant_id: uuid.UUID) -> str | None:
+    """The tenant's model (`provider/model`), or None for the installation's default."""
+    found = await session.execute(select(Tenant.embedding_model).where(Tenant.id == tenant_id))
+    return found.scalar_one_or_none()
+
+
+async def tenant_embedder(
+    session: AsyncSession, embedders: Embedders, tenant_id: uuid.UUID, *, hold: bool = False
+) -> Embedder:
+    """The embedder of the tenant's model. `hold`: take the model lock (shared, till the
+    transaction ends), as a writer of rows with vectors must, so no switch comes between."""
+    if hold:
+        await session.execute(MODEL_LOCK_SHARED, {"key": lock_key(tenant_id)})
+    model = await tenant_model(session, tenant_id)
+    if model is None:
+        return embedders.default
+    embedder = embedders.named(model)
+    if embedder is None:
+        raise Unavailable(f"the tenant's embedding model {model} is not configured here")
+    return embedder
 
 
 async def register(session: AsyncSession, embedder: Embedder) -> uuid.UUID:
@@ -40,3 +76,20 @@ async def register(session: AsyncSession, embedder: Embedder) -> uuid.UUID:
 async def listed(session: AsyncSession) -> list[EmbeddingModel]:
     found = await session.execute(select(EmbeddingModel).order_by(EmbeddingModel.created_at))
     return list(found.scalars())
+
+
+async def start_switch(
+    session: AsyncSession, principal: Principal, embedders: Embedders, provider: str
+) -> Embedder:
+    """Queue the tenant's move to `provider`'s model (`migration.switch`, in the
+    background); the target embedder."""
+    principal.require("settings:write")
+    offered = embedders.providers()
+    if provider not in offered:
+        raise ValidationFailed(f"one of {', '.join(offered)} (as configured here)", field="to")
+    target = embedders.get(provider)
+    model = label(target)
+    tenant_id = principal.tenant_id
+    await defer_in(session, SWITCH, lock=f"switch:{tenant_id}", tenant_id=tenant_id, to=model)
+    await record(session, principal, "start_switch", "embedding_model", None, data={"to": model})
+    return target

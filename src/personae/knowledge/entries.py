@@ -15,10 +15,10 @@ from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import register
+from personae.knowledge.embedding_models import register, tenant_embedder
 from personae.knowledge.models import Embedding
 from personae.knowledge.search import Corpus, Mode, bound, corpus_statement
-from personae.providers.embeddings import Embedder, label
+from personae.providers.embeddings import Embedders, label
 
 ENTRIES = Corpus(
     table="embeddings",
@@ -49,15 +49,17 @@ class EntryHit:
 async def put(
     session: AsyncSession,
     principal: Principal,
-    embedder: Embedder,
+    embedders: Embedders,
     entity_type: str,
     entity_id: uuid.UUID,
     content: str,
     metadata: Mapping[str, Any] | None = None,
 ) -> Embedding:
-    """The entity's entry, replacing the one it had (one per entity and model)."""
+    """The entity's entry under the tenant's model, replacing the ones it had (a switch
+    to another model in progress writes the new one's twin again)."""
+    embedder = await tenant_embedder(session, embedders, principal.tenant_id, hold=True)
     vector = (await embedder.embed([content]))[0]
-    await remove(session, entity_type, entity_id, model=label(embedder))
+    await remove(session, entity_type, entity_id)
     entry = Embedding(
         tenant_id=principal.tenant_id,
         content=content,
@@ -86,7 +88,8 @@ async def remove(
 
 async def find(
     session: AsyncSession,
-    embedder: Embedder,
+    principal: Principal,
+    embedders: Embedders,
     entity_type: str,
     query: str,
     *,
@@ -94,7 +97,9 @@ async def find(
     k: int = 10,
     min_similarity: float | None = None,
 ) -> list[EntryHit]:
-    """The `k` entries of `entity_type` (in the session's tenant) that best match `query`."""
+    """The `k` entries of `entity_type` (in the session's tenant) that best match `query`,
+    by the tenant's model."""
+    embedder = await tenant_embedder(session, embedders, principal.tenant_id)
     vector = None if mode == "text" else (await embedder.embed([query]))[0]
     params = bound(query, mode, k, label(embedder), vector, min_similarity=min_similarity)
     params["entity_type"] = entity_type

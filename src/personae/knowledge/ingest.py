@@ -24,10 +24,10 @@ from personae.identity.principal import Principal
 from personae.jobs import defer_in
 from personae.knowledge import chunking, mentions
 from personae.knowledge.documents import CURATE
-from personae.knowledge.embedding_models import register
+from personae.knowledge.embedding_models import register, tenant_embedder
 from personae.knowledge.extract import extract
 from personae.knowledge.models import Chunk, Document, DocumentVersion
-from personae.providers.embeddings import Embedder, label
+from personae.providers.embeddings import Embedder, Embedders, label
 from personae.settings import Settings
 from personae.settings_store.flags import enabled
 from personae.storage import objects
@@ -46,7 +46,7 @@ class Source:
 
 async def ingest(
     sessions: async_sessionmaker[AsyncSession],
-    embedder: Embedder,
+    embedders: Embedders,
     settings: Settings,
     tenant_id: uuid.UUID,
     document_id: uuid.UUID,
@@ -54,41 +54,52 @@ async def ingest(
     *,
     final_attempt: bool = True,
 ) -> str:
-    """Ingest `version` of the document; returns its status afterwards (`completed`,
-    `failed`, or `superseded` when a newer version or a deletion came first)."""
+    """Ingest `version` of the document with the tenant's embedding model; returns its
+    status afterwards (`completed`, `failed`, or `superseded` when a newer version or a
+    deletion came first)."""
     source = await _source(sessions, tenant_id, document_id, version)
     if source is None:
         return "superseded"
     try:
         pieces = _pieces(source, settings)
-        vectors = await _embed(embedder, pieces)
-    except ProviderUnavailable as error:
-        if not final_attempt:
-            raise
-        return await _fail(sessions, tenant_id, document_id, version, f"{error.detail}; gave up")
-    except (ValidationFailed, ProviderError) as error:
+    except ValidationFailed as error:
         return await _fail(sessions, tenant_id, document_id, version, error.detail)
-    async with tenant_session(sessions, tenant_id) as session:
-        if await _current(session, document_id, version, lock=True) is None:
-            return "superseded"
-        await _swap(session, embedder, tenant_id, document_id, version, source, pieces, vectors)
-        if await enabled(session, tenant_id, "curated_summaries"):
-            await defer_in(  # it checks the version itself: no lock to wait on
+    while True:
+        async with tenant_session(sessions, tenant_id) as session:
+            embedder = await tenant_embedder(session, embedders, tenant_id)
+        try:
+            vectors = await _embed(embedder, pieces)
+        except ProviderUnavailable as error:
+            if not final_attempt:
+                raise
+            reason = f"{error.detail}; gave up"
+            return await _fail(sessions, tenant_id, document_id, version, reason)
+        except ProviderError as error:
+            return await _fail(sessions, tenant_id, document_id, version, error.detail)
+        async with tenant_session(sessions, tenant_id) as session:
+            if await _current(session, document_id, version, lock=True) is None:
+                return "superseded"
+            held = await tenant_embedder(session, embedders, tenant_id, hold=True)
+            if label(held) != label(embedder):
+                continue  # the tenant moved to another model meanwhile: embed again
+            await _swap(session, embedder, tenant_id, document_id, version, source, pieces, vectors)
+            if await enabled(session, tenant_id, "curated_summaries"):
+                await defer_in(  # it checks the version itself: no lock to wait on
+                    session,
+                    CURATE,
+                    tenant_id=tenant_id,
+                    document_id=document_id,
+                    version=version,
+                )
+            await record(
                 session,
-                CURATE,
-                tenant_id=tenant_id,
-                document_id=document_id,
-                version=version,
+                Principal.system(tenant_id),
+                "ingest",
+                "document",
+                document_id,
+                data={"version": version, "chunks": len(pieces), "model": label(embedder)},
             )
-        await record(
-            session,
-            Principal.system(tenant_id),
-            "ingest",
-            "document",
-            document_id,
-            data={"version": version, "chunks": len(pieces), "model": label(embedder)},
-        )
-    return "completed"
+        return "completed"
 
 
 async def _current(

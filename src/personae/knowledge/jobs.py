@@ -1,23 +1,25 @@
-"""Knowledge's background work: ingesting documents, curating them, and finding where
-entities are named in them."""
+"""Knowledge's background work: ingesting documents, curating them, finding where
+entities are named in them, and moving a tenant to another embedding model."""
 
 from __future__ import annotations
 
 import uuid
 
-from personae.errors import ProviderUnavailable
+from personae.errors import ConfigurationError, ProviderUnavailable
 from personae.jobs import JobDeps, task
 from personae.knowledge.curator import curate
 from personae.knowledge.documents import CURATE, INGEST
+from personae.knowledge.embedding_models import SWITCH
 from personae.knowledge.ingest import ingest
 from personae.knowledge.mentions import FIND, find_mentions
+from personae.knowledge.migration import switch
 
 
 @task(INGEST, queue="ingest", retry_on=(ProviderUnavailable,))
 async def ingest_document(deps: JobDeps, tenant_id: str, document_id: str, version: int) -> str:
     return await ingest(
         deps.sessions,
-        deps.services["embedder"],
+        deps.services["embedders"],
         deps.settings,
         uuid.UUID(tenant_id),
         uuid.UUID(document_id),
@@ -30,7 +32,7 @@ async def ingest_document(deps: JobDeps, tenant_id: str, document_id: str, versi
 async def curate_document(deps: JobDeps, tenant_id: str, document_id: str, version: int) -> int:
     return await curate(
         deps.sessions,
-        deps.services["embedder"],
+        deps.services["embedders"],
         uuid.UUID(tenant_id),
         uuid.UUID(document_id),
         version,
@@ -40,3 +42,11 @@ async def curate_document(deps: JobDeps, tenant_id: str, document_id: str, versi
 @task(FIND, queue="ingest")
 async def find_entity_mentions(deps: JobDeps, tenant_id: str, entity_id: str) -> int:
     return await find_mentions(deps.sessions, uuid.UUID(tenant_id), uuid.UUID(entity_id))
+
+
+@task(SWITCH, queue="ingest", retry_on=(ProviderUnavailable,))
+async def switch_embedding_model(deps: JobDeps, tenant_id: str, to: str) -> int:
+    target = deps.services["embedders"].named(to)
+    if target is None:
+        raise ConfigurationError(f"the embedding model {to} is not configured here")
+    return await switch(deps.sessions, uuid.UUID(tenant_id), target)

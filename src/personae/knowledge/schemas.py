@@ -77,3 +77,23 @@ class SearchResponse(BaseModel):
     lexical: bool
     """True when the vectors came from the hashing embedder (shared words, not meaning)."""
     results: list[Hit]
+
+
+class EmbeddingsState(BaseModel):
+    model: str
+    """The tenant's model (`provider/model`): its searches and new rows use it."""
+    lexical: bool
+    available: list[str]
+    """The models this installation runs, which the tenant may switch to."""
+    rows: dict[str, int]
+    """Live chunks and entries per model."""
+    switching_to: str | None = None
+
+
+class SwitchRequest(Input):
+    to: str = Field(min_length=1, max_length=50, description="minilm, hashing or openai")
+
+
+class Pruned(BaseModel):
+    kept: str
+    removed: int

@@ -140,7 +140,7 @@ text_hits AS MATERIALIZED (
                FROM unnest(tsvector_to_array(to_tsvector('{config}', :query))) AS lexeme
              ), ' | '), '') AS tsquery) AS any_term
     ) AS q
-    WHERE {where} AND c.{tsv} @@ q.any_term
+    WHERE {where} AND c.{model} = :model AND c.{tsv} @@ q.any_term
     ORDER BY whole DESC, text_score DESC
     LIMIT :candidates
   ) AS matched
@@ -194,8 +194,9 @@ def statement(mode: Mode, filters: Filters, *, restricted: bool = False) -> str:
 def corpus_statement(corpus: Corpus, mode: Mode, clauses: Sequence[str] = ()) -> str:
     """The one SQL statement of a search of `corpus` in `mode`, rows passing `clauses`.
 
-    Binds `:query`, `:k`, `:candidates`, `:rrf_k`, `:curated_boost`, and unless `mode` is
-    text, `:vector`, `:model` and `:floor`."""
+    Binds `:query`, `:k`, `:candidates`, `:rrf_k`, `:curated_boost`, `:model` (rows of
+    other models are another copy of the same texts), and unless `mode` is text,
+    `:vector` and `:floor`."""
     where = " AND ".join([corpus.live, *clauses])
     names = {
         "table": corpus.table,
@@ -244,10 +245,11 @@ def bound(
         "candidates": max(20, CANDIDATES * k),
         "rrf_k": RRF_K,
         "curated_boost": boost,
+        "model": model,
     }
     if mode != "text":
         assert vector is not None, "vector and hybrid searches need the query's vector"
-        params |= {"vector": vector_literal(vector), "model": model, "floor": min_similarity}
+        params |= {"vector": vector_literal(vector), "floor": min_similarity}
     return params
 
 

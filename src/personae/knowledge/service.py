@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from personae.errors import ValidationFailed
 from personae.identity.principal import Principal
 from personae.knowledge import search
-from personae.knowledge.embedding_models import register
+from personae.knowledge.embedding_models import register, tenant_embedder
 from personae.knowledge.schemas import SearchRequest, SearchResponse
-from personae.providers.embeddings import Embedder, label
+from personae.providers.embeddings import Embedders, label
 from personae.settings_store.flags import enabled
 
 FILTER_FIELDS = (
@@ -29,16 +29,17 @@ FILTER_FIELDS = (
 async def search_documents(
     session: AsyncSession,
     principal: Principal,
-    embedder: Embedder,
+    embedders: Embedders,
     request: SearchRequest,
     *,
     max_k: int = 100,
 ) -> SearchResponse:
-    """Search the tenant's chunks; the query and its results are kept when the tenant's
-    `search_logging` flag is on."""
+    """Search the tenant's chunks with its embedding model; the query and its results are
+    kept when the tenant's `search_logging` flag is on."""
     started = time.perf_counter()
     if request.k > max_k:
         raise ValidationFailed(f"at most {max_k} results", field="k")
+    embedder = await tenant_embedder(session, embedders, principal.tenant_id)
     filters = search.Filters(**{name: getattr(request, name) for name in FILTER_FIELDS})
     asked = search.Request(
         request.query,

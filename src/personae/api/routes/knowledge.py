@@ -8,9 +8,18 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from personae.api.deps import RequestContext, authorized
-from personae.knowledge.embedding_models import listed
-from personae.knowledge.schemas import EmbeddingModelOut, SearchRequest, SearchResponse
+from personae.knowledge import migration
+from personae.knowledge.embedding_models import listed, start_switch, tenant_embedder
+from personae.knowledge.schemas import (
+    EmbeddingModelOut,
+    EmbeddingsState,
+    Pruned,
+    SearchRequest,
+    SearchResponse,
+    SwitchRequest,
+)
 from personae.knowledge.service import search_documents
+from personae.providers.embeddings import label
 
 router = APIRouter(prefix="/v1", tags=["knowledge"])
 
@@ -26,7 +35,7 @@ async def search(
     found = await search_documents(
         context.session,
         context.principal,
-        request.app.state.embedder,
+        request.app.state.embedders,
         body,
         max_k=request.app.state.settings.search_max_k,
     )
@@ -39,3 +48,52 @@ async def embedding_models(
     context: Annotated[RequestContext, authorized("documents:read")],
 ) -> list[BaseModel]:
     return [EmbeddingModelOut.model_validate(row) for row in await listed(context.session)]
+
+
+async def _state(
+    request: Request, context: RequestContext, switching_to: str | None = None
+) -> EmbeddingsState:
+    embedders = request.app.state.embedders
+    current = await tenant_embedder(context.session, embedders, context.principal.tenant_id)
+    return EmbeddingsState(
+        model=label(current),
+        lexical=current.lexical,
+        available=[label(embedders.get(p)) for p in embedders.providers()],
+        rows=await migration.census(context.session),
+        switching_to=switching_to,
+    )
+
+
+@router.get("/embeddings", response_model=EmbeddingsState)
+async def embeddings_state(
+    request: Request, context: Annotated[RequestContext, authorized("documents:read")]
+) -> EmbeddingsState:
+    """The tenant's embedding model, the models it may move to, and its rows per model."""
+    return await _state(request, context)
+
+
+@router.post("/embeddings/switch", status_code=202, response_model=EmbeddingsState)
+async def switch(
+    body: SwitchRequest,
+    request: Request,
+    context: Annotated[RequestContext, authorized("settings:write")],
+) -> EmbeddingsState:
+    """Move the tenant to another model in the background: every chunk and entry gets a
+    vector of it while search goes on with the current one, then the tenant switches."""
+    embedders = request.app.state.embedders
+    target = await start_switch(context.session, context.principal, embedders, body.to)
+    state = await _state(request, context, switching_to=label(target))
+    await context.commit()
+    return state
+
+
+@router.post("/embeddings/prune", response_model=Pruned)
+async def prune(
+    request: Request, context: Annotated[RequestContext, authorized("settings:write")]
+) -> Pruned:
+    """Delete the rows of other models that have a vector of the tenant's current one."""
+    embedders = request.app.state.embedders
+    current = await tenant_embedder(context.session, embedders, context.principal.tenant_id)
+    removed = await migration.prune(context.session, context.principal, label(current))
+    await context.commit()
+    return Pruned(kept=label(current), removed=removed)
