@@ -2,8 +2,9 @@
 
 `/v1/embeddings` answers with the hashing embedder's vectors (so results are meaningful)
 unless the script says to fail: `script.failures` are the next answers' status codes
-(None: a normal answer), then normal answers; `script.down` fails everything. Every
-request is recorded."""
+(None: a normal answer), then normal answers; `script.down` fails everything.
+`/v1/chat/completions` answers with `script.replies` in turn (then the last one again),
+failing first as `script.chat_failures` say. Every request is recorded."""
 
 from __future__ import annotations
 
@@ -28,17 +29,26 @@ class Script:
     requests: list[dict[str, Any]] = field(default_factory=list)
     down: bool = False
     """Fail every request with 503 while set."""
+    replies: list[str] = field(default_factory=lambda: ["A scripted reply."])
+    chat_failures: list[int | None] = field(default_factory=list)
+    chat_requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _failure(script: Script, failures: list[int | None]) -> Response | None:
+    if script.down:
+        return JSONResponse({"error": {"message": "down for maintenance"}}, status_code=503)
+    failure = failures.pop(0) if failures else None
+    if failure is not None:
+        return JSONResponse({"error": {"message": "scripted failure"}}, status_code=failure)
+    return None
 
 
 def _app(script: Script) -> Starlette:
     async def embeddings(request: Request) -> Response:
         body = await request.json()
         script.requests.append(body)
-        if script.down:
-            return JSONResponse({"error": {"message": "down for maintenance"}}, status_code=503)
-        failure = script.failures.pop(0) if script.failures else None
-        if failure is not None:
-            return JSONResponse({"error": {"message": "scripted failure"}}, status_code=failure)
+        if (failed := _failure(script, script.failures)) is not None:
+            return failed
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
         embedder = HashingEmbedder(script.dimensions)
         vectors = await embedder.embed(texts)
@@ -54,7 +64,39 @@ def _app(script: Script) -> Starlette:
             }
         )
 
-    return Starlette(routes=[Route("/v1/embeddings", embeddings, methods=["POST"])])
+    async def chat(request: Request) -> Response:
+        body = await request.json()
+        script.chat_requests.append(body)
+        if (failed := _failure(script, script.chat_failures)) is not None:
+            return failed
+        reply = script.replies.pop(0) if len(script.replies) > 1 else script.replies[0]
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{len(script.chat_requests)}",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": reply},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": sum(len(m["content"].split()) for m in body["messages"]),
+                    "completion_tokens": len(reply.split()),
+                    "total_tokens": 0,
+                },
+            }
+        )
+
+    return Starlette(
+        routes=[
+            Route("/v1/embeddings", embeddings, methods=["POST"]),
+            Route("/v1/chat/completions", chat, methods=["POST"]),
+        ]
+    )
 
 
 @asynccontextmanager

@@ -4,6 +4,7 @@ team access; search logs."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -18,6 +19,7 @@ from personae.knowledge.models import Chunk, SearchQuery, SearchResult
 from personae.settings import Settings
 from tests.api.conftest import bearer, join, running_app, user_id
 from tests.pdfs import text_pdf
+from tests.scripted_openai import Script, scripted_openai
 
 OWNER = "owner@documents.example.com"
 SETTINGS = Settings(
@@ -48,7 +50,8 @@ QUERIES = {
 
 async def drain(app: FastAPI) -> None:
     """Run the queued jobs (ingestion) until none is ready, as the worker would."""
-    deps = JobDeps(app.state.sessions, app.state.settings, {"embedders": app.state.embedders})
+    services = {"embedders": app.state.embedders, "vault": app.state.vault}
+    deps = JobDeps(app.state.sessions, app.state.settings, services)
     await app.state.queue.run_until_idle(deps)
 
 
@@ -322,6 +325,7 @@ async def test_the_curator_writes_summaries_that_retrieval_can_prefer(
         assert len(parts) > 8 and digests
         assert {s for d in digests for s in d["source_chunk_ids"]} == {c["id"] for c in parts}
         assert all("hive needs smoke" in d["text"] for d in digests)
+        assert {d["metadata"]["curated"] for d in digests} == {"extractive"}  # no utility model
         boosted = await search(
             client,
             auth,
@@ -332,3 +336,80 @@ async def test_the_curator_writes_summaries_that_retrieval_can_prefer(
             document_id=doc["id"],
         )
         assert boosted[0]["is_curated"] is True
+
+
+async def test_the_curator_writes_through_the_tenants_utility_model(
+    urls: DatabaseUrls, owner_password: str
+) -> None:
+    script = Script(
+        replies=["Bees need smoke and calm.", "Bees need patience."],
+        chat_failures=[503] * 3,  # the SDK's own two retries fail too
+    )
+    settings = SETTINGS.model_copy(
+        update={"job_retry_wait_s": 1, "job_retry_backoff": 0, "job_max_attempts": 3}
+    )
+    async with scripted_openai(script) as base, running_app(urls, settings) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        await client.put("/v1/flags/curated_summaries", headers=auth, json={"enabled": True})
+        config = {
+            "name": "summariser",
+            "model_type": "utility",
+            "provider": "openai",
+            "model_name": "scripted-small",
+            "base_url": base,
+            "api_key": "sk-scripted-secret",
+            "kwargs": {"temperature": 0.1},
+        }
+        made = await client.post("/v1/model-configs", headers=auth, json=config)
+        assert made.status_code == 201, made.text
+        text = "\n\n".join(f"Hive {i} wants smoke and a calm keeper." for i in range(60))
+        doc = await upload(client, auth, "hives.txt", text.encode())
+        await drain(app)  # ingested; the curator's first call gets 503: retried later
+        chunks = (await client.get(f"/v1/documents/{doc['id']}/chunks", headers=auth)).json()
+        assert not [c for c in chunks if c["is_curated"]]
+        await asyncio.sleep(1.1)
+        await drain(app)
+
+        chunks = (await client.get(f"/v1/documents/{doc['id']}/chunks", headers=auth)).json()
+        digests = [c for c in chunks if c["is_curated"]]
+        assert [d["text"] for d in digests] == ["Bees need smoke and calm.", "Bees need patience."]
+        assert all(
+            d["metadata"]["curated"] == "llm"
+            and d["metadata"]["model"] == "scripted-small"
+            and d["metadata"]["output_tokens"] > 0
+            for d in digests
+        )
+        asked = script.chat_requests[-1]
+        assert asked["model"] == "scripted-small" and asked["temperature"] == 0.1
+        assert "Hive" in asked["messages"][1]["content"]
+        # the key came from the vault; it is never written anywhere readable
+        audit = (await client.get("/v1/audit", headers=auth)).text
+        assert "sk-scripted-secret" not in audit
+        found = await search(client, auth, "bees patience", mode="text", k=1)
+        assert found[0]["is_curated"] is True
+
+
+async def test_a_utility_model_that_answers_wrongly_leaves_extractive_summaries(
+    urls: DatabaseUrls, owner_password: str
+) -> None:
+    script = Script(chat_failures=[400] * 10)
+    async with scripted_openai(script) as base, running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        await client.put("/v1/flags/curated_summaries", headers=auth, json={"enabled": True})
+        config = {
+            "name": "broken",
+            "model_type": "utility",
+            "provider": "openai",
+            "model_name": "refuses",
+            "base_url": base,
+        }
+        assert (
+            await client.post("/v1/model-configs", headers=auth, json=config)
+        ).status_code == 201
+        text = "\n\n".join(f"Hive {i} wants smoke and a calm keeper." for i in range(20))
+        doc = await upload(client, auth, "hives.txt", text.encode())
+        await drain(app)
+        chunks = (await client.get(f"/v1/documents/{doc['id']}/chunks", headers=auth)).json()
+        digests = [c for c in chunks if c["is_curated"]]
+        assert digests and {d["metadata"]["curated"] for d in digests} == {"extractive"}
+        assert script.chat_requests  # it was asked

@@ -84,7 +84,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         await listener.start()
         await queue.open()
         if settings.worker:
-            services = {"embedders": app.state.embedders}
+            services = {"embedders": app.state.embedders, "vault": app.state.vault}
             queue.start_worker(JobDeps(app.state.sessions, settings, services))
         try:
             yield

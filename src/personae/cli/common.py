@@ -67,12 +67,15 @@ async def run_jobs(
     """Work through the job queue as a worker: until no job is ready, or until a signal."""
     from personae.jobs import JobDeps, Queue
     from personae.providers.embeddings import Embedders
+    from personae.vault.keyring import resolve_master_key
+    from personae.vault.service import Vault
 
+    vault = Vault(resolve_master_key(settings, embedded=settings.database_url is None))
     queue = Queue(urls.app, settings, role=urls.app_role)
     embedders = Embedders(settings)
     await queue.open()
     try:
-        deps = JobDeps(sessions, settings, {"embedders": embedders})
+        deps = JobDeps(sessions, settings, {"embedders": embedders, "vault": vault})
         if until_idle:
             await queue.run_until_idle(deps)
         else:

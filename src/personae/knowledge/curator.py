@@ -1,36 +1,48 @@
 """The memory curator: summary chunks over groups of a document's chunks, written beside
 them (`is_curated`, `source_chunk_ids`) so retrieval can prefer a digest to its parts.
 
-Summaries are extractive (the group's most central sentences, in their order) until a
-language model provider is configured for the tenant; the provider layer then writes
-them (see the runtime issue). Runs after ingestion when the tenant's `curated_summaries`
-flag is on; a new version of the document retires its summaries with its chunks."""
+The tenant's utility model (a model config of type `utility`) writes the summaries; a
+tenant without one gets extractive summaries (the group's most central sentences, in
+their order), and so does a group the model fails on for good. Each summary chunk records
+how it was written, and the model's tokens. Runs after ingestion when the tenant's
+`curated_summaries` flag is on; a new version retires its summaries with its chunks."""
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.audit.service import record
 from personae.db.tenancy import tenant_session
-from personae.errors import ProviderUnavailable
+from personae.errors import ProviderError, ProviderUnavailable
 from personae.identity.principal import Principal
 from personae.knowledge.chunking import SENTENCE_END, count_tokens
 from personae.knowledge.embedding_models import tenant_embedder
 from personae.knowledge.models import Chunk, Document
+from personae.providers.chat import ChatModel, Message
 from personae.providers.embeddings import Embedders, label
+from personae.settings_store.model_configs import background_model
+from personae.vault.service import Vault
 
+log = logging.getLogger(__name__)
 GROUP = 8
 """Chunks summarised together."""
 WORD = re.compile(r"[^\W\d_]{3,}")
 HEADING_LINE = re.compile(r"^#{1,6}\s.*$", re.MULTILINE)
-KIND = "extractive"
+EXTRACTIVE = "extractive"
+PROMPT = (
+    "Summarise the passages you are given in a few sentences, keeping names, numbers and "
+    "dates. Answer with the summary only."
+)
 
 
 def extractive_summary(texts: Sequence[str], max_tokens: int) -> str:
@@ -61,6 +73,41 @@ def extractive_summary(texts: Sequence[str], max_tokens: int) -> str:
     return " ".join(sentences[i] for i in sorted(chosen))
 
 
+@dataclass(frozen=True)
+class Summary:
+    text: str
+    usage: dict[str, Any]
+    """How it was written: `curated` (`llm` or `extractive`), and the model's name and
+    tokens when a model wrote it."""
+
+
+async def summarize(
+    model: ChatModel | None, texts: Sequence[str], max_tokens: int, *, final_attempt: bool
+) -> Summary:
+    """A summary of `texts` by `model`, or an extractive one when there is no model, it
+    answers wrongly, or it stays unavailable on the job's last attempt."""
+    if model is not None:
+        asked = [Message("system", PROMPT), Message("user", "\n\n---\n\n".join(texts))]
+        try:
+            done = await model.complete(asked, max_tokens=max_tokens)
+        except ProviderUnavailable:
+            if not final_attempt:
+                raise
+            log.warning("%s stayed unavailable: an extractive summary instead", model.model)
+        except ProviderError as error:
+            log.warning("%s: an extractive summary instead (%s)", model.model, error.detail)
+        else:
+            if done.text.strip():
+                usage = {
+                    "curated": "llm",
+                    "model": done.model,
+                    "input_tokens": done.input_tokens,
+                    "output_tokens": done.output_tokens,
+                }
+                return Summary(done.text.strip(), usage)
+    return Summary(extractive_summary(texts, max_tokens), {"curated": EXTRACTIVE})
+
+
 async def curate(
     sessions: async_sessionmaker[AsyncSession],
     embedders: Embedders,
@@ -68,19 +115,30 @@ async def curate(
     document_id: uuid.UUID,
     version: int,
     *,
+    vault: Vault | None = None,
+    final_attempt: bool = True,
     max_tokens: int = 256,
 ) -> int:
-    """Write the summaries of `version` of the document (once); how many were written."""
+    """Write the summaries of `version` of the document (once), through the tenant's
+    utility model when it has one (`vault` opens its key); how many were written."""
     async with tenant_session(sessions, tenant_id) as session:
         chunks = await _parts(session, document_id, version)
         embedder = await tenant_embedder(session, embedders, tenant_id)
+        model = None if vault is None else await background_model(session, vault)
     groups = [chunks[i : i + GROUP] for i in range(0, len(chunks), GROUP)]
     groups = [group for group in groups if len(group) > 1]
-    summaries = [extractive_summary([c.text for c in group], max_tokens) for group in groups]
-    kept = [(g, s) for g, s in zip(groups, summaries, strict=True) if s]
+    try:
+        summaries = [
+            await summarize(model, [c.text for c in group], max_tokens, final_attempt=final_attempt)
+            for group in groups
+        ]
+    finally:
+        if model is not None:
+            await model.close()
+    kept = [(g, s) for g, s in zip(groups, summaries, strict=True) if s.text]
     if not kept:
         return 0
-    vectors = await embedder.embed([summary for _, summary in kept])
+    vectors = await embedder.embed([summary.text for _, summary in kept])
     async with tenant_session(sessions, tenant_id) as session:
         document = await session.get(Document, (tenant_id, document_id), with_for_update=True)
         if document is None or document.current_version != version or document.deleted_at:
@@ -97,13 +155,13 @@ async def curate(
                 document_version=version,
                 persona_id=document.persona_id,
                 chunk_index=index,
-                text=summary,
-                token_count=count_tokens(summary),
+                text=summary.text,
+                token_count=count_tokens(summary.text),
                 embedding=vector,
                 embedding_model=label(embedder),
                 is_curated=True,
                 source_chunk_ids=[c.id for c in group],
-                metadata_={"curated": KIND},
+                metadata_=summary.usage,
             )
             for index, ((group, summary), vector) in enumerate(zip(kept, vectors, strict=True))
         )
@@ -113,7 +171,13 @@ async def curate(
             "curate",
             "document",
             document_id,
-            data={"version": version, "summaries": len(kept), "kind": KIND},
+            data={
+                "version": version,
+                "summaries": len(kept),
+                "by": sorted({s.usage.get("model", EXTRACTIVE) for _, s in kept}),
+                "input_tokens": sum(s.usage.get("input_tokens", 0) for _, s in kept),
+                "output_tokens": sum(s.usage.get("output_tokens", 0) for _, s in kept),
+            },
         )
     return len(kept)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import record
+from personae.db import locks
 from personae.errors import Unavailable, ValidationFailed
 from personae.identity.models import Tenant
 from personae.identity.principal import Principal
@@ -19,8 +20,6 @@ from personae.providers.embeddings import Embedder, Embedders, label
 
 VERSION = "1"
 SWITCH = "switch_embedding_model"
-MODEL_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-MODEL_LOCK_SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))")
 
 
 def lock_key(tenant_id: uuid.UUID) -> str:
@@ -40,7 +39,7 @@ async def tenant_embedder(
     """The embedder of the tenant's model. `hold`: take the model lock (shared, till the
     transaction ends), as a writer of rows with vectors must, so no switch comes between."""
     if hold:
-        await session.execute(MODEL_LOCK_SHARED, {"key": lock_key(tenant_id)})
+        await locks.hold(session, lock_key(tenant_id), shared=True)
     model = await tenant_model(session, tenant_id)
     if model is None:
         return embedders.default

@@ -36,6 +36,8 @@ async def curate_document(deps: JobDeps, tenant_id: str, document_id: str, versi
         uuid.UUID(tenant_id),
         uuid.UUID(document_id),
         version,
+        vault=deps.services.get("vault"),
+        final_attempt=deps.final_attempt,
     )
 
 

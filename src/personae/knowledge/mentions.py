@@ -23,6 +23,7 @@ from sqlalchemy import ARRAY, ColumnElement, Uuid, and_, delete, func, literal, 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from personae.db import locks
 from personae.db.tenancy import tenant_session
 from personae.identity.principal import Principal
 from personae.knowledge import access
@@ -114,6 +115,7 @@ async def record_mentions(
 ) -> int:
     """Write the mentions `names` finds in `chunks` (flushed rows), and refresh the
     document associations of their documents; how many mentions."""
+    await _one_writer(session, tenant_id)
     rows = [
         {
             "tenant_id": tenant_id,
@@ -131,6 +133,12 @@ async def record_mentions(
         await session.execute(insert(EntityMention), rows)
     await refresh_associations(session, tenant_id, {chunk.document_id for chunk in chunks})
     return len(rows)
+
+
+async def _one_writer(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """One writer of the tenant's mentions at a time (till the transaction ends): a look
+    for an entity and an ingestion that overlap would both record the same mentions."""
+    await locks.hold(session, f"mentions:{tenant_id}")
 
 
 async def copy_mentions(session: AsyncSession, twins: Mapping[uuid.UUID, uuid.UUID]) -> None:
@@ -207,6 +215,7 @@ async def find_mentions(
     """Look for the entity anew in every live chunk (after it was made or renamed); how
     many mentions it has now."""
     async with tenant_session(sessions, tenant_id) as session:
+        await _one_writer(session, tenant_id)
         before = await session.execute(
             delete(EntityMention)
             .where(EntityMention.entity_id == entity_id, EntityMention.chunk_id.is_not(None))

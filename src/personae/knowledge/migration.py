@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from personae.audit.service import record
+from personae.db import locks
 from personae.db.tenancy import tenant_session
 from personae.identity.models import Tenant
 from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import MODEL_LOCK, lock_key, register, tenant_model
+from personae.knowledge.embedding_models import lock_key, register, tenant_model
 from personae.knowledge.mentions import copy_mentions
 from personae.knowledge.models import Chunk, Embedding
 from personae.providers.embeddings import Embedder, label
@@ -216,7 +217,7 @@ async def switch(
     written = await migrate(sessions, tenant_id, target, on_batch=on_batch)
     model = label(target)
     async with tenant_session(sessions, tenant_id) as session:
-        await session.execute(MODEL_LOCK, {"key": lock_key(tenant_id)})
+        await locks.hold(session, lock_key(tenant_id))
         while batch := await _next_batch(session, model):
             await _write_twins(session, target, batch, await target.embed(batch.texts()))
             written += len(batch)

@@ -15,6 +15,7 @@ from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import record
+from personae.db import locks
 from personae.db.after_commit import after_commit
 from personae.identity.principal import Principal
 from personae.personas.models import Agent, Persona
@@ -29,7 +30,6 @@ from personae.storage.models import StorageObject
 ENVELOPE_FIELDS = ("title", "status", "variables", "metadata")
 """Set through events; the other fields of a session are fixed at creation."""
 
-CHANNEL_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 ERASED_NOTICE = text(f"SELECT pg_notify('{FEED_CHANNEL}', :payload)")
 
 
@@ -158,7 +158,7 @@ async def find_or_create(
         found = await hot.open_sessions(index, lambda: _open_ids(session, channel, user))
         if found:
             return max(found, key=lambda s: (s["last_activity_at"], s["id"])), False
-    await session.execute(CHANNEL_LOCK, {"key": f"{principal.tenant_id}:{channel}:{user}"})
+    await locks.hold(session, f"{principal.tenant_id}:{channel}:{user}")
     row = (
         await session.execute(
             _open(channel, user)

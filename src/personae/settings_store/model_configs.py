@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from personae.audit.service import record
 from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.identity.principal import Principal
+from personae.providers.chat import ChatModel, OpenAIChat
 from personae.settings_store.models import MODEL_TYPES, ModelConfig
 from personae.settings_store.schemas import ModelConfigIn, ModelConfigPatch
 from personae.vault.models import Secret
@@ -124,3 +125,26 @@ async def _store_key(
         created_by=principal.user_id,
     )
     config.api_key_secret_id = secret.id
+
+
+async def background_model(session: AsyncSession, vault: Vault) -> ChatModel | None:
+    """The session's tenant's model for background work (curated summaries): its first
+    live model config of type `utility` (by name), opened with its key from the vault;
+    None when it has none. Every provider is called as OpenAI-compatible for now."""
+    config = (
+        await session.execute(
+            select(ModelConfig)
+            .where(ModelConfig.model_type == "utility", ModelConfig.deleted_at.is_(None))
+            .order_by(ModelConfig.name)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if config is None:
+        return None
+    key = None
+    if config.api_key_secret_id is not None:
+        secret = await session.get(Secret, (config.tenant_id, config.api_key_secret_id))
+        key = None if secret is None else await vault.reveal(session, secret)
+    return OpenAIChat(
+        base_url=config.base_url, api_key=key, model=config.model_name, options=config.kwargs
+    )

@@ -11,9 +11,8 @@ from collections.abc import Sequence
 
 import openai
 
-from personae.errors import ProviderError, ProviderUnavailable
-
-RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
+from personae.errors import ProviderError
+from personae.providers.openai_errors import translated
 
 
 class RequestPace:
@@ -71,21 +70,13 @@ class OpenAIEmbedder:
 
     async def _batch(self, texts: list[str]) -> list[list[float]]:
         await self._pace.wait()
-        try:
+        with translated("the embedding endpoint"):
             answer = await self._client.embeddings.create(
                 model=self.model,
                 input=texts,
                 encoding_format="float",
                 dimensions=self.dimensions if self._request_dimensions else openai.omit,
             )
-        except (openai.APIConnectionError, openai.APITimeoutError) as error:
-            raise ProviderUnavailable(f"the embedding endpoint is unreachable ({error})") from None
-        except openai.APIStatusError as error:
-            status = error.status_code
-            message = f"the embedding endpoint answered {status}"
-            if status >= 500 or status in RETRYABLE_STATUS:
-                raise ProviderUnavailable(message) from None
-            raise ProviderError(f"{message}: {error.message}") from None
         rows = sorted(answer.data, key=lambda row: row.index)
         if len(rows) != len(texts):
             raise ProviderError(f"asked for {len(texts)} embeddings, got {len(rows)}")

@@ -1,0 +1,8 @@
+"""Chat models behind one interface (`ChatModel`): OpenAI-compatible endpoints."""
+
+from __future__ import annotations
+
+from personae.providers.chat.base import ChatModel, Completion, Message
+from personae.providers.chat.openai_compat import OpenAIChat
+
+__all__ = ["ChatModel", "Completion", "Message", "OpenAIChat"]
