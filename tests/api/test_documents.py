@@ -338,6 +338,16 @@ async def test_the_curator_writes_summaries_that_retrieval_can_prefer(
         assert boosted[0]["is_curated"] is True
 
 
+async def with_utility_model(
+    client: httpx.AsyncClient, auth: dict[str, str], base: str, **config: Any
+) -> None:
+    """Curated summaries on, through a utility model config at `base`."""
+    await client.put("/v1/flags/curated_summaries", headers=auth, json={"enabled": True})
+    body = {"model_type": "utility", "provider": "openai", "base_url": base}
+    made = await client.post("/v1/model-configs", headers=auth, json={**body, **config})
+    assert made.status_code == 201, made.text
+
+
 async def test_the_curator_writes_through_the_tenants_utility_model(
     urls: DatabaseUrls, owner_password: str
 ) -> None:
@@ -350,18 +360,15 @@ async def test_the_curator_writes_through_the_tenants_utility_model(
     )
     async with scripted_openai(script) as base, running_app(urls, settings) as (app, client):
         auth = await bearer(client, OWNER, owner_password)
-        await client.put("/v1/flags/curated_summaries", headers=auth, json={"enabled": True})
-        config = {
-            "name": "summariser",
-            "model_type": "utility",
-            "provider": "openai",
-            "model_name": "scripted-small",
-            "base_url": base,
-            "api_key": "sk-scripted-secret",
-            "kwargs": {"temperature": 0.1},
-        }
-        made = await client.post("/v1/model-configs", headers=auth, json=config)
-        assert made.status_code == 201, made.text
+        await with_utility_model(
+            client,
+            auth,
+            base,
+            name="summariser",
+            model_name="scripted-small",
+            api_key="sk-scripted-secret",
+            kwargs={"temperature": 0.1},
+        )
         text = "\n\n".join(f"Hive {i} wants smoke and a calm keeper." for i in range(60))
         doc = await upload(client, auth, "hives.txt", text.encode())
         await drain(app)  # ingested; the curator's first call gets 503: retried later
@@ -395,17 +402,7 @@ async def test_a_utility_model_that_answers_wrongly_leaves_extractive_summaries(
     script = Script(chat_failures=[400] * 10)
     async with scripted_openai(script) as base, running_app(urls, SETTINGS) as (app, client):
         auth = await bearer(client, OWNER, owner_password)
-        await client.put("/v1/flags/curated_summaries", headers=auth, json={"enabled": True})
-        config = {
-            "name": "broken",
-            "model_type": "utility",
-            "provider": "openai",
-            "model_name": "refuses",
-            "base_url": base,
-        }
-        assert (
-            await client.post("/v1/model-configs", headers=auth, json=config)
-        ).status_code == 201
+        await with_utility_model(client, auth, base, name="broken", model_name="refuses")
         text = "\n\n".join(f"Hive {i} wants smoke and a calm keeper." for i in range(20))
         doc = await upload(client, auth, "hives.txt", text.encode())
         await drain(app)
