@@ -8,6 +8,7 @@ failing first as `script.chat_failures` say. Every request is recorded."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ class Script:
     replies: list[str] = field(default_factory=lambda: ["A scripted reply."])
     chat_failures: list[int | None] = field(default_factory=list)
     chat_requests: list[dict[str, Any]] = field(default_factory=list)
+    delay_s: float = 0.0
+    """How long every embeddings answer takes."""
 
 
 def _failure(script: Script, failures: list[int | None]) -> Response | None:
@@ -47,6 +50,7 @@ def _app(script: Script) -> Starlette:
     async def embeddings(request: Request) -> Response:
         body = await request.json()
         script.requests.append(body)
+        await asyncio.sleep(script.delay_s)
         if (failed := _failure(script, script.failures)) is not None:
             return failed
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     worker_shutdown_timeout_s: float = Field(
         default=10.0, ge=0, description="How long running jobs may finish when stopping."
     )
+    worker_heartbeat_s: float = Field(default=10.0, gt=0, description="a live worker says so")
+    worker_stalled_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A worker silent this long is dead: its running jobs are queued again.",
+    )
     max_events_per_append: int = Field(default=1000, ge=1, le=100_000)
     max_event_bytes: int = Field(
         default=262_144, ge=1024, description="an event's payload, as compact JSON"
@@ -136,6 +142,24 @@ class Settings(BaseSettings):
     job_retry_wait_s: int = Field(default=1, ge=0, description="seconds before every retry")
     job_retry_backoff: int = Field(
         default=2, ge=0, le=10, description="plus backoff ** attempt seconds (0: none)"
+    )
+    memory_batch_size: int = Field(
+        default=64, ge=1, le=2048, description="messages made episodes per transaction"
+    )
+    memory_retry_s: float = Field(
+        default=60.0, ge=0, description="before embedding episodes again after a failure"
+    )
+    memory_entity_similarity: float = Field(
+        default=0.7,
+        ge=0,
+        le=1,
+        description="Entity names whose embeddings are this close (cosine) are compared ...",
+    )
+    memory_entity_spelling: float = Field(
+        default=0.88,
+        ge=0,
+        le=1,
+        description="... and are one entity when spelled this much alike (0 to 1).",
     )
     search_max_k: int = Field(default=100, ge=1, le=1000)
     search_ef: int = Field(

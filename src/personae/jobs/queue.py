@@ -22,7 +22,7 @@ from personae.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ("personae.identity.jobs", "personae.knowledge.jobs")
+TASK_MODULES = ("personae.identity.jobs", "personae.knowledge.jobs", "personae.memory.jobs")
 """Imported by every queue so that it knows every task."""
 
 
@@ -75,24 +75,43 @@ def task(
 
 DEFER = text(
     "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
-    "CAST(:arguments AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
+    "CAST(:arguments AS jsonb), now() + make_interval(secs => :delay))"
+    "::procrastinate_job_to_defer_v1])"
 )
 
 
+DEFER_ONCE = text(
+    "INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, "
+    "args, scheduled_at) VALUES (:queue, :task, 0, :lock, :lock, CAST(:arguments AS jsonb), "
+    "now() + make_interval(secs => :delay)) ON CONFLICT DO NOTHING"
+)
+"""procrastinate refuses a second waiting job with the same queueing lock: then none is
+added (the waiting one will do)."""
+
+
 async def defer_in(
-    session: AsyncSession, name: str, *, lock: str | None = None, **arguments: Any
+    session: AsyncSession,
+    name: str,
+    *,
+    lock: str | None = None,
+    once: bool = False,
+    delay_s: float = 0,
+    **arguments: Any,
 ) -> None:
     """Queue the task `name` in `session`'s transaction: it runs only if that commits (no
-    work without its rows, no rows without their work). Jobs with the same `lock` run one
-    at a time."""
+    work without its rows, no rows without their work), `delay_s` seconds after. Jobs with
+    the same `lock` run one at a time; with `once`, none is queued while one with that lock
+    still waits to start."""
     spec = _specs()[name]
+    assert lock is not None or not once, "`once` goes by the lock"
     await session.execute(
-        DEFER,
+        DEFER_ONCE if once else DEFER,
         {
             "queue": spec.queue,
             "task": spec.name,
             "lock": lock,
             "arguments": json.dumps(arguments, default=str),
+            "delay": delay_s,
         },
     )
 
@@ -194,11 +213,40 @@ class Queue:
                     log.warning("job worker stopped (%s); restarting", type(error).__name__)
                 await asyncio.sleep(self.settings.worker_restart_delay_s)
 
-        self._worker = asyncio.create_task(keep_working(), name="personae-worker")
+        async def keep_recovering() -> None:  # other processes' workers die too
+            while True:
+                await asyncio.sleep(self.settings.worker_stalled_after_s)
+                try:
+                    await self.recover_stalled()
+                except Exception as error:
+                    log.warning("stalled jobs not checked (%s)", type(error).__name__)
+
+        async def both() -> None:
+            await asyncio.gather(keep_working(), keep_recovering())
+
+        self._worker = asyncio.create_task(both(), name="personae-worker")
+
+    async def recover_stalled(self) -> int:
+        """Queue again the jobs of workers that stopped sending heartbeats (killed in the
+        middle of a job, say); returns how many."""
+        manager = self.app.job_manager
+        stalled = list(
+            await manager.get_stalled_jobs(
+                seconds_since_heartbeat=self.settings.worker_stalled_after_s
+            )
+        )
+        for job in stalled:
+            assert job.id is not None
+            await manager.retry_job_by_id_async(job.id, datetime.now(UTC))
+            log.warning("job %s (%s) stalled; queued again", job.id, job.task_name)
+        await manager.prune_stalled_workers(self.settings.worker_stalled_after_s)
+        return len(stalled)
 
     async def run_worker(self, deps: JobDeps, *, wait: bool = True, signals: bool = False) -> None:
         """Work until cancelled (or, with `wait=False`, until the queue is empty; with
-        `signals`, until SIGINT/SIGTERM, letting running jobs finish)."""
+        `signals`, until SIGINT/SIGTERM, letting running jobs finish). Jobs left running by
+        a dead worker are queued again first."""
+        await self.recover_stalled()
         await self.app.run_worker_async(
             concurrency=self.settings.worker_concurrency,
             wait=wait,
@@ -206,6 +254,8 @@ class Queue:
             additional_context={"deps": deps},
             shutdown_graceful_timeout=self.settings.worker_shutdown_timeout_s,
             delete_jobs="successful",
+            update_heartbeat_interval=self.settings.worker_heartbeat_s,
+            stalled_worker_timeout=self.settings.worker_stalled_after_s,
         )
 
     async def run_until_idle(self, deps: JobDeps) -> None:

@@ -74,6 +74,14 @@ class Episode(TenantOwned, Base):
         ),
         Index("idx_episodes_valid", "tenant_id", "valid_from", "valid_to"),
         Index(
+            "uq_episodes_turn_source",
+            "tenant_id",
+            "session_id",
+            text("(source_event_ids[1])"),
+            unique=True,
+            postgresql_where=text("episode_type = 'TURN'"),
+        ),
+        Index(
             "ix_episodes_unembedded",
             "tenant_id",
             "id",

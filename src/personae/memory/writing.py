@@ -1,0 +1,218 @@
+"""The memory write path: a turn never waits for it, and nothing is lost on the way.
+
+Appending a user or assistant message queues `remember_session` in the same transaction
+(migration 0012: the job row is the outbox). The job turns the session's new messages into
+TURN episodes, a batch per transaction, each unique per source event, so a job that runs
+again after a crash writes nothing twice. A batch whose embedding fails is stored without
+vectors (`embedding_status` failed) and `embed_episodes` fills them in later."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from personae.db.tenancy import tenant_session
+from personae.errors import ProviderError, ProviderUnavailable
+from personae.identity.models import Tenant
+from personae.jobs import defer_in
+from personae.knowledge.embedding_models import tenant_embedder
+from personae.memory.models import Episode
+from personae.providers.embeddings import Embedder, Embedders, label
+from personae.sessions.models import Message, Session
+
+REMEMBER = "remember_session"
+"""Queued by the messages trigger of migration 0012, which names it."""
+EMBED = "embed_episodes"
+REMEMBERED_ROLES = ("user", "assistant")
+
+
+def embed_lock(tenant_id: uuid.UUID) -> str:
+    return f"episodes:{tenant_id}"
+
+
+async def remember(
+    sessions: async_sessionmaker[AsyncSession],
+    embedders: Embedders,
+    tenant_id: uuid.UUID,
+    session_id: uuid.UUID,
+    *,
+    batch_size: int,
+    retry_s: float,
+) -> int:
+    """Write a TURN episode for each of the session's messages that has none yet; returns
+    how many were written."""
+    written = 0
+    while True:
+        async with tenant_session(sessions, tenant_id) as session:
+            scope = await _scope(session, session_id)
+            if scope is None:
+                return written  # erased meanwhile
+            messages = await _unremembered(session, session_id, batch_size)
+            embedder = await tenant_embedder(session, embedders, tenant_id)
+        if not messages:
+            return written
+        texts = [_content(m) for m in messages]
+        vectors = await _try_embed(embedder, texts)
+        async with tenant_session(sessions, tenant_id) as session:
+            held = await tenant_embedder(session, embedders, tenant_id, hold=True)
+            if label(held) != label(embedder):
+                continue  # the tenant moved to another model meanwhile: embed again
+            rows = [
+                {
+                    **scope,
+                    "tenant_id": tenant_id,
+                    "episode_type": "TURN",
+                    "content": content,
+                    "occurred_at": message.created_at,
+                    "valid_from": message.created_at,
+                    "source_event_ids": [message.event_id],
+                    "metadata_": {"role": message.role, "seq": message.seq},
+                    **_vector_columns(embedder, vectors, index),
+                }
+                for index, (message, content) in enumerate(zip(messages, texts, strict=True))
+            ]
+            await session.execute(insert(Episode).values(rows).on_conflict_do_nothing())
+            if vectors is None:
+                await embed_later(session, tenant_id, retry_s)
+        written += len(messages)
+
+
+async def embed_pending(
+    sessions: async_sessionmaker[AsyncSession],
+    embedders: Embedders,
+    tenant_id: uuid.UUID,
+    *,
+    batch_size: int,
+) -> int:
+    """Give every episode of the tenant without a vector of its model one; returns how many
+    were embedded. A batch the provider fails is marked failed and the error raised (the
+    job retries `ProviderUnavailable`; the periodic sweep comes back for the rest)."""
+    embedded = 0
+    after = uuid.UUID(int=0)
+    while True:
+        async with tenant_session(sessions, tenant_id) as session:
+            embedder = await tenant_embedder(session, embedders, tenant_id)
+            found = await session.execute(
+                select(Episode.id, Episode.content)
+                .where(Episode.embedding_status != "embedded", Episode.id > after)
+                .order_by(Episode.id)
+                .limit(batch_size)
+            )
+            batch = found.all()
+        if not batch:
+            return embedded
+        try:
+            vectors = await embedder.embed([content for _, content in batch])
+        except (ProviderError, ProviderUnavailable):
+            async with tenant_session(sessions, tenant_id) as session:
+                await session.execute(
+                    update(Episode)
+                    .where(Episode.id.in_([episode_id for episode_id, _ in batch]))
+                    .values(embedding_status="failed")
+                )
+            raise
+        async with tenant_session(sessions, tenant_id) as session:
+            held = await tenant_embedder(session, embedders, tenant_id, hold=True)
+            if label(held) != label(embedder):
+                continue
+            for (episode_id, _), vector in zip(batch, vectors, strict=True):
+                await session.execute(
+                    update(Episode)
+                    .where(Episode.id == episode_id)
+                    .values(_vector_columns(embedder, [vector], 0))
+                )
+        embedded += len(batch)
+        after = batch[-1][0]
+
+
+async def embed_everywhere(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Queue `embed_episodes` for every tenant with episodes still waiting for a vector;
+    returns how many were queued."""
+    async with sessions() as lookup:
+        tenants = (await lookup.execute(select(Tenant.id))).scalars().all()
+    queued = 0
+    for tenant_id in tenants:
+        async with tenant_session(sessions, tenant_id) as session:
+            waiting = await session.execute(
+                select(Episode.id).where(Episode.embedding_status != "embedded").limit(1)
+            )
+            if waiting.first() is not None:
+                await embed_later(session, tenant_id)
+                queued += 1
+    return queued
+
+
+async def _scope(session: AsyncSession, session_id: uuid.UUID) -> dict[str, Any] | None:
+    found = await session.execute(
+        select(Session.persona_id, Session.agent_id, Session.customer_profile_id).where(
+            Session.id == session_id, Session.deleted_at.is_(None)
+        )
+    )
+    row = found.first()
+    if row is None:
+        return None
+    return {
+        "session_id": session_id,
+        "persona_id": row.persona_id,
+        "agent_id": row.agent_id,
+        "customer_profile_id": row.customer_profile_id,
+    }
+
+
+async def _unremembered(session: AsyncSession, session_id: uuid.UUID, limit: int) -> list[Message]:
+    """The session's next messages past the last one remembered, oldest first."""
+    last = (
+        select(func.max(Episode.source_event_ids[1]))
+        .where(Episode.session_id == session_id, Episode.episode_type == "TURN")
+        .scalar_subquery()
+    )
+    found = await session.execute(
+        select(Message)
+        .where(
+            Message.session_id == session_id,
+            Message.role.in_(REMEMBERED_ROLES),
+            Message.content != "",
+            Message.event_id > func.coalesce(last, 0),
+        )
+        .order_by(Message.seq)
+        .limit(limit)
+    )
+    return list(found.scalars())
+
+
+def _content(message: Message) -> str:
+    """`speaker: text`, the speaker named in the message's metadata or else its role."""
+    metadata = message.metadata_ or {}
+    speaker = metadata.get("speaker") or metadata.get("name") or message.role
+    return f"{speaker}: {message.content}"
+
+
+async def _try_embed(embedder: Embedder, texts: Sequence[str]) -> list[list[float]] | None:
+    try:
+        return await embedder.embed(list(texts))
+    except (ProviderError, ProviderUnavailable):
+        return None
+
+
+def _vector_columns(
+    embedder: Embedder, vectors: Sequence[Sequence[float]] | None, index: int
+) -> dict[str, Any]:
+    if vectors is None:
+        return {"embedding_status": "failed"}
+    return {
+        "embedding": list(vectors[index]),
+        "embedding_model": label(embedder),
+        "embedding_status": "embedded",
+    }
+
+
+async def embed_later(session: AsyncSession, tenant_id: uuid.UUID, delay_s: float = 0) -> None:
+    """Queue the tenant's episode embedding with this transaction, `delay_s` seconds on
+    (none if one waits already: it will embed these too)."""
+    lock = embed_lock(tenant_id)
+    await defer_in(session, EMBED, lock=lock, once=True, delay_s=delay_s, tenant_id=tenant_id)

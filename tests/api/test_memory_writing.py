@@ -1,0 +1,197 @@
+"""The memory write path: messages become TURN episodes in the background, exactly once,
+through an outage of the embedding provider and a worker killed in the middle of a batch."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from personae.db.engine import DatabaseUrls
+from personae.memory.writing import remember
+from personae.settings import Settings
+from personae.vault.crypto import encode_key
+from tests.api.conftest import MASTER_KEY, bearer, running_app
+from tests.api.test_documents import drain
+from tests.scripted_openai import Script, scripted_openai
+from tests.serving import PERSONAE, clean_env
+
+OWNER = "owner@memory-writing.example.com"
+SETTINGS = Settings(connect_timeout_s=2, embedder="hashing")
+
+EPISODES = text(
+    "SELECT e.content, e.episode_type, e.embedding_status, e.embedding IS NOT NULL AS has_vector,"
+    " e.source_event_ids, e.persona_id, e.session_id FROM episodes AS e "
+    "WHERE e.session_id = :session ORDER BY e.source_event_ids[1]"
+)
+
+
+async def episodes(owner_engine: AsyncEngine, session_id: str) -> list[dict[str, Any]]:
+    async with owner_engine.connect() as conn:
+        found = await conn.execute(EPISODES, {"session": session_id})
+        return [dict(row) for row in found.mappings()]
+
+
+async def say(
+    client: httpx.AsyncClient, auth: dict[str, str], session_id: str, *lines: tuple[str, str]
+) -> list[dict[str, Any]]:
+    """Append one message event per (event type suffix, text); returns the stored events."""
+    events = [
+        {"event_type": f"message.{kind}", "payload": {"content": content}}
+        for kind, content in lines
+    ]
+    response = await client.post(
+        f"/v1/sessions/{session_id}/events", headers=auth, json={"events": events}
+    )
+    assert response.status_code == 201, response.text
+    stored: list[dict[str, Any]] = response.json()["events"]
+    return stored
+
+
+async def test_messages_become_turn_episodes_once_each(
+    urls: DatabaseUrls, owner_password: str, owner_engine: AsyncEngine
+) -> None:
+    async with running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        persona = await client.post("/v1/personas", headers=auth, json={"name": "Scribe"})
+        assert persona.status_code == 201, persona.text
+        made = await client.post(
+            "/v1/sessions", headers=auth, json={"persona_id": persona.json()["id"]}
+        )
+        sid = made.json()["id"]
+        first = await say(
+            client, auth, sid, ("user", "I moved to Lisbon"), ("assistant", "Welcome to Lisbon!")
+        )
+        note = await client.post(
+            f"/v1/sessions/{sid}/events",
+            headers=auth,
+            json={"events": [{"event_type": "note", "payload": {"text": "not a message"}}]},
+        )
+        assert note.status_code == 201
+        assert await episodes(owner_engine, sid) == []  # the turn did not wait for memory
+        await drain(app)
+        stored = await episodes(owner_engine, sid)
+        assert [e["content"] for e in stored] == [
+            "user: I moved to Lisbon",
+            "assistant: Welcome to Lisbon!",
+        ]
+        assert all(e["episode_type"] == "TURN" and e["has_vector"] for e in stored)
+        assert [e["source_event_ids"] for e in stored] == [[e["id"]] for e in first]
+        assert {str(e["persona_id"]) for e in stored} == {persona.json()["id"]}
+
+        await say(client, auth, sid, ("user", "The tram is yellow"))
+        await say(client, auth, sid, ("user", "And the river is wide"))
+        await drain(app)
+        again = await episodes(owner_engine, sid)
+        assert len(again) == 4
+        # A job that runs again (a replayed outbox entry) writes nothing twice.
+        async with owner_engine.connect() as conn:
+            tenant = await conn.scalar(
+                text("SELECT tenant_id FROM sessions WHERE id = :s"), {"s": sid}
+            )
+        written = await remember(
+            app.state.sessions,
+            app.state.embedders,
+            tenant,
+            uuid.UUID(sid),
+            batch_size=8,
+            retry_s=0,
+        )
+        assert written == 0 and len(await episodes(owner_engine, sid)) == 4
+
+
+async def test_an_embedding_outage_stores_episodes_and_fills_them_later(
+    urls: DatabaseUrls, owner_password: str, owner_engine: AsyncEngine
+) -> None:
+    script = Script(down=True)
+    async with scripted_openai(script) as base:
+        settings = Settings(
+            connect_timeout_s=2,
+            embedder="openai",
+            embedding_base_url=base,
+            embedding_model="scripted-embedder",
+            embedding_max_retries=0,
+            memory_retry_s=1,
+            job_max_attempts=2,
+            job_retry_wait_s=1,
+            job_retry_backoff=0,
+        )
+        async with running_app(urls, settings) as (app, client):
+            auth = await bearer(client, OWNER, owner_password)
+            sid = (await client.post("/v1/sessions", headers=auth, json={})).json()["id"]
+            await say(client, auth, sid, ("user", "My sister is called Ana"))
+            await drain(app)
+            stored = await episodes(owner_engine, sid)
+            assert [(e["content"], e["embedding_status"], e["has_vector"]) for e in stored] == [
+                ("user: My sister is called Ana", "failed", False)
+            ]
+            script.down = False
+            await asyncio.sleep(1.1)  # the retry was queued for a second later
+            await drain(app)
+            stored = await episodes(owner_engine, sid)
+            assert [(e["embedding_status"], e["has_vector"]) for e in stored] == [
+                ("embedded", True)
+            ]
+
+
+async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
+    urls: DatabaseUrls, owner_password: str, owner_engine: AsyncEngine
+) -> None:
+    script = Script(delay_s=0.3)  # each batch of two waits for its vectors
+    async with scripted_openai(script) as base:
+        settings = Settings(
+            connect_timeout_s=2,
+            embedder="openai",
+            embedding_base_url=base,
+            embedding_model="scripted-embedder",
+            memory_batch_size=2,
+            worker_heartbeat_s=0.5,
+            worker_stalled_after_s=2,
+        )
+        async with running_app(urls, settings) as (app, client):
+            auth = await bearer(client, OWNER, owner_password)
+            sid = (await client.post("/v1/sessions", headers=auth, json={})).json()["id"]
+            lines = [("user", f"Line {i} about the orchard") for i in range(30)]
+            sent = await say(client, auth, sid, *lines)
+            env = {
+                "PERSONAE_DATABASE_URL": urls.owner,
+                "PERSONAE_APP_DATABASE_URL": urls.app,
+                "PERSONAE_MASTER_KEY": encode_key(MASTER_KEY),
+                "PERSONAE_EMBEDDER": "openai",
+                "PERSONAE_EMBEDDING_BASE_URL": base,
+                "PERSONAE_EMBEDDING_MODEL": "scripted-embedder",
+                "PERSONAE_MEMORY_BATCH_SIZE": "2",
+                "PERSONAE_WORKER_HEARTBEAT_S": "0.5",
+                "PERSONAE_LOG_LEVEL": "warning",
+            }
+            worker = await asyncio.create_subprocess_exec(
+                *PERSONAE,
+                "worker",
+                env=clean_env(**env),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                for _ in range(300):  # until some batches are in, not all
+                    if len(await episodes(owner_engine, sid)) >= 4:
+                        break
+                    await asyncio.sleep(0.05)
+                worker.send_signal(signal.SIGKILL)
+            finally:
+                if worker.returncode is None:
+                    worker.kill()
+                await worker.wait()
+            partial = len(await episodes(owner_engine, sid))
+            assert 4 <= partial < len(lines), "the worker was not stopped mid-way"
+            await asyncio.sleep(2.5)  # its heartbeat goes stale: its job is stalled
+            await drain(app)  # another worker takes the stalled job up again
+            stored = await episodes(owner_engine, sid)
+            assert [e["source_event_ids"] for e in stored] == [[e["id"]] for e in sent]
+            assert [e["content"] for e in stored] == [f"user: {text}" for _, text in lines]
+            assert all(e["has_vector"] for e in stored)
