@@ -325,6 +325,17 @@ _an_entity_type = created("/v1/entity-types", _unique_name, "entity_type_id")
 _an_entity = created("/v1/entities", _entity_body, "entity_id")
 
 
+async def _episode_body(actor: Actor) -> dict[str, Any]:
+    return {"content": "The sweep remembers this.", "episode_type": "NOTE", "importance": 0.7}
+
+
+_an_episode = created("/v1/memory/episodes", _episode_body, "episode_id")
+
+
+async def _facts_body(actor: Actor) -> dict[str, Any]:
+    return {"triples": [[(await _unique_name(actor))["name"], "knows", "the sweep"]]}
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(signed_in=False),
     ("GET", "/readyz"): Case(signed_in=False),
@@ -470,4 +481,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/entities/{entity_id}"): Case(ids=_an_entity),
     ("GET", "/v1/entities/{entity_id}/documents"): Case(ids=_an_entity),
     ("GET", "/v1/documents/{document_id}/entities"): Case(ids=_a_document),
+    ("POST", "/v1/memory/episodes"): Case(body=_episode_body),
+    ("GET", "/v1/memory/episodes"): Case(),
+    ("GET", "/v1/memory/episodes/{episode_id}"): Case(ids=_an_episode),
+    ("DELETE", "/v1/memory/episodes/{episode_id}"): Case(ids=_an_episode),
+    ("POST", "/v1/memory/facts"): Case(body=_facts_body),
+    ("GET", "/v1/memory/facts"): Case(),
 }

@@ -195,3 +195,47 @@ async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
             assert [e["source_event_ids"] for e in stored] == [[e["id"]] for e in sent]
             assert [e["content"] for e in stored] == [f"user: {text}" for _, text in lines]
             assert all(e["has_vector"] for e in stored)
+
+
+async def test_episodes_written_directly_are_stored_at_once_and_embedded_later(
+    urls: DatabaseUrls, owner_password: str
+) -> None:
+    async with running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        made = await client.post(
+            "/v1/memory/episodes",
+            headers=auth,
+            json={
+                "episode_type": "EVENT",
+                "content": "The customer renewed the contract.",
+                "importance": 0.9,
+                "occurred_at": "2024-05-02T10:00:00Z",
+            },
+        )
+        assert made.status_code == 201, made.text
+        episode = made.json()
+        assert episode["embedding_status"] == "pending"
+        assert episode["valid_from"] == episode["occurred_at"]  # it held from then
+        await drain(app)
+        shown = (await client.get(f"/v1/memory/episodes/{episode['id']}", headers=auth)).json()
+        assert shown["embedding_status"] == "embedded"
+        assert shown["embedding_model"] == "hashing/ngrams-384"
+        events = await client.get(
+            "/v1/memory/episodes", headers=auth, params={"episode_type": "EVENT"}
+        )
+        assert [e["id"] for e in events.json()["items"]] == [episode["id"]]
+        backwards = await client.post(
+            "/v1/memory/episodes",
+            headers=auth,
+            json={
+                "content": "x",
+                "valid_from": "2024-05-02T00:00:00Z",
+                "valid_to": "2024-01-01T00:00:00Z",
+            },
+        )
+        assert backwards.status_code == 422
+        assert backwards.json()["errors"][0]["field"] == "valid_to"
+        gone = await client.delete(f"/v1/memory/episodes/{episode['id']}", headers=auth)
+        assert gone.status_code == 204
+        missing = await client.get(f"/v1/memory/episodes/{episode['id']}", headers=auth)
+        assert missing.status_code == 404

@@ -20,6 +20,7 @@ from personae.api.routes import (
     health,
     knowledge,
     members,
+    memory,
     model_configs,
     personas,
     secrets,
@@ -139,4 +140,5 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(documents.router)
     app.include_router(knowledge.router)
     app.include_router(entities.router)
+    app.include_router(memory.router)
     return app

@@ -15,7 +15,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from personae.db.errors import FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, is_invalid_data, sqlstate
+from personae.db.errors import (
+    CHECK_VIOLATION,
+    FOREIGN_KEY_VIOLATION,
+    UNIQUE_VIOLATION,
+    is_invalid_data,
+    server_error,
+    sqlstate,
+)
 from personae.errors import PersonaeError, RateLimited, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
@@ -86,6 +93,11 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if sqlstate(exc) == FOREIGN_KEY_VIOLATION:
         return problem(
             422, "Validation failed", "the input refers to something that does not exist"
+        )
+    if sqlstate(exc) == CHECK_VIOLATION:  # a rule the service did not check first
+        constraint = getattr(server_error(exc), "constraint_name", None)
+        return problem(
+            422, "Validation failed", f"the input breaks the rule {constraint or 'of a record'}"
         )
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "Internal error")

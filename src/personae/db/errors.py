@@ -38,3 +38,4 @@ def sqlstate(exc: BaseException) -> str:
 
 UNIQUE_VIOLATION = "23505"
 FOREIGN_KEY_VIOLATION = "23503"
+CHECK_VIOLATION = "23514"

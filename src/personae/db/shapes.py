@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import CheckConstraint, String
 
+from personae.db.types import Vector
 from personae.validation import Input
 
 TEXT_LIMIT = 200_000
@@ -64,11 +65,13 @@ def _field(model: type[Any], attribute: str) -> tuple[Any, dict[str, Any], bool]
 def output_shape(
     model: type[Any], *, exclude: Iterable[str] = (), name: str | None = None
 ) -> type[BaseModel]:
-    """A response shape with every column of `model` except `exclude` (ORM attribute names)."""
+    """A response shape with every column of `model` except `exclude` (ORM attribute names)
+    and vectors."""
     skipped = {"tenant_id", "search_tsv", "deleted_at", *exclude}
     fields: dict[str, Any] = {}
-    for attribute in [prop.key for prop in model.__mapper__.column_attrs]:
-        if attribute in skipped or attribute.startswith("embedding"):
+    for prop in model.__mapper__.column_attrs:
+        attribute = prop.key
+        if attribute in skipped or isinstance(prop.columns[0].type, Vector):
             continue
         kind, _constraints, nullable = _field(model, attribute)
         fields[field_name(attribute)] = (

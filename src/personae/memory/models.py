@@ -146,6 +146,18 @@ class Entity(TenantOwned, Timestamps, Base):
         Index("idx_entities_name", "tenant_id", "name"),
         Index("idx_entities_type", "tenant_id", "entity_type"),
         Index("ix_entities_aliases", "aliases", postgresql_using="gin"),
+        Index("ix_entities_folded_name", "tenant_id", text("lower(name)")),
+        Index(
+            "ix_entities_folded_canonical",
+            "tenant_id",
+            text("lower(canonical_name)"),
+            postgresql_where=text("canonical_name IS NOT NULL"),
+        ),
+        Index(
+            "ix_entities_folded_aliases",
+            text("personae_folded(aliases)"),
+            postgresql_using="gin",
+        ),
         hnsw("entities", "name_embedding"),
         gin("entities", "name_tsv"),
     )

@@ -1,13 +1,21 @@
-"""Request and response shapes of entities and their types."""
+"""Request and response shapes of memory: episodes, entities and their types."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from personae.db.shapes import input_shape, output_shape
-from personae.memory.models import Entity, EntityType
+from personae.errors import ValidationFailed
+from personae.memory.models import Entity, EntityType, Episode
+from personae.validation import Input
+
+EPISODE_TEXT = 100_000
+"""Characters in one episode."""
 
 ENTITY_FIELDS = [
     "name",
@@ -44,3 +52,127 @@ class EntityDocument(BaseModel):
     document_id: uuid.UUID
     name: str
     relevance: float
+
+
+EPISODE_FIELDS = [
+    "episode_type",
+    "content",
+    "importance",
+    "occurred_at",
+    "valid_from",
+    "valid_to",
+    "persona_id",
+    "agent_id",
+    "customer_profile_id",
+    "session_id",
+    "group_id",
+    "metadata",
+]
+EpisodeOut = output_shape(Episode, exclude=["content_tsv"])
+EpisodeCreate = input_shape(
+    Episode,
+    EPISODE_FIELDS,
+    required=["content"],
+    overrides={
+        "episode_type": (
+            Literal["NOTE", "FACT", "EVENT", "SUMMARY", "TURN"],
+            Field("NOTE", description="What the memory is; turns usually come from sessions."),
+        ),
+        "content": (str, Field(min_length=1, max_length=EPISODE_TEXT)),
+        "importance": (float, Field(0.5, ge=0, le=1, description="salience, 0 to 1")),
+    },
+)
+
+
+class EpisodeFilters(Input):
+    persona_id: uuid.UUID | None = None
+    agent_id: uuid.UUID | None = None
+    customer_profile_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    episode_type: Literal["TURN", "SUMMARY", "FACT", "EVENT", "NOTE"] | None = None
+
+
+RELATION = r"^[a-z][a-z0-9_]*$"
+FACTS_PER_REQUEST = 200
+"""Facts (and as many triples) in one request: larger sets go in several."""
+
+
+class FactIn(Input):
+    """A fact as a triple: subject, relation, object, with when it held."""
+
+    subject: str = Field(min_length=1, max_length=500)
+    subject_type: str | None = Field(
+        None, min_length=1, max_length=100, description="none: any type matches"
+    )
+    subject_aliases: list[str] = Field(default_factory=list, max_length=50)
+    relation: str = Field(min_length=1, max_length=100, pattern=RELATION)
+    object: str = Field(min_length=1, max_length=500)
+    object_type: str | None = Field(None, min_length=1, max_length=100)
+    fact: str | None = Field(None, max_length=10_000, description="the fact in words")
+    valid_from: AwareDatetime | None = Field(None, description="when it began to hold (now)")
+    valid_to: AwareDatetime | None = None
+    confidence: float = Field(1.0, ge=0, le=1)
+    source_episode_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    exclusive: bool | None = Field(
+        None, description="For a new relation: one object per subject at a time."
+    )
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class FactsIn(Input):
+    """Facts to store as they are, no model involved; `triples` are the short form."""
+
+    facts: list[FactIn] = Field(default_factory=list, max_length=FACTS_PER_REQUEST)
+    triples: list[tuple[str, str, str]] = Field(default_factory=list, max_length=FACTS_PER_REQUEST)
+    persona_id: uuid.UUID | None = None
+    agent_id: uuid.UUID | None = None
+    customer_profile_id: uuid.UUID | None = None
+    """The entities' scope: a customer's entities are apart from everyone else's."""
+
+
+class FactOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    subject_id: uuid.UUID
+    subject: str
+    relation: str
+    object_id: uuid.UUID
+    object: str
+    fact: str | None
+    confidence: float
+    valid_from: datetime
+    valid_to: datetime | None
+    recorded_at: datetime
+    expired_at: datetime | None
+    source_episode_ids: list[uuid.UUID]
+
+
+class StoredFactOut(FactOut):
+    closed: int
+    """Facts this one cut short."""
+    subject_match: str
+    """How the subject was found: exact, alias, similar or new."""
+    object_match: str
+
+
+class FactQuery(Input):
+    subject_id: uuid.UUID | None = None
+    object_id: uuid.UUID | None = None
+    relation: str | None = Field(None, max_length=100)
+    as_of: AwareDatetime | None = Field(None, description="event time: what held then (now)")
+    known_at: AwareDatetime | None = Field(
+        None, description="system time: as we knew it then (now)"
+    )
+    history: bool = Field(False, description="every time, not only as_of")
+    limit: int = Field(100, ge=1, le=1000)
+
+
+def relation_name(relation: str, index: int) -> str:
+    """A triple's relation as a name (`lives in` → `lives_in`); 422 if it holds none."""
+    name = "_".join(relation.lower().split())
+    if not re.fullmatch(RELATION, name) or len(name) > 100:
+        raise ValidationFailed(
+            "a relation is words of letters, digits and underscores", field=f"triples.{index}.1"
+        )
+    return name

@@ -1,0 +1,93 @@
+"""Memory: episodes written directly, and facts (stored as given, read as of any time)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from personae.api.deps import RequestContext, authorized
+from personae.api.resource_routes import mount
+from personae.memory import facts as facts_service
+from personae.memory import schemas
+from personae.memory.episodes import EPISODES
+from personae.memory.resolution import EntityRef, Scope, Thresholds
+from personae.settings import Settings
+
+router = APIRouter(prefix="/v1/memory", tags=["memory"])
+mount(
+    router,
+    EPISODES,
+    path="/episodes",
+    id_param="episode_id",
+    out=schemas.EpisodeOut,
+    create=schemas.EpisodeCreate,
+    filters=schemas.EpisodeFilters,
+)
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    return Thresholds(settings.memory_entity_similarity, settings.memory_entity_spelling)
+
+
+def _inputs(body: schemas.FactsIn) -> list[facts_service.FactInput]:
+    given = [
+        facts_service.FactInput(
+            subject=EntityRef(f.subject, f.subject_type, tuple(f.subject_aliases)),
+            relation=f.relation,
+            object=EntityRef(f.object, f.object_type),
+            fact=f.fact,
+            valid_from=f.valid_from,
+            valid_to=f.valid_to,
+            confidence=f.confidence,
+            source_episode_ids=tuple(f.source_episode_ids),
+            exclusive=f.exclusive,
+            metadata=f.metadata,
+        )
+        for f in body.facts
+    ]
+    short = [
+        facts_service.FactInput(EntityRef(s), schemas.relation_name(r, index), EntityRef(o))
+        for index, (s, r, o) in enumerate(body.triples)
+    ]
+    return given + short
+
+
+@router.post("/facts", status_code=201, response_model=list[schemas.StoredFactOut])
+async def record_facts(
+    body: schemas.FactsIn,
+    request: Request,
+    context: Annotated[RequestContext, authorized("memory:write")],
+) -> list[schemas.StoredFactOut]:
+    """Store facts as given, no model involved: each subject and object is found among the
+    known entities (or made), and a fact that contradicts a current one cuts it short."""
+    scope = Scope(body.persona_id, body.agent_id, body.customer_profile_id)
+    stored = await facts_service.record(
+        context.session,
+        context.principal,
+        request.app.state.embedders,
+        _inputs(body),
+        scope,
+        thresholds(request.app.state.settings),
+    )
+    shown = [
+        schemas.StoredFactOut(
+            **facts_service.shown(s).__dict__,
+            closed=s.closed,
+            subject_match=s.subject.matched_by,
+            object_match=s.object.matched_by,
+        )
+        for s in stored
+    ]
+    await context.commit()
+    return shown
+
+
+@router.get("/facts", response_model=list[schemas.FactOut])
+async def list_facts(
+    query: Annotated[schemas.FactQuery, Query()],
+    context: Annotated[RequestContext, authorized("memory:read")],
+) -> list[schemas.FactOut]:
+    """The facts that held at `as_of` as we knew them at `known_at` (both now by default)."""
+    rows = await facts_service.facts(context.session, **query.model_dump())
+    return [schemas.FactOut.model_validate(row) for row in rows]

@@ -1,0 +1,364 @@
+"""Facts: relationships between entities, valid in event time (`valid_from`, `valid_to`)
+and known in system time (`recorded_at`, `expired_at`).
+
+A fact is never overwritten. When a new one contradicts what we know (the same subject
+and an exclusive relation, another object, overlapping times), the old row is expired
+and what still holds of it is recorded again with its validity cut short: so "where did
+she live in March" has one answer, and "…as we knew it on 1 April" still has the old one.
+A fact restated (same subject, relation and object, overlapping or adjoining times) is
+merged into one row with both supports."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from personae.audit.service import record as audit
+from personae.db import locks
+from personae.errors import ValidationFailed
+from personae.identity.principal import Principal
+from personae.knowledge.embedding_models import tenant_embedder
+from personae.memory.models import Entity, Relationship, RelationshipType
+from personae.memory.resolution import (
+    DEFAULTS,
+    NO_SCOPE,
+    EntityRef,
+    Resolved,
+    Scope,
+    Thresholds,
+    resolve,
+)
+from personae.providers.embeddings import Embedder, Embedders, label
+
+
+@dataclass(frozen=True)
+class FactInput:
+    subject: EntityRef
+    relation: str
+    object: EntityRef
+    fact: str | None = None
+    """The fact in words; by default `subject relation object`."""
+    valid_from: datetime | None = None
+    """When it began to hold; by default now."""
+    valid_to: datetime | None = None
+    confidence: float = 1.0
+    source_episode_ids: Sequence[uuid.UUID] = ()
+    exclusive: bool | None = None
+    """For a relation not declared yet: may a subject have one object at a time?"""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def words(self) -> str:
+        return (
+            self.fact or f"{self.subject.name} {self.relation.replace('_', ' ')} {self.object.name}"
+        )
+
+
+@dataclass(frozen=True)
+class Stored:
+    relationship: Relationship
+    subject: Resolved
+    object: Resolved
+    closed: int
+    """How many facts this one cut short."""
+
+
+async def assert_facts(
+    session: AsyncSession,
+    embedder: Embedder,
+    tenant_id: uuid.UUID,
+    facts: Sequence[FactInput],
+    scope: Scope = NO_SCOPE,
+    thresholds: Thresholds = DEFAULTS,
+) -> list[Stored]:
+    """Record `facts` in order, in the session's transaction (the caller checks and audits)."""
+    vectors = await embedder.embed([f.words() for f in facts]) if facts else []
+    now = (await session.execute(select(func.now()))).scalar_one()
+    stored = []
+    for fact, vector in zip(facts, vectors, strict=True):
+        stored.append(
+            await _assert(session, embedder, tenant_id, fact, vector, now, scope, thresholds)
+        )
+    return stored
+
+
+async def _assert(
+    session: AsyncSession,
+    embedder: Embedder,
+    tenant_id: uuid.UUID,
+    fact: FactInput,
+    vector: Sequence[float],
+    now: datetime,
+    scope: Scope,
+    thresholds: Thresholds,
+) -> Stored:
+    start = fact.valid_from or now
+    if fact.valid_to is not None and fact.valid_to <= start:
+        raise ValidationFailed("must be after valid_from", field="valid_to")
+    kind = await _relation_type(session, tenant_id, fact.relation, fact.exclusive)
+    subject = await resolve(session, embedder, tenant_id, fact.subject, scope, thresholds)
+    target = await resolve(session, embedder, tenant_id, fact.object, scope, thresholds)
+    source_id, target_id = subject.entity.id, target.entity.id
+    await locks.hold(session, f"facts:{source_id}:{fact.relation}")
+    current = list(
+        (
+            await session.execute(
+                select(Relationship)
+                .where(
+                    Relationship.source_entity_id == source_id,
+                    Relationship.relationship_type == fact.relation,
+                    Relationship.expired_at.is_(None),
+                )
+                .order_by(Relationship.valid_from)
+                .with_for_update()
+            )
+        ).scalars()
+    )
+    same = [r for r in current if r.target_entity_id == target_id]
+    others = [r for r in current if r.target_entity_id != target_id] if kind.is_exclusive else []
+    end = fact.valid_to
+    if end is None:  # a later fact about the subject ends this one
+        later = [r.valid_from for r in others if r.valid_from > start]
+        end = min(later) if later else None
+    sources = list(fact.source_episode_ids)
+    for row in same:
+        if _covers(row, start, end):  # known already: one more support
+            row.source_episode_ids = _union(row.source_episode_ids, sources)
+            row.confidence = max(row.confidence, fact.confidence)
+            await session.flush()
+            return Stored(row, subject, target, 0)
+    joined = [r for r in same if _touches(r, start, end)]
+    for row in joined:  # restated over a longer time: one row for the union
+        start = min(start, row.valid_from)
+        end = None if end is None or row.valid_to is None else max(end, row.valid_to)
+        sources = _union(row.source_episode_ids, sources)
+        await _expire(session, row, now)
+    closed = 0
+    for row in others:
+        if not _overlaps(row, start, end):
+            continue
+        await _expire(session, row, now)
+        closed += 1
+        if row.valid_from < start:
+            session.add(_remnant(row, row.valid_from, start))
+        if end is not None and (row.valid_to is None or row.valid_to > end):
+            session.add(_remnant(row, end, row.valid_to))
+    relationship = Relationship(
+        tenant_id=tenant_id,
+        source_entity_id=source_id,
+        target_entity_id=target_id,
+        relationship_type=fact.relation,
+        relationship_type_id=kind.id,
+        fact=fact.words(),
+        fact_embedding=list(vector),
+        embedding_model=label(embedder),
+        confidence=fact.confidence,
+        valid_from=start,
+        valid_to=end,
+        source_episode_ids=sources,
+        metadata_=dict(fact.metadata),
+    )
+    session.add(relationship)
+    await session.flush()
+    await session.refresh(relationship)
+    return Stored(relationship, subject, target, closed)
+
+
+async def _relation_type(
+    session: AsyncSession, tenant_id: uuid.UUID, name: str, exclusive: bool | None
+) -> RelationshipType:
+    """The declared relation `name`, declared now if new (under a lock: once)."""
+    await locks.hold(session, f"relation:{tenant_id}:{name}")
+    found = await session.execute(select(RelationshipType).where(RelationshipType.name == name))
+    kind = found.scalar_one_or_none()
+    if kind is None:
+        kind = RelationshipType(tenant_id=tenant_id, name=name, is_exclusive=bool(exclusive))
+        session.add(kind)
+        await session.flush()
+    elif exclusive is not None and exclusive != kind.is_exclusive:
+        raise ValidationFailed(
+            f"the relation {name} is declared {'' if kind.is_exclusive else 'not '}exclusive",
+            field="exclusive",
+        )
+    return kind
+
+
+def _covers(row: Relationship, start: datetime, end: datetime | None) -> bool:
+    if row.valid_from > start:
+        return False
+    return row.valid_to is None or (end is not None and row.valid_to >= end)
+
+
+def _overlaps(row: Relationship, start: datetime, end: datetime | None) -> bool:
+    return (end is None or row.valid_from < end) and (row.valid_to is None or row.valid_to > start)
+
+
+def _touches(row: Relationship, start: datetime, end: datetime | None) -> bool:
+    return (end is None or row.valid_from <= end) and (
+        row.valid_to is None or row.valid_to >= start
+    )
+
+
+def _union(first: Sequence[uuid.UUID], second: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    return list(dict.fromkeys([*first, *second]))
+
+
+async def _expire(session: AsyncSession, row: Relationship, now: datetime) -> None:
+    """No longer what we believe, from now; a row recorded in this very transaction was
+    never known to anyone, and goes."""
+    if row.recorded_at == now:
+        await session.execute(delete(Relationship).where(Relationship.id == row.id))
+        session.expunge(row)
+    else:
+        await session.execute(
+            update(Relationship).where(Relationship.id == row.id).values(expired_at=now)
+        )
+
+
+def _remnant(row: Relationship, start: datetime, end: datetime | None) -> Relationship:
+    """What still holds of `row` between `start` and `end`, recorded anew."""
+    return Relationship(
+        tenant_id=row.tenant_id,
+        source_entity_id=row.source_entity_id,
+        target_entity_id=row.target_entity_id,
+        relationship_type=row.relationship_type,
+        relationship_type_id=row.relationship_type_id,
+        fact=row.fact,
+        fact_embedding=row.fact_embedding,
+        embedding_model=row.embedding_model,
+        confidence=row.confidence,
+        valid_from=start,
+        valid_to=end,
+        source_episode_ids=list(row.source_episode_ids),
+        metadata_={**row.metadata_, "revises": str(row.id)},
+    )
+
+
+@dataclass(frozen=True)
+class FactRow:
+    id: uuid.UUID
+    subject_id: uuid.UUID
+    subject: str
+    relation: str
+    object_id: uuid.UUID
+    object: str
+    fact: str | None
+    confidence: float
+    valid_from: datetime
+    valid_to: datetime | None
+    recorded_at: datetime
+    expired_at: datetime | None
+    source_episode_ids: list[uuid.UUID]
+
+
+async def facts(
+    session: AsyncSession,
+    *,
+    subject_id: uuid.UUID | None = None,
+    object_id: uuid.UUID | None = None,
+    relation: str | None = None,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+    history: bool = False,
+    limit: int = 100,
+) -> list[FactRow]:
+    """The facts that held at `as_of` (event time; now by default, every time with
+    `history`) as we knew them at `known_at` (system time; now by default)."""
+    subject, target = aliased(Entity), aliased(Entity)
+    query = (
+        select(
+            Relationship.id,
+            Relationship.source_entity_id.label("subject_id"),
+            subject.name.label("subject"),
+            Relationship.relationship_type.label("relation"),
+            Relationship.target_entity_id.label("object_id"),
+            target.name.label("object"),
+            Relationship.fact,
+            Relationship.confidence,
+            Relationship.valid_from,
+            Relationship.valid_to,
+            Relationship.recorded_at,
+            Relationship.expired_at,
+            Relationship.source_episode_ids,
+        )
+        .join(subject, subject.id == Relationship.source_entity_id)
+        .join(target, target.id == Relationship.target_entity_id)
+    )
+    if known_at is None:
+        query = query.where(Relationship.expired_at.is_(None))
+    else:
+        query = query.where(
+            Relationship.recorded_at <= known_at,
+            or_(Relationship.expired_at.is_(None), Relationship.expired_at > known_at),
+        )
+    if not history:
+        moment = as_of if as_of is not None else func.now()
+        query = query.where(
+            Relationship.valid_from <= moment,
+            or_(Relationship.valid_to.is_(None), Relationship.valid_to > moment),
+        )
+    for column, value in (
+        (Relationship.source_entity_id, subject_id),
+        (Relationship.target_entity_id, object_id),
+        (Relationship.relationship_type, relation),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    found = await session.execute(
+        query.order_by(Relationship.valid_from, Relationship.id).limit(limit)
+    )
+    return [FactRow(**row) for row in found.mappings()]
+
+
+async def record(
+    session: AsyncSession,
+    principal: Principal,
+    embedders: Embedders,
+    inputs: Sequence[FactInput],
+    scope: Scope = NO_SCOPE,
+    thresholds: Thresholds = DEFAULTS,
+) -> list[Stored]:
+    """The deterministic path: `inputs` stored as they are (no model involved), audited."""
+    principal.require("memory:write")
+    if not inputs:
+        raise ValidationFailed("send at least one fact", field="facts")
+    embedder = await tenant_embedder(session, embedders, principal.tenant_id, hold=True)
+    stored = await assert_facts(session, embedder, principal.tenant_id, inputs, scope, thresholds)
+    await audit(
+        session,
+        principal,
+        "create",
+        "fact",
+        data={
+            "count": len(stored),
+            "closed": sum(s.closed for s in stored),
+            "entities_created": sum(s.subject.created + s.object.created for s in stored),
+        },
+    )
+    return stored
+
+
+def shown(stored: Stored) -> FactRow:
+    """A stored fact as reads show it."""
+    row = stored.relationship
+    return FactRow(
+        id=row.id,
+        subject_id=row.source_entity_id,
+        subject=stored.subject.entity.name,
+        relation=row.relationship_type,
+        object_id=row.target_entity_id,
+        object=stored.object.entity.name,
+        fact=row.fact,
+        confidence=row.confidence,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        recorded_at=row.recorded_at,
+        expired_at=row.expired_at,
+        source_episode_ids=list(row.source_episode_ids),
+    )
