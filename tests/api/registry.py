@@ -332,6 +332,10 @@ async def _episode_body(actor: Actor) -> dict[str, Any]:
 _an_episode = created("/v1/memory/episodes", _episode_body, "episode_id")
 
 
+async def _memory_search_body(actor: Actor) -> dict[str, Any]:
+    return {"query": "what does the sweep remember", "k": 5, "budget_tokens": 500}
+
+
 async def _facts_body(actor: Actor) -> dict[str, Any]:
     return {"triples": [[(await _unique_name(actor))["name"], "knows", "the sweep"]]}
 
@@ -487,4 +491,5 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/memory/episodes/{episode_id}"): Case(ids=_an_episode),
     ("POST", "/v1/memory/facts"): Case(body=_facts_body),
     ("GET", "/v1/memory/facts"): Case(),
+    ("POST", "/v1/memory/search"): Case(body=_memory_search_body),
 }

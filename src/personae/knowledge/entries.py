@@ -25,7 +25,6 @@ ENTRIES = Corpus(
     text="content",
     tsv="content_tsv",
     model="model",
-    boosted="false",
     live="c.entity_type = :entity_type",
     shown="c.id, c.entity_type, c.entity_id, c.content, c.metadata",
 )

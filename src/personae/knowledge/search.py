@@ -93,11 +93,14 @@ class Corpus:
     text: str
     tsv: str
     model: str
-    boosted: str
-    """Rows whose score `:curated_boost` multiplies (SQL, or `false`)."""
     live: str
     shown: str
     joins: str = ""
+    weight: str = "1"
+    """SQL: a factor of each row's fused score (curated chunks', recent memories'…)."""
+    vector: str = "embedding"
+    text_rows: str = "c.{model} = :model"
+    """SQL: the rows full text searches (those of the model: other models' are copies)."""
 
 
 CHUNKS = Corpus(
@@ -105,22 +108,22 @@ CHUNKS = Corpus(
     text="text",
     tsv="text_tsv",
     model="embedding_model",
-    boosted="c.is_curated",
     live="c.retired_at IS NULL",
     shown="c.id AS chunk_id, c.document_id, d.name AS document_name, c.chunk_index, "
     "c.text, c.is_curated, c.metadata",
     joins="JOIN documents AS d ON d.id = c.document_id",
+    weight="CASE WHEN c.is_curated THEN CAST(:curated_boost AS float8) ELSE 1 END",
 )
 
 VECTOR_HITS = """
 vector_hits AS MATERIALIZED (
-  SELECT id, boosted, similarity, row_number() OVER (ORDER BY distance, id) AS vector_rank
+  SELECT id, weight, similarity, row_number() OVER (ORDER BY distance, id) AS vector_rank
   FROM (
-    SELECT c.id, {boosted} AS boosted, c.embedding <=> CAST(:vector AS vector) AS distance,
-           1 - (c.embedding <=> CAST(:vector AS vector)) AS similarity
+    SELECT c.id, {weight} AS weight, c.{vector} <=> CAST(:vector AS vector) AS distance,
+           1 - (c.{vector} <=> CAST(:vector AS vector)) AS similarity
     FROM {table} AS c
     WHERE {where} AND c.{model} = :model
-    ORDER BY c.embedding <=> CAST(:vector AS vector)
+    ORDER BY c.{vector} <=> CAST(:vector AS vector)
     LIMIT :candidates
   ) AS nearest
   WHERE CAST(:floor AS float8) IS NULL OR similarity >= CAST(:floor AS float8)
@@ -128,10 +131,10 @@ vector_hits AS MATERIALIZED (
 
 TEXT_HITS = """
 text_hits AS MATERIALIZED (
-  SELECT id, boosted, text_score,
+  SELECT id, weight, text_score,
          row_number() OVER (ORDER BY whole DESC, text_score DESC, id) AS text_rank
   FROM (
-    SELECT c.id, {boosted} AS boosted, c.{tsv} @@ q.whole AS whole,
+    SELECT c.id, {weight} AS weight, c.{tsv} @@ q.whole AS whole,
            ts_rank_cd(c.{tsv}, q.any_term) AS text_score
     FROM {table} AS c, (
       SELECT websearch_to_tsquery('{config}', :query) AS whole,
@@ -140,7 +143,7 @@ text_hits AS MATERIALIZED (
                FROM unnest(tsvector_to_array(to_tsvector('{config}', :query))) AS lexeme
              ), ' | '), '') AS tsquery) AS any_term
     ) AS q
-    WHERE {where} AND c.{model} = :model AND c.{tsv} @@ q.any_term
+    WHERE {where} AND {text_rows} AND c.{tsv} @@ q.any_term
     ORDER BY whole DESC, text_score DESC
     LIMIT :candidates
   ) AS matched
@@ -149,12 +152,12 @@ text_hits AS MATERIALIZED (
 syntax: quotes, `or`, `-`) first, then by cover density of the words they hold."""
 
 FUSED = {
-    "vector": "SELECT id, boosted, 1.0 / (:rrf_k + vector_rank) AS fused, similarity, "
+    "vector": "SELECT id, weight, 1.0 / (:rrf_k + vector_rank) AS fused, similarity, "
     "NULL::real AS text_score, vector_rank, NULL::bigint AS text_rank FROM vector_hits",
-    "text": "SELECT id, boosted, 1.0 / (:rrf_k + text_rank) AS fused, "
+    "text": "SELECT id, weight, 1.0 / (:rrf_k + text_rank) AS fused, "
     "NULL::float8 AS similarity, text_score, NULL::bigint AS vector_rank, text_rank "
     "FROM text_hits",
-    "hybrid": "SELECT coalesce(v.id, t.id) AS id, coalesce(v.boosted, t.boosted), "
+    "hybrid": "SELECT coalesce(v.id, t.id) AS id, coalesce(v.weight, t.weight), "
     "coalesce(1.0 / (:rrf_k + v.vector_rank), 0) + coalesce(1.0 / (:rrf_k + t.text_rank), 0) "
     "AS fused, v.similarity, t.text_score, v.vector_rank, t.text_rank "
     "FROM vector_hits AS v FULL JOIN text_hits AS t ON t.id = v.id",
@@ -163,8 +166,8 @@ FUSED = {
 RESULTS = """,
 best AS MATERIALIZED (
   SELECT id, similarity, text_score, vector_rank, text_rank,
-         fused * CASE WHEN boosted THEN CAST(:curated_boost AS float8) ELSE 1 END AS score
-  FROM ({fused}) AS f (id, boosted, fused, similarity, text_score, vector_rank, text_rank)
+         fused * weight AS score
+  FROM ({fused}) AS f (id, weight, fused, similarity, text_score, vector_rank, text_rank)
   ORDER BY score DESC, id
   LIMIT :k
 )
@@ -202,8 +205,10 @@ def corpus_statement(corpus: Corpus, mode: Mode, clauses: Sequence[str] = ()) ->
         "table": corpus.table,
         "tsv": corpus.tsv,
         "model": corpus.model,
-        "boosted": corpus.boosted,
+        "weight": corpus.weight,
+        "vector": corpus.vector,
         "where": where,
+        "text_rows": corpus.text_rows.format(model=corpus.model),
         "config": TEXT_CONFIG,
     }
     parts = []

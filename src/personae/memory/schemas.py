@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 from personae.db.shapes import input_shape, output_shape
 from personae.errors import ValidationFailed
 from personae.memory.models import Entity, EntityType, Episode
+from personae.memory.search import EpisodeHit, FactHit
 from personae.validation import Input
 
 EPISODE_TEXT = 100_000
@@ -176,3 +177,35 @@ def relation_name(relation: str, index: int) -> str:
             "a relation is words of letters, digits and underscores", field=f"triples.{index}.1"
         )
     return name
+
+
+class MemorySearchIn(Input):
+    """What to recall: the query, where (scope), when (`as_of`, `known_at`), how much."""
+
+    query: str = Field(min_length=1, max_length=4000)
+    mode: Literal["vector", "text", "hybrid"] = "hybrid"
+    k: int = Field(default=10, ge=1, le=1000)
+    persona_id: uuid.UUID | None = None
+    agent_id: uuid.UUID | None = None
+    customer_profile_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    episode_types: list[Literal["TURN", "SUMMARY", "FACT", "EVENT", "NOTE"]] = Field(
+        default_factory=list, max_length=5
+    )
+    as_of: AwareDatetime | None = Field(None, description="event time: what had happened then")
+    known_at: AwareDatetime | None = Field(None, description="system time: as we knew it then")
+    min_similarity: float | None = Field(default=None, ge=-1, le=1)
+    budget_tokens: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="keep the best results that fit"
+    )
+    facts: int = Field(default=5, ge=0, le=100, description="matching facts to include")
+    importance_weight: float = Field(default=0.5, ge=0, le=2)
+    recency_weight: float = Field(default=0.2, ge=0, le=1)
+    half_life_days: float = Field(default=30.0, gt=0, le=36_500)
+
+
+class MemorySearchOut(BaseModel):
+    episodes: list[EpisodeHit]
+    facts: list[FactHit]
+    tokens: int
+    """About how many tokens the returned texts hold."""

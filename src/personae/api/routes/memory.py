@@ -10,6 +10,7 @@ from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import mount
 from personae.memory import facts as facts_service
 from personae.memory import schemas
+from personae.memory import search as memory_search
 from personae.memory.episodes import EPISODES
 from personae.memory.resolution import EntityRef, Scope, Thresholds
 from personae.settings import Settings
@@ -91,3 +92,26 @@ async def list_facts(
     """The facts that held at `as_of` as we knew them at `known_at` (both now by default)."""
     rows = await facts_service.facts(context.session, **query.model_dump())
     return [schemas.FactOut.model_validate(row) for row in rows]
+
+
+@router.post("/search", response_model=schemas.MemorySearchOut)
+async def search(
+    body: schemas.MemorySearchIn,
+    request: Request,
+    context: Annotated[RequestContext, authorized("memory:read")],
+) -> schemas.MemorySearchOut:
+    """The episodes (and facts) that best answer `query`: vector and full-text ranks fused,
+    weighed by importance and recency, in the scope and at the time asked."""
+    fields = body.model_dump(exclude={"importance_weight", "recency_weight", "half_life_days"})
+    weights = memory_search.Weights(
+        body.importance_weight, body.recency_weight, body.half_life_days
+    )
+    recalled = await memory_search.search(
+        context.session,
+        context.principal,
+        request.app.state.embedders,
+        memory_search.MemoryQuery(**fields, weights=weights),
+    )
+    return schemas.MemorySearchOut(
+        episodes=recalled.episodes, facts=recalled.facts, tokens=recalled.tokens
+    )

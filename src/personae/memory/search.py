@@ -1,0 +1,219 @@
+"""Memory search: the episodes that best answer a query, in their scope and time.
+
+Episodes are ranked as chunks are (vector and full-text ranks fused, one statement; see
+`knowledge.search`), each fused score then weighed by the episode's importance and its
+recency. Time travel: `as_of` keeps what had happened and still held then (event time),
+`known_at` what we had recorded by then and not yet retracted (system time). The facts that
+match the query come along, with their validity. `budget_tokens` keeps the best results
+that fit a prompt's budget."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.identity.principal import Principal
+from personae.knowledge.embedding_models import tenant_embedder
+from personae.knowledge.search import Corpus, Mode, bound, corpus_statement
+from personae.providers.embeddings import Embedders, label
+
+EPISODES = Corpus(
+    table="episodes",
+    text="content",
+    tsv="content_tsv",
+    model="embedding_model",
+    live="c.recorded_at <= :known_at AND (c.expired_at IS NULL OR c.expired_at > :known_at)",
+    shown="c.id, c.episode_type, c.content, c.importance, c.occurred_at, c.valid_from, "
+    "c.valid_to, c.recorded_at, c.persona_id, c.agent_id, c.customer_profile_id, "
+    "c.session_id, c.source_event_ids, c.metadata",
+    weight="(1 + CAST(:importance_weight AS float8) * (c.importance - 0.5)) * "
+    "(1 - CAST(:recency_weight AS float8) + CAST(:recency_weight AS float8) * "
+    "power(0.5, greatest(extract(epoch FROM CAST(:now AS timestamptz) - c.occurred_at), 0) "
+    "/ 86400 / CAST(:half_life_days AS float8)))",
+    text_rows="true",  # an episode is one row whatever its model, embedded or not
+)
+
+FACTS = Corpus(
+    table="relationships",
+    text="fact",
+    tsv="fact_tsv",
+    model="embedding_model",
+    live="c.recorded_at <= :known_at AND (c.expired_at IS NULL OR c.expired_at > :known_at) "
+    "AND c.valid_from <= :as_of AND (c.valid_to IS NULL OR c.valid_to > :as_of)",
+    shown="c.id, c.fact, c.relationship_type AS relation, c.source_entity_id AS subject_id, "
+    "s.name AS subject, c.target_entity_id AS object_id, o.name AS object, c.confidence, "
+    "c.valid_from, c.valid_to, c.recorded_at, c.source_episode_ids",
+    vector="fact_embedding",
+    joins="JOIN entities AS s ON s.id = c.source_entity_id "
+    "JOIN entities AS o ON o.id = c.target_entity_id",
+    text_rows="true",
+)
+
+SCOPES = ("persona_id", "agent_id", "customer_profile_id", "session_id")
+CHARS_PER_TOKEN = 4
+"""For `budget_tokens`: a token is about four characters of English."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    importance: float = 0.5
+    """How much importance (0 to 1) moves a score: by ±importance/2 around the middle."""
+    recency: float = 0.2
+    """The share of a score that decays with age."""
+    half_life_days: float = 30.0
+
+
+@dataclass(frozen=True)
+class MemoryQuery:
+    query: str
+    mode: Mode = "hybrid"
+    k: int = 10
+    persona_id: uuid.UUID | None = None
+    agent_id: uuid.UUID | None = None
+    customer_profile_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    episode_types: Sequence[str] = ()
+    as_of: datetime | None = None
+    known_at: datetime | None = None
+    min_similarity: float | None = None
+    budget_tokens: int | None = None
+    facts: int = 5
+    """Facts to return alongside (0: none)."""
+    weights: Weights = field(default_factory=Weights)
+
+
+@dataclass(frozen=True)
+class EpisodeHit:
+    id: uuid.UUID
+    episode_type: str
+    content: str
+    importance: float
+    occurred_at: datetime
+    valid_from: datetime
+    valid_to: datetime | None
+    recorded_at: datetime
+    persona_id: uuid.UUID | None
+    agent_id: uuid.UUID | None
+    customer_profile_id: uuid.UUID | None
+    session_id: uuid.UUID | None
+    source_event_ids: list[int]
+    metadata: dict[str, Any]
+    score: float
+    similarity: float | None
+    text_score: float | None
+    vector_rank: int | None
+    text_rank: int | None
+    highlight: str | None
+
+
+@dataclass(frozen=True)
+class FactHit:
+    id: uuid.UUID
+    fact: str | None
+    relation: str
+    subject_id: uuid.UUID
+    subject: str
+    object_id: uuid.UUID
+    object: str
+    confidence: float
+    valid_from: datetime
+    valid_to: datetime | None
+    recorded_at: datetime
+    source_episode_ids: list[uuid.UUID]
+    score: float
+    similarity: float | None
+    text_score: float | None
+    vector_rank: int | None
+    text_rank: int | None
+    highlight: str | None
+
+
+@dataclass(frozen=True)
+class Recalled:
+    episodes: list[EpisodeHit]
+    facts: list[FactHit]
+    tokens: int
+    """About how many tokens the returned texts hold."""
+
+
+async def search(
+    session: AsyncSession, principal: Principal, embedders: Embedders, request: MemoryQuery
+) -> Recalled:
+    """What the tenant's memory holds that best answers `request`."""
+    principal.require("memory:read")
+    embedder = await tenant_embedder(session, embedders, principal.tenant_id)
+    vector = None if request.mode == "text" else (await embedder.embed([request.query]))[0]
+    moment = (await session.execute(text("SELECT now()"))).scalar_one()
+    known_at = request.known_at or moment
+    params = bound(
+        request.query,
+        request.mode,
+        request.k,
+        label(embedder),
+        vector,
+        min_similarity=request.min_similarity,
+    )
+    weights = request.weights
+    params |= {
+        "known_at": known_at,
+        "now": request.as_of or moment,
+        "importance_weight": weights.importance,
+        "recency_weight": weights.recency,
+        "half_life_days": weights.half_life_days,
+    }
+    clauses = []
+    for scope in SCOPES:
+        if getattr(request, scope) is not None:
+            clauses.append(f"c.{scope} = :{scope}")
+            params[scope] = getattr(request, scope)
+    if request.episode_types:
+        clauses.append("c.episode_type = ANY(:episode_types)")
+        params["episode_types"] = list(request.episode_types)
+    if request.as_of is not None:
+        clauses.append("c.valid_from <= :as_of AND (c.valid_to IS NULL OR c.valid_to > :as_of)")
+        params["as_of"] = request.as_of
+    rows = await session.execute(text(corpus_statement(EPISODES, request.mode, clauses)), params)
+    episodes = [EpisodeHit(**{**row, "metadata": row["metadata"] or {}}) for row in rows.mappings()]
+    facts: list[FactHit] = []
+    if request.facts:
+        fact_params = {**params, "k": request.facts, "as_of": request.as_of or moment}
+        about = (
+            [
+                "c.source_entity_id IN (SELECT e.id FROM entities AS e "
+                "WHERE e.customer_profile_id = :customer_profile_id)"
+            ]
+            if request.customer_profile_id is not None
+            else []
+        )
+        statement = corpus_statement(FACTS, request.mode, about)
+        found = await session.execute(text(statement), fact_params)
+        facts = [FactHit(**row) for row in found.mappings()]
+    return _within_budget(episodes, facts, request.budget_tokens)
+
+
+def tokens(text_: str | None) -> int:
+    return (len(text_ or "") + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
+
+
+def _within_budget(
+    episodes: list[EpisodeHit], facts: list[FactHit], budget: int | None
+) -> Recalled:
+    """The best results, facts and episodes by score, whose texts fit `budget` tokens."""
+    if budget is None:
+        used = sum(tokens(e.content) for e in episodes) + sum(tokens(f.fact) for f in facts)
+        return Recalled(episodes, facts, used)
+    ranked: list[EpisodeHit | FactHit] = sorted([*episodes, *facts], key=lambda h: -h.score)
+    kept: set[uuid.UUID] = set()
+    used = 0
+    for hit in ranked:
+        cost = tokens(hit.content if isinstance(hit, EpisodeHit) else hit.fact)
+        if used + cost <= budget:
+            kept.add(hit.id)
+            used += cost
+    return Recalled([e for e in episodes if e.id in kept], [f for f in facts if f.id in kept], used)

@@ -1,0 +1,120 @@
+"""Memory search: scope, importance, time travel in both times, facts alongside, and a
+token budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from personae.db.engine import DatabaseUrls
+from tests.api.conftest import bearer, running_app
+from tests.api.test_documents import drain
+from tests.api.test_memory_writing import SETTINGS, say
+
+OWNER = "owner@memory-search.example.com"
+
+
+async def recall(client: httpx.AsyncClient, auth: dict[str, str], **body: Any) -> dict[str, Any]:
+    response = await client.post("/v1/memory/search", headers=auth, json=body)
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+async def note(client: httpx.AsyncClient, auth: dict[str, str], **body: Any) -> dict[str, Any]:
+    response = await client.post("/v1/memory/episodes", headers=auth, json=body)
+    assert response.status_code == 201, response.text
+    made: dict[str, Any] = response.json()
+    return made
+
+
+async def test_memory_search_keeps_to_scope_and_time_and_weighs_importance(
+    urls: DatabaseUrls, owner_password: str
+) -> None:
+    async with running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        ours = (await client.post("/v1/sessions", headers=auth, json={})).json()["id"]
+        theirs = (await client.post("/v1/sessions", headers=auth, json={})).json()["id"]
+        await say(client, auth, ours, ("user", "My dog Pixel loves the beach"))
+        await say(client, auth, theirs, ("user", "My dog Rex loves the beach too"))
+        minor = await note(client, auth, content="The garden shed is painted green", importance=0.1)
+        major = await note(
+            client, auth, content="The garden shed is painted green!", importance=1.0
+        )
+        await drain(app)
+
+        scoped = await recall(client, auth, query="dog beach", session_id=ours)
+        assert [e["content"] for e in scoped["episodes"]] == ["user: My dog Pixel loves the beach"]
+        assert scoped["episodes"][0]["source_event_ids"]  # provenance: the session event
+
+        shed = await recall(client, auth, query="garden shed painted green", k=2)
+        assert [e["id"] for e in shed["episodes"]] == [major["id"], minor["id"]]
+
+        # Event time: an event that had not happened yet is not recalled as of before it.
+        await note(
+            client,
+            auth,
+            episode_type="EVENT",
+            content="The concert in the park was cancelled",
+            occurred_at="2024-06-01T00:00:00Z",
+        )
+        await drain(app)
+        before = await recall(client, auth, query="concert park", as_of="2024-05-01T00:00:00Z")
+        after = await recall(client, auth, query="concert park", as_of="2024-07-01T00:00:00Z")
+        assert before["episodes"] == []
+        assert [e["content"] for e in after["episodes"]] == [
+            "The concert in the park was cancelled"
+        ]
+        # System time: what we had not recorded yet is not known at that time.
+        known_then = minor["recorded_at"]
+        then = await recall(client, auth, query="garden shed painted green", known_at=known_then)
+        assert [e["id"] for e in then["episodes"]] == [minor["id"]]
+
+
+async def test_facts_come_with_their_validity_and_the_budget_is_kept(
+    urls: DatabaseUrls, owner_password: str
+) -> None:
+    async with running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        stored = await client.post(
+            "/v1/memory/facts",
+            headers=auth,
+            json={
+                "facts": [
+                    {
+                        "subject": "Marta Silva",
+                        "relation": "works_at",
+                        "object": "Lighthouse Bakery",
+                        "valid_from": "2023-02-01T00:00:00Z",
+                        "exclusive": True,
+                    },
+                    {
+                        "subject": "Marta Silva",
+                        "relation": "works_at",
+                        "object": "Harbour Cafe",
+                        "valid_from": "2024-03-01T00:00:00Z",
+                    },
+                ]
+            },
+        )
+        assert stored.status_code == 201, stored.text
+        for i in range(6):
+            await note(client, auth, content=f"Marta Silva bakes bread on day {i} " + "x " * 40)
+        await drain(app)
+
+        now = await recall(client, auth, query="where does Marta Silva work", facts=3)
+        assert [(f["object"], f["valid_to"]) for f in now["facts"]][:1] == [("Harbour Cafe", None)]
+        past = await recall(
+            client, auth, query="where does Marta Silva work", as_of="2023-06-01T00:00:00Z"
+        )
+        assert [f["object"] for f in past["facts"]][:1] == ["Lighthouse Bakery"]
+        assert past["facts"][0]["valid_to"].startswith("2024-03-01")
+
+        everything = await recall(client, auth, query="Marta Silva bread", k=6, facts=0)
+        assert len(everything["episodes"]) == 6
+        small = await recall(
+            client, auth, query="Marta Silva bread", k=6, facts=0, budget_tokens=60
+        )
+        assert 1 <= len(small["episodes"]) < 6 and small["tokens"] <= 60
+        assert small["episodes"][0]["id"] == everything["episodes"][0]["id"]  # the best first
