@@ -49,23 +49,34 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -
 
 @contextmanager
 def serving(data_dir: Path, port: int, **env: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`personae serve` on a data directory; stopped with SIGINT (as Ctrl-C) on exit."""
-    process = subprocess.Popen(
-        [*PERSONAE, "serve", "--data-dir", str(data_dir), "--port", str(port)],
-        env=clean_env(**env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(subprocess.signal.SIGINT)
+    """`personae serve` on a data directory; stopped with SIGINT (as Ctrl-C) on exit. Its
+    log goes to a file (a pipe nobody reads would stop the server once full), shown when
+    something failed."""
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [*PERSONAE, "serve", "--data-dir", str(data_dir), "--port", str(port)],
+            env=clean_env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        failed = True
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+            yield process
+            failed = False
+        finally:
+            if process.poll() is None:
+                process.send_signal(subprocess.signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                failed = True
+                raise
+            finally:
+                if failed:
+                    log.seek(0)
+                    tail = log.read().decode(errors="replace")[-4000:]
+                    print(f"--- personae serve log (last lines) ---\n{tail}")
 
 
 def run_personae(*args: str, timeout_s: float = 60, **env: str) -> subprocess.CompletedProcess[str]:

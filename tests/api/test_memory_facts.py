@@ -144,6 +144,12 @@ async def test_a_move_closes_the_old_address_and_the_past_stays_answerable(
         )
         assert refused.status_code == 422
         assert refused.json()["errors"][0]["field"].startswith("facts.0.relation")
+        too_many = await client.post(
+            "/v1/memory/facts", headers=auth, json={"triples": [["a", "knows", "b"]] * 101}
+        )
+        assert too_many.status_code == 422, too_many.text
+        none = await client.post("/v1/memory/facts", headers=auth, json={})
+        assert none.status_code == 422, none.text
         backwards = await client.post(
             "/v1/memory/facts",
             headers=auth,

@@ -180,9 +180,11 @@ ORDER BY b.score DESC, c.id"""
 """The `k` best are chosen from the hits alone; only they are read in full."""
 
 HIGHLIGHT = (
-    "ts_headline('{config}', c.{text}, websearch_to_tsquery('{config}', :query), "
+    "ts_headline('{config}', left(c.{text}, {reach}), websearch_to_tsquery('{config}', :query), "
     "'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=30, MinWords=10')"
 )
+HIGHLIGHT_REACH = 20_000
+"""Characters of a result its highlight looks through (its cost grows with the text)."""
 
 
 def statement(mode: Mode, filters: Filters, *, restricted: bool = False) -> str:
@@ -217,7 +219,9 @@ def corpus_statement(corpus: Corpus, mode: Mode, clauses: Sequence[str] = ()) ->
     if mode != "vector":
         parts.append(TEXT_HITS.format(**names))
     highlight = (
-        "NULL" if mode == "vector" else HIGHLIGHT.format(config=TEXT_CONFIG, text=corpus.text)
+        "NULL"
+        if mode == "vector"
+        else HIGHLIGHT.format(config=TEXT_CONFIG, text=corpus.text, reach=HIGHLIGHT_REACH)
     )
     results = RESULTS.format(
         fused=FUSED[mode],

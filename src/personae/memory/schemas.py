@@ -5,18 +5,17 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic_core import PydanticCustomError
 
 from personae.db.shapes import input_shape, output_shape
 from personae.errors import ValidationFailed
 from personae.memory.models import Entity, EntityType, Episode
 from personae.memory.search import EpisodeHit, FactHit
+from personae.memory.writing import EPISODE_TEXT
 from personae.validation import Input
-
-EPISODE_TEXT = 100_000
-"""Characters in one episode."""
 
 ENTITY_FIELDS = [
     "name",
@@ -94,8 +93,9 @@ class EpisodeFilters(Input):
 
 
 RELATION = r"^[a-z][a-z0-9_]*$"
-FACTS_PER_REQUEST = 200
-"""Facts (and as many triples) in one request: larger sets go in several."""
+FACTS_PER_REQUEST = 100
+"""Facts and triples together in one request: larger sets go in several."""
+Name = Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class FactIn(Input):
@@ -124,11 +124,22 @@ class FactsIn(Input):
     """Facts to store as they are, no model involved; `triples` are the short form."""
 
     facts: list[FactIn] = Field(default_factory=list, max_length=FACTS_PER_REQUEST)
-    triples: list[tuple[str, str, str]] = Field(default_factory=list, max_length=FACTS_PER_REQUEST)
+    triples: list[tuple[Name, Annotated[str, Field(min_length=1, max_length=100)], Name]] = Field(
+        default_factory=list, max_length=FACTS_PER_REQUEST
+    )
     persona_id: uuid.UUID | None = None
     agent_id: uuid.UUID | None = None
     customer_profile_id: uuid.UUID | None = None
     """The entities' scope: a customer's entities are apart from everyone else's."""
+
+    @model_validator(mode="after")
+    def _some_but_not_too_many(self) -> FactsIn:
+        count = len(self.facts) + len(self.triples)
+        if not 0 < count <= FACTS_PER_REQUEST:
+            raise PydanticCustomError(
+                "fact_count", f"send 1 to {FACTS_PER_REQUEST} facts and triples in all"
+            )
+        return self
 
 
 class FactOut(BaseModel):

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.errors import ValidationFailed
 from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import tenant_embedder
 from personae.knowledge.search import Corpus, Mode, bound, corpus_statement
@@ -143,10 +144,17 @@ class Recalled:
 
 
 async def search(
-    session: AsyncSession, principal: Principal, embedders: Embedders, request: MemoryQuery
+    session: AsyncSession,
+    principal: Principal,
+    embedders: Embedders,
+    request: MemoryQuery,
+    *,
+    max_k: int = 100,
 ) -> Recalled:
-    """What the tenant's memory holds that best answers `request`."""
+    """What the tenant's memory holds that best answers `request` (at most `max_k`)."""
     principal.require("memory:read")
+    if request.k > max_k:
+        raise ValidationFailed(f"at most {max_k} results", field="k")
     embedder = await tenant_embedder(session, embedders, principal.tenant_id)
     vector = None if request.mode == "text" else (await embedder.embed([request.query]))[0]
     moment = (await session.execute(text("SELECT now()"))).scalar_one()

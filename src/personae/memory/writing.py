@@ -29,6 +29,8 @@ REMEMBER = "remember_session"
 """Queued by the messages trigger of migration 0012, which names it."""
 EMBED = "embed_episodes"
 REMEMBERED_ROLES = ("user", "assistant")
+EPISODE_TEXT = 100_000
+"""Characters an episode holds (as the API accepts)."""
 
 
 def embed_lock(tenant_id: uuid.UUID) -> str:
@@ -186,10 +188,11 @@ async def _unremembered(session: AsyncSession, session_id: uuid.UUID, limit: int
 
 
 def _content(message: Message) -> str:
-    """`speaker: text`, the speaker named in the message's metadata or else its role."""
+    """`speaker: text`, the speaker named in the message's metadata or else its role; a
+    longer text than an episode holds is cut (the message keeps it whole)."""
     metadata = message.metadata_ or {}
     speaker = metadata.get("speaker") or metadata.get("name") or message.role
-    return f"{speaker}: {message.content}"
+    return f"{speaker}: {message.content}"[:EPISODE_TEXT]
 
 
 async def _try_embed(embedder: Embedder, texts: Sequence[str]) -> list[list[float]] | None:

@@ -111,6 +111,7 @@ async def search(
         context.principal,
         request.app.state.embedders,
         memory_search.MemoryQuery(**fields, weights=weights),
+        max_k=request.app.state.settings.search_max_k,
     )
     return schemas.MemorySearchOut(
         episodes=recalled.episodes, facts=recalled.facts, tokens=recalled.tokens

@@ -5,6 +5,7 @@ lexical. It exists for minimal installs and tests; `minilm` is the default local
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 import re
@@ -12,6 +13,8 @@ import zlib
 from collections.abc import Sequence
 
 WORD = re.compile(r"\w+")
+INLINE_CHARS = 20_000
+"""Up to this many characters a batch is hashed at once (a few milliseconds)."""
 FEATURES = (("w", 1.0), ("p", 0.5), ("c", 0.35))
 """Feature kinds and weights: words, adjacent word pairs, trigrams of `<word>`."""
 
@@ -26,7 +29,11 @@ class HashingEmbedder:
         self.model = f"ngrams-{dimensions}"
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return [self.vector(text) for text in texts]
+        """The vectors of `texts`; long inputs are hashed in a thread, so the event loop
+        (a server's requests) keeps turning meanwhile."""
+        if sum(len(text) for text in texts) <= INLINE_CHARS:
+            return [self.vector(text) for text in texts]
+        return await asyncio.to_thread(lambda: [self.vector(text) for text in texts])
 
     def vector(self, text: str) -> list[float]:
         values = [0.0] * self.dimensions
