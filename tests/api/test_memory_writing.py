@@ -32,6 +32,17 @@ EPISODES = text(
 )
 
 
+def scripted(base: str, **settings: Any) -> Settings:
+    """The app embedding through the scripted OpenAI-compatible server at `base`."""
+    return Settings(
+        connect_timeout_s=2,
+        embedder="openai",
+        embedding_base_url=base,
+        embedding_model="scripted-embedder",
+        **settings,
+    )
+
+
 async def episodes(owner_engine: AsyncEngine, session_id: str) -> list[dict[str, Any]]:
     async with owner_engine.connect() as conn:
         found = await conn.execute(EPISODES, {"session": session_id})
@@ -111,11 +122,8 @@ async def test_an_embedding_outage_stores_episodes_and_fills_them_later(
 ) -> None:
     script = Script(down=True)
     async with scripted_openai(script) as base:
-        settings = Settings(
-            connect_timeout_s=2,
-            embedder="openai",
-            embedding_base_url=base,
-            embedding_model="scripted-embedder",
+        settings = scripted(
+            base,
             embedding_max_retries=0,
             memory_retry_s=1,
             job_max_attempts=2,
@@ -145,11 +153,8 @@ async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
 ) -> None:
     script = Script(delay_s=0.3)  # each batch of two waits for its vectors
     async with scripted_openai(script) as base:
-        settings = Settings(
-            connect_timeout_s=2,
-            embedder="openai",
-            embedding_base_url=base,
-            embedding_model="scripted-embedder",
+        settings = scripted(
+            base,
             memory_batch_size=2,
             worker_heartbeat_s=0.5,
             worker_stalled_after_s=2,

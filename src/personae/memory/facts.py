@@ -344,10 +344,19 @@ async def record(
     return stored
 
 
-def shown(stored: Stored) -> FactRow:
-    """A stored fact as reads show it."""
+@dataclass(frozen=True)
+class StoredFact(FactRow):
+    closed: int
+    """Facts this one cut short."""
+    subject_match: str
+    """How the subject was found: exact, alias, similar or new."""
+    object_match: str
+
+
+def shown(stored: Stored) -> StoredFact:
+    """A stored fact as the API shows it."""
     row = stored.relationship
-    return FactRow(
+    return StoredFact(
         id=row.id,
         subject_id=row.source_entity_id,
         subject=stored.subject.entity.name,
@@ -361,4 +370,7 @@ def shown(stored: Stored) -> FactRow:
         recorded_at=row.recorded_at,
         expired_at=row.expired_at,
         source_episode_ids=list(row.source_episode_ids),
+        closed=stored.closed,
+        subject_match=stored.subject.matched_by,
+        object_match=stored.object.matched_by,
     )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, JsonValue, model_validator
 from pydantic_core import PydanticCustomError
 
 from personae.db.shapes import input_shape, output_shape
@@ -140,32 +139,6 @@ class FactsIn(Input):
                 "fact_count", f"send 1 to {FACTS_PER_REQUEST} facts and triples in all"
             )
         return self
-
-
-class FactOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    subject_id: uuid.UUID
-    subject: str
-    relation: str
-    object_id: uuid.UUID
-    object: str
-    fact: str | None
-    confidence: float
-    valid_from: datetime
-    valid_to: datetime | None
-    recorded_at: datetime
-    expired_at: datetime | None
-    source_episode_ids: list[uuid.UUID]
-
-
-class StoredFactOut(FactOut):
-    closed: int
-    """Facts this one cut short."""
-    subject_match: str
-    """How the subject was found: exact, alias, similar or new."""
-    object_match: str
 
 
 class FactQuery(Input):

@@ -54,12 +54,12 @@ def _inputs(body: schemas.FactsIn) -> list[facts_service.FactInput]:
     return given + short
 
 
-@router.post("/facts", status_code=201, response_model=list[schemas.StoredFactOut])
+@router.post("/facts", status_code=201, response_model=list[facts_service.StoredFact])
 async def record_facts(
     body: schemas.FactsIn,
     request: Request,
     context: Annotated[RequestContext, authorized("memory:write")],
-) -> list[schemas.StoredFactOut]:
+) -> list[facts_service.StoredFact]:
     """Store facts as given, no model involved: each subject and object is found among the
     known entities (or made), and a fact that contradicts a current one cuts it short."""
     scope = Scope(body.persona_id, body.agent_id, body.customer_profile_id)
@@ -71,27 +71,18 @@ async def record_facts(
         scope,
         thresholds(request.app.state.settings),
     )
-    shown = [
-        schemas.StoredFactOut(
-            **facts_service.shown(s).__dict__,
-            closed=s.closed,
-            subject_match=s.subject.matched_by,
-            object_match=s.object.matched_by,
-        )
-        for s in stored
-    ]
+    shown = [facts_service.shown(s) for s in stored]
     await context.commit()
     return shown
 
 
-@router.get("/facts", response_model=list[schemas.FactOut])
+@router.get("/facts", response_model=list[facts_service.FactRow])
 async def list_facts(
     query: Annotated[schemas.FactQuery, Query()],
     context: Annotated[RequestContext, authorized("memory:read")],
-) -> list[schemas.FactOut]:
+) -> list[facts_service.FactRow]:
     """The facts that held at `as_of` as we knew them at `known_at` (both now by default)."""
-    rows = await facts_service.facts(context.session, **query.model_dump())
-    return [schemas.FactOut.model_validate(row) for row in rows]
+    return await facts_service.facts(context.session, **query.model_dump())
 
 
 @router.post("/search", response_model=schemas.MemorySearchOut)
