@@ -7,15 +7,22 @@
   search (nearest episode vectors, nothing else) over the same episodes, overall and per
   category.
 
-    python bench/memory.py [--locomo PATH]
+- latency: 100,000 episodes in one tenant (clustered synthetic vectors, words drawn from
+  each cluster's vocabulary, spread over a year); memory search through our service (the
+  query's vector given, facts included) vs the bare `ORDER BY embedding <=> q LIMIT 10`
+  on the tenant's episodes, p50 / p95 and the ratio.
+- facts: facts stored through the deterministic path (`memory.facts.record`, 100 a
+  transaction: entity resolution, contradiction checks, audit) vs a bare INSERT of the
+  rows it stored, in one transaction, through the driver.
 
-Still to come (issue 6): search latency at 100,000 episodes and the fact ingestion rate.
+    python bench/memory.py [--parts quality,latency,facts] [--episodes 100000]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import time
 import uuid
@@ -24,7 +31,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import numpy as np
 from sqlalchemy import select
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -33,10 +43,12 @@ from personae.db.tenancy import tenant_session
 from personae.identity.principal import Principal
 from personae.identity.service import create_tenant, sync_permissions
 from personae.memory.episodes import EPISODES
-from personae.memory.models import Episode
+from personae.memory.facts import FactInput, record
+from personae.memory.models import Episode, Relationship
+from personae.memory.resolution import EntityRef
 from personae.memory.search import MemoryQuery, Weights, search
 from personae.memory.writing import embed_pending
-from personae.providers.embeddings import Embedders
+from personae.providers.embeddings import Embedders, HashingEmbedder, label
 from personae.sessions.models import Session
 from personae.settings import Settings
 from throwaway import measure_and_report
@@ -47,14 +59,37 @@ PLAIN_VECTOR = Weights(importance=0, recency=0)
 """Nearest vectors and nothing else: the baseline."""
 
 
-async def _tenant(urls: DatabaseUrls) -> uuid.UUID:
+DIMS = 384
+CLUSTERS = 50
+NOISE = 0.6
+INCOMING = (
+    "id uuid, tenant_id uuid, content text, embedding text, embedding_model text, "
+    "occurred_at timestamptz"
+)
+LOAD = (
+    "INSERT INTO episodes (id, tenant_id, episode_type, content, embedding, embedding_model, "
+    "embedding_status, occurred_at, valid_from) SELECT id, tenant_id, 'TURN', content, "
+    "embedding::vector, embedding_model, 'embedded', occurred_at, occurred_at FROM incoming"
+)
+
+
+async def _tenant(urls: DatabaseUrls, name: str = "Memory bench") -> uuid.UUID:
     owner = create_async_engine(urls.owner, poolclass=NullPool)
     async with owner.begin() as conn:
         await sync_permissions(conn)
     async with async_sessionmaker(owner, expire_on_commit=False)() as s, s.begin():
-        tenant = (await create_tenant(s, "Memory bench", "m@example.com")).tenant.id
+        email = f"{uuid.uuid4().hex[:8]}@example.com"
+        tenant = (await create_tenant(s, name, email)).tenant.id
     await owner.dispose()
     return tenant
+
+
+def _driver_url(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _quantiles(samples: list[float]) -> tuple[float, float]:
+    return round(statistics.median(samples), 3), round(statistics.quantiles(samples, n=100)[94], 3)
 
 
 def _when(stamp: str) -> datetime:
@@ -169,8 +204,169 @@ async def quality(urls: DatabaseUrls, samples: list[dict[str, Any]]) -> dict[str
     return figures
 
 
+async def latency(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
+    tenant = await _tenant(urls, "Memory latency")
+    rng = np.random.default_rng(7)
+    n = args.episodes
+    centres = rng.normal(size=(CLUSTERS, DIMS)).astype(np.float32)
+    cluster = rng.integers(0, CLUSTERS, size=n)
+    vectors = centres[cluster] + rng.normal(scale=NOISE, size=(n, DIMS)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vocabulary = [[f"w{c}x{i}" for i in range(40)] for c in range(CLUSTERS)]
+    words = rng.integers(0, 40, size=(n, 12))
+    model = label(HashingEmbedder(DIMS))
+    start = datetime(2025, 1, 1).astimezone()
+    records = [
+        (
+            uuid.uuid4(),
+            tenant,
+            " ".join(vocabulary[cluster[i]][w] for w in words[i]),
+            "[" + ",".join(f"{x:.6f}" for x in vectors[i]) + "]",
+            model,
+            start + (datetime(2026, 1, 1).astimezone() - start) * (i / n),
+        )
+        for i in range(n)
+    ]
+    owner = await asyncpg.connect(_driver_url(urls.owner))
+    started = time.perf_counter()
+    await owner.execute("DROP INDEX ix_episodes_embedding_hnsw")
+    await owner.execute(f"CREATE TEMP TABLE incoming ({INCOMING})")
+    await owner.copy_records_to_table("incoming", records=records)
+    await owner.execute(LOAD)
+    await owner.execute("SET maintenance_work_mem = '1GB'")
+    await owner.execute(
+        "CREATE INDEX ix_episodes_embedding_hnsw ON episodes "
+        "USING hnsw (embedding vector_cosine_ops)"
+    )
+    await owner.execute("ANALYZE episodes")
+    load_s = time.perf_counter() - started
+
+    settings = Settings(pool_size=2, embedder="hashing")
+    embedders = Embedders(settings)
+    engine = create_engine(urls.app, settings)
+    sessions = sessionmaker(engine)
+    principal = Principal.system(tenant)
+    queries = []
+    for i in rng.integers(0, n, size=args.queries):
+        q = vectors[i] + rng.normal(scale=0.5 / DIMS**0.5, size=DIMS).astype(np.float32)
+        q /= np.linalg.norm(q)
+        queries.append(([float(x) for x in q], " ".join(rng.choice(vocabulary[cluster[i]], 3))))
+    raw_sql = (
+        "SELECT id FROM episodes WHERE tenant_id = $2 ORDER BY embedding <=> $1::vector LIMIT 10"
+    )
+    raw = await asyncpg.connect(
+        _driver_url(urls.owner),
+        server_settings={
+            "hnsw.iterative_scan": "relaxed_order",
+            "hnsw.ef_search": str(settings.search_ef),
+        },
+    )
+
+    async def ours(q: list[float], words_: str, timings: list[float] | None) -> None:
+        async with tenant_session(sessions, tenant) as session:
+            await session.execute(sql_text("SELECT 1"))  # begun and bound, as in a request
+            t = time.perf_counter()
+            await search(session, principal, embedders, MemoryQuery(words_, k=10), vector=q)
+            if timings is not None:
+                timings.append((time.perf_counter() - t) * 1000)
+
+    for q, words_ in queries[:20]:  # warm both paths
+        await ours(q, words_, None)
+        await raw.fetch(raw_sql, "[" + ",".join(map(str, q)) + "]", tenant)
+    ours_ms: list[float] = []
+    raw_ms: list[float] = []
+    for q, words_ in queries:
+        await ours(q, words_, ours_ms)
+        t = time.perf_counter()
+        await raw.fetch(raw_sql, "[" + ",".join(map(str, q)) + "]", tenant)
+        raw_ms.append((time.perf_counter() - t) * 1000)
+    await raw.close()
+    await owner.close()
+    await engine.dispose()
+    p50, p95 = _quantiles(ours_ms)
+    raw_p50, raw_p95 = _quantiles(raw_ms)
+    return {
+        "latency_episodes": n,
+        "load_and_index_s": round(load_s, 1),
+        "memory_search_p50_ms": p50,
+        "memory_search_p95_ms": p95,
+        "raw_p50_ms": raw_p50,
+        "raw_p95_ms": raw_p95,
+        "latency_ratio": round(p95 / raw_p95, 2),
+    }
+
+
+async def facts(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
+    tenant = await _tenant(urls, "Memory facts")
+    settings = Settings(pool_size=2, embedder="hashing")
+    embedders = Embedders(settings)
+    engine = create_engine(urls.app, settings)
+    sessions = sessionmaker(engine)
+    principal = Principal.system(tenant)
+    rng = random.Random(3)
+    people = [f"Person {i}" for i in range(args.facts // 4)]
+    places = [f"Town {i}" for i in range(50)]
+    inputs = [
+        FactInput(
+            EntityRef(rng.choice(people), "person"),
+            rng.choice(["lives_in", "works_in", "visited"]),
+            EntityRef(rng.choice(places), "place"),
+            valid_from=datetime(2020, 1, 1).astimezone()
+            + (i * (datetime(2025, 1, 1) - datetime(2020, 1, 1))) / args.facts,
+            exclusive=True,
+        )
+        for i in range(args.facts)
+    ]
+    started = time.perf_counter()
+    for i in range(0, len(inputs), 100):
+        async with tenant_session(sessions, tenant) as session:
+            await record(session, principal, embedders, inputs[i : i + 100])
+    ours_s = time.perf_counter() - started
+    async with tenant_session(sessions, tenant) as session:
+        stored = (await session.execute(select(Relationship))).scalars().all()
+        rows = [
+            (
+                r.source_entity_id,
+                r.target_entity_id,
+                r.relationship_type,
+                r.fact,
+                "[" + ",".join(f"{x:.6f}" for x in r.fact_embedding) + "]",
+                r.embedding_model,
+                r.valid_from,
+                r.valid_to,
+            )
+            for r in stored
+        ]
+    await engine.dispose()
+    # the same rows again, bare: one INSERT per fact, one transaction, no checks
+    owner = await asyncpg.connect(_driver_url(urls.owner))
+    started = time.perf_counter()
+    async with owner.transaction():
+        await owner.executemany(
+            "INSERT INTO relationships (tenant_id, source_entity_id, target_entity_id, "
+            "relationship_type, fact, fact_embedding, embedding_model, valid_from, valid_to, "
+            "recorded_at) VALUES ($1, $2, $3, $4, $5, $6::vector, $7, $8, $9, "
+            "now() + make_interval(days => 1, secs => $10))",  # a time of their own
+            [(tenant, *row, float(i)) for i, row in enumerate(rows)],
+        )
+    raw_s = time.perf_counter() - started
+    await owner.close()
+    return {
+        "facts": len(inputs),
+        "facts_stored_rows": len(rows),
+        "facts_per_s": round(len(inputs) / ours_s, 1),
+        "raw_facts_per_s": round(len(rows) / raw_s, 1),
+    }
+
+
 async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
-    figures = await quality(urls, json.loads(args.locomo.read_text()))
+    figures: dict[str, Any] = {}
+    if "quality" in args.parts:
+        figures |= await quality(urls, json.loads(args.locomo.read_text()))
+    if "facts" in args.parts:
+        figures |= await facts(urls, args)
+    if "latency" in args.parts:
+        figures |= await latency(urls, args)
     figures["targets"] = {"memory_recall_at_10": 0.65, "memory_search_p95_ms": 25}
     return figures
 
@@ -178,6 +374,10 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--locomo", type=Path, default=LOCOMO)
+    parser.add_argument("--parts", default="quality,facts,latency", help="which parts to run")
+    parser.add_argument("--episodes", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--facts", type=int, default=1000)
     args = parser.parse_args()
     measure_and_report(lambda urls: run(urls, args))
 

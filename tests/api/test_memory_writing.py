@@ -244,3 +244,73 @@ async def test_episodes_written_directly_are_stored_at_once_and_embedded_later(
         assert gone.status_code == 204
         missing = await client.get(f"/v1/memory/episodes/{episode['id']}", headers=auth)
         assert missing.status_code == 404
+
+
+async def test_erasing_a_session_erases_its_memories_and_the_facts_they_alone_support(
+    urls: DatabaseUrls, owner_password: str, owner_engine: AsyncEngine
+) -> None:
+    async with running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        gone, kept = [
+            (await client.post("/v1/sessions", headers=auth, json={})).json()["id"]
+            for _ in range(2)
+        ]
+        await say(client, auth, gone, ("user", "My locker code is 4471 at the quarry gym"))
+        await say(client, auth, kept, ("user", "I train at the quarry gym"))
+        await drain(app)
+        (secret,), (shared,) = [
+            [
+                e["id"]
+                for e in (
+                    await client.get(
+                        "/v1/memory/episodes", headers=auth, params={"session_id": sid}
+                    )
+                ).json()["items"]
+            ]
+            for sid in (gone, kept)
+        ]
+        told = await client.post(
+            "/v1/memory/facts",
+            headers=auth,
+            json={
+                "facts": [
+                    {
+                        "subject": "Me",
+                        "relation": "has_locker_code",
+                        "object": "4471",
+                        "source_episode_ids": [secret],
+                    },
+                    {
+                        "subject": "Me",
+                        "relation": "trains_at",
+                        "object": "Quarry Gym",
+                        "source_episode_ids": [secret, shared],
+                    },
+                ]
+            },
+        )
+        assert told.status_code == 201, told.text
+
+        erased = await client.delete(f"/v1/sessions/{gone}", headers=auth)
+        assert erased.status_code == 204
+        found = await client.post(
+            "/v1/memory/search", headers=auth, json={"query": "locker code 4471", "facts": 5}
+        )
+        assert "4471" not in found.text
+        facts = (await client.get("/v1/memory/facts", headers=auth)).json()
+        assert [(f["relation"], f["source_episode_ids"]) for f in facts] == [
+            ("trains_at", [shared])
+        ]
+        async with owner_engine.connect() as conn:
+            left = await conn.scalar(
+                text("SELECT count(*) FROM episodes WHERE content LIKE '%4471%'")
+            )
+            audit = await conn.scalar(
+                text(
+                    "SELECT event_data FROM audit_events WHERE action = 'delete' "
+                    "AND resource_type = 'session' AND resource_id = :id"
+                ),
+                {"id": gone},
+            )
+        assert left == 0
+        assert audit["episodes"] == 1 and "4471" not in str(audit)

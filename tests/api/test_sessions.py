@@ -267,7 +267,7 @@ async def test_deleting_a_session_erases_it_and_is_audited(
             await client.get("/v1/audit", headers=auth, params={"resource_id": session["id"]})
         ).json()["items"]
         assert audit[0]["event_type"] == "session.delete"
-        assert audit[0]["event_data"] == {"events": 2, "attachments": 0}
+        assert audit[0]["event_data"] == {"events": 2, "attachments": 0, "episodes": 0}
     async with owner_engine.connect() as conn:
         for table in ("sessions", "session_events", "messages"):
             column = "id" if table == "sessions" else "session_id"

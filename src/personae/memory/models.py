@@ -210,6 +210,7 @@ class Relationship(TenantOwned, Base):
             "relationship_type",
             postgresql_where=text("expired_at IS NULL AND valid_to IS NULL"),
         ),
+        Index("ix_relationships_support", "source_episode_ids", postgresql_using="gin"),
         hnsw("relationships", "fact_embedding"),
         gin("relationships", "fact_tsv"),
     )

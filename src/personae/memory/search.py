@@ -150,13 +150,16 @@ async def search(
     request: MemoryQuery,
     *,
     max_k: int = 100,
+    vector: Sequence[float] | None = None,
 ) -> Recalled:
-    """What the tenant's memory holds that best answers `request` (at most `max_k`)."""
+    """What the tenant's memory holds that best answers `request` (at most `max_k`);
+    `vector`: the query's embedding when the caller has it already."""
     principal.require("memory:read")
     if request.k > max_k:
         raise ValidationFailed(f"at most {max_k} results", field="k")
     embedder = await tenant_embedder(session, embedders, principal.tenant_id)
-    vector = None if request.mode == "text" else (await embedder.embed([request.query]))[0]
+    if request.mode != "text" and vector is None:
+        vector = (await embedder.embed([request.query]))[0]
     moment = (await session.execute(text("SELECT now()"))).scalar_one()
     known_at = request.known_at or moment
     params = bound(

@@ -31,6 +31,9 @@ ENVELOPE_FIELDS = ("title", "status", "variables", "metadata")
 """Set through events; the other fields of a session are fixed at creation."""
 
 ERASED_NOTICE = text(f"SELECT pg_notify('{FEED_CHANNEL}', :payload)")
+REMEMBERED = text("SELECT count(*) FROM episodes WHERE session_id = :session")
+"""The session's memories, erased with it (the facts they alone support follow them out:
+migration 0014)."""
 
 
 class _Sessions(Resource[Session]):
@@ -111,8 +114,9 @@ class _Sessions(Resource[Session]):
                 )
             ).scalars()
         )
+        remembered = (await session.execute(REMEMBERED, {"session": row_id})).scalar_one()
         state = snapshot(row)
-        await session.delete(row)  # events, messages, turns, attachments cascade
+        await session.delete(row)  # events, messages, turns, attachments, episodes cascade
         await session.flush()
         await session.execute(ERASED_NOTICE, {"payload": f"{row_id}:erased"})
         hot = hot_sessions(session)
@@ -126,7 +130,7 @@ class _Sessions(Resource[Session]):
             "delete",
             "session",
             row_id,
-            data={"events": events, "attachments": len(stored)},
+            data={"events": events, "attachments": len(stored), "episodes": remembered},
         )
 
 
