@@ -24,18 +24,26 @@ from personae.knowledge.embedding_models import tenant_embedder
 from personae.knowledge.search import Corpus, Mode, bound, corpus_statement
 from personae.providers.embeddings import Embedders, label
 
+KNOWN = (
+    "c.recorded_at <= coalesce(CAST(:known_at AS timestamptz), now()) AND (c.expired_at IS NULL "
+    "OR c.expired_at > coalesce(CAST(:known_at AS timestamptz), now()))"
+)
+"""Recorded by `known_at` (now, if not given) and not retracted by then."""
+AS_OF = "coalesce(CAST(:as_of AS timestamptz), now())"
+
 EPISODES = Corpus(
     table="episodes",
     text="content",
     tsv="content_tsv",
     model="embedding_model",
-    live="c.recorded_at <= :known_at AND (c.expired_at IS NULL OR c.expired_at > :known_at)",
+    live=KNOWN,
     shown="c.id, c.episode_type, c.content, c.importance, c.occurred_at, c.valid_from, "
     "c.valid_to, c.recorded_at, c.persona_id, c.agent_id, c.customer_profile_id, "
     "c.session_id, c.source_event_ids, c.metadata",
     weight="(1 + CAST(:importance_weight AS float8) * (c.importance - 0.5)) * "
     "(1 - CAST(:recency_weight AS float8) + CAST(:recency_weight AS float8) * "
-    "power(0.5, greatest(extract(epoch FROM CAST(:now AS timestamptz) - c.occurred_at), 0) "
+    "power(0.5, greatest(extract(epoch FROM coalesce(CAST(:as_of AS timestamptz), now()) "
+    "- c.occurred_at), 0) "
     "/ 86400 / CAST(:half_life_days AS float8)))",
     text_rows="true",  # an episode is one row whatever its model, embedded or not
 )
@@ -45,8 +53,7 @@ FACTS = Corpus(
     text="fact",
     tsv="fact_tsv",
     model="embedding_model",
-    live="c.recorded_at <= :known_at AND (c.expired_at IS NULL OR c.expired_at > :known_at) "
-    "AND c.valid_from <= :as_of AND (c.valid_to IS NULL OR c.valid_to > :as_of)",
+    live=f"{KNOWN} AND c.valid_from <= {AS_OF} AND (c.valid_to IS NULL OR c.valid_to > {AS_OF})",
     shown="c.id, c.fact, c.relationship_type AS relation, c.source_entity_id AS subject_id, "
     "s.name AS subject, c.target_entity_id AS object_id, o.name AS object, c.confidence, "
     "c.valid_from, c.valid_to, c.recorded_at, c.source_episode_ids",
@@ -160,8 +167,6 @@ async def search(
     embedder = await tenant_embedder(session, embedders, principal.tenant_id)
     if request.mode != "text" and vector is None:
         vector = (await embedder.embed([request.query]))[0]
-    moment = (await session.execute(text("SELECT now()"))).scalar_one()
-    known_at = request.known_at or moment
     params = bound(
         request.query,
         request.mode,
@@ -172,8 +177,8 @@ async def search(
     )
     weights = request.weights
     params |= {
-        "known_at": known_at,
-        "now": request.as_of or moment,
+        "known_at": request.known_at,
+        "as_of": request.as_of,
         "importance_weight": weights.importance,
         "recency_weight": weights.recency,
         "half_life_days": weights.half_life_days,
@@ -188,12 +193,11 @@ async def search(
         params["episode_types"] = list(request.episode_types)
     if request.as_of is not None:
         clauses.append("c.valid_from <= :as_of AND (c.valid_to IS NULL OR c.valid_to > :as_of)")
-        params["as_of"] = request.as_of
     rows = await session.execute(text(corpus_statement(EPISODES, request.mode, clauses)), params)
     episodes = [EpisodeHit(**{**row, "metadata": row["metadata"] or {}}) for row in rows.mappings()]
     facts: list[FactHit] = []
     if request.facts:
-        fact_params = {**params, "k": request.facts, "as_of": request.as_of or moment}
+        fact_params = {**params, "k": request.facts}
         about = (
             [
                 "c.source_entity_id IN (SELECT e.id FROM entities AS e "
