@@ -30,6 +30,9 @@ KNOWN = (
 )
 """Recorded by `known_at` (now, if not given) and not retracted by then."""
 AS_OF = "coalesce(CAST(:as_of AS timestamptz), now())"
+"""`as_of`, or now if not given."""
+HELD_AT = "c.valid_from <= {at} AND (c.valid_to IS NULL OR c.valid_to > {at})"
+"""Valid (event time) at the moment `at`."""
 
 EPISODES = Corpus(
     table="episodes",
@@ -53,7 +56,7 @@ FACTS = Corpus(
     text="fact",
     tsv="fact_tsv",
     model="embedding_model",
-    live=f"{KNOWN} AND c.valid_from <= {AS_OF} AND (c.valid_to IS NULL OR c.valid_to > {AS_OF})",
+    live=f"{KNOWN} AND {HELD_AT.format(at=AS_OF)}",
     shown="c.id, c.fact, c.relationship_type AS relation, c.source_entity_id AS subject_id, "
     "s.name AS subject, c.target_entity_id AS object_id, o.name AS object, c.confidence, "
     "c.valid_from, c.valid_to, c.recorded_at, c.source_episode_ids",
@@ -192,7 +195,7 @@ async def search(
         clauses.append("c.episode_type = ANY(:episode_types)")
         params["episode_types"] = list(request.episode_types)
     if request.as_of is not None:
-        clauses.append("c.valid_from <= :as_of AND (c.valid_to IS NULL OR c.valid_to > :as_of)")
+        clauses.append(HELD_AT.format(at=":as_of"))
     rows = await session.execute(text(corpus_statement(EPISODES, request.mode, clauses)), params)
     episodes = [EpisodeHit(**{**row, "metadata": row["metadata"] or {}}) for row in rows.mappings()]
     facts: list[FactHit] = []

@@ -74,7 +74,7 @@ async def remember(
                     "valid_from": message.created_at,
                     "source_event_ids": [message.event_id],
                     "metadata_": {"role": message.role, "seq": message.seq},
-                    **_vector_columns(embedder, vectors, index),
+                    **_vector_columns(embedder, None if vectors is None else vectors[index]),
                 }
                 for index, (message, content) in enumerate(zip(messages, texts, strict=True))
             ]
@@ -122,12 +122,13 @@ async def embed_pending(
             held = await tenant_embedder(session, embedders, tenant_id, hold=True)
             if label(held) != label(embedder):
                 continue
-            for (episode_id, _), vector in zip(batch, vectors, strict=True):
-                await session.execute(
-                    update(Episode)
-                    .where(Episode.id == episode_id)
-                    .values(_vector_columns(embedder, [vector], 0))
-                )
+            await session.execute(  # one executemany, by primary key
+                update(Episode),
+                [
+                    {"tenant_id": tenant_id, "id": episode_id, **_vector_columns(embedder, vector)}
+                    for (episode_id, _), vector in zip(batch, vectors, strict=True)
+                ],
+            )
         embedded += len(batch)
         after = batch[-1][0]
 
@@ -202,13 +203,12 @@ async def _try_embed(embedder: Embedder, texts: Sequence[str]) -> list[list[floa
         return None
 
 
-def _vector_columns(
-    embedder: Embedder, vectors: Sequence[Sequence[float]] | None, index: int
-) -> dict[str, Any]:
-    if vectors is None:
+def _vector_columns(embedder: Embedder, vector: Sequence[float] | None) -> dict[str, Any]:
+    """An episode's vector columns: `vector` from `embedder`, or none (it failed)."""
+    if vector is None:
         return {"embedding_status": "failed"}
     return {
-        "embedding": list(vectors[index]),
+        "embedding": list(vector),
         "embedding_model": label(embedder),
         "embedding_status": "embedded",
     }

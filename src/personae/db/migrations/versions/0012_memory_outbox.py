@@ -7,8 +7,8 @@ Create Date: 2026-11-24
 Every statement that inserts user or assistant messages (an append, a rebuild) queues the
 job `remember_session` for each session it touched, in the same transaction: the job row
 is the outbox, committed with the messages or not at all. At most one such job waits per
-session (`queueing_lock`), and they run one at a time per session (`lock`). Appends hold
-their session's row lock, so two never race to queue.
+session (`queueing_lock`: a second one is not added, as `jobs.defer_in(once=True)` does),
+and they run one at a time per session (`lock`).
 
 A TURN episode is unique per source event, so a job that runs twice (a worker killed
 after its commit, say) writes nothing twice.
@@ -30,16 +30,12 @@ CREATE FUNCTION personae_memory_outbox() RETURNS trigger
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, public AS $$
 BEGIN
-  PERFORM procrastinate_defer_jobs_v1(ARRAY(
-    SELECT ROW('memory', 'remember_session', 0, 'memory:' || s.session_id,
-               'memory:' || s.session_id,
-               jsonb_build_object('tenant_id', s.tenant_id, 'session_id', s.session_id),
-               NULL)::procrastinate_job_to_defer_v1
-    FROM (SELECT DISTINCT tenant_id, session_id FROM added
-          WHERE role IN ('user', 'assistant') AND content <> '') AS s
-    WHERE NOT EXISTS (SELECT 1 FROM procrastinate_jobs AS j
-                      WHERE j.queueing_lock = 'memory:' || s.session_id
-                        AND j.status = 'todo')));
+  INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args)
+  SELECT 'memory', 'remember_session', 0, 'memory:' || s.session_id, 'memory:' || s.session_id,
+         jsonb_build_object('tenant_id', s.tenant_id, 'session_id', s.session_id)
+  FROM (SELECT DISTINCT tenant_id, session_id FROM added
+        WHERE role IN ('user', 'assistant') AND content <> '') AS s
+  ON CONFLICT DO NOTHING;
   RETURN NULL;
 END
 $$
