@@ -161,6 +161,15 @@ class Settings(BaseSettings):
         le=1,
         description="... and are one entity when spelled this much alike (0 to 1).",
     )
+    memory_summary_window: int = Field(
+        default=20, ge=2, le=1000, description="turns a window summary covers"
+    )
+    memory_meta_window: int = Field(
+        default=5, ge=2, le=100, description="window summaries a meta-summary covers"
+    )
+    memory_extraction_batch: int = Field(
+        default=16, ge=1, le=200, description="turns the model reads per extraction call"
+    )
     search_max_k: int = Field(default=100, ge=1, le=1000)
     search_ef: int = Field(
         default=300, ge=10, le=1000, description="HNSW candidates per search (hnsw.ef_search)"

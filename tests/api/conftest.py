@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -106,6 +107,15 @@ async def served(
     app = create_app(settings, urls, master_key=MASTER_KEY)
     async with on_loopback(app) as port:
         yield app, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def fresh_owner(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> tuple[str, str]:
+    """A tenant of the test's own: its owner's email and password."""
+    email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    created = await new_tenant(owner_engine, app_engine, f"Tenant {email}", email)
+    assert created.one_time_password
+    return email, created.one_time_password
 
 
 @pytest.fixture(scope="module")

@@ -491,5 +491,6 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/memory/episodes/{episode_id}"): Case(ids=_an_episode),
     ("POST", "/v1/memory/facts"): Case(body=_facts_body),
     ("GET", "/v1/memory/facts"): Case(),
+    ("GET", "/v1/memory/graph"): Case(query={"named_in": "the sweep's entities", "depth": "2"}),
     ("POST", "/v1/memory/search"): Case(body=_memory_search_body, reads_only=True),
 }

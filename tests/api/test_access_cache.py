@@ -7,14 +7,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import httpx
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
 from personae.identity.access_cache import AccessCache, AccessState
 from personae.settings import Settings
-from tests.api.conftest import bearer, new_tenant, running_app
+from tests.api.conftest import bearer, running_app
 
 REVOKE_SESSIONS = text(
     "UPDATE auth_sessions SET revoked_at = now() FROM users "
@@ -33,32 +32,24 @@ async def status(client: httpx.AsyncClient, path: str, auth: dict[str, str]) -> 
     return (await client.get(path, headers=auth)).status_code
 
 
-@pytest.fixture
-async def owner(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> tuple[str, str]:
-    email = f"cache-{uuid.uuid4().hex[:8]}@example.com"
-    created = await new_tenant(owner_engine, app_engine, f"Cache {email}", email)
-    assert created.one_time_password
-    return email, created.one_time_password
-
-
 async def test_a_revocation_in_sql_reaches_the_cache(
-    urls: DatabaseUrls, owner_engine: AsyncEngine, owner: tuple[str, str]
+    urls: DatabaseUrls, owner_engine: AsyncEngine, fresh_owner: tuple[str, str]
 ) -> None:
     async with running_app(urls) as (app, client):
-        auth = await bearer(client, *owner)
+        auth = await bearer(client, *fresh_owner)
         for _ in range(3):  # the answer is cached now
             assert await status(client, "/v1/me", auth) == 200
         async with owner_engine.begin() as conn:  # another process, or an operator
-            await conn.execute(REVOKE_SESSIONS, {"email": owner[0]})
+            await conn.execute(REVOKE_SESSIONS, {"email": fresh_owner[0]})
         await eventually(lambda: _is(status(client, "/v1/me", auth), 401))
         assert app.state.listener.connected
 
 
 async def test_a_role_change_in_sql_reaches_the_cache(
-    urls: DatabaseUrls, owner_engine: AsyncEngine, owner: tuple[str, str]
+    urls: DatabaseUrls, owner_engine: AsyncEngine, fresh_owner: tuple[str, str]
 ) -> None:
     async with running_app(urls) as (_app, client):
-        auth = await bearer(client, *owner)
+        auth = await bearer(client, *fresh_owner)
         assert await status(client, "/v1/audit", auth) == 200
         async with owner_engine.begin() as conn:
             await conn.execute(
@@ -66,17 +57,17 @@ async def test_a_role_change_in_sql_reaches_the_cache(
                     "DELETE FROM user_roles USING users "
                     "WHERE users.id = user_roles.user_id AND users.email = :email"
                 ),
-                {"email": owner[0]},
+                {"email": fresh_owner[0]},
             )
         await eventually(lambda: _is(status(client, "/v1/audit", auth), 403))
 
 
 async def test_without_its_listening_connection_a_process_stops_trusting_its_cache(
-    urls: DatabaseUrls, owner_engine: AsyncEngine, owner: tuple[str, str]
+    urls: DatabaseUrls, owner_engine: AsyncEngine, fresh_owner: tuple[str, str]
 ) -> None:
     async with running_app(urls) as (app, client):
         listener = app.state.listener
-        auth = await bearer(client, *owner)
+        auth = await bearer(client, *fresh_owner)
         assert await status(client, "/v1/me", auth) == 200
         pid = listener.backend_pid
         async with owner_engine.begin() as conn:
@@ -85,20 +76,21 @@ async def test_without_its_listening_connection_a_process_stops_trusting_its_cac
         assert await status(client, "/v1/me", auth) == 200
         async with owner_engine.begin() as conn:  # notifications flow again after reconnecting
             await conn.execute(
-                text("UPDATE users SET is_active = false WHERE email = :email"), {"email": owner[0]}
+                text("UPDATE users SET is_active = false WHERE email = :email"),
+                {"email": fresh_owner[0]},
             )
         await eventually(lambda: _is(status(client, "/v1/me", auth), 401))
 
 
 async def test_with_the_cache_off_every_request_asks_the_database(
-    urls: DatabaseUrls, owner_engine: AsyncEngine, owner: tuple[str, str]
+    urls: DatabaseUrls, owner_engine: AsyncEngine, fresh_owner: tuple[str, str]
 ) -> None:
     async with running_app(urls, Settings(access_cache_ttl_s=0)) as (app, client):
-        auth = await bearer(client, *owner)
+        auth = await bearer(client, *fresh_owner)
         assert await status(client, "/v1/me", auth) == 200
         await app.state.listener.stop()  # no notification can arrive now
         async with owner_engine.begin() as conn:
-            await conn.execute(REVOKE_SESSIONS, {"email": owner[0]})
+            await conn.execute(REVOKE_SESSIONS, {"email": fresh_owner[0]})
         assert await status(client, "/v1/me", auth) == 401
 
 

@@ -28,7 +28,7 @@ SETTINGS = Settings(connect_timeout_s=2, embedder="hashing")
 EPISODES = text(
     "SELECT e.content, e.episode_type, e.embedding_status, e.embedding IS NOT NULL AS has_vector,"
     " e.source_event_ids, e.persona_id, e.session_id FROM episodes AS e "
-    "WHERE e.session_id = :session ORDER BY e.source_event_ids[1]"
+    "WHERE e.session_id = :session AND e.episode_type = 'TURN' ORDER BY e.source_event_ids[1]"
 )
 
 
@@ -113,6 +113,7 @@ async def test_messages_become_turn_episodes_once_each(
             uuid.UUID(sid),
             batch_size=8,
             retry_s=0,
+            summary_window=20,
         )
         assert written == 0 and len(await episodes(owner_engine, sid)) == 4
 

@@ -28,7 +28,7 @@ from personae.identity.principal import Principal
 from personae.knowledge.chunking import SENTENCE_END, count_tokens
 from personae.knowledge.embedding_models import tenant_embedder
 from personae.knowledge.models import Chunk, Document
-from personae.providers.chat import ChatModel, Message
+from personae.providers.chat import ChatModel, Message, spent
 from personae.providers.embeddings import Embedders, label
 from personae.settings_store.model_configs import background_model
 from personae.vault.service import Vault
@@ -98,13 +98,7 @@ async def summarize(
             log.warning("%s: an extractive summary instead (%s)", model.model, error.detail)
         else:
             if done.text.strip():
-                usage = {
-                    "curated": "llm",
-                    "model": done.model,
-                    "input_tokens": done.input_tokens,
-                    "output_tokens": done.output_tokens,
-                }
-                return Summary(done.text.strip(), usage)
+                return Summary(done.text.strip(), {"curated": "llm", **done.usage()})
     return Summary(extractive_summary(texts, max_tokens), {"curated": EXTRACTIVE})
 
 
@@ -175,8 +169,7 @@ async def curate(
                 "version": version,
                 "summaries": len(kept),
                 "by": sorted({s.usage.get("model", EXTRACTIVE) for _, s in kept}),
-                "input_tokens": sum(s.usage.get("input_tokens", 0) for _, s in kept),
-                "output_tokens": sum(s.usage.get("output_tokens", 0) for _, s in kept),
+                **spent(s.usage for _, s in kept),
             },
         )
     return len(kept)

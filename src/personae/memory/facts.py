@@ -25,6 +25,7 @@ from personae.db import locks
 from personae.errors import ValidationFailed
 from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import tenant_embedder
+from personae.memory.mentions import mention
 from personae.memory.models import Entity, Relationship, RelationshipType
 from personae.memory.resolution import (
     DEFAULTS,
@@ -77,7 +78,8 @@ async def assert_facts(
     scope: Scope = NO_SCOPE,
     thresholds: Thresholds = DEFAULTS,
 ) -> list[Stored]:
-    """Record `facts` in order, in the session's transaction (the caller checks and audits)."""
+    """Record `facts` in order, in the session's transaction (the caller checks and audits);
+    their entities are linked to the episodes that support them and name them."""
     vectors = await embedder.embed([f.words() for f in facts]) if facts else []
     now = (await session.execute(select(func.now()))).scalar_one()
     stored = []
@@ -85,6 +87,11 @@ async def assert_facts(
         stored.append(
             await _assert(session, embedder, tenant_id, fact, vector, now, scope, thresholds)
         )
+    supported = [s for s in stored if s.relationship.source_episode_ids]
+    if supported:
+        episodes = {e for s in supported for e in s.relationship.source_episode_ids}
+        named = {e.entity.id for s in supported for e in (s.subject, s.object)}
+        await mention(session, tenant_id, episodes, named)
     return stored
 
 
@@ -267,9 +274,11 @@ async def facts(
     known_at: datetime | None = None,
     history: bool = False,
     limit: int = 100,
+    among: Sequence[uuid.UUID] | None = None,
 ) -> list[FactRow]:
     """The facts that held at `as_of` (event time; now by default, every time with
-    `history`) as we knew them at `known_at` (system time; now by default)."""
+    `history`) as we knew them at `known_at` (system time; now by default); with `among`,
+    only those between two of these entities."""
     subject, target = aliased(Entity), aliased(Entity)
     query = (
         select(
@@ -302,6 +311,11 @@ async def facts(
         query = query.where(
             Relationship.valid_from <= moment,
             or_(Relationship.valid_to.is_(None), Relationship.valid_to > moment),
+        )
+    if among is not None:
+        ends = list(among)
+        query = query.where(
+            Relationship.source_entity_id.in_(ends), Relationship.target_entity_id.in_(ends)
         )
     for column, value in (
         (Relationship.source_entity_id, subject_id),

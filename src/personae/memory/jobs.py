@@ -1,4 +1,4 @@
-"""Memory's background work: remembering sessions' turns and embedding episodes."""
+"""Memory's background work: remembering sessions' turns, summarising and embedding them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,18 @@ import uuid
 
 from personae.errors import ProviderUnavailable
 from personae.jobs import JobDeps, task
-from personae.memory.writing import EMBED, REMEMBER, embed_everywhere, embed_pending, remember
+from personae.memory.extraction import extract_session
+from personae.memory.resolution import Thresholds
+from personae.memory.summaries import summarize_session
+from personae.memory.writing import (
+    EMBED,
+    EXTRACT,
+    REMEMBER,
+    SUMMARIZE,
+    embed_everywhere,
+    embed_pending,
+    remember,
+)
 
 
 @task(REMEMBER, queue="memory")
@@ -18,6 +29,35 @@ async def remember_session(deps: JobDeps, tenant_id: str, session_id: str) -> in
         uuid.UUID(session_id),
         batch_size=deps.settings.memory_batch_size,
         retry_s=deps.settings.memory_retry_s,
+        summary_window=deps.settings.memory_summary_window,
+    )
+
+
+@task(SUMMARIZE, queue="memory", retry_on=(ProviderUnavailable,))
+async def summarize_turns(deps: JobDeps, tenant_id: str, session_id: str) -> int:
+    return await summarize_session(
+        deps.sessions,
+        deps.services["embedders"],
+        uuid.UUID(tenant_id),
+        uuid.UUID(session_id),
+        window=deps.settings.memory_summary_window,
+        meta=deps.settings.memory_meta_window,
+        vault=deps.services.get("vault"),
+        final_attempt=deps.final_attempt,
+    )
+
+
+@task(EXTRACT, queue="memory", retry_on=(ProviderUnavailable,))
+async def extract_facts(deps: JobDeps, tenant_id: str, session_id: str) -> int:
+    settings = deps.settings
+    return await extract_session(
+        deps.sessions,
+        deps.services["embedders"],
+        uuid.UUID(tenant_id),
+        uuid.UUID(session_id),
+        vault=deps.services.get("vault"),
+        batch_size=settings.memory_extraction_batch,
+        thresholds=Thresholds.configured(settings),
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from personae.db import locks
 from personae.memory.models import Entity
 from personae.providers.embeddings import Embedder, label
+from personae.settings import Settings
 
 UNTYPED = "thing"
 NEAREST = 5
@@ -41,6 +42,10 @@ class Thresholds:
     """Name embeddings at least this close are candidates (cosine)."""
     spelling: float = 0.88
     """A candidate is the same entity when the spellings agree at least this much."""
+
+    @classmethod
+    def configured(cls, settings: Settings) -> Thresholds:
+        return cls(settings.memory_entity_similarity, settings.memory_entity_spelling)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from pydantic_core import PydanticCustomError
 
 from personae.db.shapes import input_shape, output_shape
 from personae.errors import ValidationFailed
+from personae.memory.facts import FactRow
+from personae.memory.graph import Node
 from personae.memory.models import Entity, EntityType, Episode
 from personae.memory.search import EpisodeHit, FactHit
 from personae.memory.writing import EPISODE_TEXT
@@ -153,6 +155,31 @@ class FactQuery(Input):
     limit: int = Field(100, ge=1, le=1000)
 
 
+class GraphQuery(Input):
+    """Where to start (an entity, or the entities a text names), how far, and when."""
+
+    entity_id: uuid.UUID | None = None
+    named_in: str | None = Field(
+        None, min_length=1, max_length=4000, description="start from the entities it names"
+    )
+    depth: int = Field(2, ge=0, le=4, description="hops through facts")
+    customer_profile_id: uuid.UUID | None = Field(
+        None, description="a customer's entities too (else the tenant's shared ones only)"
+    )
+    as_of: AwareDatetime | None = Field(None, description="event time: facts that held then")
+    known_at: AwareDatetime | None = Field(None, description="system time: as known then")
+
+    def seeds(self) -> list[uuid.UUID]:
+        if self.entity_id is None and self.named_in is None:
+            raise ValidationFailed("give an entity_id or a text (named_in)", field="entity_id")
+        return [] if self.entity_id is None else [self.entity_id]
+
+
+class GraphOut(BaseModel):
+    entities: list[Node]
+    facts: list[FactRow]
+
+
 def relation_name(relation: str, index: int) -> str:
     """A triple's relation as a name (`lives in` → `lives_in`); 422 if it holds none."""
     name = "_".join(relation.lower().split())
@@ -186,6 +213,10 @@ class MemorySearchIn(Input):
     importance_weight: float = Field(default=0.5, ge=0, le=2)
     recency_weight: float = Field(default=0.2, ge=0, le=1)
     half_life_days: float = Field(default=30.0, gt=0, le=36_500)
+    graph_weight: float = Field(
+        default=0.5, ge=0, le=5, description="boost of results about the query's entities"
+    )
+    graph_depth: int = Field(default=1, ge=0, le=4, description="hops from those entities")
 
 
 class MemorySearchOut(BaseModel):

@@ -2,16 +2,18 @@
 
 Episodes are ranked as chunks are (vector and full-text ranks fused, one statement; see
 `knowledge.search`), each fused score then weighed by the episode's importance and its
-recency. Time travel: `as_of` keeps what had happened and still held then (event time),
-`known_at` what we had recorded by then and not yet retracted (system time). The facts that
-match the query come along, with their validity. `budget_tokens` keeps the best results
-that fit a prompt's budget."""
+recency, and by its nearness in the knowledge graph to the entities the query names (the
+episodes that mention them or their neighbours, the facts about them). Time travel:
+`as_of` keeps what had happened and still held then (event time), `known_at` what we had
+recorded by then and not yet retracted (system time). The facts that match the query come
+along, with their validity. `budget_tokens` keeps the best results that fit a prompt's
+budget."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +24,8 @@ from personae.errors import ValidationFailed
 from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import tenant_embedder
 from personae.knowledge.search import Corpus, Mode, bound, corpus_statement
+from personae.memory.graph import reachable
+from personae.memory.resolution import Scope
 from personae.providers.embeddings import Embedders, label
 
 KNOWN = (
@@ -66,6 +70,17 @@ FACTS = Corpus(
     text_rows="true",
 )
 
+NEAR = (
+    "(1 + CAST(:graph_weight AS float8) * coalesce((SELECT max(1.0 / (1 + g.distance)) "
+    "FROM unnest(CAST(:graph_ids AS uuid[]), CAST(:graph_distances AS int[])) AS g(id, distance) "
+    "WHERE {linked}), 0))"
+)
+"""A factor for a row linked to the query's entities or their neighbours: more the nearer."""
+EPISODE_NEAR = NEAR.format(
+    linked="g.id IN (SELECT m.entity_id FROM entity_mentions AS m WHERE m.episode_id = c.id)"
+)
+FACT_NEAR = NEAR.format(linked="g.id IN (c.source_entity_id, c.target_entity_id)")
+
 SCOPES = ("persona_id", "agent_id", "customer_profile_id", "session_id")
 CHARS_PER_TOKEN = 4
 """For `budget_tokens`: a token is about four characters of English."""
@@ -78,6 +93,8 @@ class Weights:
     recency: float = 0.2
     """The share of a score that decays with age."""
     half_life_days: float = 30.0
+    graph: float = 0.5
+    """How much more a result about an entity the query names counts (less per hop away)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,8 @@ class MemoryQuery:
     budget_tokens: int | None = None
     facts: int = 5
     """Facts to return alongside (0: none)."""
+    graph_depth: int = 1
+    """Hops from the query's entities whose results count more (0: no graph)."""
     weights: Weights = field(default_factory=Weights)
 
 
@@ -196,7 +215,14 @@ async def search(
         params["episode_types"] = list(request.episode_types)
     if request.as_of is not None:
         clauses.append(HELD_AT.format(at=":as_of"))
-    rows = await session.execute(text(corpus_statement(EPISODES, request.mode, clauses)), params)
+    episodes_corpus, facts_corpus = EPISODES, FACTS
+    near = await _near(session, request)
+    if near:
+        params |= near
+        episodes_corpus = replace(EPISODES, weight=f"{EPISODES.weight} * {EPISODE_NEAR}")
+        facts_corpus = replace(FACTS, weight=FACT_NEAR)
+    statement = corpus_statement(episodes_corpus, request.mode, clauses)
+    rows = await session.execute(text(statement), params)
     episodes = [EpisodeHit(**{**row, "metadata": row["metadata"] or {}}) for row in rows.mappings()]
     facts: list[FactHit] = []
     if request.facts:
@@ -209,10 +235,32 @@ async def search(
             if request.customer_profile_id is not None
             else []
         )
-        statement = corpus_statement(FACTS, request.mode, about)
+        statement = corpus_statement(facts_corpus, request.mode, about)
         found = await session.execute(text(statement), fact_params)
         facts = [FactHit(**row) for row in found.mappings()]
     return _within_budget(episodes, facts, request.budget_tokens)
+
+
+async def _near(session: AsyncSession, request: MemoryQuery) -> dict[str, Any]:
+    """The parameters of graph proximity: the entities the query names and those within
+    `graph_depth` hops, with their distances; none if the query names none."""
+    if not request.graph_depth or not request.weights.graph:
+        return {}
+    reached = await reachable(
+        session,
+        named_in=request.query,
+        depth=request.graph_depth,
+        scope=Scope(customer_profile_id=request.customer_profile_id),
+        as_of=request.as_of,
+        known_at=request.known_at,
+    )
+    if not reached:
+        return {}
+    return {
+        "graph_weight": request.weights.graph,
+        "graph_ids": [r.entity_id for r in reached],
+        "graph_distances": [r.distance for r in reached],
+    }
 
 
 def tokens(text_: str | None) -> int:

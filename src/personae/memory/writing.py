@@ -24,10 +24,13 @@ from personae.knowledge.embedding_models import tenant_embedder
 from personae.memory.models import Episode
 from personae.providers.embeddings import Embedder, Embedders, label
 from personae.sessions.models import Message, Session
+from personae.settings_store.flags import enabled
 
 REMEMBER = "remember_session"
 """Queued by the messages trigger of migration 0012, which names it."""
 EMBED = "embed_episodes"
+SUMMARIZE = "summarize_session"
+EXTRACT = "extract_session"
 REMEMBERED_ROLES = ("user", "assistant")
 EPISODE_TEXT = 100_000
 """Characters an episode holds (as the API accepts)."""
@@ -45,9 +48,10 @@ async def remember(
     *,
     batch_size: int,
     retry_s: float,
+    summary_window: int,
 ) -> int:
-    """Write a TURN episode for each of the session's messages that has none yet; returns
-    how many were written."""
+    """Write a TURN episode for each of the session's messages that has none yet, and queue
+    what follows from them (summaries, extraction); returns how many were written."""
     written = 0
     while True:
         async with tenant_session(sessions, tenant_id) as session:
@@ -59,7 +63,7 @@ async def remember(
         if not messages:
             return written
         texts = [_content(m) for m in messages]
-        vectors = await _try_embed(embedder, texts)
+        vectors = await try_embed(embedder, texts)
         async with tenant_session(sessions, tenant_id) as session:
             held = await tenant_embedder(session, embedders, tenant_id, hold=True)
             if label(held) != label(embedder):
@@ -74,13 +78,14 @@ async def remember(
                     "valid_from": message.created_at,
                     "source_event_ids": [message.event_id],
                     "metadata_": {"role": message.role, "seq": message.seq},
-                    **_vector_columns(embedder, None if vectors is None else vectors[index]),
+                    **vector_columns(embedder, None if vectors is None else vectors[index]),
                 }
                 for index, (message, content) in enumerate(zip(messages, texts, strict=True))
             ]
             await session.execute(insert(Episode).values(rows).on_conflict_do_nothing())
             if vectors is None:
                 await embed_later(session, tenant_id, retry_s)
+            await _follow_up(session, tenant_id, session_id, len(rows), summary_window)
         written += len(messages)
 
 
@@ -125,7 +130,7 @@ async def embed_pending(
             await session.execute(  # one executemany, by primary key
                 update(Episode),
                 [
-                    {"tenant_id": tenant_id, "id": episode_id, **_vector_columns(embedder, vector)}
+                    {"tenant_id": tenant_id, "id": episode_id, **vector_columns(embedder, vector)}
                     for (episode_id, _), vector in zip(batch, vectors, strict=True)
                 ],
             )
@@ -148,6 +153,29 @@ async def embed_everywhere(sessions: async_sessionmaker[AsyncSession]) -> int:
                 await embed_later(session, tenant_id)
                 queued += 1
     return queued
+
+
+async def _follow_up(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    session_id: uuid.UUID,
+    added: int,
+    window: int,
+) -> None:
+    """Queue a summary when these turns complete a window, and the extraction of facts
+    from them when the tenant has it on."""
+    ids: dict[str, Any] = {"tenant_id": tenant_id, "session_id": session_id}
+    turns = (
+        await session.execute(
+            select(func.count()).where(
+                Episode.session_id == session_id, Episode.episode_type == "TURN"
+            )
+        )
+    ).scalar_one()
+    if turns // window > (turns - added) // window:
+        await defer_in(session, SUMMARIZE, lock=f"summaries:{session_id}", once=True, **ids)
+    if await enabled(session, tenant_id, "memory_extraction"):
+        await defer_in(session, EXTRACT, lock=f"extraction:{session_id}", once=True, **ids)
 
 
 async def _scope(session: AsyncSession, session_id: uuid.UUID) -> dict[str, Any] | None:
@@ -196,14 +224,14 @@ def _content(message: Message) -> str:
     return f"{speaker}: {message.content}"[:EPISODE_TEXT]
 
 
-async def _try_embed(embedder: Embedder, texts: Sequence[str]) -> list[list[float]] | None:
+async def try_embed(embedder: Embedder, texts: Sequence[str]) -> list[list[float]] | None:
     try:
         return await embedder.embed(list(texts))
     except (ProviderError, ProviderUnavailable):
         return None
 
 
-def _vector_columns(embedder: Embedder, vector: Sequence[float] | None) -> dict[str, Any]:
+def vector_columns(embedder: Embedder, vector: Sequence[float] | None) -> dict[str, Any]:
     """An episode's vector columns: `vector` from `embedder`, or none (it failed)."""
     if vector is None:
         return {"embedding_status": "failed"}

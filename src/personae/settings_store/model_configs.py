@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from personae.audit.service import record
 from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.identity.principal import Principal
-from personae.providers.chat import ChatModel, OpenAIChat
+from personae.providers.chat import ChatModel, OpenAIChat, Prices
 from personae.settings_store.models import MODEL_TYPES, ModelConfig
 from personae.settings_store.schemas import ModelConfigIn, ModelConfigPatch
 from personae.vault.models import Secret
@@ -146,5 +146,16 @@ async def background_model(session: AsyncSession, vault: Vault) -> ChatModel | N
         secret = await session.get(Secret, (config.tenant_id, config.api_key_secret_id))
         key = None if secret is None else await vault.reveal(session, secret)
     return OpenAIChat(
-        base_url=config.base_url, api_key=key, model=config.model_name, options=config.kwargs
+        base_url=config.base_url,
+        api_key=key,
+        model=config.model_name,
+        options=config.kwargs,
+        prices=prices(config),
     )
+
+
+def prices(config: ModelConfig) -> Prices | None:
+    """The config's prices, when both are set."""
+    if config.input_cost_per_mtok is None or config.output_cost_per_mtok is None:
+        return None
+    return Prices(float(config.input_cost_per_mtok), float(config.output_cost_per_mtok))

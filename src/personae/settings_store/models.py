@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint, func, text
+from sqlalchemy import CheckConstraint, Index, Numeric, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from personae.db.base import (
@@ -101,6 +102,10 @@ class ModelConfig(TenantOwned, Timestamps, SoftDelete, Base):
         CheckConstraint("context_length IS NULL OR context_length > 0", name="context_positive"),
         CheckConstraint("rpm IS NULL OR rpm > 0", name="rpm_positive"),
         CheckConstraint("tpm IS NULL OR tpm > 0", name="tpm_positive"),
+        *(
+            CheckConstraint(f"{price} IS NULL OR {price} >= 0", name=f"{price}_not_negative")
+            for price in ("input_cost_per_mtok", "output_cost_per_mtok")
+        ),
         tenant_fk("api_key_secret_id", "secrets", ondelete="SET NULL"),
         live("uq_model_configs_tenant_name", "tenant_id", "name", unique=True),
     )
@@ -116,6 +121,9 @@ class ModelConfig(TenantOwned, Timestamps, SoftDelete, Base):
     tpm: Mapped[int | None]
     kwargs: Mapped[dict[str, Any]] = json_object()
     vision: Mapped[bool] = mapped_column(server_default=text("false"))
+    input_cost_per_mtok: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    """US dollars per million input tokens (unset: a call's cost is unknown)."""
+    output_cost_per_mtok: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
 
     @property
     def has_api_key(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -32,6 +32,12 @@ class FlagIn(Input):
     enabled: bool
 
 
+Price = Annotated[
+    float | None,
+    Field(ge=0, le=999_999, description="US dollars per million tokens; unset: unknown."),
+]
+
+
 class ModelConfigIn(Input):
     name: str = Field(min_length=1, max_length=255)
     model_type: str = Field(default="chat", max_length=20)
@@ -44,6 +50,8 @@ class ModelConfigIn(Input):
     tpm: int | None = Field(default=None, ge=1, le=INT4_MAX)
     kwargs: dict[str, Any] = Field(default_factory=dict)
     vision: bool = False
+    input_cost_per_mtok: Price = None
+    output_cost_per_mtok: Price = None
 
 
 class ModelConfigPatch(Input):
@@ -55,6 +63,8 @@ class ModelConfigPatch(Input):
     tpm: int | None = Field(default=None, ge=1, le=INT4_MAX)
     kwargs: dict[str, Any] | None = None
     vision: bool | None = None
+    input_cost_per_mtok: Price = None
+    output_cost_per_mtok: Price = None
 
 
 class ModelConfigOut(BaseModel):
@@ -72,6 +82,8 @@ class ModelConfigOut(BaseModel):
     tpm: int | None
     kwargs: dict[str, Any]
     vision: bool
+    input_cost_per_mtok: float | None
+    output_cost_per_mtok: float | None
     created_at: datetime
     updated_at: datetime
 

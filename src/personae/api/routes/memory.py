@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Request
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import mount
 from personae.memory import facts as facts_service
+from personae.memory import graph as memory_graph
 from personae.memory import schemas
 from personae.memory import search as memory_search
 from personae.memory.episodes import EPISODES
 from personae.memory.resolution import EntityRef, Scope, Thresholds
-from personae.settings import Settings
 
 router = APIRouter(prefix="/v1/memory", tags=["memory"])
 mount(
@@ -25,10 +25,6 @@ mount(
     create=schemas.EpisodeCreate,
     filters=schemas.EpisodeFilters,
 )
-
-
-def thresholds(settings: Settings) -> Thresholds:
-    return Thresholds(settings.memory_entity_similarity, settings.memory_entity_spelling)
 
 
 def _inputs(body: schemas.FactsIn) -> list[facts_service.FactInput]:
@@ -69,7 +65,7 @@ async def record_facts(
         request.app.state.embedders,
         _inputs(body),
         scope,
-        thresholds(request.app.state.settings),
+        Thresholds.configured(request.app.state.settings),
     )
     shown = [facts_service.shown(s) for s in stored]
     await context.commit()
@@ -85,6 +81,26 @@ async def list_facts(
     return await facts_service.facts(context.session, **query.model_dump())
 
 
+@router.get("/graph", response_model=schemas.GraphOut)
+async def graph(
+    query: Annotated[schemas.GraphQuery, Query()],
+    context: Annotated[RequestContext, authorized("memory:read")],
+) -> schemas.GraphOut:
+    """The knowledge graph around an entity (or the entities a text names): the entities
+    within `depth` hops through facts, and the facts between them, at `as_of` as known at
+    `known_at`."""
+    found = await memory_graph.neighbourhood(
+        context.session,
+        entity_ids=query.seeds(),
+        named_in=query.named_in,
+        depth=query.depth,
+        scope=Scope(customer_profile_id=query.customer_profile_id),
+        as_of=query.as_of,
+        known_at=query.known_at,
+    )
+    return schemas.GraphOut(entities=found.entities, facts=found.facts)
+
+
 @router.post("/search", response_model=schemas.MemorySearchOut)
 async def search(
     body: schemas.MemorySearchIn,
@@ -93,9 +109,10 @@ async def search(
 ) -> schemas.MemorySearchOut:
     """The episodes (and facts) that best answer `query`: vector and full-text ranks fused,
     weighed by importance and recency, in the scope and at the time asked."""
-    fields = body.model_dump(exclude={"importance_weight", "recency_weight", "half_life_days"})
+    weighing = {"importance_weight", "recency_weight", "half_life_days", "graph_weight"}
+    fields = body.model_dump(exclude=weighing)
     weights = memory_search.Weights(
-        body.importance_weight, body.recency_weight, body.half_life_days
+        body.importance_weight, body.recency_weight, body.half_life_days, body.graph_weight
     )
     recalled = await memory_search.search(
         context.session,

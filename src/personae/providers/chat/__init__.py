@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from personae.providers.chat.base import ChatModel, Completion, Message
+from personae.providers.chat.base import ChatModel, Completion, Message, Prices, spent
 from personae.providers.chat.openai_compat import OpenAIChat
 
-__all__ = ["ChatModel", "Completion", "Message", "OpenAIChat"]
+__all__ = ["ChatModel", "Completion", "Message", "OpenAIChat", "Prices", "spent"]

@@ -9,7 +9,7 @@ from typing import Any
 import openai
 
 from personae.errors import ProviderError
-from personae.providers.chat.base import Completion, Message
+from personae.providers.chat.base import Completion, Message, Prices
 from personae.providers.openai_errors import translated
 
 
@@ -25,8 +25,10 @@ class OpenAIChat:
         timeout_s: float = 60.0,
         max_retries: int = 2,
         options: Mapping[str, Any] | None = None,
+        prices: Prices | None = None,
     ) -> None:
         self.model = model
+        self._prices = prices
         self._options = dict(options or {})
         self._client = openai.AsyncOpenAI(
             base_url=base_url,
@@ -48,11 +50,14 @@ class OpenAIChat:
         if not answer.choices or answer.choices[0].message.content is None:
             raise ProviderError(f"{self.model} answered with no text")
         usage = answer.usage
+        input_tokens = usage.prompt_tokens if usage else 0
+        output_tokens = usage.completion_tokens if usage else 0
         return Completion(
             text=answer.choices[0].message.content,
             model=answer.model or self.model,
-            input_tokens=usage.prompt_tokens if usage else 0,
-            output_tokens=usage.completion_tokens if usage else 0,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=None if self._prices is None else self._prices.of(input_tokens, output_tokens),
         )
 
     async def close(self) -> None:
