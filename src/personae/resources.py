@@ -70,6 +70,10 @@ class Resource(Generic[Row]):
         """Rows the caller may see at all (beyond the tenant, which RLS enforces)."""
         return true()
 
+    async def deleted(self, session: AsyncSession, row: Row) -> dict[str, Any]:
+        """Erase what goes with a deleted row; what to add to the audit event (counts)."""
+        return {}
+
     # -- steps -------------------------------------------------------------------------
 
     async def create(
@@ -181,7 +185,10 @@ class Resource(Generic[Row]):
         else:
             await session.delete(row)
         await session.flush()
-        await record(session, principal, "delete", self.kind, row_id, data=_summary(row))
+        followed = await self.deleted(session, row)
+        await record(
+            session, principal, "delete", self.kind, row_id, data={**_summary(row), **followed}
+        )
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -332,6 +332,13 @@ async def _episode_body(actor: Actor) -> dict[str, Any]:
 _an_episode = created("/v1/memory/episodes", _episode_body, "episode_id")
 
 
+async def _customer_body(actor: Actor) -> dict[str, Any]:
+    return {"external_id": f"crm-{uuid.uuid4().hex[:12]}", "display_name": "Sweep Customer"}
+
+
+_a_customer = created("/v1/customer-profiles", _customer_body, "profile_id")
+
+
 async def _memory_search_body(actor: Actor) -> dict[str, Any]:
     return {"query": "what does the sweep remember", "k": 5, "budget_tokens": 500}
 
@@ -491,6 +498,11 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/memory/episodes/{episode_id}"): Case(ids=_an_episode),
     ("POST", "/v1/memory/facts"): Case(body=_facts_body),
     ("GET", "/v1/memory/facts"): Case(),
+    ("POST", "/v1/customer-profiles"): Case(body=_customer_body),
+    ("GET", "/v1/customer-profiles"): Case(),
+    ("GET", "/v1/customer-profiles/{profile_id}"): Case(ids=_a_customer),
+    ("PATCH", "/v1/customer-profiles/{profile_id}"): Case(body=_customer_body, ids=_a_customer),
+    ("DELETE", "/v1/customer-profiles/{profile_id}"): Case(ids=_a_customer),
     ("GET", "/v1/memory/graph"): Case(query={"named_in": "the sweep's entities", "depth": "2"}),
     ("POST", "/v1/memory/search"): Case(body=_memory_search_body, reads_only=True),
 }

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
 from personae.db.tenancy import tenant_session
@@ -126,3 +127,56 @@ async def test_a_tenant_moves_to_another_model_without_a_gap_in_search(
             ] == [h["text"] for h in before]
             # the twins carry the chunks' entity mentions
             assert (await client.get(mentions_url, headers=auth)).json() == named
+
+
+async def test_memory_follows_the_tenant_to_its_new_model(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str], owner_engine: AsyncEngine
+) -> None:
+    async with scripted_openai(Script()) as base:
+        settings = Settings(
+            connect_timeout_s=2,
+            embedder="hashing",
+            embedding_base_url=base,
+            embedding_model="scripted",
+        )
+        async with running_app(urls, settings) as (app, client):
+            auth = await bearer(client, *fresh_owner)
+            note = {"content": "The ferry to Skye leaves at noon.", "episode_type": "NOTE"}
+            made = await client.post("/v1/memory/episodes", headers=auth, json=note)
+            assert made.status_code == 201, made.text
+            triple = {"triples": [["Ferry", "sails_to", "Skye"]]}
+            assert (await client.post("/v1/memory/facts", headers=auth, json=triple)).is_success
+            await drain(app)
+            asked = await client.post("/v1/embeddings/switch", headers=auth, json={"to": "openai"})
+            assert asked.status_code == 202, asked.text
+            await drain(app)
+
+            async with owner_engine.connect() as conn:
+                models = await conn.execute(
+                    text(
+                        "SELECT 'episode', embedding_model, embedding_status FROM episodes "
+                        "WHERE id = :id UNION ALL SELECT 'entity', embedding_model, "
+                        "CAST(name_embedding IS NOT NULL AS text) FROM entities "
+                        "WHERE tenant_id = :tenant UNION ALL SELECT 'fact', embedding_model, "
+                        "CAST(fact_embedding IS NOT NULL AS text) FROM relationships "
+                        "WHERE tenant_id = :tenant"
+                    ),
+                    {
+                        "id": made.json()["id"],
+                        "tenant": (await client.get("/v1/me", headers=auth)).json()["tenant_id"],
+                    },
+                )
+                found = sorted(tuple(row) for row in models)
+            assert found == [
+                ("entity", NEW, "true"),
+                ("entity", NEW, "true"),
+                ("episode", NEW, "embedded"),
+                ("fact", NEW, "true"),
+            ]
+            recalled = await client.post(
+                "/v1/memory/search",
+                headers=auth,
+                json={"query": "ferry to Skye", "mode": "vector", "k": 1, "facts": 1},
+            )
+            assert recalled.json()["episodes"][0]["id"] == made.json()["id"]
+            assert recalled.json()["facts"][0]["relation"] == "sails_to"

@@ -23,6 +23,7 @@ from personae.api.routes import (
     memory,
     model_configs,
     personas,
+    profiles,
     secrets,
     sessions,
     teams,
@@ -141,4 +142,5 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(knowledge.router)
     app.include_router(entities.router)
     app.include_router(memory.router)
+    app.include_router(profiles.router)
     return app

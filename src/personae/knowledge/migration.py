@@ -8,7 +8,7 @@ skipped, and search goes on with the old vectors meanwhile. Its last step holds 
 tenant's model lock, twins what was written in the meantime and changes the tenant's
 model in one transaction; ingestion takes the same lock (shared) to write its rows, so no
 row is left with only the old model's vector. `prune` then removes the other models'
-rows."""
+rows. Memory follows in the background (`memory.reembedding`)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import lock_key, register, tenant_model
 from personae.knowledge.mentions import copy_mentions
 from personae.knowledge.models import Chunk, Embedding
+from personae.memory.reembedding import moved as memory_follows
 from personae.providers.embeddings import Embedder, label
 
 BATCH = 128
@@ -226,6 +227,7 @@ async def switch(
         await session.execute(
             update(Tenant).where(Tenant.id == tenant_id).values(embedding_model=model)
         )
+        await memory_follows(session, tenant_id)
         await record(
             session,
             Principal.system(tenant_id),

@@ -7,6 +7,7 @@ import uuid
 from personae.errors import ProviderUnavailable
 from personae.jobs import JobDeps, task
 from personae.memory.extraction import extract_session
+from personae.memory.reembedding import REEMBED, reembed_graph
 from personae.memory.resolution import Thresholds
 from personae.memory.summaries import summarize_session
 from personae.memory.writing import (
@@ -64,6 +65,16 @@ async def extract_facts(deps: JobDeps, tenant_id: str, session_id: str) -> int:
 @task(EMBED, queue="memory", retry_on=(ProviderUnavailable,))
 async def embed_episodes(deps: JobDeps, tenant_id: str) -> int:
     return await embed_pending(
+        deps.sessions,
+        deps.services["embedders"],
+        uuid.UUID(tenant_id),
+        batch_size=deps.settings.memory_batch_size,
+    )
+
+
+@task(REEMBED, queue="memory", retry_on=(ProviderUnavailable,))
+async def reembed_names_and_facts(deps: JobDeps, tenant_id: str) -> int:
+    return await reembed_graph(
         deps.sessions,
         deps.services["embedders"],
         uuid.UUID(tenant_id),

@@ -158,6 +158,7 @@ class Entity(TenantOwned, Timestamps, Base):
             text("personae_folded(aliases)"),
             postgresql_using="gin",
         ),
+        Index("ix_entities_learned", "tenant_id", postgresql_where=text("learned")),
         hnsw("entities", "name_embedding"),
         gin("entities", "name_tsv"),
     )
@@ -177,6 +178,9 @@ class Entity(TenantOwned, Timestamps, Base):
     valid_to: Mapped[datetime | None]
     recorded_at: Mapped[datetime] = _now()
     expired_at: Mapped[datetime | None]
+    learned: Mapped[bool] = mapped_column(server_default=text("false"))
+    """Made by memory (a fact, an extraction), not a user: it goes when its episodes are
+    erased and nothing names it any more (migration 0016)."""
     name_tsv: Mapped[Any] = searchable("name", "canonical_name")
 
 

@@ -138,6 +138,7 @@ async def resolve(
         persona_id=scope.persona_id,
         agent_id=scope.agent_id,
         customer_profile_id=scope.customer_profile_id,
+        learned=True,
     )
     session.add(entity)
     await session.flush()

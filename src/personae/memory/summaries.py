@@ -30,6 +30,8 @@ from personae.vault.service import Vault
 WINDOW, META = 1, 2
 SUMMARY_TOKENS = {WINDOW: 256, META: 384}
 IMPORTANCE = {WINDOW: 0.6, META: 0.7}
+EMPTY_FALLBACK = 1000
+"""Characters of the sources kept when no sentence of them could be picked (no words)."""
 SCOPE = ("session_id", "persona_id", "agent_id", "customer_profile_id", "group_id")
 
 
@@ -95,7 +97,7 @@ def _row(tenant_id: uuid.UUID, due: Due, summary: Summary) -> dict[str, Any]:
         **{name: getattr(first, name) for name in SCOPE},
         "tenant_id": tenant_id,
         "episode_type": "SUMMARY",
-        "content": summary.text,
+        "content": summary.text or " ".join(s.content for s in due.sources)[:EMPTY_FALLBACK],
         "importance": IMPORTANCE[due.level],
         "occurred_at": last.occurred_at,
         "valid_from": first.valid_from,

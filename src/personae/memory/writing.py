@@ -22,6 +22,7 @@ from personae.identity.models import Tenant
 from personae.jobs import defer_in
 from personae.knowledge.embedding_models import tenant_embedder
 from personae.memory.models import Episode
+from personae.personas.models import Persona
 from personae.providers.embeddings import Embedder, Embedders, label
 from personae.sessions.models import Message, Session
 from personae.settings_store.flags import enabled
@@ -179,10 +180,11 @@ async def _follow_up(
 
 
 async def _scope(session: AsyncSession, session_id: uuid.UUID) -> dict[str, Any] | None:
+    """Where the session's memories belong; None once it or its persona is deleted."""
     found = await session.execute(
-        select(Session.persona_id, Session.agent_id, Session.customer_profile_id).where(
-            Session.id == session_id, Session.deleted_at.is_(None)
-        )
+        select(Session.persona_id, Session.agent_id, Session.customer_profile_id)
+        .outerjoin(Persona, Persona.id == Session.persona_id)
+        .where(Session.id == session_id, Session.deleted_at.is_(None), Persona.deleted_at.is_(None))
     )
     row = found.first()
     if row is None:

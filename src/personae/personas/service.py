@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from personae.errors import Forbidden
 from personae.identity.members import require_member
 from personae.identity.principal import Principal
+from personae.memory.erasure import erase
 from personae.personas.models import Persona, PersonaMember
 from personae.resources import Action, Resource
 
@@ -85,6 +86,10 @@ class _Personas(Resource[Persona]):
         return await super().create(
             session, principal, {**values, "owner_id": principal.user_id}, where
         )
+
+    async def deleted(self, session: AsyncSession, row: Persona) -> dict[str, Any]:
+        """A deleted persona's memories are erased (the audit counts them)."""
+        return {"erased": await erase(session, persona_id=row.id)}
 
 
 class _PersonaMembers(Resource[PersonaMember]):
