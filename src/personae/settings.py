@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         "in the database. Unset with the embedded database: kept in DATA_DIR/master.key.",
     )
     data_dir: Path = Field(default_factory=default_data_dir)
+    embedded_shared_buffers_mb: int | None = Field(
+        default=None,
+        ge=16,
+        le=65_536,
+        description="the embedded server's buffer cache (default: 1/16 of memory, 128-1024)",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8420, ge=1, le=65535)
     pool_size: int = Field(default=10, ge=1, le=200)

@@ -6,6 +6,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
 
+from personae.db.embedded import shared_buffers_mb
 from personae.db.engine import DatabaseUrls, async_url, create_engine, external_urls
 from personae.errors import ConfigurationError
 from personae.settings import APP_ROLE, Settings
@@ -51,3 +52,22 @@ async def test_owner_connection_runs_as_the_app_role_when_told(urls: DatabaseUrl
     finally:
         await engine.dispose()
     assert (user, timeout, bypass) == (APP_ROLE, "1234ms", False)
+
+
+def test_the_embedded_buffer_cache_follows_the_machine() -> None:
+    gib = 2**30
+    assert shared_buffers_mb(1 * gib) == 128  # never below PostgreSQL's own default
+    assert shared_buffers_mb(8 * gib) == 512
+    assert shared_buffers_mb(64 * gib) == 1024  # nor above a gigabyte
+
+
+async def test_the_embedded_server_runs_with_its_buffer_cache(urls: DatabaseUrls) -> None:
+    engine = create_engine(urls.owner, Settings())
+    try:
+        async with engine.connect() as conn:
+            blocks = await conn.scalar(
+                text("SELECT setting::int FROM pg_settings WHERE name = 'shared_buffers'")
+            )
+    finally:
+        await engine.dispose()
+    assert blocks * 8 // 1024 == shared_buffers_mb()

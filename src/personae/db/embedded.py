@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import subprocess
 import warnings
 from collections.abc import Iterator
@@ -41,10 +42,21 @@ def socket_url(socket_dir: Path | str, *, user: str, database: str) -> str:
     return f"postgresql+asyncpg://{user}@/{database}?host={quote(str(socket_dir))}"
 
 
+def shared_buffers_mb(memory_bytes: int | None = None) -> int:
+    """The embedded server's buffer cache: a sixteenth of the machine's memory, from
+    PostgreSQL's own 128MB up to 1GB (its default would leave a vector index of a hundred
+    thousand memories mostly outside it, and searches reading it page by page)."""
+    if memory_bytes is None:
+        memory_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return int(min(max(memory_bytes // 16 // 2**20, 128), 1024))
+
+
 class EmbeddedPostgres:
     """Start (initialising on first use) and stop the bundled server for one data directory."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, buffers_mb: int | None = None) -> None:
+        self.buffers_mb = buffers_mb or shared_buffers_mb()
+        self._tuned = False
         self.data_dir = data_dir
         self.pgdata = data_dir / "pg"
         self._server: object | None = None
@@ -68,7 +80,25 @@ class EmbeddedPostgres:
             ) from None
         self._server = server
         self.socket_dir = server.get_postmaster_info().socket_dir
+        if not self._tuned and self._tune():  # once: the next start runs with it
+            self._tuned = True
+            self.stop()
+            self.start()
+            return
         self._ensure_database()
+
+    def _tune(self) -> bool:
+        """Set the buffer cache for the next start; whether it needs one."""
+        assert self._server is not None
+        blocks = self._server.psql(  # type: ignore[attr-defined]
+            "SELECT 'blocks=' || setting FROM pg_settings WHERE name = 'shared_buffers';"
+        )
+        if f"blocks={self.buffers_mb * 128}" in blocks:  # 8kB blocks
+            return False
+        self._server.psql(  # type: ignore[attr-defined]
+            f"ALTER SYSTEM SET shared_buffers = '{self.buffers_mb}MB';"
+        )
+        return True
 
     def _ensure_database(self) -> None:
         assert self._server is not None
