@@ -118,3 +118,28 @@ async def test_facts_come_with_their_validity_and_the_budget_is_kept(
         )
         assert 1 <= len(small["episodes"]) < 6 and small["tokens"] <= 60
         assert small["episodes"][0]["id"] == everything["episodes"][0]["id"]  # the best first
+
+
+async def test_the_turns_around_a_hit_come_along(urls: DatabaseUrls, owner_password: str) -> None:
+    async with running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        sid = (await client.post("/v1/sessions", headers=auth, json={})).json()["id"]
+        lines = [
+            "Shall we plan the weekend?",
+            "What did the vet say about Biscuit?",
+            "Biscuit needs a tooth pulled on Friday.",
+            "Poor thing, I will book the afternoon off.",
+            "Also the boiler is making noises again.",
+        ]
+        await say(client, auth, sid, *[("user", line) for line in lines])
+        await drain(app)
+        query = {"query": "tooth pulled Friday", "k": 3, "session_id": sid, "mode": "text"}
+        alone = await recall(client, auth, **query, neighbours=0)
+        assert [e["content"] for e in alone["episodes"]] == [f"user: {lines[2]}"]
+        around = await recall(client, auth, **query)
+        hit, *others = around["episodes"]
+        assert hit["content"] == f"user: {lines[2]}"
+        assert {e["content"] for e in others} == {f"user: {lines[1]}", f"user: {lines[3]}"}
+        assert all(e["score"] == hit["score"] / 2 and e["text_rank"] is None for e in others)
+        wider = await recall(client, auth, **{**query, "k": 10}, neighbours=2)
+        assert len(wider["episodes"]) == 5

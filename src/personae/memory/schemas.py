@@ -217,6 +217,12 @@ class MemorySearchIn(Input):
         default=0.5, ge=0, le=5, description="boost of results about the query's entities"
     )
     graph_depth: int = Field(default=1, ge=0, le=4, description="hops from those entities")
+    neighbours: int = Field(
+        default=1, ge=0, le=5, description="episodes each side of a hit in its session"
+    )
+    neighbour_weight: float = Field(
+        default=0.5, ge=0, le=1, description="the share of its hit's score a neighbour gets"
+    )
 
 
 class MemorySearchOut(BaseModel):

@@ -81,6 +81,24 @@ EPISODE_NEAR = NEAR.format(
 )
 FACT_NEAR = NEAR.format(linked="g.id IN (c.source_entity_id, c.target_entity_id)")
 
+NEIGHBOURS = """
+SELECT h.rank AS of_rank, n.* FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS h(id, rank)
+JOIN episodes AS e ON e.id = h.id
+CROSS JOIN LATERAL (
+  (SELECT {shown} FROM episodes AS c
+   WHERE c.session_id = e.session_id AND (c.occurred_at, c.id) < (e.occurred_at, e.id)
+     AND {live}
+   ORDER BY c.occurred_at DESC, c.id DESC LIMIT :neighbours)
+  UNION ALL
+  (SELECT {shown} FROM episodes AS c
+   WHERE c.session_id = e.session_id AND (c.occurred_at, c.id) > (e.occurred_at, e.id)
+     AND {live}
+   ORDER BY c.occurred_at, c.id LIMIT :neighbours)
+) AS n
+WHERE e.session_id IS NOT NULL
+"""
+"""The episodes just before and after each hit in its session (by time, then creation)."""
+
 SCOPES = ("persona_id", "agent_id", "customer_profile_id", "session_id")
 CHARS_PER_TOKEN = 4
 """For `budget_tokens`: a token is about four characters of English."""
@@ -95,6 +113,8 @@ class Weights:
     half_life_days: float = 30.0
     graph: float = 0.5
     """How much more a result about an entity the query names counts (less per hop away)."""
+    neighbour: float = 0.5
+    """A hit's neighbouring turns count this share of its score (0: none come along)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +135,9 @@ class MemoryQuery:
     """Facts to return alongside (0: none)."""
     graph_depth: int = 1
     """Hops from the query's entities whose results count more (0: no graph)."""
+    neighbours: int = 1
+    """Episodes on each side of a hit in its session that may come along (the turns
+    around an answer often hold the rest of it)."""
     weights: Weights = field(default_factory=Weights)
 
 
@@ -224,6 +247,7 @@ async def search(
     statement = corpus_statement(episodes_corpus, request.mode, clauses)
     rows = await session.execute(text(statement), params)
     episodes = [EpisodeHit(**{**row, "metadata": row["metadata"] or {}}) for row in rows.mappings()]
+    episodes = await _with_neighbours(session, request, episodes, clauses, params)
     facts: list[FactHit] = []
     if request.facts:
         fact_params = {**params, "k": request.facts}
@@ -239,6 +263,40 @@ async def search(
         found = await session.execute(text(statement), fact_params)
         facts = [FactHit(**row) for row in found.mappings()]
     return _within_budget(episodes, facts, request.budget_tokens)
+
+
+async def _with_neighbours(
+    session: AsyncSession,
+    request: MemoryQuery,
+    hits: list[EpisodeHit],
+    clauses: list[str],
+    params: dict[str, Any],
+) -> list[EpisodeHit]:
+    """`hits` and their neighbouring episodes (a share of the hit's score, within the same
+    scope and time), the best `k` of them."""
+    if not request.neighbours or not request.weights.neighbour or not hits:
+        return hits
+    live = " AND ".join([EPISODES.live, *clauses])
+    statement = NEIGHBOURS.format(shown=EPISODES.shown, live=live)
+    found = await session.execute(
+        text(statement),
+        {**params, "ids": [hit.id for hit in hits], "neighbours": request.neighbours},
+    )
+    best = {hit.id: hit for hit in hits}
+    for row in found.mappings():
+        fields = {k: v for k, v in row.items() if k != "of_rank"}
+        score = hits[row["of_rank"] - 1].score * request.weights.neighbour
+        if row["id"] not in best or best[row["id"]].score < score:
+            best[row["id"]] = EpisodeHit(
+                **{**fields, "metadata": fields["metadata"] or {}},
+                score=score,
+                similarity=None,
+                text_score=None,
+                vector_rank=None,
+                text_rank=None,
+                highlight=None,
+            )
+    return sorted(best.values(), key=lambda hit: -hit.score)[: request.k]
 
 
 async def _near(session: AsyncSession, request: MemoryQuery) -> dict[str, Any]:

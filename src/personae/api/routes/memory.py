@@ -109,11 +109,15 @@ async def search(
 ) -> schemas.MemorySearchOut:
     """The episodes (and facts) that best answer `query`: vector and full-text ranks fused,
     weighed by importance and recency, in the scope and at the time asked."""
-    weighing = {"importance_weight", "recency_weight", "half_life_days", "graph_weight"}
-    fields = body.model_dump(exclude=weighing)
     weights = memory_search.Weights(
-        body.importance_weight, body.recency_weight, body.half_life_days, body.graph_weight
+        body.importance_weight,
+        body.recency_weight,
+        body.half_life_days,
+        body.graph_weight,
+        body.neighbour_weight,
     )
+    weighing = {"importance_weight", "recency_weight", "half_life_days", "graph_weight"}
+    fields = body.model_dump(exclude=weighing | {"neighbour_weight"})
     recalled = await memory_search.search(
         context.session,
         context.principal,
