@@ -176,6 +176,19 @@ class Settings(BaseSettings):
     memory_extraction_batch: int = Field(
         default=16, ge=1, le=200, description="turns the model reads per extraction call"
     )
+    tool_builtin_timeout_s: float = Field(
+        default=10.0, gt=0, le=600, description="a built-in tool's time to answer"
+    )
+    tool_sandbox_wall_s: float = Field(
+        default=10.0, gt=0, le=3600, description="a python tool's time to answer"
+    )
+    tool_sandbox_cpu_s: int = Field(default=5, ge=1, le=3600, description="its CPU seconds")
+    tool_sandbox_memory_mb: int = Field(
+        default=256, ge=64, le=65_536, description="its address space"
+    )
+    tool_output_bytes: int = Field(
+        default=1_000_000, ge=1024, le=100_000_000, description="what it may print"
+    )
     search_max_k: int = Field(default=100, ge=1, le=1000)
     search_ef: int = Field(
         default=300, ge=10, le=1000, description="HNSW candidates per search (hnsw.ef_search)"

@@ -58,6 +58,8 @@ class Case:
     query: dict[str, str] | None = None
     reads_only: bool = False
     """A POST that changes nothing (search): it leaves no audit event."""
+    audit_events: int = 1
+    """Audit events one call leaves (a tool's execution: one as it starts, one as it ends)."""
     catalogue_key: bool = False
     """The path names a catalogue entry (the same in every tenant), not a tenant's row:
     another tenant acts on its own copy, so the sweep checks only that A is untouched."""
@@ -339,6 +341,31 @@ async def _customer_body(actor: Actor) -> dict[str, Any]:
 _a_customer = created("/v1/customer-profiles", _customer_body, "profile_id")
 
 
+async def _tool_body(actor: Actor) -> dict[str, Any]:
+    return {
+        "name": f"sweep-{uuid.uuid4().hex[:10]}",
+        "description": "A tool the sweep registers.",
+        "code_type": "http",
+        "endpoint": "https://tools.example.com/sweep",
+        "schema": {"type": "object", "properties": {"q": {"type": "string"}}},
+    }
+
+
+async def _tool_patch(actor: Actor) -> dict[str, Any]:
+    return {"description": "A tool the sweep changed."}
+
+
+async def _calculation(actor: Actor) -> dict[str, Any]:
+    return {"arguments": {"expression": "6 * 7"}}
+
+
+async def _calculator(actor: Actor) -> dict[str, str]:
+    return {"name": "calculator"}
+
+
+_a_tool = created("/v1/tools", _tool_body, "tool_id")
+
+
 async def _memory_search_body(actor: Actor) -> dict[str, Any]:
     return {"query": "what does the sweep remember", "k": 5, "budget_tokens": 500}
 
@@ -503,6 +530,15 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/customer-profiles/{profile_id}"): Case(ids=_a_customer),
     ("PATCH", "/v1/customer-profiles/{profile_id}"): Case(body=_customer_body, ids=_a_customer),
     ("DELETE", "/v1/customer-profiles/{profile_id}"): Case(ids=_a_customer),
+    ("GET", "/v1/tools/builtins"): Case(),
+    ("POST", "/v1/tools"): Case(body=_tool_body),
+    ("GET", "/v1/tools"): Case(),
+    ("GET", "/v1/tools/{tool_id}"): Case(ids=_a_tool),
+    ("PATCH", "/v1/tools/{tool_id}"): Case(body=_tool_patch, ids=_a_tool),
+    ("DELETE", "/v1/tools/{tool_id}"): Case(ids=_a_tool),
+    ("POST", "/v1/tools/{name}/execute"): Case(
+        body=_calculation, ids=_calculator, audit_events=2, catalogue_key=True
+    ),
     ("GET", "/v1/memory/graph"): Case(query={"named_in": "the sweep's entities", "depth": "2"}),
     ("POST", "/v1/memory/search"): Case(body=_memory_search_body, reads_only=True),
 }

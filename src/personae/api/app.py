@@ -29,6 +29,7 @@ from personae.api.routes import (
     teams,
     telemetry,
     tokens,
+    tools,
 )
 from personae.api.routes import settings as settings_routes
 from personae.cache import open_cache
@@ -143,4 +144,5 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(entities.router)
     app.include_router(memory.router)
     app.include_router(profiles.router)
+    app.include_router(tools.router)
     return app
