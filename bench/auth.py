@@ -20,16 +20,13 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from personae.api.app import create_app
 from personae.api.deps import RequestContext, authorized
 from personae.db.engine import DatabaseUrls
-from personae.identity.service import create_tenant, sync_permissions
 from personae.settings import Settings
 from personae.vault.crypto import new_key
-from throwaway import measure_and_report
+from throwaway import measure_and_report, new_tenant
 
 router = APIRouter()
 MASTER_KEY = new_key()
@@ -88,12 +85,7 @@ async def measure(urls: DatabaseUrls, settings: Settings, password: str, n: int)
 
 
 async def run(urls: DatabaseUrls, n: int) -> dict[str, Any]:
-    owner = create_async_engine(urls.owner, poolclass=NullPool)
-    async with owner.begin() as conn:
-        await sync_permissions(conn)
-    async with async_sessionmaker(owner, expire_on_commit=False)() as session, session.begin():
-        created = await create_tenant(session, "Bench", "bench@example.com")
-    await owner.dispose()
+    created = await new_tenant(urls)
     password = created.one_time_password or ""
     cached = await measure(urls, Settings(pool_size=5), password, n)
     uncached = await measure(urls, Settings(pool_size=5, access_cache_ttl_s=0), password, n)

@@ -35,13 +35,10 @@ import asyncpg
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy import text as sql_text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.db.tenancy import tenant_session
 from personae.identity.principal import Principal
-from personae.identity.service import create_tenant, sync_permissions
 from personae.memory.episodes import EPISODES
 from personae.memory.facts import FactInput, record
 from personae.memory.models import Episode, Relationship
@@ -51,7 +48,7 @@ from personae.memory.writing import embed_pending
 from personae.providers.embeddings import Embedders, HashingEmbedder, label
 from personae.sessions.models import Session
 from personae.settings import Settings
-from throwaway import measure_and_report
+from throwaway import measure_and_report, new_tenant
 
 LOCOMO = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo-dev.json"
 CATEGORIES = ("1", "2", "3", "4")
@@ -74,14 +71,7 @@ LOAD = (
 
 
 async def _tenant(urls: DatabaseUrls, name: str = "Memory bench") -> uuid.UUID:
-    owner = create_async_engine(urls.owner, poolclass=NullPool)
-    async with owner.begin() as conn:
-        await sync_permissions(conn)
-    async with async_sessionmaker(owner, expire_on_commit=False)() as s, s.begin():
-        email = f"{uuid.uuid4().hex[:8]}@example.com"
-        tenant = (await create_tenant(s, name, email)).tenant.id
-    await owner.dispose()
-    return tenant
+    return (await new_tenant(urls, name, f"{uuid.uuid4().hex[:8]}@example.com")).tenant.id
 
 
 def _driver_url(url: str) -> str:

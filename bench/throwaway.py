@@ -9,9 +9,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
 from personae.db import migrate
 from personae.db.embedded import EmbeddedPostgres
 from personae.db.engine import DatabaseUrls
+from personae.identity.service import TenantCreated, create_tenant, sync_permissions
 from personae.settings import APP_ROLE
 
 
@@ -29,3 +33,18 @@ def measure_and_report(run: Callable[[DatabaseUrls], Awaitable[dict[str, Any]]])
     for key, value in figures.items():
         print(f"{key:>20}: {value}")
     print(json.dumps(figures))
+
+
+async def new_tenant(
+    urls: DatabaseUrls, name: str = "Bench", email: str = "bench@example.com"
+) -> TenantCreated:
+    """A tenant with its owner (the permission catalogue synced first), as the CLI makes it."""
+    owner = create_async_engine(urls.owner, poolclass=NullPool)
+    try:
+        async with owner.begin() as conn:
+            await sync_permissions(conn)
+        maker = async_sessionmaker(owner, expire_on_commit=False)
+        async with maker() as session, session.begin():
+            return await create_tenant(session, name, email)
+    finally:
+        await owner.dispose()

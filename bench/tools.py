@@ -24,17 +24,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from personae.api.app import create_app
 from personae.db.engine import DatabaseUrls
-from personae.identity.service import create_tenant, sync_permissions
 from personae.settings import Settings
 from personae.startup import prepare_database
 from personae.tools.builtins import calculator
 from personae.vault.crypto import new_key
-from throwaway import measure_and_report
+from throwaway import measure_and_report, new_tenant
 
 NO_OP = "def main():\n    return None\n"
 
@@ -53,12 +50,7 @@ async def _timed(n: int, call: Callable[[], Awaitable[Any]]) -> list[float]:
 
 
 async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
-    owner = create_async_engine(urls.owner, poolclass=NullPool)
-    async with owner.begin() as conn:
-        await sync_permissions(conn)
-    async with async_sessionmaker(owner, expire_on_commit=False)() as session, session.begin():
-        created = await create_tenant(session, "Bench", "bench@example.com")
-    await owner.dispose()
+    created = await new_tenant(urls)
     master = new_key()
     await prepare_database(urls.owner, master)
     app = create_app(Settings(worker=False, log_level="warning"), urls, master_key=master)
