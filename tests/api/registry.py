@@ -366,6 +366,11 @@ async def _calculator(actor: Actor) -> dict[str, str]:
 _a_tool = created("/v1/tools", _tool_body, "tool_id")
 
 
+async def _dependencies_body(actor: Actor) -> dict[str, Any]:
+    needed = await _a_tool(actor)
+    return {"dependencies": [{"tool_id": needed["tool_id"], "kind": "requires"}]}
+
+
 async def _memory_search_body(actor: Actor) -> dict[str, Any]:
     return {"query": "what does the sweep remember", "k": 5, "budget_tokens": 500}
 
@@ -536,6 +541,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/tools/{tool_id}"): Case(ids=_a_tool),
     ("PATCH", "/v1/tools/{tool_id}"): Case(body=_tool_patch, ids=_a_tool),
     ("DELETE", "/v1/tools/{tool_id}"): Case(ids=_a_tool),
+    ("PUT", "/v1/tools/{tool_id}/dependencies"): Case(body=_dependencies_body, ids=_a_tool),
+    ("GET", "/v1/tools/{tool_id}/plan"): Case(ids=_a_tool),
     ("POST", "/v1/tools/{name}/execute"): Case(
         body=_calculation, ids=_calculator, audit_events=2, catalogue_key=True
     ),

@@ -190,3 +190,53 @@ async def test_tenant_tools_are_checked_when_registered(
         assert named.json()["errors"][0]["field"] == "name"
         later = await run(client, auth, "lookup-order", number="A-1")
         assert later.status_code == 501  # the sandbox is not there yet: said, not faked
+
+
+async def test_dependencies_refuse_cycles_and_plan_in_order(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        ids = {}
+        for name in ("fetch", "parse", "store", "notify"):
+            body = {
+                "name": name,
+                "description": f"{name} things",
+                "code_type": "python",
+                "code": "def main():\n    return 1\n",
+                "schema": {"type": "object"},
+                "enabled": name != "store",
+            }
+            made = await client.post("/v1/tools", headers=auth, json=body)
+            assert made.status_code == 201, made.text
+            ids[name] = made.json()["id"]
+
+        async def depend(name: str, *on: tuple[str, str]) -> httpx.Response:
+            body = {"dependencies": [{"tool_id": ids[n], "kind": kind} for n, kind in on]}
+            return await client.put(f"/v1/tools/{ids[name]}/dependencies", headers=auth, json=body)
+
+        assert (await depend("store", ("parse", "requires"))).status_code == 204
+        assert (await depend("parse", ("fetch", "requires"))).status_code == 204
+        assert (await depend("store", ("parse", "requires"), ("notify", "optional"))).is_success
+        closing = await depend("fetch", ("store", "recommends"))
+        assert closing.status_code == 422
+        around = closing.json()["detail"].split(": ")[1].split(" -> ")
+        assert around[0] == around[-1] and set(around) == {"fetch", "store", "parse"}
+        itself = await depend("fetch", ("fetch", "requires"))
+        assert itself.json()["errors"][0]["field"] == "dependencies.0"
+
+        planned = await client.get(f"/v1/tools/{ids['store']}/plan", headers=auth)
+        assert [(t["name"], t["enabled"]) for t in planned.json()] == [
+            ("fetch", True),
+            ("parse", True),
+            ("store", False),  # what must be enabled before it runs
+        ]  # the optional one is not pulled in
+        blocked = await client.post("/v1/tools/parse/execute", headers=auth, json={"arguments": {}})
+        assert blocked.status_code == 200, blocked.text  # parse needs only fetch: enabled
+        waiting = await client.post("/v1/tools/store/execute", headers=auth, json={})
+        assert waiting.status_code == 409  # store itself is disabled
+        assert (
+            await client.patch(f"/v1/tools/{ids['fetch']}", headers=auth, json={"enabled": False})
+        ).is_success
+        needs = await client.post("/v1/tools/parse/execute", headers=auth, json={})
+        assert needs.status_code == 409 and "requires fetch" in needs.json()["detail"]

@@ -12,20 +12,22 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import record
+from personae.db import locks
 from personae.errors import Conflict, Forbidden, NotFound, PersonaeError, ValidationFailed
 from personae.identity.principal import Principal
 from personae.resources import Resource
 from personae.settings_store.flags import enabled
+from personae.tools.dependencies import KINDS, find_cycle, graph, plan
 from personae.tools.functions import (
     NAME,
     FunctionTool,
@@ -33,7 +35,7 @@ from personae.tools.functions import (
     check_arguments,
     check_schema,
 )
-from personae.tools.models import Tool, ToolExecution
+from personae.tools.models import Tool, ToolDependency, ToolExecution
 from personae.tools.plugins import registered_tools
 from personae.tools.sandbox import Limits, run_python
 
@@ -101,6 +103,9 @@ async def execute(
         tool = await _tenant_tool(session, principal, name)
         if tool.code_type != "python":
             raise NotExecutableYet(f"{tool.code_type} tools cannot run yet (only python)")
+        waiting = [p.name for p in await _plan_of(session, tool.id) if not p.enabled]
+        if waiting:
+            raise Conflict(f"{name} requires {', '.join(waiting)}, disabled: enable it first")
         check_arguments(tool.schema, arguments)
     execution = ToolExecution(
         tenant_id=principal.tenant_id,
@@ -194,3 +199,95 @@ async def _tenant_tool(session: AsyncSession, principal: Principal, name: str) -
     if not tool.enabled:
         raise Conflict(f"{name} is disabled")
     return tool
+
+
+@dataclass(frozen=True)
+class Dependency:
+    tool_id: uuid.UUID
+    kind: str = "requires"
+
+
+@dataclass(frozen=True)
+class Planned:
+    id: uuid.UUID
+    name: str
+    enabled: bool
+
+
+async def set_dependencies(
+    session: AsyncSession,
+    principal: Principal,
+    tool_id: uuid.UUID,
+    dependencies: Sequence[Dependency],
+) -> None:
+    """Replace what the tool depends on; a set that would close a cycle is refused (422,
+    naming the tools around it), under a lock so two writers cannot close one together."""
+    tool = await TOOLS.get(session, principal, tool_id, action="update")
+    await locks.hold(session, f"tool_dependencies:{principal.tenant_id}")
+    wanted = {d.tool_id: d.kind for d in dependencies}
+    for index, target in enumerate(wanted):
+        if target == tool_id:
+            raise ValidationFailed("a tool cannot depend on itself", field=f"dependencies.{index}")
+        await TOOLS.get(session, principal, target)
+    edges = await session.execute(
+        select(ToolDependency.tool_id, ToolDependency.depends_on_tool_id).where(
+            ToolDependency.tool_id != tool_id
+        )
+    )
+    adjacent = graph([*((a, b) for a, b in edges), *((tool_id, target) for target in wanted)])
+    cycle = find_cycle(adjacent)
+    if cycle is not None:
+        names = await _names(session, cycle)
+        raise ValidationFailed(
+            "that would close a cycle: " + " -> ".join(names[c] for c in cycle),
+            field="dependencies",
+        )
+    await session.execute(delete(ToolDependency).where(ToolDependency.tool_id == tool_id))
+    session.add_all(
+        ToolDependency(
+            tenant_id=principal.tenant_id,
+            tool_id=tool_id,
+            depends_on_tool_id=target,
+            dependency_type=kind,
+        )
+        for target, kind in wanted.items()
+    )
+    await session.flush()
+    await record(
+        session,
+        principal,
+        "update",
+        "tool",
+        tool.id,
+        data={"dependencies": {kind: sum(k == kind for k in wanted.values()) for kind in KINDS}},
+    )
+
+
+async def execution_plan(
+    session: AsyncSession, principal: Principal, tool_id: uuid.UUID
+) -> list[Planned]:
+    """What the tool requires, transitively, each after its own requirements; the tool
+    last. `enabled` shows what must be enabled before it can run."""
+    await TOOLS.get(session, principal, tool_id)
+    return await _plan_of(session, tool_id)
+
+
+async def _plan_of(session: AsyncSession, tool_id: uuid.UUID) -> list[Planned]:
+    edges = await session.execute(
+        select(ToolDependency.tool_id, ToolDependency.depends_on_tool_id).where(
+            ToolDependency.dependency_type == "requires"
+        )
+    )
+    order = plan(graph((a, b) for a, b in edges), tool_id)
+    rows = await session.execute(
+        select(Tool.id, Tool.name, Tool.enabled).where(
+            Tool.id.in_(order), Tool.deleted_at.is_(None)
+        )
+    )
+    found = {row.id: Planned(row.id, row.name, row.enabled) for row in rows}
+    return [found[node] for node in order if node in found]
+
+
+async def _names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = await session.execute(select(Tool.id, Tool.name).where(Tool.id.in_(ids)))
+    return {row.id: row.name for row in rows}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import warnings
+from typing import Literal
 
 from pydantic import Field, JsonValue
 
@@ -39,3 +40,12 @@ class ExecuteIn(Input):
     arguments: dict[str, JsonValue] = Field(default_factory=dict)
     session_id: uuid.UUID | None = None
     trace_id: str | None = Field(default=None, max_length=255)
+
+
+class DependencyIn(Input):
+    tool_id: uuid.UUID
+    kind: Literal["requires", "recommends", "optional"] = "requires"
+
+
+class DependenciesIn(Input):
+    dependencies: list[DependencyIn] = Field(max_length=100)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -59,3 +60,25 @@ async def execute(
     shown = schemas.ExecutionOut.model_validate(execution)
     await context.commit()
     return shown
+
+
+@router.put("/tools/{tool_id}/dependencies", status_code=204)
+async def set_dependencies(
+    tool_id: uuid.UUID,
+    body: schemas.DependenciesIn,
+    context: Annotated[RequestContext, authorized("tools:update")],
+) -> None:
+    """Replace what the tool depends on (requires, recommends, optional). A set that would
+    close a cycle is refused, naming the tools around it."""
+    wanted = [registry.Dependency(d.tool_id, d.kind) for d in body.dependencies]
+    await registry.set_dependencies(context.session, context.principal, tool_id, wanted)
+    await context.commit()
+
+
+@router.get("/tools/{tool_id}/plan", response_model=list[registry.Planned])
+async def execution_plan(
+    tool_id: uuid.UUID, context: Annotated[RequestContext, authorized("tools:read")]
+) -> list[registry.Planned]:
+    """What the tool requires, transitively, in the order to run (or enable) them; the tool
+    itself last. `enabled: false` marks what must be enabled first."""
+    return await registry.execution_plan(context.session, context.principal, tool_id)
