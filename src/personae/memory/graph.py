@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.memory.bitemporal import AS_OF, HELD_AT, KNOWN
 from personae.memory.facts import FactRow, facts
 from personae.memory.models import Entity
 from personae.memory.resolution import Scope
@@ -37,11 +38,8 @@ WITH RECURSIVE seeds AS (
     AND e.expired_at IS NULL AND {in_scope}
 ),
 live AS (
-  SELECT r.id, r.source_entity_id, r.target_entity_id FROM relationships AS r
-  WHERE r.recorded_at <= coalesce(CAST(:known_at AS timestamptz), now())
-    AND (r.expired_at IS NULL OR r.expired_at > coalesce(CAST(:known_at AS timestamptz), now()))
-    AND r.valid_from <= coalesce(CAST(:as_of AS timestamptz), now())
-    AND (r.valid_to IS NULL OR r.valid_to > coalesce(CAST(:as_of AS timestamptz), now()))
+  SELECT c.id, c.source_entity_id, c.target_entity_id FROM relationships AS c
+  WHERE {known} AND {held}
 ),
 walk(entity_id, distance, path) AS (
   SELECT id, 0, ARRAY[id] FROM seeds
@@ -61,7 +59,9 @@ WHERE e.expired_at IS NULL AND {in_scope}
 GROUP BY w.entity_id ORDER BY min(w.distance), w.entity_id LIMIT :max_reached
 """.format(
     in_scope="(e.customer_profile_id IS NULL "
-    "OR e.customer_profile_id = CAST(:customer_profile_id AS uuid))"
+    "OR e.customer_profile_id = CAST(:customer_profile_id AS uuid))",
+    known=KNOWN,
+    held=HELD_AT.format(at=AS_OF),
 )
 """Entities of the tenant as a whole, or of the customer asked about: never another's."""
 

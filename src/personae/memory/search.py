@@ -24,19 +24,10 @@ from personae.errors import ValidationFailed
 from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import tenant_embedder
 from personae.knowledge.search import Corpus, Mode, bound, corpus_statement
+from personae.memory.bitemporal import AS_OF, HELD_AT, KNOWN
 from personae.memory.graph import reachable
 from personae.memory.resolution import Scope
 from personae.providers.embeddings import Embedders, label
-
-KNOWN = (
-    "c.recorded_at <= coalesce(CAST(:known_at AS timestamptz), now()) AND (c.expired_at IS NULL "
-    "OR c.expired_at > coalesce(CAST(:known_at AS timestamptz), now()))"
-)
-"""Recorded by `known_at` (now, if not given) and not retracted by then."""
-AS_OF = "coalesce(CAST(:as_of AS timestamptz), now())"
-"""`as_of`, or now if not given."""
-HELD_AT = "c.valid_from <= {at} AND (c.valid_to IS NULL OR c.valid_to > {at})"
-"""Valid (event time) at the moment `at`."""
 
 EPISODES = Corpus(
     table="episodes",

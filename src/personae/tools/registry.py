@@ -100,7 +100,7 @@ async def execute(
     if builtin is not None:
         check_arguments(builtin.parameters, arguments)
     else:
-        tool = await _tenant_tool(session, principal, name)
+        tool = await _tenant_tool(session, name)
         if tool.code_type != "python":
             raise NotExecutableYet(f"{tool.code_type} tools cannot run yet (only python)")
         waiting = [p.name for p in await _plan_of(session, tool.id) if not p.enabled]
@@ -189,7 +189,7 @@ async def _run(
         execution.status, execution.result = "succeeded", result
 
 
-async def _tenant_tool(session: AsyncSession, principal: Principal, name: str) -> Tool:
+async def _tenant_tool(session: AsyncSession, name: str) -> Tool:
     found = await session.execute(
         select(Tool).where(Tool.name == name, Tool.deleted_at.is_(None)).limit(1)
     )
