@@ -189,6 +189,25 @@ class Settings(BaseSettings):
     tool_output_bytes: int = Field(
         default=1_000_000, ge=1024, le=100_000_000, description="what it may print"
     )
+    tool_max_attempts: int = Field(
+        default=3, ge=1, le=10, description="tries of a call whose failure may pass"
+    )
+    tool_retry_base_s: float = Field(
+        default=0.2, ge=0, le=60, description="the first wait between tries (then doubling)"
+    )
+    tool_breaker_threshold: int = Field(
+        default=5, ge=1, le=1000, description="failures in a row that open a tool's circuit"
+    )
+    tool_breaker_cooldown_s: float = Field(
+        default=30.0, ge=0, le=3600, description="how long an open circuit refuses calls"
+    )
+    tool_http_timeout_s: float = Field(
+        default=10.0, gt=0, le=600, description="an http tool's time to answer"
+    )
+    tool_http_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts http tools may call (JSON list; `.example.com` allows subdomains)",
+    )
     search_max_k: int = Field(default=100, ge=1, le=1000)
     search_ef: int = Field(
         default=300, ge=10, le=1000, description="HNSW candidates per search (hnsw.ef_search)"

@@ -371,6 +371,83 @@ async def _dependencies_body(actor: Actor) -> dict[str, Any]:
     return {"dependencies": [{"tool_id": needed["tool_id"], "kind": "requires"}]}
 
 
+async def _agent_body(actor: Actor) -> dict[str, Any]:
+    persona = await _a_persona(actor)
+    return {"name": f"agent-{uuid.uuid4().hex[:8]}", "persona_id": persona["persona_id"]}
+
+
+async def _grant_body(actor: Actor) -> dict[str, Any]:
+    return {"tool_id": (await _a_tool(actor))["tool_id"], "config": {"timeout_s": 5}}
+
+
+async def _activation_body(actor: Actor) -> dict[str, Any]:
+    return {"tool_id": "calculator", "policy_overrides": {"requires_approval": True}}
+
+
+async def _tool_search_body(actor: Actor) -> dict[str, Any]:
+    return {"task": "work out a sum", "k": 3}
+
+
+async def _executed(actor: Actor, name: str, body: dict[str, Any]) -> dict[str, str]:
+    response = await actor.client.post(
+        f"/v1/tools/{name}/execute", headers=actor.headers, json=body
+    )
+    assert response.is_success, response.text
+    return {"execution_id": response.json()["id"]}
+
+
+async def _an_execution(actor: Actor) -> dict[str, str]:
+    return await _executed(actor, "calculator", await _calculation(actor))
+
+
+async def _a_waiting_execution(actor: Actor) -> dict[str, str]:
+    """A call of a tool that requires approval (an http tool whose host is not allowed:
+    approved, it fails at once)."""
+    tool = {**await _tool_body(actor), "requires_approval": True}
+    made = await actor.client.post("/v1/tools", headers=actor.headers, json=tool)
+    assert made.status_code == 201, made.text
+    return await _executed(actor, tool["name"], {"arguments": {"q": "sweep"}})
+
+
+async def _a_dead_letter(actor: Actor) -> dict[str, str]:
+    """A python tool that raises, tried once: its call goes to the dead letters."""
+    tool = {
+        **await _tool_body(actor),
+        "code_type": "python",
+        "code": "def main(q=''):\n    raise RuntimeError('down')\n",
+        "settings": {"max_attempts": 1},
+    }
+    made = await actor.client.post("/v1/tools", headers=actor.headers, json=tool)
+    assert made.status_code == 201, made.text
+    execution = await _executed(actor, tool["name"], {"arguments": {}})
+    letters = await actor.client.get("/v1/dead-letters", headers=actor.headers)
+    [letter] = [
+        item
+        for item in letters.json()["items"]
+        if item["execution_id"] == execution["execution_id"]
+    ]
+    return {"letter_id": letter["id"]}
+
+
+async def _agent_patch(actor: Actor) -> dict[str, Any]:
+    return {"description": "Changed by the sweep."}
+
+
+async def _grant_patch(actor: Actor) -> dict[str, Any]:
+    return {"is_enabled": False}
+
+
+async def _activation_patch(actor: Actor) -> dict[str, Any]:
+    return {"enabled": False}
+
+
+_an_agent = created("/v1/agents", _agent_body, "agent_id")
+_a_grant = created("/v1/personas/{persona_id}/tools", _grant_body, "grant_id", _a_persona)
+_an_activation = created(
+    "/v1/agents/{agent_id}/tool-activations", _activation_body, "activation_id", _an_agent
+)
+
+
 async def _memory_search_body(actor: Actor) -> dict[str, Any]:
     return {"query": "what does the sweep remember", "k": 5, "budget_tokens": 500}
 
@@ -546,6 +623,34 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/tools/{name}/execute"): Case(
         body=_calculation, ids=_calculator, audit_events=2, catalogue_key=True
     ),
+    ("POST", "/v1/tools/search"): Case(body=_tool_search_body, reads_only=True),
+    ("POST", "/v1/agents"): Case(body=_agent_body),
+    ("GET", "/v1/agents"): Case(),
+    ("GET", "/v1/agents/{agent_id}"): Case(ids=_an_agent),
+    ("PATCH", "/v1/agents/{agent_id}"): Case(body=_agent_patch, ids=_an_agent),
+    ("DELETE", "/v1/agents/{agent_id}"): Case(ids=_an_agent),
+    ("POST", "/v1/personas/{persona_id}/tools"): Case(body=_grant_body, ids=_a_persona),
+    ("GET", "/v1/personas/{persona_id}/tools"): Case(ids=_a_persona),
+    ("GET", "/v1/personas/{persona_id}/tools/{grant_id}"): Case(ids=_a_grant),
+    ("PATCH", "/v1/personas/{persona_id}/tools/{grant_id}"): Case(body=_grant_patch, ids=_a_grant),
+    ("DELETE", "/v1/personas/{persona_id}/tools/{grant_id}"): Case(ids=_a_grant),
+    ("POST", "/v1/agents/{agent_id}/tool-activations"): Case(body=_activation_body, ids=_an_agent),
+    ("GET", "/v1/agents/{agent_id}/tool-activations"): Case(ids=_an_agent),
+    ("GET", "/v1/agents/{agent_id}/tool-activations/{activation_id}"): Case(ids=_an_activation),
+    ("PATCH", "/v1/agents/{agent_id}/tool-activations/{activation_id}"): Case(
+        body=_activation_patch, ids=_an_activation
+    ),
+    ("DELETE", "/v1/agents/{agent_id}/tool-activations/{activation_id}"): Case(ids=_an_activation),
+    ("GET", "/v1/tool-executions"): Case(),
+    ("GET", "/v1/tool-executions/{execution_id}"): Case(ids=_an_execution),
+    ("POST", "/v1/tool-executions/{execution_id}/approve"): Case(
+        ids=_a_waiting_execution, audit_events=3
+    ),
+    ("POST", "/v1/tool-executions/{execution_id}/deny"): Case(ids=_a_waiting_execution),
+    ("GET", "/v1/dead-letters"): Case(),
+    ("GET", "/v1/dead-letters/{letter_id}"): Case(ids=_a_dead_letter),
+    ("DELETE", "/v1/dead-letters/{letter_id}"): Case(ids=_a_dead_letter),
+    ("POST", "/v1/dead-letters/{letter_id}/replay"): Case(ids=_a_dead_letter, audit_events=3),
     ("GET", "/v1/memory/graph"): Case(query={"named_in": "the sweep's entities", "depth": "2"}),
     ("POST", "/v1/memory/search"): Case(body=_memory_search_body, reads_only=True),
 }

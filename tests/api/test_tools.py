@@ -188,8 +188,13 @@ async def test_tenant_tools_are_checked_when_registered(
             assert bad.json()["errors"][0]["field"].startswith(field.rsplit(".", 1)[0])
         named = await client.post("/v1/tools", headers=auth, json={**tool, "name": "no spaces"})
         assert named.json()["errors"][0]["field"] == "name"
-        later = await run(client, auth, "lookup-order", number="A-1")
-        assert later.status_code == 501  # the sandbox is not there yet: said, not faked
+        off_list = await run(client, auth, "lookup-order", number="A-1")
+        assert off_list.json()["status"] == "failed"
+        assert "not on the allow-list" in off_list.json()["error"]
+        no_url = await client.post(
+            "/v1/tools", headers=auth, json={**tool, "name": "nowhere", "endpoint": "ftp://x"}
+        )
+        assert no_url.json()["errors"][0]["field"] == "endpoint"
 
 
 async def test_dependencies_refuse_cycles_and_plan_in_order(

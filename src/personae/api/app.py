@@ -50,6 +50,7 @@ from personae.sessions.hot import NAMESPACE as HOT_NAMESPACE
 from personae.sessions.hot import HotSessions
 from personae.settings import Settings
 from personae.storage import scanning
+from personae.tools.execution import ToolRunner
 from personae.vault.service import Vault
 
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
             await hot.cache.close()
             await limits.close()
             await app.state.embedders.close()
+            await app.state.tools.close()
             await listen_engine.dispose()
             await engine.dispose()
 
@@ -109,6 +111,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.state.settings = settings
     app.state.scanners = scanning.configured(settings)
     app.state.embedders = Embedders(settings)
+    app.state.tools = ToolRunner(settings, {"embedders": app.state.embedders})
     limits = open_cache(settings, "ratelimit:*")
     app.state.login_limit_account = SharedWindow(
         limits, "login:account", settings.login_attempts_per_account, settings.login_window_s

@@ -55,8 +55,10 @@ def mount(
     parent: Parent | None = None,
     filters: type[Input] | None = None,
     tag: str | None = None,
+    deletable: bool = True,
 ) -> None:
-    """Add the resource's routes to `router` (PATCH only with `update`, POST with `create`)."""
+    """Add the resource's routes to `router` (PATCH only with `update`, POST with `create`,
+    DELETE unless not `deletable`)."""
     kind = resource.kind.replace("_", " ")
     prefix = f"{parent.path}/{{{parent.id_param}}}" if parent else ""
     collection, item = f"{prefix}{path}", f"{prefix}{path}/{{{id_param}}}"
@@ -181,6 +183,8 @@ def mount(
             summary=f"Change a {kind}",
             tags=tags,
         )
+    if not deletable:
+        return
     router.add_api_route(
         item,
         endpoint(delete_one, [*ids, id_param], None),

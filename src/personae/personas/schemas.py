@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from personae.db.shapes import input_shape, output_shape
-from personae.personas.models import Persona, PersonaMember
+from personae.personas.models import Agent, Persona, PersonaMember
 
 PERSONA_FIELDS = [
     "name",
@@ -23,3 +23,19 @@ PersonaUpdate = input_shape(Persona, PERSONA_FIELDS, partial=True)
 PersonaMemberOut = output_shape(PersonaMember)
 PersonaMemberCreate = input_shape(PersonaMember, ["user_id", "role"], required=["user_id"])
 PersonaMemberUpdate = input_shape(PersonaMember, ["role"], partial=True)
+
+AGENT_FIELDS = [
+    "persona_id",
+    "name",
+    "description",
+    "system_prompt_override",
+    "preferred_provider",
+    "default_model",
+    "fallback_models",
+    "configuration",
+    "metadata",
+    "is_active",
+]
+AgentOut = output_shape(Agent, exclude=["tool_permissions"])
+AgentCreate = input_shape(Agent, AGENT_FIELDS, required=["name"])
+AgentUpdate = input_shape(Agent, AGENT_FIELDS, partial=True)

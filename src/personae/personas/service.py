@@ -3,7 +3,7 @@
 Tenant roles come first: `personas:<action>` allows the action on every persona. On top of
 them, a persona's owner may read, change, delete and share it; an editor may read and
 change it; a viewer may read it. Whoever can neither read all personas nor has a share
-does not see the persona at all (404)."""
+does not see the persona at all (404). Agents (within a persona or not) go by `agents:*`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from personae.errors import Forbidden
 from personae.identity.members import require_member
 from personae.identity.principal import Principal
 from personae.memory.erasure import erase
-from personae.personas.models import Persona, PersonaMember
+from personae.personas.models import Agent, Persona, PersonaMember
 from personae.resources import Action, Resource
 
 SHARE_ALLOWS: dict[str, frozenset[str]] = {
@@ -124,3 +124,4 @@ PERSONAS = _Personas(Persona, "persona", "personas")
 PERSONA_MEMBERS = _PersonaMembers(
     PersonaMember, "persona_member", "personas", unique=("persona_id", "user_id")
 )
+AGENTS = Resource(Agent, "agent", "agents", unique=("name",), references={"persona_id": Persona})

@@ -117,10 +117,23 @@ def check_schema(schema: Mapping[str, Any], field_name: str = "schema") -> None:
         raise ValidationFailed("a tool's parameters are an object", field=f"{field_name}.type")
 
 
-def check_arguments(schema: Mapping[str, Any], arguments: Mapping[str, Any]) -> None:
+def check_arguments(
+    schema: Mapping[str, Any], arguments: Mapping[str, Any], field_name: str = "arguments"
+) -> None:
     """Refuse arguments the schema does not allow (422, naming the first one at fault)."""
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(dict(arguments)))
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path)
-        raise ValidationFailed(error.message, field=f"arguments.{where}".rstrip("."))
+        raise ValidationFailed(error.message, field=f"{field_name}.{where}".rstrip("."))
+
+
+def secret_arguments(schema: Mapping[str, Any]) -> frozenset[str]:
+    """The arguments a tool marks secret: properties with `writeOnly: true` (as pydantic's
+    `SecretStr` has). Their values are never stored nor audited, only their names."""
+    properties = schema.get("properties", {})
+    return frozenset(
+        name
+        for name, spec in properties.items()
+        if isinstance(spec, Mapping) and spec.get("writeOnly") is True
+    )

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from personae.settings import Settings
+from personae.tools.outcome import Outcome
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
@@ -49,16 +50,6 @@ class Limits:
             memory_mb=settings.tool_sandbox_memory_mb,
             output_bytes=settings.tool_output_bytes,
         )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    """succeeded, failed or timed_out."""
-    value: Any = None
-    error: str | None = None
-    logs: str = ""
-    """What the tool printed (up to the cap)."""
 
 
 async def run_python(
@@ -165,5 +156,8 @@ def _answer(out: bytes, logs: str) -> Outcome:
     if "value" in answer:
         return Outcome("succeeded", value=answer["value"], logs=logs)
     return Outcome(
-        "failed", error=answer.get("error", "the tool ended without an answer"), logs=logs
+        "failed",
+        error=answer.get("error", "the tool ended without an answer"),
+        logs=logs,
+        retryable=bool(answer.get("retryable")),
     )

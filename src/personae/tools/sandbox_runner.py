@@ -1,7 +1,8 @@
 """Runs one python tool inside the sandbox process (started as `python -I -S this-file`,
 stdlib only). Reads {"code", "entry", "arguments", "network"} as JSON on stdin, runs
 `entry(**arguments)` from `code`, and writes {"value": ...} or {"error": ...} as the
-last line of stdout; the tool's own prints go to stderr.
+last line of stdout (with `retryable`: whether trying again could help); the tool's own
+prints go to stderr.
 
 Before the tool's code runs, an audit hook (which nothing can remove) refuses starting
 processes, loading native code through ctypes, and, unless the tool's policy allows
@@ -52,9 +53,11 @@ def main() -> None:
         value = namespace[order["entry"]](**order["arguments"])
         answer = {"value": value}
     except MemoryError:
-        answer = {"error": "the tool ran out of memory"}
+        answer = {"error": "the tool ran out of memory", "retryable": False}
+    except Refused as error:
+        answer = {"error": f"Refused: {error}", "retryable": False}
     except BaseException as error:
-        answer = {"error": f"{type(error).__name__}: {error}"}
+        answer = {"error": f"{type(error).__name__}: {error}", "retryable": True}
     try:
         line = json.dumps(answer)
     except (TypeError, ValueError):

@@ -6,10 +6,11 @@ import uuid
 import warnings
 from typing import Literal
 
-from pydantic import Field, JsonValue
+from pydantic import BaseModel, Field, JsonValue
 
+from personae.behavior.models import ToolActivation
 from personae.db.shapes import input_shape, output_shape
-from personae.tools.models import Tool, ToolExecution
+from personae.tools.models import EXECUTION_STATUSES, DeadLetter, PersonaTool, Tool, ToolExecution
 from personae.validation import Input
 
 TOOL_FIELDS = [
@@ -34,12 +35,73 @@ with warnings.catch_warnings():
     )
     ToolUpdate = input_shape(Tool, [f for f in TOOL_FIELDS if f != "name"], partial=True)
 ExecutionOut = output_shape(ToolExecution)
+DeadLetterOut = output_shape(DeadLetter)
+PersonaToolOut = output_shape(PersonaTool)
+PersonaToolCreate = input_shape(
+    PersonaTool, ["tool_id", "is_enabled", "config"], required=["tool_id"]
+)
+PersonaToolUpdate = input_shape(PersonaTool, ["is_enabled", "config"], partial=True)
+ActivationOut = output_shape(ToolActivation)
+ActivationCreate = input_shape(
+    ToolActivation, ["tool_id", "enabled", "policy_overrides"], required=["tool_id"]
+)
+ActivationUpdate = input_shape(ToolActivation, ["enabled", "policy_overrides"], partial=True)
 
 
 class ExecuteIn(Input):
     arguments: dict[str, JsonValue] = Field(default_factory=dict)
+    persona_id: uuid.UUID | None = Field(
+        default=None, description="Bind the call to what this persona may use."
+    )
+    agent_id: uuid.UUID | None = Field(
+        default=None, description="Bind the call to what this agent may use."
+    )
+    queue_if_denied: bool = Field(
+        default=False,
+        description="A call the persona or agent may not make waits for an admin's override "
+        "(`awaiting_approval`) instead of being denied.",
+    )
     session_id: uuid.UUID | None = None
     trace_id: str | None = Field(default=None, max_length=255)
+
+
+class SecretsIn(Input):
+    arguments: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="The secret arguments of the call, given again (they are never stored).",
+    )
+
+
+class ExecutionFilters(Input):
+    status: Literal[EXECUTION_STATUSES] | None = None  # type: ignore[valid-type]
+    tool_name: str | None = Field(default=None, max_length=255)
+    session_id: uuid.UUID | None = None
+    persona_id: uuid.UUID | None = None
+
+
+class DeadLetterFilters(Input):
+    topic: str | None = Field(default=None, max_length=255)
+
+
+class SearchIn(Input):
+    task: str = Field(min_length=1, max_length=4000)
+    k: int = Field(default=5, ge=1, le=50)
+    persona_id: uuid.UUID | None = None
+    agent_id: uuid.UUID | None = None
+
+
+class FoundOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str
+    score: float
+    function: dict[str, JsonValue]
+    """The OpenAI function schema, ready for a prompt's `tools`."""
+
+
+class ReplayOut(BaseModel):
+    dead_letter: DeadLetterOut  # type: ignore[valid-type]
+    execution: ExecutionOut  # type: ignore[valid-type]
 
 
 class DependencyIn(Input):

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from personae.api.resource_routes import Parent, mount
 from personae.personas import schemas
-from personae.personas.service import PERSONA_MEMBERS, PERSONAS
+from personae.personas.service import AGENTS, PERSONA_MEMBERS, PERSONAS
 
 router = APIRouter(prefix="/v1")
 mount(
@@ -27,4 +27,13 @@ mount(
     create=schemas.PersonaMemberCreate,
     update=schemas.PersonaMemberUpdate,
     parent=Parent(PERSONAS, "/personas", "persona_id"),
+)
+mount(
+    router,
+    AGENTS,
+    path="/agents",
+    id_param="agent_id",
+    out=schemas.AgentOut,
+    create=schemas.AgentCreate,
+    update=schemas.AgentUpdate,
 )

@@ -1,19 +1,28 @@
-"""Tools: the tenant's own (CRUD), the built-ins, and running one."""
+"""Tools: the tenant's own (CRUD) and the built-ins, finding and running them, who may use
+them (persona grants, agent activations), approvals, and the dead letters."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from personae.api.deps import RequestContext, authorized
-from personae.api.resource_routes import mount
-from personae.tools import registry, schemas
-from personae.tools.sandbox import Limits
+from personae.api.resource_routes import Parent, mount
+from personae.personas.service import AGENTS, PERSONAS
+from personae.tools import discovery, registry, schemas
+from personae.tools.execution import Call, ToolRunner
+from personae.tools.permissions import PERSONA_TOOLS, TOOL_ACTIVATIONS
+from personae.tools.records import DEAD_LETTERS, EXECUTIONS
 
 router = APIRouter(prefix="/v1", tags=["tools"])
+
+
+def _runner(request: Request) -> ToolRunner:
+    runner: ToolRunner = request.app.state.tools
+    return runner
 
 
 @router.get("/tools/builtins", response_model=list[registry.BuiltinTool])
@@ -22,6 +31,32 @@ async def builtin_tools(
 ) -> list[registry.BuiltinTool]:
     """The tools every tenant has (from Personae and its plugins), with their schemas."""
     return registry.builtins()
+
+
+@router.post("/tools/search", response_model=list[schemas.FoundOut])
+async def search_tools(
+    body: schemas.SearchIn,
+    request: Request,
+    context: Annotated[RequestContext, authorized("tools:read")],
+) -> list[schemas.FoundOut]:
+    """The `k` enabled tools that best fit a task, by their descriptions' meaning, among
+    those the persona / agent may use: their schemas are ready for a prompt's `tools`."""
+    found = await discovery.search(
+        context.session,
+        context.principal,
+        request.app.state.embedders,
+        body.task,
+        k=body.k,
+        persona_id=body.persona_id,
+        agent_id=body.agent_id,
+    )
+    await context.commit()  # descriptions embedded on the way are kept
+    return [
+        schemas.FoundOut(
+            id=f.id, name=f.name, description=f.description, score=f.score, function=f.function()
+        )
+        for f in found
+    ]
 
 
 mount(
@@ -33,6 +68,47 @@ mount(
     create=schemas.ToolCreate,
     update=schemas.ToolUpdate,
 )
+mount(
+    router,
+    PERSONA_TOOLS,
+    path="/tools",
+    id_param="grant_id",
+    out=schemas.PersonaToolOut,
+    create=schemas.PersonaToolCreate,
+    update=schemas.PersonaToolUpdate,
+    parent=Parent(PERSONAS, "/personas", "persona_id"),
+    tag="tools",
+)
+mount(
+    router,
+    TOOL_ACTIVATIONS,
+    path="/tool-activations",
+    id_param="activation_id",
+    out=schemas.ActivationOut,
+    create=schemas.ActivationCreate,
+    update=schemas.ActivationUpdate,
+    parent=Parent(AGENTS, "/agents", "agent_id"),
+    tag="tools",
+)
+mount(
+    router,
+    EXECUTIONS,
+    path="/tool-executions",
+    id_param="execution_id",
+    out=schemas.ExecutionOut,
+    filters=schemas.ExecutionFilters,
+    deletable=False,
+    tag="tools",
+)
+mount(
+    router,
+    DEAD_LETTERS,
+    path="/dead-letters",
+    id_param="letter_id",
+    out=schemas.DeadLetterOut,
+    filters=schemas.DeadLetterFilters,
+    tag="tools",
+)
 
 
 @router.post("/tools/{name}/execute", response_model=schemas.ExecutionOut)
@@ -40,24 +116,81 @@ async def execute(
     name: str,
     body: schemas.ExecuteIn,
     request: Request,
+    response: Response,
     context: Annotated[RequestContext, authorized("tools:execute")],
 ) -> BaseModel:
     """Run a tool with `arguments` (checked against its schema: 422 naming the one at
-    fault). The answer is the recorded execution: `succeeded` with its result, or
-    `failed` / `denied` / `timed_out` with the reason."""
-    state = request.app.state
-    execution = await registry.execute(
-        context.session,
-        context.principal,
-        name,
-        body.arguments,
-        services={"embedders": state.embedders, "settings": state.settings},
-        timeout_s=state.settings.tool_builtin_timeout_s,
-        limits=Limits.configured(state.settings),
+    fault). The answer is the recorded execution: `succeeded` with its result, `failed` /
+    `timed_out` with the reason, `denied` (the persona or agent may not use it), or
+    `awaiting_approval` (202) until someone approves or denies it."""
+    call = Call(
+        persona_id=body.persona_id,
+        agent_id=body.agent_id,
         session_id=body.session_id,
         trace_id=body.trace_id,
+        queue_if_denied=body.queue_if_denied,
+    )
+    execution = await _runner(request).execute(
+        context.session, context.principal, name, body.arguments, call
+    )
+    if execution.status == "awaiting_approval":
+        response.status_code = 202
+    shown = schemas.ExecutionOut.model_validate(execution)
+    await context.commit()
+    return shown
+
+
+@router.post("/tool-executions/{execution_id}/approve", response_model=schemas.ExecutionOut)
+async def approve(
+    execution_id: uuid.UUID,
+    request: Request,
+    context: Annotated[RequestContext, authorized("tools:approve")],
+    body: schemas.SecretsIn | None = None,
+) -> BaseModel:
+    """Approve a call awaiting approval: it runs now (its secret arguments given again)."""
+    execution = await _runner(request).decide(
+        context.session,
+        context.principal,
+        execution_id,
+        approve=True,
+        secrets=body.arguments if body else None,
     )
     shown = schemas.ExecutionOut.model_validate(execution)
+    await context.commit()
+    return shown
+
+
+@router.post("/tool-executions/{execution_id}/deny", response_model=schemas.ExecutionOut)
+async def deny(
+    execution_id: uuid.UUID,
+    request: Request,
+    context: Annotated[RequestContext, authorized("tools:approve")],
+) -> BaseModel:
+    """Deny a call awaiting approval: it never runs."""
+    execution = await _runner(request).decide(
+        context.session, context.principal, execution_id, approve=False
+    )
+    shown = schemas.ExecutionOut.model_validate(execution)
+    await context.commit()
+    return shown
+
+
+@router.post("/dead-letters/{letter_id}/replay", response_model=schemas.ReplayOut)
+async def replay(
+    letter_id: uuid.UUID,
+    request: Request,
+    context: Annotated[RequestContext, authorized("tools:approve")],
+    body: schemas.SecretsIn | None = None,
+) -> BaseModel:
+    """Run a dead letter's call again (after fixing the tool): success resolves the letter;
+    failure keeps it, with the new error."""
+    letter, execution = await _runner(request).replay(
+        context.session, context.principal, letter_id, body.arguments if body else None
+    )
+    shown = schemas.ReplayOut(
+        dead_letter=schemas.DeadLetterOut.model_validate(letter),
+        execution=schemas.ExecutionOut.model_validate(execution),
+    )
     await context.commit()
     return shown
 

@@ -1,0 +1,118 @@
+"""A tenant's tool rows kept current: the built-ins, and the description embeddings.
+
+Built-in tools are defined in code (Personae's and its plugins'), and each tenant holds a
+row for every one (`is_builtin`), so that permissions, activations and discovery treat all
+tools alike. The rows are written on first use in each process and rewritten when the code
+changes a description or schema; a tenant's own tool of the same name keeps its row.
+Descriptions are embedded on demand, with the tenant's model: a new or changed tool, or
+every tool after a model switch, is embedded by the next search that needs it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+from sqlalchemy import case, event, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.errors import NotFound
+from personae.providers.embeddings import Embedder, label
+from personae.tools.models import Tool
+from personae.tools.plugins import registered_tools
+
+EMBED_BATCH = 256
+_current: set[tuple[uuid.UUID, str]] = set()
+"""(tenant, signature of the built-ins) already written by this process."""
+
+
+async def ensure_builtins(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Write the tenant's built-in rows unless this process already has, for this code."""
+    tools = registered_tools()
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "name": t.name,
+            "description": t.description,
+            "schema": t.parameters,
+            "code_type": "builtin",
+            "is_builtin": True,
+        }
+        for t in tools.values()
+    ]
+    code = [(t.name, t.description, t.parameters) for t in tools.values()]
+    key = (tenant_id, hashlib.sha256(json.dumps(code, sort_keys=True).encode()).hexdigest())
+    if key in _current or not rows:
+        return
+    new = insert(Tool).values(rows)
+    await session.execute(
+        new.on_conflict_do_update(
+            index_elements=["tenant_id", "name"],
+            index_where=Tool.deleted_at.is_(None),
+            set_={
+                "schema": new.excluded.schema,
+                "description": new.excluded.description,
+                "description_embedding": case(
+                    (Tool.description == new.excluded.description, Tool.description_embedding),
+                    else_=None,
+                ),
+            },
+            where=Tool.is_builtin.is_(True),  # a tenant's own tool of that name stays its own
+        )
+    )
+    gone = Tool.is_builtin & Tool.deleted_at.is_(None) & Tool.name.not_in(list(tools))
+    await session.execute(update(Tool).where(gone).values(enabled=False))
+    # remembered once committed: a rolled-back transaction leaves the next one to write
+    event.listen(session.sync_session, "after_commit", lambda _: _current.add(key), once=True)
+
+
+async def tool_named(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> Tool:
+    """The tenant's live tool called `name`, built-in or its own (404 if none)."""
+    await ensure_builtins(session, tenant_id)
+    found = await session.execute(
+        select(Tool).where(Tool.name == name, Tool.deleted_at.is_(None)).limit(1)
+    )
+    tool = found.scalar_one_or_none()
+    if tool is None:
+        raise NotFound(f"no tool named {name!r}")
+    return tool
+
+
+def embedded_text(name: str, description: str) -> str:
+    return f"{name.replace('_', ' ').replace('-', ' ')}: {description}"
+
+
+async def embed_descriptions(
+    session: AsyncSession, tenant_id: uuid.UUID, embedder: Embedder
+) -> int:
+    """Embed the tenant's tools whose description has no vector of `embedder`'s model yet;
+    how many. The caller holds the tenant's model lock (shared)."""
+    await ensure_builtins(session, tenant_id)
+    model, done = label(embedder), 0
+    while True:
+        stale = await session.execute(
+            select(Tool.id, Tool.name, Tool.description)
+            .where(
+                Tool.deleted_at.is_(None),
+                Tool.description_embedding.is_(None) | Tool.embedding_model.is_distinct_from(model),
+            )
+            .limit(EMBED_BATCH)
+        )
+        rows = stale.all()
+        if not rows:
+            return done
+        vectors = await embedder.embed([embedded_text(r.name, r.description) for r in rows])
+        await session.execute(
+            update(Tool),
+            [
+                {
+                    "id": r.id,
+                    "tenant_id": tenant_id,
+                    "description_embedding": v,
+                    "embedding_model": model,
+                }
+                for r, v in zip(rows, vectors, strict=True)
+            ],
+        )
+        done += len(rows)

@@ -1,0 +1,68 @@
+"""Finding the tools for a task: the tenant's enabled tools nearest to the task by their
+description embeddings, among those the caller's persona and agent may use, so that only
+the chosen few schemas go into a prompt."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.identity.principal import Principal
+from personae.knowledge.embedding_models import tenant_embedder
+from personae.providers.embeddings import Embedders, label
+from personae.tools.catalogue import embed_descriptions, ensure_builtins
+from personae.tools.models import Tool
+from personae.tools.permissions import permits
+
+
+@dataclass(frozen=True)
+class Found:
+    id: uuid.UUID
+    name: str
+    description: str
+    schema: dict[str, Any]
+    """The parameters, as the tool's OpenAI function schema holds them."""
+    score: float
+    """Cosine similarity of the task and the description, -1 to 1."""
+
+    def function(self) -> dict[str, Any]:
+        """As the OpenAI `tools` parameter lists it."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.schema,
+            },
+        }
+
+
+async def search(
+    session: AsyncSession,
+    principal: Principal,
+    embedders: Embedders,
+    task: str,
+    *,
+    k: int = 5,
+    persona_id: uuid.UUID | None = None,
+    agent_id: uuid.UUID | None = None,
+) -> list[Found]:
+    """The `k` tools best matching `task` that the persona / agent may use (best first)."""
+    principal.require("tools:read")
+    await ensure_builtins(session, principal.tenant_id)
+    allowed = await permits(session, persona_id, agent_id)
+    embedder = await tenant_embedder(session, embedders, principal.tenant_id, hold=True)
+    await embed_descriptions(session, principal.tenant_id, embedder)
+    [vector] = await embedder.embed([task])
+    distance = Tool.description_embedding.cosine_distance(vector)
+    query = select(
+        Tool.id, Tool.name, Tool.description, Tool.schema, distance.label("distance")
+    ).where(Tool.deleted_at.is_(None), Tool.enabled, Tool.embedding_model == label(embedder))
+    if allowed.tool_ids is not None:
+        query = query.where(Tool.id.in_(allowed.tool_ids))
+    rows = await session.execute(query.order_by(distance).limit(k))
+    return [Found(r.id, r.name, r.description, r.schema, 1 - r.distance) for r in rows]

@@ -1,0 +1,184 @@
+"""Which tools a persona and its agents may use, on top of RBAC, and with what policy.
+
+A persona may use the tools granted to it (`persona_tools`, enabled). An agent's
+activations (`tool_activations`) override its persona's grants tool by tool: an enabled
+activation grants the tool, a disabled one takes it away; tools it does not name follow
+its persona. A call made for neither a persona nor an agent is bound by RBAC alone.
+
+A grant's `config` and an activation's `policy_overrides` hold the same policy keys
+(`POLICY`): the agent's override wins over the persona's, which wins over the tool's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.behavior.models import ToolActivation
+from personae.errors import ValidationFailed
+from personae.identity.principal import Principal
+from personae.personas.models import Agent, Persona
+from personae.personas.service import PERSONAS, require_on_persona
+from personae.resources import Action, Resource
+from personae.tools.catalogue import ensure_builtins
+from personae.tools.functions import check_arguments
+from personae.tools.models import PersonaTool, Tool
+
+POLICY: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "requires_approval": {"type": "boolean"},
+        "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
+        "max_attempts": {"type": "integer", "minimum": 1, "maximum": 10},
+    },
+    "additionalProperties": False,
+}
+"""What a grant or an activation may set for its calls."""
+
+
+@dataclass(frozen=True)
+class Permits:
+    """The tools one caller (persona, agent) may use; `tool_ids` None: any."""
+
+    tool_ids: frozenset[uuid.UUID] | None = None
+    policies: Mapping[uuid.UUID, Mapping[str, Any]] = field(default_factory=dict)
+    holder: str = "the caller"
+    persona_id: uuid.UUID | None = None
+
+    def allows(self, tool_id: uuid.UUID) -> bool:
+        return self.tool_ids is None or tool_id in self.tool_ids
+
+    def policy(self, tool: Tool) -> dict[str, Any]:
+        """The tool's policy for this caller: its own settings, then the overrides."""
+        own = {k: tool.settings[k] for k in POLICY["properties"] if k in tool.settings}
+        return {
+            "requires_approval": tool.requires_approval,
+            **own,
+            **self.policies.get(tool.id, {}),
+        }
+
+
+async def permits(
+    session: AsyncSession, persona_id: uuid.UUID | None, agent_id: uuid.UUID | None
+) -> Permits:
+    """What the persona and / or agent may use (an agent's persona unless one is named)."""
+    if agent_id is not None:
+        agent = await _agent(session, agent_id)
+        if persona_id is not None and agent.persona_id not in (None, persona_id):
+            raise ValidationFailed("the agent belongs to another persona", field="agent_id")
+        persona_id = persona_id or agent.persona_id
+    if persona_id is None and agent_id is None:
+        return Permits()
+    allowed: set[uuid.UUID] = set()
+    policies: dict[uuid.UUID, dict[str, Any]] = {}
+    if persona_id is not None:
+        persona = select(Persona.id).where(Persona.id == persona_id, Persona.deleted_at.is_(None))
+        if (await session.execute(persona)).first() is None:
+            raise ValidationFailed("no such persona", field="persona_id")
+        grants = await session.execute(
+            select(PersonaTool.tool_id, PersonaTool.config).where(
+                PersonaTool.persona_id == persona_id, PersonaTool.is_enabled
+            )
+        )
+        for tool_id, config in grants:
+            allowed.add(tool_id)
+            policies[tool_id] = dict(config or {})
+    if agent_id is not None:
+        activations = await session.execute(
+            select(ToolActivation).where(ToolActivation.agent_id == agent_id)
+        )
+        for activation in activations.scalars():
+            for tool_id in await _tool_ids(session, activation.tool_id):
+                if activation.enabled:
+                    allowed.add(tool_id)
+                    policies[tool_id] = {**policies.get(tool_id, {}), **activation.policy_overrides}
+                else:
+                    allowed.discard(tool_id)
+    holder = f"agent {agent_id}" if agent_id is not None else f"persona {persona_id}"
+    return Permits(frozenset(allowed), policies, holder, persona_id)
+
+
+async def _agent(session: AsyncSession, agent_id: uuid.UUID) -> Agent:
+    found = await session.execute(
+        select(Agent).where(Agent.id == agent_id, Agent.deleted_at.is_(None))
+    )
+    agent = found.scalar_one_or_none()
+    if agent is None:
+        raise ValidationFailed("no such agent", field="agent_id")
+    return agent
+
+
+def _as_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+async def _tool_ids(session: AsyncSession, named: str) -> list[uuid.UUID]:
+    """The live tool an activation names, by id or by name."""
+    as_id = _as_uuid(named)
+    match = Tool.name == named if as_id is None else or_(Tool.id == as_id, Tool.name == named)
+    found = await session.execute(select(Tool.id).where(match, Tool.deleted_at.is_(None)))
+    return list(found.scalars())
+
+
+def check_policy(policy: Mapping[str, Any] | None, field_name: str) -> None:
+    if policy is not None:
+        check_arguments(POLICY, policy, field_name)
+
+
+class _PersonaTools(Resource[PersonaTool]):
+    """The tools granted to one persona (the path names it): managed by whoever may
+    change the persona."""
+
+    async def authorize(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        action: Action,
+        row: PersonaTool | None,
+        where: Mapping[str, Any],
+    ) -> None:
+        persona_id = row.persona_id if row is not None else where["persona_id"]
+        persona = await PERSONAS.get(session, principal, persona_id)
+        await require_on_persona(
+            session, principal, persona, "read" if action == "read" else "update"
+        )
+
+    async def check(
+        self, session: AsyncSession, principal: Principal, values: Mapping[str, Any]
+    ) -> None:
+        check_policy(values.get("config"), "config")
+
+
+class _ToolActivations(Resource[ToolActivation]):
+    """One agent's activations (the path names it); `tool_id` is a tool's id or name."""
+
+    async def check(
+        self, session: AsyncSession, principal: Principal, values: Mapping[str, Any]
+    ) -> None:
+        await ensure_builtins(session, principal.tenant_id)
+        if "tool_id" in values and not await _tool_ids(session, values["tool_id"]):
+            raise ValidationFailed("no tool with that id or name", field="tool_id")
+        check_policy(values.get("policy_overrides"), "policy_overrides")
+
+
+PERSONA_TOOLS = _PersonaTools(
+    PersonaTool,
+    "persona_tool",
+    "personas",
+    unique=("persona_id", "tool_id"),
+    references={"tool_id": Tool},
+)
+TOOL_ACTIVATIONS = _ToolActivations(
+    ToolActivation,
+    "tool_activation",
+    "agents",
+    unique=("agent_id", "tool_id"),
+    actions={"create": "update", "delete": "update"},
+)
