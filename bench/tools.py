@@ -6,16 +6,20 @@ What is measured, in one run on a throwaway embedded PostgreSQL, through the rea
   (argument check, execution row, two audit events, commit) vs calling the function;
 - a no-op python tool through the same route (the sandbox: a confined interpreter) vs
   starting a bare `python -I -S -c pass`.
-Discovery (`POST /v1/tools/search`) is not built yet: no figure for it.
+- discovery: `POST /v1/tools/search` (k=5) over 1,000 tools, with the installation's
+  embedder (MiniLM when installed), vs its raw parts: embedding the task alone, and the
+  bare nearest-neighbour query on the driver with that vector.
 Last line: one JSON object.
 
-    python bench/tools.py [--calls 200] [--sandboxed 50]
+    python bench/tools.py [--calls 200] [--sandboxed 50] [--tools 1000] [--searches 200]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
+import random
 import statistics
 import subprocess
 import sys
@@ -23,6 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import httpx
 
 from personae.api.app import create_app
@@ -34,6 +39,63 @@ from personae.vault.crypto import new_key
 from throwaway import measure_and_report, new_tenant
 
 NO_OP = "def main():\n    return None\n"
+VERBS = [
+    "Find",
+    "Create",
+    "Update",
+    "Cancel",
+    "Summarise",
+    "Translate",
+    "Export",
+    "Check",
+    "Schedule",
+    "Estimate",
+]
+THINGS = [
+    "invoices",
+    "flight tickets",
+    "hotel rooms",
+    "support tickets",
+    "weather reports",
+    "calendar meetings",
+    "stock prices",
+    "parcel deliveries",
+    "recipes",
+    "song playlists",
+    "tax returns",
+    "car rentals",
+    "doctor appointments",
+    "news articles",
+    "bank transfers",
+    "gym workouts",
+    "train timetables",
+    "insurance claims",
+    "job postings",
+    "photo albums",
+]
+WHERE = [
+    "for a customer",
+    "in the warehouse",
+    "for the finance team",
+    "on a mobile phone",
+    "across Europe",
+]
+TASKS = [
+    "I need to fly to Madrid next week",
+    "what will the weather be on Sunday",
+    "move my dentist appointment",
+    "where is my parcel",
+    "cancel the car I rented",
+    "send money to my landlord",
+    "make a playlist for running",
+    "file my taxes",
+    "show me today's headlines",
+    "book a table for two",
+]
+
+
+def _quantile(samples: list[float], q: float) -> float:
+    return round(statistics.quantiles(samples, n=100)[int(q * 100) - 1], 3)
 
 
 def _p50(samples: list[float]) -> float:
@@ -82,6 +144,7 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
         await _timed(20, lambda: through_api("calculator", {"expression": "1"}))
         builtin = await _timed(args.calls, lambda: through_api("calculator", {"expression": "1"}))
         sandboxed = await _timed(args.sandboxed, lambda: through_api("noop", {}))
+        discovery = await _discovery(client, auth, app.state.embedders.default, urls, args)
 
     async def direct() -> None:
         calculator("1")
@@ -101,7 +164,73 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
         "sandbox_execute_p50_ms": _p50(sandboxed),
         "bare_interpreter_ms": _p50(bare),
         "sandbox_overhead_ms": round(_p50(sandboxed) - _p50(bare), 3),
-        "discovery_p95_ms": None,
+        **discovery,
+    }
+
+
+async def _discovery(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    embedder: Any,
+    urls: DatabaseUrls,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    rng = random.Random(7)
+    combos = list(itertools.product(VERBS, THINGS, WHERE))
+    rng.shuffle(combos)
+    for i, (verb, thing, where) in enumerate(combos[: args.tools]):
+        tool = {
+            "name": f"tool_{i}",
+            "description": f"{verb} {thing} {where}.",
+            "code_type": "http",
+            "endpoint": f"https://tools.example.com/{i}",
+            "schema": {"type": "object"},
+        }
+        assert (await client.post("/v1/tools", headers=auth, json=tool)).status_code == 201
+
+    async def search(task: str) -> None:
+        found = await client.post("/v1/tools/search", headers=auth, json={"task": task, "k": 5})
+        assert found.status_code == 200 and len(found.json()) == 5, found.text
+
+    started = time.perf_counter()
+    await search("warm up: embeds every description")
+    first_s = time.perf_counter() - started
+    tasks = [TASKS[i % len(TASKS)] + f" ({i})" for i in range(args.searches)]
+    ours = []
+    for task in tasks:
+        t = time.perf_counter()
+        await search(task)
+        ours.append((time.perf_counter() - t) * 1000)
+    embed_ms, vectors = [], []
+    for task in tasks:
+        t = time.perf_counter()
+        [vector] = await embedder.embed([task])
+        embed_ms.append((time.perf_counter() - t) * 1000)
+        vectors.append("[" + ",".join(map(str, vector)) + "]")
+    raw = await asyncpg.connect(
+        urls.owner.replace("postgresql+asyncpg://", "postgresql://"),
+        server_settings={"hnsw.iterative_scan": "relaxed_order"},
+    )
+    tenant = await raw.fetchval("SELECT id FROM tenants WHERE name = 'Bench'")
+    sql = (
+        "SELECT id, name, description, schema FROM tools WHERE tenant_id = $2 "
+        "AND deleted_at IS NULL AND enabled ORDER BY description_embedding <=> $1::vector LIMIT 5"
+    )
+    query_ms = []
+    for vector in vectors:
+        t = time.perf_counter()
+        await raw.fetch(sql, vector, tenant)
+        query_ms.append((time.perf_counter() - t) * 1000)
+    await raw.close()
+    raw_p95 = _quantile(embed_ms, 0.95) + _quantile(query_ms, 0.95)
+    return {
+        "discovery_tools": args.tools,
+        "discovery_first_search_s": round(first_s, 2),
+        "discovery_p50_ms": _p50(ours),
+        "discovery_p95_ms": _quantile(ours, 0.95),
+        "discovery_embed_p95_ms": _quantile(embed_ms, 0.95),
+        "discovery_raw_query_p95_ms": _quantile(query_ms, 0.95),
+        "discovery_ratio": round(_quantile(ours, 0.95) / raw_p95, 2),
     }
 
 
@@ -109,6 +238,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--sandboxed", type=int, default=50)
+    parser.add_argument("--tools", type=int, default=1000)
+    parser.add_argument("--searches", type=int, default=200)
     args = parser.parse_args()
     measure_and_report(lambda urls: run(urls, args))
 

@@ -448,6 +448,51 @@ _an_activation = created(
 )
 
 
+async def _capsule_body(actor: Actor) -> dict[str, Any]:
+    suffix = uuid.uuid4().hex[:10]
+    tool = {
+        "name": f"sweep_{suffix}",
+        "description": "A capsule's tool.",
+        "code_type": "python",
+        "code": "def main():\n    return 1\n",
+    }
+    template = {"name": "hello", "content": "Hello {{ who }}", "variables": ["who"]}
+    manifest = {
+        "name": f"sweep-{suffix}",
+        "version": "1.0.0",
+        "tools": [tool],
+        "prompt_templates": [template],
+    }
+    return {"manifests": [manifest]}
+
+
+async def _a_capsule(actor: Actor) -> dict[str, str]:
+    response = await actor.client.post(
+        "/v1/capsules/install", headers=actor.headers, json=await _capsule_body(actor)
+    )
+    assert response.status_code == 200, response.text
+    return {"capsule_id": response.json()[0]["id"]}
+
+
+async def _template_body(actor: Actor) -> dict[str, Any]:
+    return {
+        "template_name": f"sweep-{uuid.uuid4().hex[:8]}",
+        "template_content": "Dear {{ name }},",
+        "variables": ["name"],
+    }
+
+
+async def _template_patch(actor: Actor) -> dict[str, Any]:
+    return {"template_content": "Hi {{ name }},"}
+
+
+async def _render_body(actor: Actor) -> dict[str, Any]:
+    return {"variables": {"name": "Sweep"}}
+
+
+_a_template = created("/v1/prompt-templates", _template_body, "template_id")
+
+
 async def _memory_search_body(actor: Actor) -> dict[str, Any]:
     return {"query": "what does the sweep remember", "k": 5, "budget_tokens": 500}
 
@@ -651,6 +696,19 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/dead-letters/{letter_id}"): Case(ids=_a_dead_letter),
     ("DELETE", "/v1/dead-letters/{letter_id}"): Case(ids=_a_dead_letter),
     ("POST", "/v1/dead-letters/{letter_id}/replay"): Case(ids=_a_dead_letter, audit_events=3),
+    ("GET", "/v1/capsules/offered"): Case(),
+    ("POST", "/v1/capsules/install"): Case(body=_capsule_body),
+    ("GET", "/v1/capsules"): Case(),
+    ("GET", "/v1/capsules/{capsule_id}"): Case(ids=_a_capsule),
+    ("POST", "/v1/capsules/{capsule_id}/uninstall"): Case(ids=_a_capsule),
+    ("POST", "/v1/prompt-templates"): Case(body=_template_body),
+    ("GET", "/v1/prompt-templates"): Case(),
+    ("GET", "/v1/prompt-templates/{template_id}"): Case(ids=_a_template),
+    ("PATCH", "/v1/prompt-templates/{template_id}"): Case(body=_template_patch, ids=_a_template),
+    ("DELETE", "/v1/prompt-templates/{template_id}"): Case(ids=_a_template),
+    ("POST", "/v1/prompt-templates/{template_id}/render"): Case(
+        body=_render_body, ids=_a_template, reads_only=True
+    ),
     ("GET", "/v1/memory/graph"): Case(query={"named_in": "the sweep's entities", "depth": "2"}),
     ("POST", "/v1/memory/search"): Case(body=_memory_search_body, reads_only=True),
 }

@@ -13,58 +13,64 @@ import hashlib
 import json
 import uuid
 
-from sqlalchemy import case, event, select, update
+from sqlalchemy import case, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.db.tenancy import bind_tenant
 from personae.errors import NotFound
 from personae.providers.embeddings import Embedder, label
 from personae.tools.models import Tool
 from personae.tools.plugins import registered_tools
 
 EMBED_BATCH = 256
+LOCK_TIMEOUT = "2s"
 _current: set[tuple[uuid.UUID, str]] = set()
 """(tenant, signature of the built-ins) already written by this process."""
 
 
 async def ensure_builtins(session: AsyncSession, tenant_id: uuid.UUID) -> None:
-    """Write the tenant's built-in rows unless this process already has, for this code."""
+    """Write the tenant's built-in rows unless this process already has, for this code.
+
+    They are written in a short transaction of their own (committed whatever becomes of
+    the caller's), which gives up after `LOCK_TIMEOUT` rather than wait on the caller's."""
     tools = registered_tools()
+    code = [(t.name, t.description, t.parameters) for t in tools.values()]
+    key = (tenant_id, hashlib.sha256(json.dumps(code, sort_keys=True).encode()).hexdigest())
+    if key in _current or not tools:
+        return
     rows = [
         {
             "tenant_id": tenant_id,
-            "name": t.name,
-            "description": t.description,
-            "schema": t.parameters,
+            "name": name,
+            "description": description,
+            "schema": schema,
             "code_type": "builtin",
             "is_builtin": True,
         }
-        for t in tools.values()
+        for name, description, schema in code
     ]
-    code = [(t.name, t.description, t.parameters) for t in tools.values()]
-    key = (tenant_id, hashlib.sha256(json.dumps(code, sort_keys=True).encode()).hexdigest())
-    if key in _current or not rows:
-        return
     new = insert(Tool).values(rows)
-    await session.execute(
-        new.on_conflict_do_update(
-            index_elements=["tenant_id", "name"],
-            index_where=Tool.deleted_at.is_(None),
-            set_={
-                "schema": new.excluded.schema,
-                "description": new.excluded.description,
-                "description_embedding": case(
-                    (Tool.description == new.excluded.description, Tool.description_embedding),
-                    else_=None,
-                ),
-            },
-            where=Tool.is_builtin.is_(True),  # a tenant's own tool of that name stays its own
-        )
+    upsert = new.on_conflict_do_update(
+        index_elements=["tenant_id", "name"],
+        index_where=Tool.deleted_at.is_(None),
+        set_={
+            "schema": new.excluded.schema,
+            "description": new.excluded.description,
+            "description_embedding": case(
+                (Tool.description == new.excluded.description, Tool.description_embedding),
+                else_=None,
+            ),
+        },
+        where=Tool.is_builtin.is_(True),  # a tenant's own tool of that name stays its own
     )
-    gone = Tool.is_builtin & Tool.deleted_at.is_(None) & Tool.name.not_in(list(tools))
-    await session.execute(update(Tool).where(gone).values(enabled=False))
-    # remembered once committed: a rolled-back transaction leaves the next one to write
-    event.listen(session.sync_session, "after_commit", lambda _: _current.add(key), once=True)
+    gone = Tool.is_builtin.is_(True) & Tool.deleted_at.is_(None) & Tool.name.not_in(list(tools))
+    async with AsyncSession(session.bind) as own, own.begin():
+        await bind_tenant(own, tenant_id)
+        await own.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        await own.execute(upsert)
+        await own.execute(update(Tool).where(gone).values(enabled=False))
+    _current.add(key)
 
 
 async def tool_named(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> Tool:

@@ -65,4 +65,6 @@ async def search(
     if allowed.tool_ids is not None:
         query = query.where(Tool.id.in_(allowed.tool_ids))
     rows = await session.execute(query.order_by(distance).limit(k))
-    return [Found(r.id, r.name, r.description, r.schema, 1 - r.distance) for r in rows]
+    # iterative index scans may return rows slightly out of order: sort what came
+    ordered = sorted(rows, key=lambda r: float(r.distance))
+    return [Found(r.id, r.name, r.description, r.schema, 1 - r.distance) for r in ordered]

@@ -1,4 +1,4 @@
-"""Plugins: packages that add tools through one hook, as the built-in tools do.
+"""Plugins: packages that add tools (and capsules) through hooks, as the built-ins do.
 
     from personae.tools.plugins import hookimpl
 
@@ -6,12 +6,18 @@
     def register_tools(register):
         register(my_function)
 
+    @hookimpl
+    def register_capsules(register):
+        register({"name": "crm", "version": "1.2.0", "tools": [...]})
+
 A package makes itself known with an entry point in the `personae` group; the built-ins
-(`personae.tools.builtins`) register through the same hook."""
+(`personae.tools.builtins`) register through the same hook. Function tools run in the
+server (the operator installed them); a capsule's tools are offered to tenants, who
+install the capsule, and run in the sandbox or over HTTP like their own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -22,12 +28,17 @@ from personae.tools.functions import FunctionTool, function_tool
 hookspec = pluggy.HookspecMarker("personae")
 hookimpl = pluggy.HookimplMarker("personae")
 Register = Callable[[Callable[..., Any]], None]
+RegisterCapsule = Callable[[Mapping[str, Any]], None]
 
 
 class Specs:
     @hookspec
     def register_tools(self, register: Register) -> None:
         """Call `register(function)` for each tool the plugin brings."""
+
+    @hookspec
+    def register_capsules(self, register: RegisterCapsule) -> None:
+        """Call `register(manifest)` for each capsule the plugin offers."""
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +55,15 @@ def plugins() -> pluggy.PluginManager:
 
 def registered_tools(manager: pluggy.PluginManager | None = None) -> dict[str, FunctionTool]:
     """Every plugin's tools by name (a name registered twice is refused)."""
+    return _installed_tools() if manager is None else _tools_of(manager)
+
+
+@lru_cache(maxsize=1)
+def _installed_tools() -> dict[str, FunctionTool]:
+    return _tools_of(plugins())
+
+
+def _tools_of(manager: pluggy.PluginManager) -> dict[str, FunctionTool]:
     tools: dict[str, FunctionTool] = {}
 
     def register(function: Callable[..., Any]) -> None:
@@ -52,5 +72,12 @@ def registered_tools(manager: pluggy.PluginManager | None = None) -> dict[str, F
             raise ValueError(f"two plugins register a tool named {tool.name!r}")
         tools[tool.name] = tool
 
-    (manager or plugins()).hook.register_tools(register=register)
+    manager.hook.register_tools(register=register)
     return tools
+
+
+def offered_capsules(manager: pluggy.PluginManager | None = None) -> list[Mapping[str, Any]]:
+    """The capsule manifests plugins offer (as given: checked when installed)."""
+    manifests: list[Mapping[str, Any]] = []
+    (manager or plugins()).hook.register_capsules(register=manifests.append)
+    return manifests

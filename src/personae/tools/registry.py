@@ -1,8 +1,9 @@
 """The tools a tenant has, and what they depend on.
 
 A tenant's own tools are `python` or `http` (their schemas checked when written); the
-built-ins come from the plugins, and each tenant holds a row for each (`catalogue`), which
-may be enabled, disabled or made to require approval, but not otherwise changed. Changing a
+built-ins come from the plugins, and each tenant holds a row for each (`catalogue`); a
+capsule's tools come with the capsule. Those two kinds may be enabled, disabled or made to
+require approval, but not otherwise changed. Changing a
 description drops its embedding (the next search embeds it again)."""
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from personae.tools.plugins import registered_tools
 
 RUNNABLE = ("python", "http")
 """Code types a tenant may register (built-ins come from plugins)."""
-BUILTIN_CHANGES = frozenset({"enabled", "requires_approval"})
-"""What a tenant may change of a built-in tool."""
+MANAGED_CHANGES = frozenset({"enabled", "requires_approval"})
+"""What a tenant may change of a tool its code or a capsule manages."""
 
 
 class _Tools(Resource[Tool]):
@@ -59,8 +60,8 @@ class _Tools(Resource[Tool]):
         where: Mapping[str, Any],
     ) -> None:
         await super().authorize(session, principal, action, row, where)
-        if action == "delete" and row is not None and row.is_builtin:
-            raise Conflict(f"{row.name} is a built-in tool: disable it instead")
+        if action == "delete" and row is not None and _managed(row):
+            raise Conflict(f"{row.name} is {_managed(row)}: disable it instead")
 
     async def page(
         self,
@@ -83,15 +84,23 @@ class _Tools(Resource[Tool]):
         where: Mapping[str, Any] | None = None,
     ) -> Tool:
         current = await self.get(session, principal, row_id, where, action="update")
-        if current.is_builtin and changes.keys() - BUILTIN_CHANGES:
+        if _managed(current) and changes.keys() - MANAGED_CHANGES:
             raise Conflict(
-                f"{current.name} is a built-in tool: only enabled and requires_approval change"
+                f"{current.name} is {_managed(current)}: only enabled and requires_approval change"
             )
         row = await super().update(session, principal, row_id, changes, where)
         if "description" in changes:
             row.description_embedding = None  # the next search embeds it again
             await session.flush()
+            await session.refresh(row)
         return row
+
+
+def _managed(tool: Tool) -> str | None:
+    """What manages the tool, if not the tenant: "a built-in tool" or "a capsule's tool"."""
+    if tool.is_builtin:
+        return "a built-in tool"
+    return "a capsule's tool" if tool.capsule_id is not None else None
 
 
 TOOLS = _Tools(Tool, "tool", "tools", unique=("name",))

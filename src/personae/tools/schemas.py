@@ -10,7 +10,16 @@ from pydantic import BaseModel, Field, JsonValue
 
 from personae.behavior.models import ToolActivation
 from personae.db.shapes import input_shape, output_shape
-from personae.tools.models import EXECUTION_STATUSES, DeadLetter, PersonaTool, Tool, ToolExecution
+from personae.tools.capsules import Manifest
+from personae.tools.models import (
+    EXECUTION_STATUSES,
+    Capsule,
+    DeadLetter,
+    PersonaTool,
+    PromptTemplate,
+    Tool,
+    ToolExecution,
+)
 from personae.validation import Input
 
 TOOL_FIELDS = [
@@ -111,3 +120,29 @@ class DependencyIn(Input):
 
 class DependenciesIn(Input):
     dependencies: list[DependencyIn] = Field(max_length=100)
+
+
+CapsuleOut = output_shape(Capsule)
+TEMPLATE_FIELDS = ["template_name", "template_content", "variables"]
+TemplateOut = output_shape(PromptTemplate)
+TemplateCreate = input_shape(
+    PromptTemplate, TEMPLATE_FIELDS, required=["template_name", "template_content"]
+)
+TemplateUpdate = input_shape(PromptTemplate, TEMPLATE_FIELDS, partial=True)
+
+
+class InstallIn(Input):
+    manifests: list[Manifest] = Field(default_factory=list, max_length=50)
+    offered: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Names of capsules the installed plugins offer (GET /v1/capsules/offered).",
+    )
+
+
+class RenderIn(Input):
+    variables: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class RenderOut(BaseModel):
+    text: str

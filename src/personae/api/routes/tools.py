@@ -1,5 +1,6 @@
 """Tools: the tenant's own (CRUD) and the built-ins, finding and running them, who may use
-them (persona grants, agent activations), approvals, and the dead letters."""
+them (persona grants, agent activations), approvals, the dead letters, capsules and their
+prompt templates."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from pydantic import BaseModel
 
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import Parent, mount
+from personae.errors import ValidationFailed
 from personae.personas.service import AGENTS, PERSONAS
-from personae.tools import discovery, registry, schemas
+from personae.tools import capsules, discovery, registry, schemas
+from personae.tools.capsules import Manifest
 from personae.tools.execution import Call, ToolRunner
 from personae.tools.permissions import PERSONA_TOOLS, TOOL_ACTIVATIONS
 from personae.tools.records import DEAD_LETTERS, EXECUTIONS
+from personae.tools.templates import PROMPT_TEMPLATES, render
 
 router = APIRouter(prefix="/v1", tags=["tools"])
 
@@ -193,6 +197,82 @@ async def replay(
     )
     await context.commit()
     return shown
+
+
+@router.get("/capsules/offered", response_model=list[Manifest])
+async def offered_capsules(
+    context: Annotated[RequestContext, authorized("tools:read")],
+) -> list[Manifest]:
+    """The capsules the plugins installed with Personae offer, to install by name."""
+    return list(capsules.offered().values())
+
+
+@router.post("/capsules/install", response_model=list[schemas.CapsuleOut])  # type: ignore[valid-type]
+async def install_capsules(
+    body: schemas.InstallIn, context: Annotated[RequestContext, authorized("tools:create")]
+) -> list[BaseModel]:
+    """Install (or upgrade to) the given manifests and offered capsules, together: refused
+    with 409 when a dependency is missing, a version constraint fails, the capsules would
+    depend on each other in a circle, or an upgrade would break an installed capsule. The
+    answer lists them in the order installed (dependencies first)."""
+    available = capsules.offered()
+    chosen = list(body.manifests)
+    for index, name in enumerate(body.offered):
+        if name not in available:
+            raise ValidationFailed("no plugin offers this capsule", field=f"offered.{index}")
+        chosen.append(available[name])
+    rows = await capsules.install(context.session, context.principal, chosen)
+    shown = [schemas.CapsuleOut.model_validate(row) for row in rows]
+    await context.commit()
+    return shown
+
+
+mount(
+    router,
+    capsules.CAPSULES,
+    path="/capsules",
+    id_param="capsule_id",
+    out=schemas.CapsuleOut,
+    deletable=False,
+    tag="tools",
+)
+
+
+@router.post("/capsules/{capsule_id}/uninstall", response_model=schemas.CapsuleOut)
+async def uninstall_capsule(
+    capsule_id: uuid.UUID, context: Annotated[RequestContext, authorized("tools:delete")]
+) -> BaseModel:
+    """Uninstall a capsule (its tools and templates go); refused with 409 while another
+    installed capsule depends on it."""
+    row = await capsules.uninstall(context.session, context.principal, capsule_id)
+    shown = schemas.CapsuleOut.model_validate(row)
+    await context.commit()
+    return shown
+
+
+mount(
+    router,
+    PROMPT_TEMPLATES,
+    path="/prompt-templates",
+    id_param="template_id",
+    out=schemas.TemplateOut,
+    create=schemas.TemplateCreate,
+    update=schemas.TemplateUpdate,
+    tag="tools",
+)
+
+
+@router.post("/prompt-templates/{template_id}/render", response_model=schemas.RenderOut)
+async def render_template(
+    template_id: uuid.UUID,
+    body: schemas.RenderIn,
+    context: Annotated[RequestContext, authorized("tools:read")],
+) -> schemas.RenderOut:
+    """The template with its variables filled in: every declared one is needed and no
+    other is taken (422 naming the variable)."""
+    template = await PROMPT_TEMPLATES.get(context.session, context.principal, template_id)
+    text = render(template.template_content, template.variables, body.variables)
+    return schemas.RenderOut(text=text)
 
 
 @router.put("/tools/{tool_id}/dependencies", status_code=204)

@@ -1,0 +1,214 @@
+"""When tools fail: tries again with backoff while a failure may pass, a circuit breaker per
+tool, the dead letters (a call whose tries all failed: inspected, replayed once the tool is
+fixed, purged), and http tools against a real server on 127.0.0.1 (allow-list, timeouts,
+answers that are refusals)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from personae.db.engine import DatabaseUrls
+from personae.settings import Settings
+from personae.tools.breaker import Breakers
+from tests.api.conftest import bearer, join, running_app
+from tests.serving import on_loopback
+
+SETTINGS = Settings(
+    connect_timeout_s=2,
+    embedder="hashing",
+    tool_retry_base_s=0.01,
+    tool_breaker_threshold=5,
+    tool_breaker_cooldown_s=60,
+    tool_http_timeout_s=0.5,
+    tool_http_allowed_hosts=["127.0.0.1"],
+)
+RAISES = "def main():\n    raise RuntimeError('the backend is down')\n"
+WORKS = "def main():\n    return 'fixed'\n"
+
+
+async def tool(
+    client: httpx.AsyncClient, auth: dict[str, str], name: str, **fields: Any
+) -> dict[str, Any]:
+    body = {"name": name, "description": f"The {name} tool.", "schema": {"type": "object"}}
+    made = await client.post("/v1/tools", headers=auth, json={**body, **fields})
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+async def run(
+    client: httpx.AsyncClient, auth: dict[str, str], name: str, **arguments: Any
+) -> dict[str, Any]:
+    done = await client.post(
+        f"/v1/tools/{name}/execute", headers=auth, json={"arguments": arguments}
+    )
+    assert done.status_code == 200, done.text
+    return dict(done.json())
+
+
+async def test_a_call_failing_five_times_is_a_dead_letter_until_replayed(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str], owner_engine: AsyncEngine
+) -> None:
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        made = await tool(
+            client, auth, "flaky", code_type="python", code=RAISES, settings={"max_attempts": 5}
+        )
+        failed = await run(client, auth, "flaky")
+        assert (failed["status"], failed["attempt"]) == ("failed", 5)
+        assert "the backend is down" in failed["error"]
+
+        letters = (await client.get("/v1/dead-letters", headers=auth)).json()["items"]
+        [letter] = [item for item in letters if item["execution_id"] == failed["id"]]
+        assert letter["retry_count"] == 5 and letter["resolved_at"] is None
+        assert "the backend is down" in letter["error_message"]
+        assert letter["payload"]["tool"] == "flaky"
+        inspected = await client.get(f"/v1/dead-letters/{letter['id']}", headers=auth)
+        assert inspected.json() == letter
+
+        # five failures opened the tool's circuit: the next call fails fast, untried
+        fast = await run(client, auth, "flaky")
+        assert fast["attempt"] == 1 and "circuit is open" in fast["error"]
+        still = await client.post(f"/v1/dead-letters/{letter['id']}/replay", headers=auth)
+        assert still.status_code == 200, still.text
+        assert still.json()["dead_letter"]["resolved_at"] is None
+
+        fixed = await client.patch(f"/v1/tools/{made['id']}", headers=auth, json={"code": WORKS})
+        assert fixed.status_code == 200  # a changed tool starts with a closed circuit
+        replayed = await client.post(f"/v1/dead-letters/{letter['id']}/replay", headers=auth)
+        assert replayed.status_code == 200, replayed.text
+        assert replayed.json()["execution"]["status"] == "succeeded"
+        assert replayed.json()["execution"]["result"]["value"] == "fixed"
+        assert replayed.json()["dead_letter"]["resolved_at"] is not None
+        again = await client.post(f"/v1/dead-letters/{letter['id']}/replay", headers=auth)
+        assert again.status_code == 409
+
+        purged = await client.delete(f"/v1/dead-letters/{letter['id']}", headers=auth)
+        assert purged.status_code == 204
+        gone = await client.get(f"/v1/dead-letters/{letter['id']}", headers=auth)
+        assert gone.status_code == 404
+        async with owner_engine.connect() as conn:
+            replays = await conn.execute(
+                text(
+                    "SELECT result FROM audit_events WHERE action = 'replay' "
+                    "AND resource_id = :id ORDER BY id"
+                ),
+                {"id": letter["id"]},
+            )
+            assert [r.result for r in replays] == ["failure", "success"]
+
+
+async def test_what_cannot_pass_by_trying_again_is_tried_once(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        bad = "import os\ndef main():\n    os.system('true')\n"
+        await tool(client, auth, "shells", code_type="python", code=bad)
+        refused = await run(client, auth, "shells")
+        assert (refused["status"], refused["attempt"]) == ("failed", 1)
+        letters = (await client.get("/v1/dead-letters", headers=auth)).json()["items"]
+        assert not [item for item in letters if item["execution_id"] == refused["id"]]
+        member = await join(client, auth, f"m-{uuid.uuid4().hex[:8]}@example.com", "member")
+        assert (await client.get("/v1/dead-letters", headers=member)).status_code == 403
+
+
+@asynccontextmanager
+async def endpoint() -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """An HTTP tool backend: /flaky answers 503 twice then 200, /missing 404, /slow too
+    late, /moved redirects, /echo echoes."""
+    seen: dict[str, Any] = {"flaky": 0, "bodies": []}
+
+    async def flaky(request: Request) -> Response:
+        seen["flaky"] += 1
+        if seen["flaky"] <= 2:
+            return JSONResponse({"error": "busy"}, status_code=503)
+        return JSONResponse({"temperature": 21, "city": (await request.json())["city"]})
+
+    async def echo(request: Request) -> Response:
+        seen["bodies"].append(await request.json())
+        return Response("plain words")
+
+    async def slow(request: Request) -> Response:
+        await asyncio.sleep(3)
+        return JSONResponse({})
+
+    async def missing(request: Request) -> Response:
+        return JSONResponse({"error": "no such order"}, status_code=404)
+
+    async def moved(request: Request) -> Response:
+        return RedirectResponse("http://example.com/elsewhere")
+
+    app = Starlette(
+        routes=[
+            Route(f"/{f.__name__}", f, methods=["POST"])
+            for f in (flaky, echo, slow, missing, moved)
+        ]
+    )
+    async with on_loopback(app) as port:
+        yield f"http://127.0.0.1:{port}", seen
+
+
+async def test_http_tools_call_allowed_hosts_and_retry_what_may_pass(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}}
+    async with running_app(urls, SETTINGS) as (_app, client), endpoint() as (base, seen):
+        auth = await bearer(client, *fresh_owner)
+        for name in ("flaky", "echo", "slow", "missing", "moved"):
+            await tool(
+                client, auth, name, code_type="http", endpoint=f"{base}/{name}", schema=schema
+            )
+        await tool(
+            client, auth, "far", code_type="http", endpoint="http://example.com/x", schema=schema
+        )
+
+        weather = await run(client, auth, "flaky", city="Lyon")
+        assert (weather["status"], weather["attempt"]) == ("succeeded", 3)
+        assert weather["result"]["value"] == {"temperature": 21, "city": "Lyon"}
+        echoed = await run(client, auth, "echo", city="Oslo")
+        assert echoed["result"]["value"] == "plain words"
+        assert seen["bodies"] == [{"city": "Oslo"}]
+
+        late = await run(client, auth, "slow")
+        assert (late["status"], late["attempt"]) == ("timed_out", 3)  # tried, and dead-lettered
+        refused = await run(client, auth, "missing")
+        assert (refused["status"], refused["attempt"]) == ("failed", 1)
+        assert "404" in refused["error"] and "no such order" in refused["error"]
+        moved = await run(client, auth, "moved")
+        assert moved["status"] == "failed" and "307" in moved["error"]
+        far = await run(client, auth, "far", city="Rome")
+        assert far["status"] == "failed" and "not on the allow-list" in far["error"]
+
+        letters = (await client.get("/v1/dead-letters", headers=auth)).json()["items"]
+        assert [item["payload"]["tool"] for item in letters] == ["slow"]
+
+
+def test_a_circuit_opens_after_failures_and_lets_one_trial_through() -> None:
+    now = [0.0]
+    breakers = Breakers(threshold=3, cooldown_s=10, clock=lambda: now[0])
+    for _ in range(2):
+        breakers.failed("tool")
+    assert breakers.refusal("tool") is None
+    breakers.failed("tool")
+    assert "open after 3 failures" in (breakers.refusal("tool") or "")
+    now[0] = 10.5
+    assert breakers.refusal("tool") is None  # the trial call
+    assert breakers.refusal("tool") is not None  # while it runs, others wait
+    breakers.failed("tool")
+    assert breakers.refusal("tool") is not None  # it failed: open again
+    now[0] = 21
+    assert breakers.refusal("tool") is None
+    breakers.succeeded("tool")
+    assert breakers.refusal("tool") is None and breakers.refusal("other") is None
