@@ -93,7 +93,7 @@ async def embed_descriptions(
     session: AsyncSession, tenant_id: uuid.UUID, embedder: Embedder
 ) -> int:
     """Embed the tenant's tools whose description has no vector of `embedder`'s model yet;
-    how many. The caller holds the tenant's model lock (shared)."""
+    how many. Each vector is stored with its model, so no model lock is needed."""
     await ensure_builtins(session, tenant_id)
     model, done = label(embedder), 0
     while True:

@@ -4,6 +4,7 @@ the chosen few schemas go into a prompt."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -53,11 +54,18 @@ async def search(
 ) -> list[Found]:
     """The `k` tools best matching `task` that the persona / agent may use (best first)."""
     principal.require("tools:read")
-    await ensure_builtins(session, principal.tenant_id)
-    allowed = await permits(session, persona_id, agent_id)
-    embedder = await tenant_embedder(session, embedders, principal.tenant_id, hold=True)
-    await embed_descriptions(session, principal.tenant_id, embedder)
-    [vector] = await embedder.embed([task])
+    # no model lock: rows carry the model of their vector, and only those of the tenant's
+    # current model are searched (after a switch, the next search embeds them again)
+    embedder = await tenant_embedder(session, embedders, principal.tenant_id)
+    # the task is embedded (in a thread) while the database answers who may use what
+    embedding = asyncio.ensure_future(embedder.embed([task]))
+    try:
+        await ensure_builtins(session, principal.tenant_id)
+        allowed = await permits(session, persona_id, agent_id)
+        await embed_descriptions(session, principal.tenant_id, embedder)
+        [vector] = await embedding
+    finally:
+        embedding.cancel()
     distance = Tool.description_embedding.cosine_distance(vector)
     query = select(
         Tool.id, Tool.name, Tool.description, Tool.schema, distance.label("distance")
