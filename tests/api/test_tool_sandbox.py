@@ -30,6 +30,10 @@ TOOLS = {
     "forks": "import os\ndef main(port=0):\n    while True:\n        os.fork()\n",
     "shells": "import subprocess\ndef main(port=0):\n    return subprocess.run(['id']).args\n",
     "shouts": "def main(port=0):\n    while True:\n        print('x' * 10_000)\n",
+    "unbinds": (
+        "import resource\ndef main(port=0):\n"
+        "    resource.setrlimit(resource.RLIMIT_CPU, (3600, 3600))\n"
+    ),
     "snoops": "import os\ndef main(port=0):\n    return dict(os.environ)\n",
     "sleeps": "import time\ndef main(port=0):\n    time.sleep(600)\n",
     "calls": (
@@ -81,6 +85,7 @@ async def test_python_tools_are_contained(
             "hoards": ("failed", "out of memory"),
             "forks": ("failed", "refuses os.fork"),
             "shells": ("failed", "refuses"),
+            "unbinds": ("failed", "refuses resource.setrlimit"),
             "shouts": ("failed", "printed more than 100000 bytes"),
             "sleeps": ("timed_out", "after 3 s"),
         }

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
+import dataclasses
 import json
 import os
-import resource
 import signal
 import sys
 import tempfile
@@ -28,9 +26,7 @@ from personae.settings import Settings
 from personae.tools.outcome import Outcome
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
-CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,15 @@ async def run_python(
     network: bool = False,
 ) -> Outcome:
     """Run `entry(**arguments)` from `code` in the sandbox; how it went."""
-    order = json.dumps({"code": code, "entry": entry, "arguments": arguments, "network": network})
+    order = json.dumps(
+        {
+            "code": code,
+            "entry": entry,
+            "arguments": arguments,
+            "network": network,
+            "limits": dataclasses.asdict(limits),
+        }
+    )
     with tempfile.TemporaryDirectory(prefix="personae-tool-") as workdir:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -74,7 +78,6 @@ async def run_python(
             cwd=workdir,
             env=ENVIRONMENT,
             start_new_session=True,
-            preexec_fn=lambda: _confine(limits, network),
         )
         try:
             out, logs, over = await asyncio.wait_for(
@@ -92,21 +95,6 @@ async def run_python(
     if process.returncode is not None and process.returncode < 0:
         return Outcome("failed", error=_signalled(-process.returncode, limits), logs=shown)
     return _answer(out, shown)
-
-
-def _confine(limits: Limits, network: bool) -> None:
-    """In the child, before the interpreter starts: the kernel's limits, no network."""
-    memory = limits.memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * 2**20,) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files,) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if os.getuid() != 0:
-        resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))  # root ignores it: the runner guards
-    if not network:
-        flags = CLONE_NEWNET if os.getuid() == 0 else CLONE_NEWUSER | CLONE_NEWNET
-        _LIBC.unshare(flags)  # where namespaces are refused, the runner's guard still holds
 
 
 async def _exchange(
