@@ -23,6 +23,7 @@ from personae.db.engine import DatabaseUrls
 from personae.settings import Settings
 from personae.tools.breaker import Breakers
 from tests.api.conftest import bearer, join, running_app
+from tests.api.test_tool_sandbox import execute as run
 from tests.serving import on_loopback
 
 SETTINGS = Settings(
@@ -45,16 +46,6 @@ async def tool(
     made = await client.post("/v1/tools", headers=auth, json={**body, **fields})
     assert made.status_code == 201, made.text
     return dict(made.json())
-
-
-async def run(
-    client: httpx.AsyncClient, auth: dict[str, str], name: str, **arguments: Any
-) -> dict[str, Any]:
-    done = await client.post(
-        f"/v1/tools/{name}/execute", headers=auth, json={"arguments": arguments}
-    )
-    assert done.status_code == 200, done.text
-    return dict(done.json())
 
 
 async def test_a_call_failing_five_times_is_a_dead_letter_until_replayed(
