@@ -4,11 +4,15 @@
 unless the script says to fail: `script.failures` are the next answers' status codes
 (None: a normal answer), then normal answers; `script.down` fails everything.
 `/v1/chat/completions` answers with `script.replies` in turn (then the last one again),
-failing first as `script.chat_failures` say. Every request is recorded."""
+failing first as `script.chat_failures` say. A reply is text, or a dict asking for tool
+calls (`{"tool_calls": [{"name": …, "arguments": {…}}]}`). Asked to stream, it sends the
+reply word by word as Server-Sent Events (`stream_delay_s` apart; the connection drops
+after `stream_break_after` words when set), then the usage. Every request is recorded."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +20,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from personae.providers.embeddings import HashingEmbedder
@@ -30,9 +34,15 @@ class Script:
     requests: list[dict[str, Any]] = field(default_factory=list)
     down: bool = False
     """Fail every request with 503 while set."""
-    replies: list[str] = field(default_factory=lambda: ["A scripted reply."])
+    replies: list[str | dict[str, Any]] = field(default_factory=lambda: ["A scripted reply."])
     chat_failures: list[int | None] = field(default_factory=list)
     chat_requests: list[dict[str, Any]] = field(default_factory=list)
+    chat_delay_s: float = 0.0
+    """How long every chat answer waits before it starts."""
+    stream_delay_s: float = 0.0
+    stream_break_after: int | None = None
+    streams_closed: int = 0
+    """Streams that ended because the client went away."""
     delay_s: float = 0.0
     """How long every embeddings answer takes."""
 
@@ -71,9 +81,34 @@ def _app(script: Script) -> Starlette:
     async def chat(request: Request) -> Response:
         body = await request.json()
         script.chat_requests.append(body)
+        await asyncio.sleep(script.chat_delay_s)
         if (failed := _failure(script, script.chat_failures)) is not None:
             return failed
         reply = script.replies.pop(0) if len(script.replies) > 1 else script.replies[0]
+        text = reply if isinstance(reply, str) else str(reply.get("content", ""))
+        calls = [] if isinstance(reply, str) else reply.get("tool_calls", [])
+        usage = {
+            "prompt_tokens": sum(
+                len(str(m.get("content") or "").split()) for m in body["messages"]
+            ),
+            "completion_tokens": len(text.split()),
+            "total_tokens": 0,
+        }
+        wired = [
+            {
+                "id": f"call_{len(script.chat_requests)}_{i}",
+                "type": "function",
+                "function": {"name": c["name"], "arguments": json.dumps(c.get("arguments", {}))},
+            }
+            for i, c in enumerate(calls)
+        ]
+        if body.get("stream"):
+            return StreamingResponse(
+                _streamed(script, body["model"], text, wired, usage), media_type="text/event-stream"
+            )
+        message: dict[str, Any] = {"role": "assistant", "content": text or None}
+        if wired:
+            message["tool_calls"] = wired
         return JSONResponse(
             {
                 "id": f"chatcmpl-{len(script.chat_requests)}",
@@ -83,15 +118,11 @@ def _app(script: Script) -> Starlette:
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": reply},
-                        "finish_reason": "stop",
+                        "message": message,
+                        "finish_reason": "tool_calls" if wired else "stop",
                     }
                 ],
-                "usage": {
-                    "prompt_tokens": sum(len(m["content"].split()) for m in body["messages"]),
-                    "completion_tokens": len(reply.split()),
-                    "total_tokens": 0,
-                },
+                "usage": usage,
             }
         )
 
@@ -101,6 +132,44 @@ def _app(script: Script) -> Starlette:
             Route("/v1/chat/completions", chat, methods=["POST"]),
         ]
     )
+
+
+async def _streamed(
+    script: Script,
+    model: str,
+    text: str,
+    calls: list[dict[str, Any]],
+    usage: dict[str, int],
+) -> AsyncIterator[str]:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        body = {
+            "id": "chatcmpl-stream",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]
+            if delta or finish
+            else [],
+            **extra,
+        }
+        return f"data: {json.dumps(body)}\n\n"
+
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        words = text.split(" ") if text else []
+        for index, word in enumerate(words):
+            if script.stream_break_after is not None and index >= script.stream_break_after:
+                raise ConnectionResetError("the scripted stream breaks")
+            await asyncio.sleep(script.stream_delay_s)
+            yield chunk({"content": word if index == 0 else " " + word})
+        for index, call in enumerate(calls):
+            yield chunk({"tool_calls": [{"index": index, **call}]})
+        yield chunk({}, "tool_calls" if calls else "stop")
+        yield chunk({}, usage=usage)
+        yield "data: [DONE]\n\n"
+    except asyncio.CancelledError:
+        script.streams_closed += 1
+        raise
 
 
 @asynccontextmanager

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from personae.providers.chat.base import ChatModel, Completion, Message, Prices, spent
+from personae.providers.chat.base import (
+    ChatModel,
+    Completion,
+    Message,
+    Prices,
+    Request,
+    ToolCall,
+    spent,
+)
 from personae.providers.chat.openai_compat import OpenAIChat
 
-__all__ = ["ChatModel", "Completion", "Message", "OpenAIChat", "Prices", "spent"]
+__all__ = [
+    "ChatModel",
+    "Completion",
+    "Message",
+    "OpenAIChat",
+    "Prices",
+    "Request",
+    "ToolCall",
+    "spent",
+]

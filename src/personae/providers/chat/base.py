@@ -1,18 +1,42 @@
-"""What every chat model adapter offers: messages in, a completion out, with its usage."""
+"""What every chat model adapter offers: messages (and the tools the model may call) in;
+a completion out, whole or streamed token by token, with its usage."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str
+    """JSON text, as the model wrote it (it may not parse: the caller checks)."""
 
 
 @dataclass(frozen=True)
 class Message:
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    """The calls an assistant message asks for."""
+    tool_call_id: str | None = None
+    """The call a tool message answers."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a call sends besides the messages."""
+
+    tools: Sequence[Mapping[str, Any]] = ()
+    """OpenAI function schemas the model may call."""
+    max_tokens: int | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    """Sampling parameters (temperature, top_p, …) over the model config's own."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +59,8 @@ class Completion:
     output_tokens: int
     cost_usd: float | None = None
     """None when the model's prices are not known."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: str | None = None
 
     def usage(self) -> dict[str, Any]:
         """What the call spent, as recorded beside its work."""
@@ -63,10 +89,22 @@ class ChatModel(Protocol):
     model: str
 
     async def complete(
-        self, messages: Sequence[Message], *, max_tokens: int | None = None
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        request: Request | None = None,
     ) -> Completion:
         """The model's answer to `messages`. Raises `ProviderUnavailable` when the
         provider can't answer now (retry later), `ProviderError` when it answered wrongly."""
+        ...
+
+    def stream(
+        self, messages: Sequence[Message], request: Request | None = None
+    ) -> AsyncIterator[str | Completion]:
+        """The answer as it is produced: text pieces, then the whole `Completion` (with
+        its usage and tool calls) last. Fails as `complete` does; a failure before the
+        first piece can be tried elsewhere, one after it cannot be undone."""
         ...
 
     async def close(self) -> None: ...

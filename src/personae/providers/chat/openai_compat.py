@@ -1,15 +1,16 @@
 """Any OpenAI-compatible `/chat/completions` endpoint (OpenAI, Ollama, vLLM, OpenRouter),
-through the `openai` SDK, with its retries and backoff."""
+through the `openai` SDK, with its retries and backoff: whole answers or streamed ones,
+with tool calling."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import openai
 
 from personae.errors import ProviderError
-from personae.providers.chat.base import Completion, Message, Prices
+from personae.providers.chat.base import Completion, Message, Prices, Request, ToolCall
 from personae.providers.openai_errors import translated
 
 
@@ -38,27 +39,131 @@ class OpenAIChat:
         )
 
     async def complete(
-        self, messages: Sequence[Message], *, max_tokens: int | None = None
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        request: Request | None = None,
     ) -> Completion:
+        request = request or Request(max_tokens=max_tokens)
         with translated(f"the chat endpoint ({self.model})"):
             answer = await self._client.chat.completions.create(
-                model=self.model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
-                max_tokens=max_tokens if max_tokens is not None else openai.omit,
-                extra_body=self._options or None,  # the config's own (temperature, …)
+                model=self.model, messages=wire(messages), **self._arguments(request)
             )
-        if not answer.choices or answer.choices[0].message.content is None:
+        if not answer.choices:
+            raise ProviderError(f"{self.model} answered with no choice")
+        message = answer.choices[0].message
+        calls = tuple(
+            ToolCall(c.id, c.function.name, c.function.arguments)
+            for c in message.tool_calls or ()
+            if c.type == "function"
+        )
+        if message.content is None and not calls:
             raise ProviderError(f"{self.model} answered with no text")
         usage = answer.usage
-        input_tokens = usage.prompt_tokens if usage else 0
-        output_tokens = usage.completion_tokens if usage else 0
+        return self._completion(
+            message.content or "",
+            answer.model or self.model,
+            (usage.prompt_tokens, usage.completion_tokens) if usage else None,
+            calls,
+            answer.choices[0].finish_reason,
+            messages,
+        )
+
+    async def stream(
+        self, messages: Sequence[Message], request: Request | None = None
+    ) -> AsyncIterator[str | Completion]:
+        request = request or Request()
+        what = f"the chat endpoint ({self.model})"
+        with translated(what):
+            chunks = await self._client.chat.completions.create(
+                model=self.model,
+                messages=wire(messages),
+                stream=True,
+                stream_options={"include_usage": True},
+                **self._arguments(request),
+            )
+        text: list[str] = []
+        calls: dict[int, dict[str, str]] = {}
+        usage: tuple[int, int] | None = None
+        finish, model = None, self.model
+        try:
+            with translated(what):
+                async for chunk in chunks:
+                    model = chunk.model or model
+                    if chunk.usage is not None:
+                        usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    for choice in chunk.choices:
+                        finish = choice.finish_reason or finish
+                        for piece in choice.delta.tool_calls or ():
+                            slot = calls.setdefault(piece.index, {"id": "", "name": "", "args": ""})
+                            slot["id"] = piece.id or slot["id"]
+                            if piece.function is not None:
+                                slot["name"] += piece.function.name or ""
+                                slot["args"] += piece.function.arguments or ""
+                        if choice.delta.content:
+                            text.append(choice.delta.content)
+                            yield choice.delta.content
+        finally:
+            await chunks.close()  # a consumer that stops reading stops the provider too
+        tool_calls = tuple(
+            ToolCall(slot["id"], slot["name"], slot["args"]) for _, slot in sorted(calls.items())
+        )
+        yield self._completion("".join(text), model, usage, tool_calls, finish, messages)
+
+    def _arguments(self, request: Request) -> dict[str, Any]:
+        arguments: dict[str, Any] = {
+            "extra_body": {**self._options, **request.parameters} or None,
+            "max_tokens": openai.omit if request.max_tokens is None else request.max_tokens,
+        }
+        if request.tools:
+            arguments["tools"] = list(request.tools)
+        return arguments
+
+    def _completion(
+        self,
+        text: str,
+        model: str,
+        usage: tuple[int, int] | None,
+        calls: tuple[ToolCall, ...],
+        finish: str | None,
+        messages: Sequence[Message],
+    ) -> Completion:
+        """The answer with its usage (estimated at 4 characters a token when the provider
+        sent none) and its cost when the prices are known."""
+        if usage is None:
+            sent = sum(len(m.content) for m in messages)
+            usage = (sent // 4 + 1, len(text) // 4 + 1)
         return Completion(
-            text=answer.choices[0].message.content,
-            model=answer.model or self.model,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost_usd=None if self._prices is None else self._prices.of(input_tokens, output_tokens),
+            text=text,
+            model=model,
+            input_tokens=usage[0],
+            output_tokens=usage[1],
+            cost_usd=None if self._prices is None else self._prices.of(*usage),
+            tool_calls=calls,
+            finish_reason=finish,
         )
 
     async def close(self) -> None:
         await self._client.close()
+
+
+def wire(messages: Sequence[Message]) -> list[Any]:
+    """The messages as the OpenAI wire format has them."""
+    shaped: list[dict[str, Any]] = []
+    for m in messages:
+        item: dict[str, Any] = {"role": m.role, "content": m.content}
+        if m.tool_calls:
+            item["content"] = m.content or None
+            item["tool_calls"] = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for c in m.tool_calls
+            ]
+        if m.tool_call_id is not None:
+            item["tool_call_id"] = m.tool_call_id
+        shaped.append(item)
+    return shaped
