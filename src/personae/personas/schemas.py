@@ -13,6 +13,7 @@ PERSONA_FIELDS = [
     "default_provider",
     "fallback_providers",
     "neuromodulators",
+    "adaptation_state",
     "metadata",
     "is_active",
 ]

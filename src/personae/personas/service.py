@@ -20,6 +20,7 @@ from personae.identity.principal import Principal
 from personae.memory.erasure import erase
 from personae.personas.models import Agent, Persona, PersonaMember
 from personae.resources import Action, Resource
+from personae.runtime.modulation import Levels, adaptation
 
 SHARE_ALLOWS: dict[str, frozenset[str]] = {
     "owner": frozenset({"read", "update", "delete", "share"}),
@@ -67,6 +68,15 @@ class _Personas(Resource[Persona]):
                 principal.require("personas:create")
             return
         await require_on_persona(session, principal, row, action)
+
+    async def check(
+        self, session: AsyncSession, principal: Principal, values: Mapping[str, Any]
+    ) -> None:
+        """Neuromodulator levels within [0, 1], and a valid adaptation (baseline, decay)."""
+        if "neuromodulators" in values:
+            Levels.of(values["neuromodulators"])
+        if "adaptation_state" in values:
+            adaptation(values["adaptation_state"])
 
     def visible(self, principal: Principal) -> ColumnElement[bool]:
         if principal.can("personas:read"):
