@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -63,6 +64,18 @@ async def test_drop_matching_leaves_other_keys(store: Store) -> None:
     await store.drop_matching("session:*")
     assert await store.get("session:hot:3", 60) is None
     assert await store.get("other", 60) == "1:v"
+
+
+async def test_spending_never_passes_the_limit_in_a_window(store: Store) -> None:
+    key = f"spend:{uuid.uuid4().hex}"
+    assert await store.spend(key, 60, limit=100, window_s=0.5) == 0
+    assert await store.spend(key, 30, limit=100, window_s=0.5) == 0
+    wait = await store.spend(key, 20, limit=100, window_s=0.5)
+    assert 0 < wait <= 0.5  # until the first 60 leave the window
+    assert await store.spend(key, 10, limit=100, window_s=0.5) == 0  # 100 exactly
+    await asyncio.sleep(wait + 0.02)
+    assert await store.spend(key, 20, limit=100, window_s=0.5) == 0
+    assert await store.spend(f"{key}:big", 500, limit=100, window_s=0.5) == 0  # capped
 
 
 async def test_the_memory_store_is_bounded() -> None:

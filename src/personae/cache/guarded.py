@@ -64,6 +64,11 @@ class Guarded:
         ok, wait = await self._try(lambda: self.store.hit(key, limit, window_s))
         return wait if ok else None
 
+    async def spend(self, key: str, cost: int, limit: int, window_s: float) -> float | None:
+        """The store's `spend`; None when the store can't be asked."""
+        ok, wait = await self._try(lambda: self.store.spend(key, cost, limit, window_s))
+        return wait if ok else None
+
     async def put_if_newer(
         self,
         key: str,

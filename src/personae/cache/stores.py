@@ -48,6 +48,27 @@ redis.call('PEXPIRE', KEYS[1], window)
 return 0
 """
 
+SPEND = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local limit, window, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - window)
+local spent = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local used = 0
+for i = 1, #spent, 2 do used = used + tonumber(string.match(spent[i], ':(%d+)$')) end
+if used + cost > limit then
+  local over = used + cost - limit
+  for i = 1, #spent, 2 do
+    over = over - tonumber(string.match(spent[i], ':(%d+)$'))
+    if over <= 0 then return tonumber(spent[i + 1]) + window - now_ms end
+  end
+  return window
+end
+redis.call('ZADD', KEYS[1], now_ms, now[1] .. now[2] .. ARGV[4] .. ':' .. cost)
+redis.call('PEXPIRE', KEYS[1], window)
+return 0
+"""
+
 
 def newer(current: str | None, seq: int) -> bool:
     """Whether an entry of `seq` may replace `current`."""
@@ -91,6 +112,11 @@ class Store(Protocol):
         """Count one hit in the sliding window `key` unless `limit` hits are already in it:
         0.0 when counted, else the seconds until one leaves the window."""
 
+    async def spend(self, key: str, cost: int, limit: int, window_s: float) -> float:
+        """Spend `cost` of `limit` per `window_s` under `key`: 0 when spent, else the
+        seconds until enough of the window frees up (nothing spent). A cost over the
+        limit counts as the limit."""
+
     async def close(self) -> None: ...
 
 
@@ -108,6 +134,7 @@ class RedisStore:
         )
         self._put = self._client.register_script(PUT_IF_NEWER)
         self._hit = self._client.register_script(HIT)
+        self._spend = self._client.register_script(SPEND)
 
     async def get(self, key: str, ttl_s: float) -> str | None:
         value = await self._client.getex(key, px=_ms(ttl_s))
@@ -146,6 +173,11 @@ class RedisStore:
         wait_ms = await self._hit(keys=[key], args=[limit, _ms(window_s), secrets.token_hex(4)])
         return max(0.0, float(wait_ms) / 1000)
 
+    async def spend(self, key: str, cost: int, limit: int, window_s: float) -> float:
+        args: list[int | str] = [limit, _ms(window_s), min(cost, limit), secrets.token_hex(4)]
+        wait_ms = await self._spend(keys=[key], args=args)
+        return max(0.0, float(wait_ms) / 1000)
+
     async def drop_matching(self, pattern: str) -> None:
         batch: list[str] = []
         async for key in self._client.scan_iter(match=pattern, count=1000):
@@ -168,6 +200,7 @@ class MemoryStore:
         self._clock = clock
         self._entries: OrderedDict[str, tuple[float, str | set[str]]] = OrderedDict()
         self._windows: dict[str, deque[float]] = {}
+        self._spent: dict[str, deque[tuple[float, int]]] = {}
 
     def _live(self, key: str) -> str | set[str] | None:
         entry = self._entries.get(key)
@@ -241,6 +274,20 @@ class MemoryStore:
                 k for k, hits in self._windows.items() if not hits or hits[-1] <= now - window_s
             ]:
                 del self._windows[idle]
+        return 0.0
+
+    async def spend(self, key: str, cost: int, limit: int, window_s: float) -> float:
+        now, cost = self._clock(), min(cost, limit)
+        spent = self._spent.setdefault(key, deque())
+        while spent and spent[0][0] <= now - window_s:
+            spent.popleft()
+        over = sum(c for _, c in spent) + cost - limit
+        if over > 0:
+            for at, each in spent:
+                over -= each
+                if over <= 0:
+                    return at + window_s - now
+        spent.append((now, cost))
         return 0.0
 
     async def drop_matching(self, pattern: str) -> None:
