@@ -43,6 +43,8 @@ class Script:
     stream_break_after: int | None = None
     streams_closed: int = 0
     """Streams that ended because the client went away."""
+    chat_arrivals: list[float] = field(default_factory=list)
+    """When each chat request came (the event loop's clock)."""
     delay_s: float = 0.0
     """How long every embeddings answer takes."""
 
@@ -81,6 +83,7 @@ def _app(script: Script) -> Starlette:
     async def chat(request: Request) -> Response:
         body = await request.json()
         script.chat_requests.append(body)
+        script.chat_arrivals.append(asyncio.get_running_loop().time())
         await asyncio.sleep(script.chat_delay_s)
         if (failed := _failure(script, script.chat_failures)) is not None:
             return failed

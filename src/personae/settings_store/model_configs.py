@@ -141,6 +141,19 @@ async def background_model(session: AsyncSession, vault: Vault) -> ChatModel | N
     ).scalar_one_or_none()
     if config is None:
         return None
+    return await open_chat(session, vault, config)
+
+
+async def open_chat(
+    session: AsyncSession,
+    vault: Vault,
+    config: ModelConfig,
+    *,
+    timeout_s: float = 60.0,
+    max_retries: int = 2,
+) -> ChatModel:
+    """A client of the config's model, with its key from the vault. Every provider is
+    called as OpenAI-compatible for now."""
     key = None
     if config.api_key_secret_id is not None:
         secret = await session.get(Secret, (config.tenant_id, config.api_key_secret_id))
@@ -151,6 +164,8 @@ async def background_model(session: AsyncSession, vault: Vault) -> ChatModel | N
         model=config.model_name,
         options=config.kwargs,
         prices=prices(config),
+        timeout_s=timeout_s,
+        max_retries=max_retries,
     )
 
 

@@ -1,0 +1,207 @@
+"""Calling a persona's models: the chain of model configs to try, each within its rate
+limits, every attempt recorded.
+
+The chain is the agent's models when it names them (`default_model`, then
+`fallback_models`), else the persona's (`default_provider`, then `fallback_providers`):
+names of the tenant's chat model configs. A provider that cannot answer now (timeout,
+connection error, 5xx, 429) passes the call to the next; one that refuses it (4xx) ends
+it. A stream falls back only before its first piece: what was sent cannot be taken back.
+
+Before each call, the config's `rpm` and `tpm` are spent in a sliding window shared by
+every process (the cache store; this process's memory while it is down): a call waits
+for room rather than exceed them, up to `max_wait_s`, past which the next model is tried."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.cache import Guarded, MemoryStore
+from personae.errors import Conflict, ProviderError, ProviderUnavailable
+from personae.personas.models import Agent, Persona
+from personae.providers.chat import ChatModel, Completion, Message, Request
+from personae.settings_store.model_configs import open_chat
+from personae.settings_store.models import ModelConfig
+from personae.vault.service import Vault
+
+DEFAULT_PROVIDER = "openai"
+"""A persona's `default_provider` unless set: the tenant's first chat model config."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """One model config of the chain, opened."""
+
+    config_id: uuid.UUID
+    name: str
+    model: ChatModel
+    rpm: int | None = None
+    tpm: int | None = None
+    context_length: int | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    config: str
+    model: str
+    outcome: str
+    """answered, unavailable (the next was tried) or refused."""
+    error: str | None
+    waited_ms: int
+    """Time spent waiting for the rate limits."""
+    duration_ms: int
+
+
+class Limiter:
+    """Each model config's rpm and tpm, spent before its calls."""
+
+    def __init__(self, cache: Guarded, *, window_s: float = 60.0, max_wait_s: float = 120.0):
+        self.cache, self.window_s, self.max_wait_s = cache, window_s, max_wait_s
+        self._local = MemoryStore(10_000)
+
+    async def admit(self, link: Link, tokens: int) -> float:
+        """Wait until the call fits the config's limits; the seconds waited. Raises
+        ProviderUnavailable when that would pass `max_wait_s`."""
+        waited = 0.0
+        for name, limit, cost in (("rpm", link.rpm, 1), ("tpm", link.tpm, tokens)):
+            if limit is None:
+                continue
+            key = f"model-rate:{link.config_id}:{name}"
+            while (wait := await self._spend(key, cost, limit)) > 0:
+                if waited + wait > self.max_wait_s:
+                    raise ProviderUnavailable(
+                        f"{link.name} is at its {name} limit ({limit}) for {wait:.0f} s more"
+                    )
+                await asyncio.sleep(wait)
+                waited += wait
+        return waited
+
+    async def _spend(self, key: str, cost: int, limit: int) -> float:
+        wait = await self.cache.spend(key, cost, limit, self.window_s)
+        if wait is None:  # the shared store is down: this process counts alone
+            wait = await self._local.spend(key, cost, limit, self.window_s)
+        return wait
+
+
+@dataclass
+class Chain:
+    links: Sequence[Link]
+    limiter: Limiter
+    attempts: list[Attempt] = field(default_factory=list)
+
+    async def complete(self, messages: Sequence[Message], request: Request) -> Completion:
+        """The first answer a model of the chain gives."""
+        for link in self.links:
+            started, waited = time.perf_counter(), 0.0
+            try:
+                waited = await self.limiter.admit(link, _tokens(messages, request))
+                completion = await link.model.complete(messages, request=request)
+            except ProviderUnavailable as error:
+                self._note(link, "unavailable", error.detail, waited, started)
+                continue
+            except ProviderError as error:
+                self._note(link, "refused", error.detail, waited, started)
+                raise
+            self._note(link, "answered", None, waited, started)
+            return completion
+        raise ProviderUnavailable(self._exhausted())
+
+    async def stream(
+        self, messages: Sequence[Message], request: Request
+    ) -> AsyncIterator[str | Completion]:
+        """The first stream a model of the chain starts, piece by piece."""
+        for link in self.links:
+            started, waited, begun = time.perf_counter(), 0.0, False
+            try:
+                waited = await self.limiter.admit(link, _tokens(messages, request))
+                async for item in link.model.stream(messages, request):
+                    begun = begun or isinstance(item, str)
+                    yield item
+            except ProviderUnavailable as error:
+                self._note(link, "unavailable", error.detail, waited, started)
+                if begun:
+                    raise
+                continue
+            except ProviderError as error:
+                self._note(link, "refused", error.detail, waited, started)
+                raise
+            self._note(link, "answered", None, waited, started)
+            return
+        raise ProviderUnavailable(self._exhausted())
+
+    def _note(
+        self, link: Link, outcome: str, error: str | None, waited: float, started: float
+    ) -> None:
+        elapsed = round((time.perf_counter() - started) * 1000)
+        self.attempts.append(
+            Attempt(link.name, link.model.model, outcome, error, round(waited * 1000), elapsed)
+        )
+
+    def _exhausted(self) -> str:
+        tried = "; ".join(f"{a.config}: {a.error}" for a in self.attempts) or "none configured"
+        return f"no model could answer ({tried})"
+
+    async def close(self) -> None:
+        for link in self.links:
+            await link.model.close()
+
+
+def _tokens(messages: Sequence[Message], request: Request) -> int:
+    """What a call may spend: its prompt (4 characters a token) and its answer's budget."""
+    return sum(len(m.content) for m in messages) // 4 + 1 + (request.max_tokens or 512)
+
+
+def chain_names(persona: Persona, agent: Agent | None) -> list[str]:
+    """The model config names to try, in order (the agent's override the persona's)."""
+    if agent is not None and agent.default_model:
+        names = [agent.default_model, *map(str, agent.fallback_models)]
+    else:
+        names = [persona.default_provider, *map(str, persona.fallback_providers)]
+    return list(dict.fromkeys(names))
+
+
+async def open_chain(
+    session: AsyncSession,
+    vault: Vault,
+    limiter: Limiter,
+    persona: Persona,
+    agent: Agent | None,
+    *,
+    timeout_s: float,
+) -> Chain:
+    """The persona's (or agent's) chain, opened (409 naming a model config that is not
+    there)."""
+    names = chain_names(persona, agent)
+    found = await session.execute(
+        select(ModelConfig)
+        .where(ModelConfig.deleted_at.is_(None), ModelConfig.model_type == "chat")
+        .order_by(ModelConfig.name)
+    )
+    configs = list(found.scalars())
+    by_name = {c.name: c for c in configs}
+    chosen = []
+    for name in names:
+        config = by_name.get(name)
+        if config is None and name == DEFAULT_PROVIDER and name == names[0] and configs:
+            config = configs[0]
+        if config is None:
+            raise Conflict(f"the persona's model {name!r} is no chat model config of the tenant")
+        chosen.append(config)
+    links = [
+        Link(
+            c.id,
+            c.name,
+            await open_chat(session, vault, c, timeout_s=timeout_s, max_retries=0),
+            c.rpm,
+            c.tpm,
+            c.context_length,
+        )
+        for c in chosen
+    ]
+    return Chain(links, limiter)
