@@ -208,6 +208,26 @@ class Settings(BaseSettings):
         default_factory=list,
         description="hosts http tools may call (JSON list; `.example.com` allows subdomains)",
     )
+    turn_max_tool_iterations: int = Field(
+        default=4, ge=0, le=20, description="model calls after tool results, per turn"
+    )
+    turn_memory_tokens: int = Field(
+        default=800, ge=0, le=100_000, description="memories a turn's prompt may hold"
+    )
+    turn_chunks: int = Field(default=4, ge=0, le=50, description="document chunks per turn")
+    turn_tools: int = Field(default=8, ge=0, le=50, description="tools offered per turn")
+    turn_answer_tokens: int = Field(
+        default=1024, ge=16, le=100_000, description="room kept for the answer"
+    )
+    turn_model_timeout_s: float = Field(
+        default=60.0, gt=0, le=600, description="a model's time to answer (then the fallback)"
+    )
+    model_rate_window_s: float = Field(
+        default=60.0, gt=0, le=3600, description="the window rpm and tpm count over"
+    )
+    model_rate_max_wait_s: float = Field(
+        default=120.0, ge=0, le=3600, description="longest wait for a model's rate limits"
+    )
     search_max_k: int = Field(default=100, ge=1, le=1000)
     search_ef: int = Field(
         default=300, ge=10, le=1000, description="HNSW candidates per search (hnsw.ef_search)"

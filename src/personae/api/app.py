@@ -24,6 +24,7 @@ from personae.api.routes import (
     model_configs,
     personas,
     profiles,
+    runs,
     secrets,
     sessions,
     teams,
@@ -43,6 +44,8 @@ from personae.identity.ratelimit import SharedWindow
 from personae.identity.tokens import signing_key
 from personae.jobs import JobDeps, Queue
 from personae.providers.embeddings import Embedders
+from personae.runtime.providers import Limiter
+from personae.runtime.turn import Runtime
 from personae.sessions.feed import CHANNEL as FEED_CHANNEL
 from personae.sessions.feed import Feed
 from personae.sessions.hot import INFO_KEY as HOT_SESSIONS
@@ -83,6 +86,19 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         app.state.authenticator = Authenticator(
             app.state.sessions, signing_key(master_key), settings, access
         )
+        rates = open_cache(settings, "model-rate:*")
+        app.state.runtime = Runtime(
+            app.state.sessions,
+            app.state.embedders,
+            app.state.vault,
+            Limiter(
+                rates,
+                window_s=settings.model_rate_window_s,
+                max_wait_s=settings.model_rate_max_wait_s,
+            ),
+            app.state.tools,
+            settings,
+        )
         queue = Queue(urls.app, settings, role=urls.app_role)
         app.state.queue = queue
         await listener.start()
@@ -93,6 +109,8 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         try:
             yield
         finally:
+            await app.state.runtime.close()
+            await rates.close()
             await queue.close()
             await listener.stop()
             await hot.cache.close()
@@ -148,4 +166,5 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(memory.router)
     app.include_router(profiles.router)
     app.include_router(tools.router)
+    app.include_router(runs.router)
     return app

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -114,7 +114,7 @@ class Chain:
 
     async def stream(
         self, messages: Sequence[Message], request: Request
-    ) -> AsyncIterator[str | Completion]:
+    ) -> AsyncGenerator[str | Completion, None]:
         """The first stream a model of the chain starts, piece by piece."""
         for link in self.links:
             started, waited, begun = time.perf_counter(), 0.0, False

@@ -78,6 +78,14 @@ class RunEvent(Payload):
     token_usage: dict[str, int] | None = None
 
 
+class RunStepped(Payload):
+    run_id: uuid.UUID
+    step_number: int = Field(ge=1, le=10_000)
+    step_type: str = Field(max_length=50)
+    duration_ms: int | None = Field(default=None, ge=0)
+    detail: dict[str, JsonValue] = Field(default_factory=dict)
+
+
 class ToolCalled(Payload):
     tool_call_id: str = Field(min_length=1, max_length=255)
     name: str = Field(min_length=1, max_length=255)
@@ -130,6 +138,8 @@ TYPES: dict[tuple[str, int], type[Payload]] = {
     ("run.started", 1): RunEvent,
     ("run.completed", 1): RunEvent,
     ("run.failed", 1): RunEvent,
+    ("run.cancelled", 1): RunEvent,
+    ("run.step", 1): RunStepped,
     ("tool.called", 1): ToolCalled,
     ("tool.result", 1): ToolResult,
     ("turn.completed", 1): TurnCompleted,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import tenant_embedder
-from personae.providers.embeddings import Embedders, label
+from personae.providers.embeddings import Embedder, Embedders, label
 from personae.tools.catalogue import embed_descriptions, ensure_builtins
 from personae.tools.models import Tool
 from personae.tools.permissions import permits
+
+
+async def _embedded(
+    embedder: Embedder, task: str, vector: Sequence[float] | None
+) -> list[list[float]]:
+    return [list(vector)] if vector is not None else await embedder.embed([task])
 
 
 @dataclass(frozen=True)
@@ -51,14 +58,16 @@ async def search(
     k: int = 5,
     persona_id: uuid.UUID | None = None,
     agent_id: uuid.UUID | None = None,
+    vector: Sequence[float] | None = None,
 ) -> list[Found]:
-    """The `k` tools best matching `task` that the persona / agent may use (best first)."""
+    """The `k` tools best matching `task` that the persona / agent may use (best first).
+    `vector`: the task's embedding when the caller has it already."""
     principal.require("tools:read")
     # no model lock: rows carry the model of their vector, and only those of the tenant's
     # current model are searched (after a switch, the next search embeds them again)
     embedder = await tenant_embedder(session, embedders, principal.tenant_id)
     # the task is embedded (in a thread) while the database answers who may use what
-    embedding = asyncio.ensure_future(embedder.embed([task]))
+    embedding = asyncio.ensure_future(_embedded(embedder, task, vector))
     try:
         await ensure_builtins(session, principal.tenant_id)
         allowed = await permits(session, persona_id, agent_id)

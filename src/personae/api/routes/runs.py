@@ -1,0 +1,126 @@
+"""Turns and runs: a user's message answered (whole or streamed as Server-Sent Events),
+runs started detached, read with their steps, and cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from personae.api.deps import RequestContext, authorized
+from personae.api.resource_routes import mount
+from personae.runtime import runs, schemas
+from personae.runtime.turn import Emitted, Runtime, start_run
+
+router = APIRouter(prefix="/v1", tags=["runs"])
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@router.post(
+    "/sessions/{session_id}/messages",
+    response_model=schemas.TurnOut,
+    responses={200: {"content": {"text/event-stream": {}}}},
+    summary="Send a message: the persona answers (a turn)",
+)
+async def send_message(
+    session_id: uuid.UUID,
+    body: schemas.TurnIn,
+    request: Request,
+    context: Annotated[RequestContext, authorized("sessions:update")],
+    accept: Annotated[str | None, Header()] = None,
+) -> Response | BaseModel:
+    """Append the message and answer it: retrieval, rules, prompt, the model (with its
+    fallbacks), tool calls, the answer, each step recorded in the run. With `stream` (or
+    `Accept: text/event-stream`) the answer comes as Server-Sent Events as the model
+    produces it: `run.started`, `token`, `tool.called`, `tool.result`, then
+    `run.completed` / `run.failed` / `run.cancelled`. The turn goes on if the caller leaves."""
+    await context.session.rollback()  # the turn writes in transactions of its own
+    runtime = _runtime(request)
+    run = await start_run(runtime, context.principal, session_id, body.content)
+    streaming = body.stream or "text/event-stream" in (accept or "")
+    queue = runtime.launch(context.principal, run, stream=streaming)
+    if streaming:
+        return StreamingResponse(
+            _sse(queue),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+    last = None
+    while (emitted := await queue.get()) is not None:
+        last = emitted
+    done = await runs.RUNS.get(context.session, context.principal, run.id)
+    data = last.data if last else {}
+    return schemas.TurnOut(
+        run=schemas.RunOut.model_validate(done),
+        content=data.get("content"),
+        error=data.get("error"),
+        steps=data.get("steps", {}),
+    )
+
+
+async def _sse(queue: asyncio.Queue[Emitted | None]) -> AsyncIterator[str]:
+    while (emitted := await queue.get()) is not None:
+        yield f"event: {emitted.event}\ndata: {json.dumps(emitted.data, default=str)}\n\n"
+
+
+@router.post("/runs", response_model=schemas.RunOut, status_code=202)
+async def start_detached(
+    body: schemas.DetachedIn,
+    request: Request,
+    context: Annotated[RequestContext, authorized("sessions:update")],
+) -> BaseModel:
+    """Send a message to a session and answer it in the background: the run comes back at
+    once (`running`); follow it on the session's stream or with GET /v1/runs/{id}."""
+    await context.session.rollback()
+    runtime = _runtime(request)
+    run = await start_run(runtime, context.principal, body.session_id, body.content)
+    runtime.launch(context.principal, run, stream=False)
+    return schemas.RunOut.model_validate(run)
+
+
+mount(
+    router,
+    runs.RUNS,
+    path="/runs",
+    id_param="run_id",
+    out=schemas.RunOut,
+    filters=schemas.RunFilters,
+    deletable=False,
+)
+
+
+@router.get("/runs/{run_id}/steps", response_model=list[schemas.RunStepOut])  # type: ignore[valid-type]
+async def run_steps(
+    run_id: uuid.UUID, context: Annotated[RequestContext, authorized("sessions:read")]
+) -> list[BaseModel]:
+    """The run's steps in order, each with its type, duration, input and output."""
+    await runs.RUNS.get(context.session, context.principal, run_id)
+    return [
+        schemas.RunStepOut.model_validate(s) for s in await runs.steps_of(context.session, run_id)
+    ]
+
+
+@router.post("/runs/{run_id}/cancel", response_model=schemas.RunOut, status_code=202)
+async def cancel_run(
+    run_id: uuid.UUID,
+    request: Request,
+    context: Annotated[RequestContext, authorized("sessions:update")],
+) -> BaseModel:
+    """Stop a run: its model's stream is closed and it ends `cancelled`, with no answer
+    written (409 if it has ended)."""
+    run = await runs.request_cancel(context.session, context.principal, run_id)
+    shown = schemas.RunOut.model_validate(run)
+    if not _runtime(request).cancel(run_id):
+        await runs.abandon(context.session, run_id)  # no process of ours carries it
+    await context.commit()
+    return shown

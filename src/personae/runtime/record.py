@@ -1,0 +1,106 @@
+"""Writing a run down: its steps (a `run_steps` row and a `run.step` session event each,
+with its duration) and the session events of its progress, in short transactions of
+their own, so watchers see the turn as it goes and no transaction waits on a model."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from personae.db.tenancy import tenant_session
+from personae.identity.principal import Principal
+from personae.sessions import log
+from personae.sessions.models import RunStep
+
+
+@dataclass
+class Step:
+    """A step being timed; `detail` is what it recorded."""
+
+    step_type: str
+    started: float = field(default_factory=time.perf_counter)
+    input: dict[str, Any] | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    tool_id: uuid.UUID | None = None
+
+    @property
+    def duration_ms(self) -> int:
+        return round((time.perf_counter() - self.started) * 1000)
+
+
+@dataclass
+class Recorder:
+    """One run's steps and events, numbered in order."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    principal: Principal
+    session_id: uuid.UUID
+    run_id: uuid.UUID
+    trace_id: str
+    steps: int = 0
+    durations: dict[str, int] = field(default_factory=dict)
+    """Milliseconds per step type, summed (what `run.completed` reports)."""
+
+    def event(self, event_type: str, **payload: Any) -> log.NewEvent:
+        return log.NewEvent(event_type, to_jsonable_python(payload), 1, self.trace_id)
+
+    def stepped(self, session: AsyncSession, step: Step) -> log.NewEvent:
+        """Add the step's row to `session`; its `run.step` event (to append with it)."""
+        self.steps += 1
+        duration = step.duration_ms
+        self.durations[step.step_type] = self.durations.get(step.step_type, 0) + duration
+        detail = to_jsonable_python(step.detail)
+        session.add(
+            RunStep(
+                tenant_id=self.principal.tenant_id,
+                run_id=self.run_id,
+                step_number=self.steps,
+                step_type=step.step_type,
+                tool_id=step.tool_id,
+                input=to_jsonable_python(step.input) if step.input is not None else None,
+                output=detail,
+                duration_ms=duration,
+            )
+        )
+        return self.event(
+            "run.step",
+            run_id=self.run_id,
+            step_number=self.steps,
+            step_type=step.step_type,
+            duration_ms=duration,
+            detail=detail,
+        )
+
+    async def write(
+        self,
+        session: AsyncSession,
+        steps: Sequence[Step] = (),
+        events: Sequence[log.NewEvent] = (),
+    ) -> None:
+        """The steps and events, appended in `session`'s transaction."""
+        stepped = [self.stepped(session, step) for step in steps]
+        await session.flush()
+        if stepped or events:
+            await log.append(
+                session, self.principal, self.session_id, [*stepped, *events], system=True
+            )
+
+    async def commit(self, steps: Sequence[Step] = (), events: Sequence[log.NewEvent] = ()) -> None:
+        """`write` in a transaction of its own."""
+        async with tenant_session(self.sessions, self.principal.tenant_id) as session:
+            await self.write(session, steps, events)
+
+
+def usage_total(usages: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """The calls' tokens, summed (for `run.completed` and the turn record)."""
+    return {
+        "calls": len(usages),
+        "input_tokens": sum(int(u.get("input_tokens", 0)) for u in usages),
+        "output_tokens": sum(int(u.get("output_tokens", 0)) for u in usages),
+    }

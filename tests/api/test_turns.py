@@ -1,0 +1,175 @@
+"""Turns through the API, against scripted OpenAI-compatible servers on 127.0.0.1: the
+tool-call loop (a permitted tool runs, a forbidden one is refused and the model told);
+fallback when the primary fails, each attempt recorded; every model down fails the run
+with nothing half-written; history trimmed to a small context length; the neuromodulators'
+parameters sent and decayed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+
+from personae.db.engine import DatabaseUrls
+from personae.settings import Settings
+from tests.api.conftest import bearer, running_app
+from tests.scripted_openai import Script, scripted_openai
+
+SETTINGS = Settings(
+    connect_timeout_s=2, embedder="hashing", turn_model_timeout_s=1.0, tool_retry_base_s=0.01
+)
+
+
+async def post(client: httpx.AsyncClient, auth: dict[str, str], path: str, **body: Any) -> Any:
+    response = await client.post(path, headers=auth, json=body)
+    assert response.is_success, response.text
+    return response.json()
+
+
+@asynccontextmanager
+async def persona_with_models(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    *scripts: Script,
+    tools: tuple[str, ...] = (),
+    context_length: int | None = None,
+    neuromodulators: dict[str, float] | None = None,
+) -> AsyncIterator[str]:
+    """A persona whose models are the scripted servers (the first the default, the rest
+    fallbacks), granted `tools`; a session of it: its id."""
+    async with AsyncExitStack() as stack:
+        names = []
+        for index, script in enumerate(scripts):
+            base_url = await stack.enter_async_context(scripted_openai(script))
+            name = f"model-{index}"
+            await post(
+                client,
+                auth,
+                "/v1/model-configs",
+                name=name,
+                provider="openai",
+                model_name=f"scripted-{index}",
+                base_url=base_url,
+                context_length=context_length,
+            )
+            names.append(name)
+        persona = await post(
+            client,
+            auth,
+            "/v1/personas",
+            name="Harbour guide",
+            system_prompt="You guide visitors around the harbour.",
+            default_provider=names[0],
+            fallback_providers=names[1:],
+            neuromodulators=neuromodulators or {"dopamine": 0.9},
+        )
+        listed = (await client.get("/v1/tools", headers=auth, params={"limit": 500})).json()
+        ids = {t["name"]: t["id"] for t in listed["items"]}
+        for name in tools:
+            await post(client, auth, f"/v1/personas/{persona['id']}/tools", tool_id=ids[name])
+        session = await post(client, auth, "/v1/sessions", persona_id=persona["id"])
+        yield session["id"]
+
+
+async def test_the_model_calls_a_tool_gets_its_result_and_answers(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(
+        replies=[
+            {"tool_calls": [{"name": "calculator", "arguments": {"expression": "6 * 7"}}]},
+            {"tool_calls": [{"name": "current_time", "arguments": {}}]},
+            "Forty-two boats, and I cannot tell the time.",
+        ]
+    )
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, script, tools=("calculator",)) as sid:
+            done = await post(
+                client, auth, f"/v1/sessions/{sid}/messages", content="How many boats?"
+            )
+            assert done["content"] == "Forty-two boats, and I cannot tell the time."
+            assert done["run"]["status"] == "completed"
+            assert done["run"]["trace_id"] == f"run-{done['run']['id']}"
+
+            second, third = script.chat_requests[1]["messages"], script.chat_requests[2]["messages"]
+            assert second[-1]["role"] == "tool" and '"result": 42' in second[-1]["content"]
+            assert third[-1]["role"] == "tool" and "denied" in third[-1]["content"]  # told
+            assert "not permitted" in third[-1]["content"]
+            offered = {t["function"]["name"] for t in script.chat_requests[0]["tools"]}
+            assert offered == {"calculator"}  # only what the persona may use
+            assert script.chat_requests[0]["temperature"] == 0.875  # dopamine 0.9, serotonin 0.5
+
+            messages = (await client.get(f"/v1/sessions/{sid}/messages", headers=auth)).json()
+            assert [m["role"] for m in messages] == [
+                "user",
+                "assistant",
+                "tool",
+                "assistant",
+                "tool",
+                "assistant",
+            ]
+            steps = (await client.get(f"/v1/runs/{done['run']['id']}/steps", headers=auth)).json()
+            kinds = [s["step_type"] for s in steps]
+            assert kinds[:4] == [
+                "memory_retrieval",
+                "rag_retrieval",
+                "rule_match",
+                "prompt_assembly",
+            ]
+            assert kinds.count("llm_call") == 3 and kinds.count("tool_call") == 2
+            assert kinds[-1] == "message" and all(s["duration_ms"] >= 0 for s in steps)
+            llm = next(s for s in steps if s["step_type"] == "llm_call")
+            assert llm["output"]["parameters"]["temperature"] == 0.875
+            turns = (await client.get(f"/v1/sessions/{sid}/turns", headers=auth)).json()
+            assert turns[0]["turn_number"] == 1 and len(turns[0]["tools_executed"]) == 2
+
+            persona = (await client.get("/v1/personas", headers=auth)).json()["items"][0]
+            assert 0.5 < persona["neuromodulators"]["dopamine"] < 0.9  # one turn of decay
+
+
+async def test_the_fallback_answers_and_all_down_fails_cleanly(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    primary, backup = Script(chat_failures=[500]), Script(replies=["From the backup."])
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, primary, backup) as sid:
+            done = await post(client, auth, f"/v1/sessions/{sid}/messages", content="Hello?")
+            assert done["content"] == "From the backup."
+            steps = (await client.get(f"/v1/runs/{done['run']['id']}/steps", headers=auth)).json()
+            llm = next(s for s in steps if s["step_type"] == "llm_call")
+            assert [(a["config"], a["outcome"]) for a in llm["output"]["attempts"]] == [
+                ("model-0", "unavailable"),
+                ("model-1", "answered"),
+            ]
+
+            primary.down = backup.down = True
+            failed = await post(client, auth, f"/v1/sessions/{sid}/messages", content="Anyone?")
+            assert failed["run"]["status"] == "failed" and failed["content"] is None
+            assert "model-0" in failed["error"] and "model-1" in failed["error"]
+            events = (await client.get(f"/v1/sessions/{sid}/events", headers=auth)).json()["items"]
+            assert events[-1]["event_type"] == "run.failed"
+            messages = (await client.get(f"/v1/sessions/{sid}/messages", headers=auth)).json()
+            assert [m["role"] for m in messages][-2:] == ["assistant", "user"]  # no answer
+
+
+async def test_history_is_trimmed_to_the_context_length(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(replies=["Noted."])
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, script, context_length=1400) as sid:
+            for index in range(8):
+                await post(
+                    client,
+                    auth,
+                    f"/v1/sessions/{sid}/messages",
+                    content=f"Note {index}: " + "wave " * 60,
+                )
+            sent = script.chat_requests[-1]["messages"]
+            assert sent[-1]["content"].startswith("Note 7:")
+            assert not any(m["content"] and m["content"].startswith("Note 0:") for m in sent)
+            assert sum(len(m["content"] or "") for m in sent) // 4 < 1400
