@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from personae.db.tenancy import bind_tenant
 from personae.identity import external
+from personae.sessions.models import Run, Session
 
 
 @dataclass
@@ -493,6 +495,66 @@ async def _render_body(actor: Actor) -> dict[str, Any]:
 _a_template = created("/v1/prompt-templates", _template_body, "template_id")
 
 
+async def _a_persona_session(actor: Actor) -> dict[str, str]:
+    """A session of a persona whose model names no config: its turns fail at once (the
+    sweeps call no model)."""
+    persona = await actor.client.post(
+        "/v1/personas",
+        headers=actor.headers,
+        json={"name": "Sweep speaker", "default_provider": "sweep-no-such-model"},
+    )
+    assert persona.status_code == 201, persona.text
+    made = await actor.client.post(
+        "/v1/sessions", headers=actor.headers, json={"persona_id": persona.json()["id"]}
+    )
+    assert made.status_code == 201, made.text
+    return {"session_id": made.json()["id"]}
+
+
+async def _turn_body(actor: Actor) -> dict[str, Any]:
+    return {"content": "Hello, sweep."}
+
+
+async def _detached_body(actor: Actor) -> dict[str, Any]:
+    return {**await _a_persona_session(actor), "content": "Hello, sweep."}
+
+
+async def _a_run(actor: Actor) -> dict[str, str]:
+    ids = await _a_persona_session(actor)
+    done = await actor.client.post(
+        f"/v1/sessions/{ids['session_id']}/messages",
+        headers=actor.headers,
+        json=await _turn_body(actor),
+    )
+    assert done.status_code == 200, done.text
+    return {"run_id": done.json()["run"]["id"]}
+
+
+async def _a_running_run(actor: Actor) -> dict[str, str]:
+    """A run left `running` by a process that is gone, as the database would hold it."""
+    ids = await _a_persona_session(actor)
+    tenant = await _tenant_of(actor)
+    async with actor.sessions() as session, session.begin():
+        await bind_tenant(session, tenant)
+        row = await session.get(Session, (tenant, uuid.UUID(ids["session_id"])))
+        assert row is not None
+        run = Run(
+            tenant_id=row.tenant_id,
+            session_id=row.id,
+            persona_id=row.persona_id,
+            trace_id=f"run-{uuid.uuid4()}",
+            status="running",
+            input="left behind",
+        )
+        session.add(run)
+    return {"run_id": str(run.id)}
+
+
+async def _tenant_of(actor: Actor) -> uuid.UUID:
+    me = await actor.client.get("/v1/me", headers=actor.headers)
+    return uuid.UUID(me.json()["tenant_id"])
+
+
 async def _memory_search_body(actor: Actor) -> dict[str, Any]:
     return {"query": "what does the sweep remember", "k": 5, "budget_tokens": 500}
 
@@ -709,6 +771,12 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/prompt-templates/{template_id}/render"): Case(
         body=_render_body, ids=_a_template, reads_only=True
     ),
+    ("POST", "/v1/sessions/{session_id}/messages"): Case(body=_turn_body, ids=_a_persona_session),
+    ("POST", "/v1/runs"): Case(body=_detached_body),
+    ("GET", "/v1/runs"): Case(),
+    ("GET", "/v1/runs/{run_id}"): Case(ids=_a_run),
+    ("GET", "/v1/runs/{run_id}/steps"): Case(ids=_a_run),
+    ("POST", "/v1/runs/{run_id}/cancel"): Case(ids=_a_running_run),
     ("GET", "/v1/memory/graph"): Case(query={"named_in": "the sweep's entities", "depth": "2"}),
     ("POST", "/v1/memory/search"): Case(body=_memory_search_body, reads_only=True),
 }

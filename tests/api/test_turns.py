@@ -6,16 +6,22 @@ parameters sent and decayed."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
 
+from personae.api.app import create_app
 from personae.db.engine import DatabaseUrls
 from personae.settings import Settings
-from tests.api.conftest import bearer, running_app
+from personae.startup import prepare_database
+from tests.api.conftest import MASTER_KEY, bearer, running_app
 from tests.scripted_openai import Script, scripted_openai
+from tests.serving import on_loopback
 
 SETTINGS = Settings(
     connect_timeout_s=2, embedder="hashing", turn_model_timeout_s=1.0, tool_retry_base_s=0.01
@@ -173,3 +179,83 @@ async def test_history_is_trimmed_to_the_context_length(
             assert sent[-1]["content"].startswith("Note 7:")
             assert not any(m["content"] and m["content"].startswith("Note 0:") for m in sent)
             assert sum(len(m["content"] or "") for m in sent) // 4 < 1400
+
+
+@asynccontextmanager
+async def served(urls: DatabaseUrls) -> AsyncIterator[httpx.AsyncClient]:
+    """The app behind a real server on 127.0.0.1 (streams arrive as they are sent)."""
+    await prepare_database(urls.owner, MASTER_KEY)
+    app = create_app(SETTINGS.model_copy(update={"worker": False}), urls, master_key=MASTER_KEY)
+    async with (
+        on_loopback(app) as port,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client,
+    ):
+        yield client
+
+
+async def sse(response: httpx.Response) -> AsyncIterator[tuple[str, dict[str, Any], float]]:
+    """(event, data, arrival time) of each Server-Sent Event."""
+    event = ""
+    async for line in response.aiter_lines():
+        if line.startswith("event: "):
+            event = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield event, json.loads(line.removeprefix("data: ")), time.monotonic()
+
+
+async def test_the_answer_streams_token_by_token_as_the_model_produces_it(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    reply = "The lighthouse keeper waves at every ship that passes by"
+    script = Script(replies=[reply], stream_delay_s=0.1)
+    async with served(urls) as client:
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, script) as sid:
+            body = {"content": "Who waves at ships?", "stream": True}
+            got = []
+            async with client.stream(
+                "POST", f"/v1/sessions/{sid}/messages", headers=auth, json=body
+            ) as response:
+                assert response.headers["content-type"].startswith("text/event-stream")
+                async for event in sse(response):
+                    got.append(event)
+            names = [name for name, _, _ in got]
+            assert names[0] == "run.started" and names[-1] == "run.completed"
+            tokens = [(data["text"], at) for name, data, at in got if name == "token"]
+            assert "".join(t for t, _ in tokens) == reply and len(tokens) == len(reply.split())
+            assert got[-1][2] - tokens[0][1] >= 0.7  # the first came long before the end
+            assert got[-1][1]["content"] == reply
+            assert script.chat_requests[0]["stream"] is True
+
+
+async def test_cancelling_a_streaming_run_stops_the_model(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(replies=["word " * 40], stream_delay_s=0.2)
+    async with served(urls) as client:
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, script) as sid:
+            body = {"content": "Tell me everything.", "stream": True}
+            names = []
+            async with client.stream(
+                "POST", f"/v1/sessions/{sid}/messages", headers=auth, json=body
+            ) as response:
+                async for name, data, _ in sse(response):
+                    names.append(name)
+                    if name == "run.started":
+                        run_id = data["run_id"]
+                    if name == "token" and names.count("token") == 2:
+                        cancelled = await client.post(f"/v1/runs/{run_id}/cancel", headers=auth)
+                        assert cancelled.status_code == 202, cancelled.text
+            assert names[-1] == "run.cancelled" and names.count("token") < 10
+            for _ in range(40):
+                if script.streams_closed:
+                    break
+                await asyncio.sleep(0.05)
+            assert script.streams_closed == 1  # the provider's stream was closed
+            run = (await client.get(f"/v1/runs/{run_id}", headers=auth)).json()
+            assert run["status"] == "cancelled"
+            messages = (await client.get(f"/v1/sessions/{sid}/messages", headers=auth)).json()
+            assert [m["role"] for m in messages] == ["user"]  # no half answer
+            again = await client.post(f"/v1/runs/{run_id}/cancel", headers=auth)
+            assert again.status_code == 409

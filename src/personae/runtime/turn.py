@@ -17,7 +17,9 @@ duration:
 6. the assistant's message, the turn record (`turn.completed`), the run completed with
    its usage, the neuromodulators decayed one turn toward their baseline.
 
-Memory work (episodes, extraction, summaries) follows the messages through the outbox:
+Starting a run is audited (who asked what, with its trace id); how it ended is in the
+run, its steps and the session's events. Memory work (episodes, extraction, summaries)
+follows the messages through the outbox:
 enqueued with them, never awaited. No transaction is open while a model answers. A failure
 (every model down, a refusal) fails the run with a `run.failed` event and writes no answer;
 a cancelled run stops its model's stream and ends `cancelled`, likewise without one.
@@ -173,6 +175,7 @@ async def start_run(
                 log.NewEvent("message.user", {"content": text}, 1, trace),
                 log.NewEvent("run.started", {"run_id": str(run_id), "trace_id": trace}, 1, trace),
             ],
+            system=True,  # checked above; audited as the run's start
         )
         await record(session, principal, "start", "run", run_id, data={"trace_id": trace})
         return run
@@ -525,14 +528,6 @@ async def _finish(turn: _Turn, text: str, step: Step) -> Emitted:
         )
         await _close_run(session, turn, "completed", output=text, usage=usage)
         await _decay(session, turn.persona)
-        await record(
-            session,
-            principal,
-            "finish",
-            "run",
-            turn.run_id,
-            data={"status": "completed", "usage": usage},
-        )
     return Emitted(
         "run.completed",
         {"run_id": str(turn.run_id), "content": text, "usage": usage, "steps": recorder.durations},
@@ -556,15 +551,6 @@ async def _fail(turn: _Turn, reason: str, chain: Chain | None = None) -> Emitted
             ],
         )
         await _close_run(session, turn, "failed", error=reason, usage=usage_total(turn.usages))
-        await record(
-            session,
-            turn.principal,
-            "finish",
-            "run",
-            turn.run_id,
-            data={"status": "failed"},
-            result="failure",
-        )
     return Emitted("run.failed", {"run_id": str(turn.run_id), "error": reason})
 
 
@@ -577,9 +563,6 @@ async def _end_cancelled(turn: _Turn, chain: Chain, step: Step | None) -> Emitte
             [recorder.event("run.cancelled", run_id=turn.run_id, trace_id=turn.trace_id)],
         )
         await _close_run(session, turn, "cancelled", usage=usage_total(turn.usages))
-        await record(
-            session, turn.principal, "finish", "run", turn.run_id, data={"status": "cancelled"}
-        )
     return Emitted("run.cancelled", {"run_id": str(turn.run_id)})
 
 
