@@ -62,6 +62,9 @@ class Case:
     """A POST that changes nothing (search): it leaves no audit event."""
     audit_events: int = 1
     """Audit events one call leaves (a tool's execution: one as it starts, one as it ends)."""
+    status: int | None = None
+    """The answer expected instead of a success: a route that needs a model answers 503,
+    since the sweeps run none (its mutations are still checked)."""
     catalogue_key: bool = False
     """The path names a catalogue entry (the same in every tenant), not a tenant's row:
     another tenant acts on its own copy, so the sweep checks only that A is untouched."""
@@ -555,6 +558,17 @@ async def _tenant_of(actor: Actor) -> uuid.UUID:
     return uuid.UUID(me.json()["tenant_id"])
 
 
+async def _completion_body(actor: Actor) -> dict[str, Any]:
+    name = f"speaker-{uuid.uuid4().hex[:8]}"
+    persona = await actor.client.post(
+        "/v1/personas",
+        headers=actor.headers,
+        json={"name": name, "default_provider": "sweep-no-such-model"},
+    )
+    assert persona.status_code == 201, persona.text
+    return {"model": name, "messages": [{"role": "user", "content": "Hello, sweep."}]}
+
+
 async def _memory_search_body(actor: Actor) -> dict[str, Any]:
     return {"query": "what does the sweep remember", "k": 5, "budget_tokens": 500}
 
@@ -773,6 +787,9 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/v1/sessions/{session_id}/messages"): Case(body=_turn_body, ids=_a_persona_session),
     ("POST", "/v1/runs"): Case(body=_detached_body),
+    ("POST", "/openai/v1/chat/completions"): Case(
+        body=_completion_body, status=503, audit_events=2
+    ),
     ("GET", "/v1/runs"): Case(),
     ("GET", "/v1/runs/{run_id}"): Case(ids=_a_run),
     ("GET", "/v1/runs/{run_id}/steps"): Case(ids=_a_run),

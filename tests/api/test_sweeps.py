@@ -154,7 +154,15 @@ async def test_every_mutation_leaves_exactly_one_audit_event(
                 content=case.content,
                 params=case.query,
             )
-            assert response.status_code < 300, (method, path, response.status_code, response.text)
+            if case.status is not None:
+                assert response.status_code == case.status, (method, path, response.text)
+            else:
+                assert response.status_code < 300, (
+                    method,
+                    path,
+                    response.status_code,
+                    response.text,
+                )
             after = await _audit_count(owner_engine)
             expected = 0 if case.reads_only else case.audit_events
             assert after - before == expected, f"{method} {path} left {after - before} events"

@@ -22,6 +22,7 @@ from personae.api.routes import (
     members,
     memory,
     model_configs,
+    openai_front,
     personas,
     profiles,
     runs,
@@ -167,4 +168,5 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(profiles.router)
     app.include_router(tools.router)
     app.include_router(runs.router)
+    app.include_router(openai_front.router)
     return app
