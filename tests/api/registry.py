@@ -558,6 +558,10 @@ async def _tenant_of(actor: Actor) -> uuid.UUID:
     return uuid.UUID(me.json()["tenant_id"])
 
 
+async def _nudge_body(actor: Actor) -> dict[str, Any]:
+    return {"event": "calm"}
+
+
 async def _completion_body(actor: Actor) -> dict[str, Any]:
     name = f"speaker-{uuid.uuid4().hex[:8]}"
     persona = await actor.client.post(
@@ -787,6 +791,8 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/v1/sessions/{session_id}/messages"): Case(body=_turn_body, ids=_a_persona_session),
     ("POST", "/v1/runs"): Case(body=_detached_body),
+    ("GET", "/v1/personas/{persona_id}/mood"): Case(ids=_a_persona),
+    ("POST", "/v1/personas/{persona_id}/mood"): Case(body=_nudge_body, ids=_a_persona),
     ("POST", "/openai/v1/chat/completions"): Case(
         body=_completion_body, status=503, audit_events=2
     ),

@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from personae.api.app import create_app
 from personae.db.engine import DatabaseUrls
@@ -69,7 +70,7 @@ async def persona_with_models(
             system_prompt="You guide visitors around the harbour.",
             default_provider=names[0],
             fallback_providers=names[1:],
-            neuromodulators=neuromodulators or {"dopamine": 0.9},
+            neuromodulators={"dopamine": 0.9} if neuromodulators is None else neuromodulators,
         )
         listed = (await client.get("/v1/tools", headers=auth, params={"limit": 500})).json()
         ids = {t["name"]: t["id"] for t in listed["items"]}
@@ -259,3 +260,49 @@ async def test_cancelling_a_streaming_run_stops_the_model(
             assert [m["role"] for m in messages] == ["user"]  # no half answer
             again = await client.post(f"/v1/runs/{run_id}/cancel", headers=auth)
             assert again.status_code == 409
+
+
+async def test_detached_runs_and_the_mood_of_a_persona(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(replies=["In the background."])
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, script, neuromodulators={}) as sid:
+            started = await client.post(
+                "/v1/runs", headers=auth, json={"session_id": sid, "content": "Later, please."}
+            )
+            assert started.status_code == 202 and started.json()["status"] == "running"
+            run_id = started.json()["id"]
+            for _ in range(100):
+                run = (await client.get(f"/v1/runs/{run_id}", headers=auth)).json()
+                if run["status"] != "running":
+                    break
+                await asyncio.sleep(0.05)
+            assert (run["status"], run["output"]) == ("completed", "In the background.")
+            listed = await client.get("/v1/runs", headers=auth, params={"session_id": sid})
+            assert [r["id"] for r in listed.json()["items"]] == [run_id]
+
+            persona_id = run["persona_id"]
+            calm = (await client.get(f"/v1/personas/{persona_id}/mood", headers=auth)).json()
+            assert calm["parameters"]["temperature"] == pytest.approx(0.575, abs=0.01)
+            praised = await post(
+                client, auth, f"/v1/personas/{persona_id}/mood", event="positive_feedback"
+            )
+            assert praised["neuromodulators"]["dopamine"] > calm["neuromodulators"]["dopamine"]
+            assert praised["parameters"]["temperature"] > calm["parameters"]["temperature"]
+            pushed = await post(
+                client, auth, f"/v1/personas/{persona_id}/mood", deltas={"noradrenaline": 5}
+            )
+            assert pushed["neuromodulators"]["noradrenaline"] == 1.0  # bounded
+            assert pushed["parameters"]["top_p"] == 0.6
+            unknown = await client.post(
+                f"/v1/personas/{persona_id}/mood", headers=auth, json={"event": "joy"}
+            )
+            assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "event"
+            bad = await client.patch(
+                f"/v1/personas/{persona_id}",
+                headers=auth,
+                json={"neuromodulators": {"dopamine": 2}},
+            )
+            assert bad.json()["errors"][0]["field"] == "neuromodulators.dopamine"

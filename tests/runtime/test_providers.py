@@ -45,7 +45,8 @@ async def chain_of(
         try:
             yield chain
         finally:
-            await chain.close()
+            for link in links:
+                await link.model.close()
 
 
 @pytest.mark.parametrize(

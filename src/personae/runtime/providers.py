@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncGenerator, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -147,9 +148,32 @@ class Chain:
         tried = "; ".join(f"{a.config}: {a.error}" for a in self.attempts) or "none configured"
         return f"no model could answer ({tried})"
 
+
+class Clients:
+    """Chat clients kept open across turns, one per version of a model config (opening
+    one builds an HTTP client and its TLS context: tens of milliseconds). At most `size`;
+    the least recently used is closed first."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._open: OrderedDict[tuple[object, ...], ChatModel] = OrderedDict()
+
+    async def get(
+        self, key: tuple[object, ...], opener: Callable[[], Awaitable[ChatModel]]
+    ) -> ChatModel:
+        client = self._open.get(key)
+        if client is None:
+            client = self._open[key] = await opener()
+            while len(self._open) > self.size:
+                _, oldest = self._open.popitem(last=False)
+                await oldest.close()
+        self._open.move_to_end(key)
+        return client
+
     async def close(self) -> None:
-        for link in self.links:
-            await link.model.close()
+        while self._open:
+            _, client = self._open.popitem()
+            await client.close()
 
 
 def _tokens(messages: Sequence[Message], request: Request) -> int:
@@ -170,6 +194,7 @@ async def open_chain(
     session: AsyncSession,
     vault: Vault,
     limiter: Limiter,
+    clients: Clients,
     persona: Persona,
     agent: Agent | None,
     *,
@@ -193,15 +218,13 @@ async def open_chain(
         if config is None:
             raise Conflict(f"the persona's model {name!r} is no chat model config of the tenant")
         chosen.append(config)
-    links = [
-        Link(
-            c.id,
-            c.name,
-            await open_chat(session, vault, c, timeout_s=timeout_s, max_retries=0),
-            c.rpm,
-            c.tpm,
-            c.context_length,
-        )
-        for c in chosen
-    ]
+    links = []
+    for c in chosen:
+        key = (c.id, c.updated_at, c.api_key_secret_id, timeout_s)
+
+        async def opener(config: ModelConfig = c) -> ChatModel:
+            return await open_chat(session, vault, config, timeout_s=timeout_s, max_retries=0)
+
+        client = await clients.get(key, opener)
+        links.append(Link(c.id, c.name, client, c.rpm, c.tpm, c.context_length))
     return Chain(links, limiter)

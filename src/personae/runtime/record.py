@@ -28,10 +28,16 @@ class Step:
     input: dict[str, Any] | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     tool_id: uuid.UUID | None = None
+    ended: float | None = None
+
+    def end(self, **detail: Any) -> None:
+        """Stop the step's clock (else it runs until written); add to its detail."""
+        self.ended = time.perf_counter()
+        self.detail.update(detail)
 
     @property
     def duration_ms(self) -> int:
-        return round((time.perf_counter() - self.started) * 1000)
+        return round(((self.ended or time.perf_counter()) - self.started) * 1000)
 
 
 @dataclass

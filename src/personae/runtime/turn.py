@@ -53,7 +53,7 @@ from personae.providers.chat import Completion, Message, Request, ToolCall
 from personae.providers.embeddings import Embedders
 from personae.runtime.modulation import Levels, adaptation, decayed, parameters
 from personae.runtime.prompt import assemble, schema_tokens
-from personae.runtime.providers import Chain, Limiter, open_chain
+from personae.runtime.providers import Chain, Clients, Limiter, open_chain
 from personae.runtime.record import Recorder, Step, usage_total
 from personae.sessions import log
 from personae.sessions.models import Message as StoredMessage
@@ -87,6 +87,7 @@ class Runtime:
     limiter: Limiter
     tools: ToolRunner
     settings: Settings
+    clients: Clients = field(default_factory=Clients)
     cancels: dict[uuid.UUID, asyncio.Event] = field(default_factory=dict)
     """The runs of this process that may be cancelled, by id."""
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -124,6 +125,7 @@ class Runtime:
             stop.set()
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=5)
+        await self.clients.close()
 
 
 @dataclass
@@ -260,13 +262,13 @@ async def _carry(turn: _Turn, stream: bool, stop: asyncio.Event) -> AsyncIterato
                 yield await _end_cancelled(turn, chain, step)
                 return
             turn.usages.append(completion.usage())
-            step.detail = {
-                "attempts": [a.__dict__ for a in chain.attempts],
-                "usage": completion.usage(),
-                "parameters": dict(request.parameters),
-                "neuromodulators": Levels.of(turn.persona.neuromodulators).stored(),
-                "tool_calls": len(completion.tool_calls),
-            }
+            step.end(
+                attempts=[a.__dict__ for a in chain.attempts],
+                usage=completion.usage(),
+                parameters=dict(request.parameters),
+                neuromodulators=Levels.of(turn.persona.neuromodulators).stored(),
+                tool_calls=len(completion.tool_calls),
+            )
             final = (
                 not completion.tool_calls or iteration == runtime.settings.turn_max_tool_iterations
             )
@@ -289,8 +291,6 @@ async def _carry(turn: _Turn, stream: bool, stop: asyncio.Event) -> AsyncIterato
                 return
     except (ProviderUnavailable, ProviderError) as failed:
         yield await _fail(turn, failed.detail, chain)
-    finally:
-        await chain.close()
 
 
 async def _stream(
@@ -334,7 +334,7 @@ async def _prepare(turn: _Turn) -> tuple[list[Message], Request, Chain]:
         memories = [e.content for e in recalled.episodes] + [
             f.fact or f"{f.subject} {f.relation} {f.object}" for f in recalled.facts
         ]
-        retrieval.detail = {"memories": len(recalled.episodes), "facts": len(recalled.facts)}
+        retrieval.end(memories=len(recalled.episodes), facts=len(recalled.facts))
         rag = Step("rag_retrieval")
         chunks = await knowledge.search(
             session,
@@ -343,8 +343,9 @@ async def _prepare(turn: _Turn) -> tuple[list[Message], Request, Chain]:
             knowledge.Request(turn.text, k=settings.turn_chunks),
             vector=vector,
         )
-        rag.detail = {"chunks": [str(h.chunk_id) for h in chunks]}
-        rules = Step("rule_match", detail={"matched": []})  # the behaviour issue's seam
+        rag.end(chunks=[str(h.chunk_id) for h in chunks])
+        rules = Step("rule_match")
+        rules.end(matched=[])  # the behaviour issue's seam
         assembly = Step("prompt_assembly")
         found = await discovery.search(
             session,
@@ -361,6 +362,7 @@ async def _prepare(turn: _Turn) -> tuple[list[Message], Request, Chain]:
             session,
             runtime.vault,
             runtime.limiter,
+            runtime.clients,
             persona,
             turn.agent,
             timeout_s=settings.turn_model_timeout_s,
@@ -379,14 +381,14 @@ async def _prepare(turn: _Turn) -> tuple[list[Message], Request, Chain]:
             answer_tokens=settings.turn_answer_tokens,
             tool_tokens=schema_tokens(tools),
         )
-        assembly.detail = {
-            "tokens": prompt.tokens,
-            "budget": prompt.budget,
-            "history_kept": prompt.history_kept,
-            "history_dropped": prompt.history_dropped,
-            "context_kept": prompt.context_kept,
-            "tools": [f.name for f in found],
-        }
+        assembly.end(
+            tokens=prompt.tokens,
+            budget=prompt.budget,
+            history_kept=prompt.history_kept,
+            history_dropped=prompt.history_dropped,
+            context_kept=prompt.context_kept,
+            tools=[f.name for f in found],
+        )
         await turn.recorder.write(session, [retrieval, rag, rules, assembly])
     request = Request(
         tools=tools, max_tokens=settings.turn_answer_tokens, parameters=generation.sampling()
@@ -435,8 +437,8 @@ async def _call_tools(
         yield Emitted("tool.called", dict(spec)), None
         async with tenant_session(runtime.sessions, principal.tenant_id) as session:
             outcome = await _execute(turn, session, call.name, spec["arguments"])
-            step.tool_id = outcome.get("tool_id")
-            step.detail = {k: v for k, v in outcome.items() if k != "tool_id"}
+            step.tool_id = outcome.pop("tool_id", None)
+            step.end(**outcome)
             answer = json.dumps(step.detail, default=str)[: runtime.settings.tool_output_bytes]
             await recorder.write(
                 session,

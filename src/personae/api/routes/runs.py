@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import mount
-from personae.runtime import runs, schemas
+from personae.runtime import mood, runs, schemas
 from personae.runtime.turn import Emitted, Runtime, start_run
 
 router = APIRouter(prefix="/v1", tags=["runs"])
@@ -124,3 +124,25 @@ async def cancel_run(
         await runs.abandon(context.session, run_id)  # no process of ours carries it
     await context.commit()
     return shown
+
+
+@router.get("/personas/{persona_id}/mood", response_model=schemas.LevelsOut, tags=["personas"])
+async def persona_mood(
+    persona_id: uuid.UUID, context: Annotated[RequestContext, authorized()]
+) -> schemas.LevelsOut:
+    """The persona's neuromodulator levels and the generation parameters they set now."""
+    return schemas.LevelsOut(**await mood.current(context.session, context.principal, persona_id))
+
+
+@router.post("/personas/{persona_id}/mood", response_model=schemas.LevelsOut, tags=["personas"])
+async def nudge_persona(
+    persona_id: uuid.UUID,
+    body: schemas.Nudge,
+    context: Annotated[RequestContext, authorized()],
+) -> schemas.LevelsOut:
+    """Nudge the levels by an event (positive_feedback, negative_feedback, error, urgent,
+    novelty, calm) or by explicit deltas; each stays within [0, 1] and decays back toward
+    the persona's baseline, turn by turn."""
+    done = await mood.nudge(context.session, context.principal, persona_id, body.event, body.deltas)
+    await context.commit()
+    return schemas.LevelsOut(**done)

@@ -1,0 +1,269 @@
+"""The turn: Personae's own time in a full turn, against the raw limit.
+
+One run on a throwaway embedded PostgreSQL, through the real app (in-process ASGI, signed
+in with a bearer token), the persona holding 10,000 memories and 1,000 document chunks:
+- a full turn, `POST /v1/sessions/{id}/messages` (non-streamed), against an
+  OpenAI-compatible server on 127.0.0.1 that answers at once (so what is measured is
+  everything but a model's own time): p50 / p95, and each step's p50 from `run_steps`;
+- the raw limit: a bare FastAPI endpoint that only appends one event to a session (one
+  INSERT on the bare driver), served the same way.
+The embedder is the hashing one unless `--embedder minilm` (embedding the message on the
+CPU then takes ~10 ms of the turn). Last line: one JSON object.
+
+    python bench/turn.py [--turns 200] [--memories 10000] [--chunks 1000] [--embedder hashing]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import numpy as np
+import uvicorn
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from personae.api.app import create_app
+from personae.db.engine import DatabaseUrls
+from personae.providers.embeddings import Embedders, label
+from personae.settings import Settings
+from personae.startup import prepare_database
+from personae.vault.crypto import new_key
+from throwaway import measure_and_report, new_tenant
+
+DIMS = 384
+TURNS_PER_SESSION = 20
+EPISODES = (
+    "INSERT INTO episodes (id, tenant_id, persona_id, episode_type, content, embedding, "
+    "embedding_model, embedding_status, occurred_at, valid_from) "
+    "SELECT gen_random_uuid(), $1, $2, 'TURN', c, e::vector, $3, 'embedded', t, t "
+    "FROM unnest($4::text[], $5::text[], $6::timestamptz[]) AS x(c, e, t)"
+)
+CHUNKS = (
+    "INSERT INTO chunks (id, tenant_id, document_id, chunk_index, text, embedding, "
+    "embedding_model) SELECT gen_random_uuid(), $1, $2, i, c, e::vector, $3 "
+    "FROM unnest($4::int[], $5::text[], $6::text[]) AS x(i, c, e)"
+)
+
+
+def _quantile(samples: list[float], q: float) -> float:
+    return round(statistics.quantiles(samples, n=100)[int(q * 100) - 1], 3)
+
+
+@asynccontextmanager
+async def _instant_model() -> AsyncIterator[str]:
+    """An OpenAI-compatible chat endpoint that answers at once."""
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> JSONResponse:
+        body = await request.json()
+        return JSONResponse(
+            {
+                "id": "chatcmpl-bench",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "Noted, thank you."},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 4, "total_tokens": 104},
+            }
+        )
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)  # noqa: ASYNC110 - uvicorn offers no event
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/v1"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def _vectors(n: int, rng: np.random.Generator) -> list[str]:
+    raw = rng.normal(size=(n, DIMS)).astype(np.float32)
+    raw /= np.linalg.norm(raw, axis=1, keepdims=True)
+    return ["[" + ",".join(f"{x:.5f}" for x in row) + "]" for row in raw]
+
+
+async def _load(
+    urls: DatabaseUrls, tenant: uuid.UUID, persona: uuid.UUID, model: str, args: argparse.Namespace
+) -> float:
+    """The persona's memories and the tenant's chunks, straight into the tables."""
+    rng = np.random.default_rng(5)
+    words = [f"w{i}" for i in range(2000)]
+    owner = await asyncpg.connect(urls.owner.replace("postgresql+asyncpg://", "postgresql://"))
+    started = time.perf_counter()
+    texts = [" ".join(rng.choice(words, 15)) for _ in range(args.memories)]
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    times = [base + timedelta(minutes=i) for i in range(args.memories)]
+    await owner.execute(
+        EPISODES, tenant, persona, model, texts, _vectors(args.memories, rng), times
+    )
+    document = uuid.uuid4()
+    await owner.execute(
+        "INSERT INTO documents (tenant_id, id, name, persona_id) VALUES ($1, $2, 'bench', $3)",
+        tenant,
+        document,
+        persona,
+    )
+    chunk_texts = [" ".join(rng.choice(words, 60)) for _ in range(args.chunks)]
+    await owner.execute(
+        CHUNKS,
+        tenant,
+        document,
+        model,
+        list(range(args.chunks)),
+        chunk_texts,
+        _vectors(args.chunks, rng),
+    )
+    await owner.execute("ANALYZE episodes; ANALYZE chunks")
+    await owner.close()
+    return time.perf_counter() - started
+
+
+async def _bare_append(
+    urls: DatabaseUrls, session_id: uuid.UUID, tenant: uuid.UUID, n: int
+) -> list[float]:
+    """A bare FastAPI endpoint appending one event with one INSERT, as the raw limit."""
+    pool = await asyncpg.create_pool(
+        urls.owner.replace("postgresql+asyncpg://", "postgresql://"), min_size=1, max_size=2
+    )
+    app = FastAPI()
+
+    @app.post("/append")
+    async def append() -> dict[str, int]:
+        seq = await pool.fetchval(
+            "INSERT INTO session_events (tenant_id, session_id, seq, event_type, payload) "
+            "SELECT $1, $2, coalesce(max(seq), 0) + 1000000, 'note', '{\"text\": \"x\"}' "
+            "FROM session_events WHERE session_id = $2 RETURNING seq",
+            tenant,
+            session_id,
+        )
+        return {"seq": seq}
+
+    samples = []
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bare") as client:
+        for i in range(n + 20):
+            started = time.perf_counter()
+            done = await client.post("/append")
+            assert done.status_code == 200, done.text
+            if i >= 20:
+                samples.append((time.perf_counter() - started) * 1000)
+    await pool.close()
+    return samples
+
+
+async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
+    created = await new_tenant(urls)
+    tenant = created.tenant.id
+    master = new_key()
+    await prepare_database(urls.owner, master)
+    settings = Settings(worker=False, log_level="warning", embedder=args.embedder)
+    model = label(Embedders(settings).default)
+    app = create_app(settings, urls, master_key=master)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        _instant_model() as model_url,
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
+    ):
+        login = await client.post(
+            "/v1/auth/login",
+            json={"email": "bench@example.com", "password": created.one_time_password},
+        )
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+        async def post(path: str, **body: Any) -> Any:
+            done = await client.post(path, headers=auth, json=body)
+            assert done.is_success, done.text
+            return done.json()
+
+        await post(
+            "/v1/model-configs",
+            name="instant",
+            provider="openai",
+            model_name="instant",
+            base_url=model_url,
+            context_length=8192,
+        )
+        persona = await post(
+            "/v1/personas", name="Bench", system_prompt="Be brief.", default_provider="instant"
+        )
+        tools = (await client.get("/v1/tools", headers=auth)).json()["items"]
+        for tool in tools:
+            if tool["name"] in ("calculator", "current_time"):
+                await post(f"/v1/personas/{persona['id']}/tools", tool_id=tool["id"])
+        load_s = await _load(urls, tenant, uuid.UUID(persona["id"]), model, args)
+
+        sessions: list[str] = []
+        latencies: list[float] = []
+        runs: list[str] = []
+        for i in range(args.turns + args.warmup):
+            if i % TURNS_PER_SESSION == 0:
+                sessions.append((await post("/v1/sessions", persona_id=persona["id"]))["id"])
+            started = time.perf_counter()
+            done = await post(
+                f"/v1/sessions/{sessions[-1]}/messages",
+                content=f"What did we say about w{i % 2000} and w{(i * 7) % 2000}?",
+            )
+            elapsed = (time.perf_counter() - started) * 1000
+            assert done["run"]["status"] == "completed", done
+            if i >= args.warmup:
+                latencies.append(elapsed)
+                runs.append(done["run"]["id"])
+        per_step: dict[str, list[float]] = defaultdict(list)
+        for run_id in runs:
+            steps = (await client.get(f"/v1/runs/{run_id}/steps", headers=auth)).json()
+            for step in steps:
+                per_step[step["step_type"]].append(step["duration_ms"])
+        session_id = uuid.UUID(sessions[-1])
+
+    bare = await _bare_append(urls, session_id, tenant, args.turns)
+    p50, p95 = statistics.median(latencies), _quantile(latencies, 0.95)
+    bare_p50 = statistics.median(bare)
+    return {
+        "turns": len(latencies),
+        "memories": args.memories,
+        "chunks": args.chunks,
+        "embedder": model,
+        "load_s": round(load_s, 1),
+        "overhead_p50_ms": round(p50, 3),
+        "overhead_p95_ms": p95,
+        "steps": {name: round(statistics.median(v), 1) for name, v in sorted(per_step.items())},
+        "bare_append_p50_ms": round(bare_p50, 3),
+        "ratio": round(p50 / bare_p50, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--memories", type=int, default=10_000)
+    parser.add_argument("--chunks", type=int, default=1_000)
+    parser.add_argument("--embedder", default="hashing", choices=["hashing", "minilm"])
+    args = parser.parse_args()
+    measure_and_report(lambda urls: run(urls, args))
+
+
+if __name__ == "__main__":
+    main()
