@@ -89,7 +89,8 @@ async def _instant_model() -> AsyncIterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
     task = asyncio.create_task(server.serve())
     while not server.started:
-        await asyncio.sleep(0.01)  # noqa: ASYNC110 - uvicorn offers no event
+        assert not task.done(), "the model server did not start"
+        await asyncio.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/v1"
     finally:
