@@ -222,6 +222,12 @@ class Settings(BaseSettings):
     turn_model_timeout_s: float = Field(
         default=60.0, gt=0, le=600, description="a model's time to answer (then the fallback)"
     )
+    turn_approval_wait_s: float = Field(
+        default=300.0, ge=0, le=86_400, description="how long a run waits for a tool's approval"
+    )
+    turn_approval_poll_s: float = Field(
+        default=0.5, gt=0, le=60, description="how often a waiting run looks for the decision"
+    )
     model_rate_window_s: float = Field(
         default=60.0, gt=0, le=3600, description="the window rpm and tpm count over"
     )

@@ -306,3 +306,48 @@ async def test_detached_runs_and_the_mood_of_a_persona(
                 json={"neuromodulators": {"dopamine": 2}},
             )
             assert bad.json()["errors"][0]["field"] == "neuromodulators.dopamine"
+
+
+async def test_a_run_waits_for_a_tools_approval_then_resumes(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(
+        replies=[{"tool_calls": [{"name": "stamp", "arguments": {"word": "ok"}}]}, "Stamped."]
+    )
+    settings = SETTINGS.model_copy(update={"turn_approval_poll_s": 0.05})
+    async with running_app(urls, settings) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        await post(
+            client,
+            auth,
+            "/v1/tools",
+            name="stamp",
+            description="Stamp a word.",
+            code_type="python",
+            code="def main(word=''):\n    return word.upper()\n",
+            schema={"type": "object", "properties": {"word": {"type": "string"}}},
+            requires_approval=True,
+        )
+        async with persona_with_models(client, auth, script, tools=("stamp",)) as sid:
+            run = await post(client, auth, "/v1/runs", session_id=sid, content="Stamp it.")
+            waiting: list[Any] = []
+            for _ in range(100):
+                found = await client.get(
+                    "/v1/tool-executions", headers=auth, params={"status": "awaiting_approval"}
+                )
+                waiting = found.json()["items"]
+                if waiting:
+                    break
+                await asyncio.sleep(0.05)
+            assert [w["run_id"] for w in waiting] == [run["id"]]
+            still = (await client.get(f"/v1/runs/{run['id']}", headers=auth)).json()
+            assert still["status"] == "running"  # the run waits
+            await post(client, auth, f"/v1/tool-executions/{waiting[0]['id']}/approve")
+            for _ in range(100):
+                done = (await client.get(f"/v1/runs/{run['id']}", headers=auth)).json()
+                if done["status"] != "running":
+                    break
+                await asyncio.sleep(0.05)
+            assert (done["status"], done["output"]) == ("completed", "Stamped.")
+            told = script.chat_requests[-1]["messages"][-1]
+            assert told["role"] == "tool" and '"result": "OK"' in told["content"]

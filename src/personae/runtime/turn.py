@@ -12,7 +12,8 @@ duration:
 4. the model call, through the persona's chain of models (`providers`), with the
    generation parameters its neuromodulators set (`modulation`), streamed or whole;
 5. tool calls: each through the tool runner, as the persona / agent (a tool it may not use
-   is refused and the model told so), then the model again, at most
+   is refused and the model told so; one that requires approval waits for an approver's
+   decision, up to `turn_approval_wait_s`), then the model again, at most
    `max_tool_iterations` times;
 6. the assistant's message, the turn record (`turn.completed`), the run completed with
    its usage, the neuromodulators decayed one turn toward their baseline.
@@ -29,6 +30,7 @@ What happens is also yielded (`Emitted`) as it happens, for the caller to stream
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -62,9 +64,11 @@ from personae.sessions.service import SESSIONS
 from personae.settings import Settings
 from personae.tools import discovery
 from personae.tools.execution import Call, ToolRunner
+from personae.tools.models import ToolExecution
 from personae.vault.service import Vault
 
 log_ = logging.getLogger(__name__)
+WAITING = ("pending", "awaiting_approval", "running")
 HISTORY = 200
 """Messages read back for the prompt (the newest; the context length trims further)."""
 
@@ -276,7 +280,7 @@ async def _carry(turn: _Turn, stream: bool, stop: asyncio.Event) -> AsyncIterato
                 yield await _finish(turn, completion.text, step)
                 return
             results = []
-            async for emitted, answered in _call_tools(turn, completion, step):
+            async for emitted, answered in _call_tools(turn, completion, step, stop):
                 yield emitted
                 if answered is not None:
                     results.append(answered)
@@ -418,7 +422,7 @@ def _as_message(stored: StoredMessage) -> Message:
 
 
 async def _call_tools(
-    turn: _Turn, completion: Completion, llm_step: Step
+    turn: _Turn, completion: Completion, llm_step: Step, stop: asyncio.Event
 ) -> AsyncIterator[tuple[Emitted, Message | None]]:
     """Run each call the model asked for, as the persona / agent; each answer as a tool
     message for the model (a refusal or failure said plainly)."""
@@ -437,6 +441,10 @@ async def _call_tools(
         yield Emitted("tool.called", dict(spec)), None
         async with tenant_session(runtime.sessions, principal.tenant_id) as session:
             outcome = await _execute(turn, session, call.name, spec["arguments"])
+        if outcome["status"] == "awaiting_approval":  # the run waits for the decision
+            yield Emitted("tool.awaiting_approval", {"id": call.id, **outcome}), None
+            outcome = await _decided(turn, outcome["execution_id"], stop)
+        async with tenant_session(runtime.sessions, principal.tenant_id) as session:
             step.tool_id = outcome.pop("tool_id", None)
             step.end(**outcome)
             answer = json.dumps(step.detail, default=str)[: runtime.settings.tool_output_bytes]
@@ -492,12 +500,43 @@ async def _execute(
         execution = await turn.runtime.tools.execute(session, turn.principal, name, arguments, call)
     except PersonaeError as refused:  # unknown tool, bad arguments, disabled: the model is told
         return {"status": "failed", "error": refused.detail}
-    outcome: dict[str, Any] = {"status": execution.status, "tool_id": execution.tool_id}
+    return _outcome(execution)
+
+
+def _outcome(execution: ToolExecution) -> dict[str, Any]:
+    outcome: dict[str, Any] = {
+        "status": execution.status,
+        "tool_id": execution.tool_id,
+        "execution_id": str(execution.id),
+    }
     if execution.result is not None:
         outcome["result"] = execution.result.get("value")
     if execution.error:
         outcome["error"] = execution.error
     return outcome
+
+
+async def _decided(turn: _Turn, execution_id: str, stop: asyncio.Event) -> dict[str, Any]:
+    """The call's outcome once an approver has decided (approved, it ran), or, past
+    `turn_approval_wait_s` or a cancel, that it did not run."""
+    settings = turn.runtime.settings
+    deadline = time.monotonic() + settings.turn_approval_wait_s
+    while time.monotonic() < deadline and not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.turn_approval_poll_s)
+        async with tenant_session(turn.runtime.sessions, turn.principal.tenant_id) as session:
+            execution = (
+                await session.execute(
+                    select(ToolExecution).where(ToolExecution.id == uuid.UUID(execution_id))
+                )
+            ).scalar_one()
+            if execution.status not in WAITING:
+                return _outcome(execution)
+    return {
+        "status": "awaiting_approval",
+        "execution_id": execution_id,
+        "error": "no decision came in time: the tool did not run",
+    }
 
 
 async def _finish(turn: _Turn, text: str, step: Step) -> Emitted:
