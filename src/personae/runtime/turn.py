@@ -4,8 +4,9 @@
 running), then, each step a `run_steps` row and a `run.step` session event with its
 duration:
 
-1. retrieval: the message is embedded once; memories (as many as acetylcholine says) and
-   document chunks are found, and the tools the persona / agent may use that fit it;
+1. retrieval: the message is embedded once; memories (as many as acetylcholine says),
+   document chunks, and the tools the persona / agent may use that fit it are found at
+   once, each search on a connection of its own;
 2. rule matching: the seam where the behaviour issue's rules will plug in (none match yet);
 3. prompt assembly: system prompt (the agent's over the persona's), retrieved context and
    as much history as the model's context length allows (`prompt`);
@@ -35,10 +36,10 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -52,7 +53,7 @@ from personae.knowledge.embedding_models import tenant_embedder
 from personae.memory import search as memory
 from personae.personas.models import Agent, Persona
 from personae.providers.chat import Completion, Message, Request, ToolCall
-from personae.providers.embeddings import Embedders
+from personae.providers.embeddings import Embedder, Embedders
 from personae.runtime.modulation import Levels, adaptation, decayed, parameters
 from personae.runtime.prompt import assemble, schema_tokens
 from personae.runtime.providers import Chain, Clients, Limiter, open_chain
@@ -68,6 +69,7 @@ from personae.tools.models import ToolExecution
 from personae.vault.service import Vault
 
 log_ = logging.getLogger(__name__)
+T = TypeVar("T")
 WAITING = ("pending", "awaiting_approval", "running")
 HISTORY = 200
 """Messages read back for the prompt (the newest; the context length trims further)."""
@@ -144,6 +146,7 @@ class _Turn:
     agent: Agent | None
     recorder: Recorder
     started: float
+    embedder: Embedder
     usages: list[dict[str, Any]] = field(default_factory=list)
     executed: list[dict[str, Any]] = field(default_factory=list)
 
@@ -226,6 +229,7 @@ async def _load(runtime: Runtime, principal: Principal, run: Run) -> _Turn:
             agent = (
                 await session.execute(select(Agent).where(Agent.id == run.agent_id))
             ).scalar_one_or_none()
+        embedder = await tenant_embedder(session, runtime.embedders, principal.tenant_id)
     assert run.session_id is not None
     recorder = Recorder(runtime.sessions, principal, run.session_id, run.id, run.trace_id)
     return _Turn(
@@ -239,6 +243,7 @@ async def _load(runtime: Runtime, principal: Principal, run: Run) -> _Turn:
         agent,
         recorder,
         time.perf_counter(),
+        embedder,
     )
 
 
@@ -318,40 +323,34 @@ async def _prepare(turn: _Turn) -> tuple[list[Message], Request, Chain]:
     settings = runtime.settings
     levels = Levels.of(persona.neuromodulators)
     generation = parameters(levels)
-    async with tenant_session(runtime.sessions, principal.tenant_id) as session:
-        embedder = await tenant_embedder(session, runtime.embedders, principal.tenant_id)
-        retrieval = Step("memory_retrieval")
-        [vector] = await embedder.embed([turn.text])
-        recalled = await memory.search(
-            session,
-            principal,
-            runtime.embedders,
-            memory.MemoryQuery(
-                turn.text,
-                k=generation.memory_k,
-                persona_id=persona.id,
-                budget_tokens=settings.turn_memory_tokens,
-                facts=3,
-            ),
-            vector=vector,
+    embedder = turn.embedder
+    [vector] = await embedder.embed([turn.text])
+    retrieval, rag, assembly = (
+        Step("memory_retrieval"),
+        Step("rag_retrieval"),
+        Step("prompt_assembly"),
+    )
+
+    async def recall(session: AsyncSession) -> memory.Recalled:
+        query = memory.MemoryQuery(
+            turn.text,
+            k=generation.memory_k,
+            persona_id=persona.id,
+            budget_tokens=settings.turn_memory_tokens,
+            facts=3,
         )
-        memories = [e.content for e in recalled.episodes] + [
-            f.fact or f"{f.subject} {f.relation} {f.object}" for f in recalled.facts
-        ]
-        retrieval.end(memories=len(recalled.episodes), facts=len(recalled.facts))
-        rag = Step("rag_retrieval")
-        chunks = await knowledge.search(
-            session,
-            principal,
-            embedder,
-            knowledge.Request(turn.text, k=settings.turn_chunks),
-            vector=vector,
-        )
-        rag.end(chunks=[str(h.chunk_id) for h in chunks])
-        rules = Step("rule_match")
-        rules.end(matched=[])  # the behaviour issue's seam
-        assembly = Step("prompt_assembly")
-        found = await discovery.search(
+        found = await memory.search(session, principal, runtime.embedders, query, vector=vector)
+        retrieval.end(memories=len(found.episodes), facts=len(found.facts))
+        return found
+
+    async def read(session: AsyncSession) -> list[knowledge.Hit]:
+        request = knowledge.Request(turn.text, k=settings.turn_chunks)
+        found = await knowledge.search(session, principal, embedder, request, vector=vector)
+        rag.end(chunks=[str(h.chunk_id) for h in found])
+        return found
+
+    async def offer(session: AsyncSession) -> list[discovery.Found]:
+        return await discovery.search(
             session,
             principal,
             runtime.embedders,
@@ -361,6 +360,19 @@ async def _prepare(turn: _Turn) -> tuple[list[Message], Request, Chain]:
             agent_id=turn.agent.id if turn.agent else None,
             vector=vector,
         )
+
+    # the three searches at once, each on a connection of its own
+    recalled, chunks, found = await asyncio.gather(
+        _apart(runtime, principal, recall),
+        _apart(runtime, principal, read),
+        _apart(runtime, principal, offer),
+    )
+    memories = [e.content for e in recalled.episodes] + [
+        f.fact or f"{f.subject} {f.relation} {f.object}" for f in recalled.facts
+    ]
+    rules = Step("rule_match")
+    rules.end(matched=[])  # the behaviour issue's seam
+    async with tenant_session(runtime.sessions, principal.tenant_id) as session:
         tools = [f.function() for f in found]
         chain = await open_chain(
             session,
@@ -398,6 +410,14 @@ async def _prepare(turn: _Turn) -> tuple[list[Message], Request, Chain]:
         tools=tools, max_tokens=settings.turn_answer_tokens, parameters=generation.sampling()
     )
     return prompt.messages, request, chain
+
+
+async def _apart(
+    runtime: Runtime, principal: Principal, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """`work` in a transaction (and on a connection) of its own."""
+    async with tenant_session(runtime.sessions, principal.tenant_id) as session:
+        return await work(session)
 
 
 async def _history(session: AsyncSession, session_id: uuid.UUID) -> list[Message]:
