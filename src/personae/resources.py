@@ -66,6 +66,12 @@ class Resource(Generic[Row]):
     ) -> None:
         """Refuse values that break a rule of this resource (422), before writing."""
 
+    async def changing(
+        self, session: AsyncSession, principal: Principal, row: Row, changes: Mapping[str, Any]
+    ) -> None:
+        """Refuse a change to `row` that breaks a rule needing the row itself (409 / 422),
+        or prepare it (clear what the change makes stale); before `check`."""
+
     def visible(self, principal: Principal) -> ColumnElement[bool]:
         """Rows the caller may see at all (beyond the tenant, which RLS enforces)."""
         return true()
@@ -159,6 +165,7 @@ class Resource(Generic[Row]):
     ) -> Row:
         row = await self.get(session, principal, row_id, where, action="update")
         if changes:
+            await self.changing(session, principal, row, changes)
             await self.check(session, principal, changes)
             await self.check_references(session, changes)
             await self._refuse_duplicate(session, {**self._values(row), **changes}, row_id)

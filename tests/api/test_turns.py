@@ -35,6 +35,16 @@ async def post(client: httpx.AsyncClient, auth: dict[str, str], path: str, **bod
     return response.json()
 
 
+async def ended(client: httpx.AsyncClient, auth: dict[str, str], run_id: str) -> Any:
+    """The run once it is no longer running (or as it stands after 5 s)."""
+    for _ in range(100):
+        run = (await client.get(f"/v1/runs/{run_id}", headers=auth)).json()
+        if run["status"] != "running":
+            break
+        await asyncio.sleep(0.05)
+    return run
+
+
 @asynccontextmanager
 async def persona_with_models(
     client: httpx.AsyncClient,
@@ -274,11 +284,7 @@ async def test_detached_runs_and_the_mood_of_a_persona(
             )
             assert started.status_code == 202 and started.json()["status"] == "running"
             run_id = started.json()["id"]
-            for _ in range(100):
-                run = (await client.get(f"/v1/runs/{run_id}", headers=auth)).json()
-                if run["status"] != "running":
-                    break
-                await asyncio.sleep(0.05)
+            run = await ended(client, auth, run_id)
             assert (run["status"], run["output"]) == ("completed", "In the background.")
             listed = await client.get("/v1/runs", headers=auth, params={"session_id": sid})
             assert [r["id"] for r in listed.json()["items"]] == [run_id]
@@ -343,11 +349,7 @@ async def test_a_run_waits_for_a_tools_approval_then_resumes(
             still = (await client.get(f"/v1/runs/{run['id']}", headers=auth)).json()
             assert still["status"] == "running"  # the run waits
             await post(client, auth, f"/v1/tool-executions/{waiting[0]['id']}/approve")
-            for _ in range(100):
-                done = (await client.get(f"/v1/runs/{run['id']}", headers=auth)).json()
-                if done["status"] != "running":
-                    break
-                await asyncio.sleep(0.05)
+            done = await ended(client, auth, run["id"])
             assert (done["status"], done["output"]) == ("completed", "Stamped.")
             told = script.chat_requests[-1]["messages"][-1]
             assert told["role"] == "tool" and '"result": "OK"' in told["content"]

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.db.tenancy import tenant_session
 from personae.identity.principal import Principal
+from personae.providers.chat import spent
 from personae.sessions import log
 from personae.sessions.models import RunStep
 
@@ -104,9 +105,7 @@ class Recorder:
 
 
 def usage_total(usages: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    """The calls' tokens, summed (for `run.completed` and the turn record)."""
-    return {
-        "calls": len(usages),
-        "input_tokens": sum(int(u.get("input_tokens", 0)) for u in usages),
-        "output_tokens": sum(int(u.get("output_tokens", 0)) for u in usages),
-    }
+    """The calls' tokens, summed (`spent` without the cost: `run.completed` and the turn
+    record hold whole numbers)."""
+    total = spent(usages)
+    return {name: total[name] for name in ("calls", "input_tokens", "output_tokens")}

@@ -134,6 +134,14 @@ class Runtime:
         await self.clients.close()
 
 
+async def ending(queue: asyncio.Queue[Emitted | None]) -> Emitted | None:
+    """The last thing a launched run emits (how it ended), once it has ended."""
+    last = None
+    while (emitted := await queue.get()) is not None:
+        last = emitted
+    return last
+
+
 @dataclass
 class _Turn:
     runtime: Runtime
@@ -209,11 +217,7 @@ async def run_turn(
             yield await _fail(turn, reason)
         else:
             async with tenant_session(runtime.sessions, principal.tenant_id) as session:
-                await session.execute(
-                    update(Run)
-                    .where(Run.id == run.id, Run.tenant_id == principal.tenant_id)
-                    .values(status="failed", error_message=reason, completed_at=datetime.now(UTC))
-                )
+                await _close_run(session, principal, run.id, "failed", error=reason)
             yield Emitted("run.failed", {"run_id": str(run.id), "error": reason})
     finally:
         runtime.cancels.pop(run.id, None)
@@ -587,7 +591,7 @@ async def _finish(turn: _Turn, text: str, step: Step) -> Emitted:
                 ),
             ],
         )
-        await _close_run(session, turn, "completed", output=text, usage=usage)
+        await _close_run(session, principal, turn.run_id, "completed", output=text, usage=usage)
         await _decay(session, turn.persona)
     return Emitted(
         "run.completed",
@@ -611,7 +615,14 @@ async def _fail(turn: _Turn, reason: str, chain: Chain | None = None) -> Emitted
                 )
             ],
         )
-        await _close_run(session, turn, "failed", error=reason, usage=usage_total(turn.usages))
+        await _close_run(
+            session,
+            turn.principal,
+            turn.run_id,
+            "failed",
+            error=reason,
+            usage=usage_total(turn.usages),
+        )
     return Emitted("run.failed", {"run_id": str(turn.run_id), "error": reason})
 
 
@@ -623,27 +634,30 @@ async def _end_cancelled(turn: _Turn, chain: Chain, step: Step | None) -> Emitte
             [step] if step is not None else [],
             [recorder.event("run.cancelled", run_id=turn.run_id, trace_id=turn.trace_id)],
         )
-        await _close_run(session, turn, "cancelled", usage=usage_total(turn.usages))
+        await _close_run(
+            session, turn.principal, turn.run_id, "cancelled", usage=usage_total(turn.usages)
+        )
     return Emitted("run.cancelled", {"run_id": str(turn.run_id)})
 
 
 async def _close_run(
     session: AsyncSession,
-    turn: _Turn,
+    principal: Principal,
+    run_id: uuid.UUID,
     status: str,
     *,
     output: str | None = None,
     error: str | None = None,
-    usage: dict[str, int],
+    usage: dict[str, int] | None = None,
 ) -> None:
     await session.execute(
         update(Run)
-        .where(Run.id == turn.run_id, Run.tenant_id == turn.principal.tenant_id)
+        .where(Run.id == run_id, Run.tenant_id == principal.tenant_id)
         .values(
             status=status,
             output=output,
             error_message=error,
-            token_usage=usage,
+            token_usage=usage or {},
             completed_at=datetime.now(UTC),
         )
     )

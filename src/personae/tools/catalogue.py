@@ -13,6 +13,8 @@ import hashlib
 import json
 import logging
 import uuid
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import case, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -32,15 +34,22 @@ _current: set[tuple[uuid.UUID, str]] = set()
 """(tenant, signature of the built-ins) already written by this process."""
 
 
+@lru_cache(maxsize=1)
+def _builtins_code() -> tuple[list[tuple[str, str, dict[str, Any]]], str]:
+    """The installed built-ins (name, description, schema) and their digest: the same for
+    the process's life, so computed once, off the path of every call."""
+    code = [(t.name, t.description, t.parameters) for t in registered_tools().values()]
+    return code, hashlib.sha256(json.dumps(code, sort_keys=True).encode()).hexdigest()
+
+
 async def ensure_builtins(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Write the tenant's built-in rows unless this process already has, for this code.
 
     They are written in a short transaction of their own (committed whatever becomes of
     the caller's), which gives up after `LOCK_TIMEOUT` rather than wait on the caller's."""
-    tools = registered_tools()
-    code = [(t.name, t.description, t.parameters) for t in tools.values()]
-    key = (tenant_id, hashlib.sha256(json.dumps(code, sort_keys=True).encode()).hexdigest())
-    if key in _current or not tools:
+    code, signature = _builtins_code()
+    key = (tenant_id, signature)
+    if key in _current or not code:
         return
     rows = [
         {
@@ -67,7 +76,8 @@ async def ensure_builtins(session: AsyncSession, tenant_id: uuid.UUID) -> None:
         },
         where=Tool.is_builtin.is_(True),  # a tenant's own tool of that name stays its own
     )
-    gone = Tool.is_builtin.is_(True) & Tool.deleted_at.is_(None) & Tool.name.not_in(list(tools))
+    names = [name for name, _, _ in code]
+    gone = Tool.is_builtin.is_(True) & Tool.deleted_at.is_(None) & Tool.name.not_in(names)
     try:
         async with AsyncSession(session.bind) as own, own.begin():
             await bind_tenant(own, tenant_id)

@@ -75,25 +75,15 @@ class _Tools(Resource[Tool]):
         await ensure_builtins(session, principal.tenant_id)
         return await super().page(session, principal, after=after, limit=limit, where=where)
 
-    async def update(
-        self,
-        session: AsyncSession,
-        principal: Principal,
-        row_id: uuid.UUID,
-        changes: Mapping[str, Any],
-        where: Mapping[str, Any] | None = None,
-    ) -> Tool:
-        current = await self.get(session, principal, row_id, where, action="update")
-        if _managed(current) and changes.keys() - MANAGED_CHANGES:
+    async def changing(
+        self, session: AsyncSession, principal: Principal, row: Tool, changes: Mapping[str, Any]
+    ) -> None:
+        if _managed(row) and changes.keys() - MANAGED_CHANGES:
             raise Conflict(
-                f"{current.name} is {_managed(current)}: only enabled and requires_approval change"
+                f"{row.name} is {_managed(row)}: only enabled and requires_approval change"
             )
-        row = await super().update(session, principal, row_id, changes, where)
         if "description" in changes:
             row.description_embedding = None  # the next search embeds it again
-            await session.flush()
-            await session.refresh(row)
-        return row
 
 
 def _managed(tool: Tool) -> str | None:

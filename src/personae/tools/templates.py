@@ -8,7 +8,6 @@ with the capsule; the API changes only the tenant's own."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,21 +74,17 @@ class _Templates(Resource[PromptTemplate]):
         check_template(values.get("template_content", ""), values.get("variables", []))
         return await super().create(session, principal, values, where)
 
-    async def update(
+    async def changing(
         self,
         session: AsyncSession,
         principal: Principal,
-        row_id: uuid.UUID,
+        row: PromptTemplate,
         changes: Mapping[str, Any],
-        where: Mapping[str, Any] | None = None,
-    ) -> PromptTemplate:
-        current = await self.get(session, principal, row_id, where, action="update")
-        merged = {
-            "template_content": changes.get("template_content", current.template_content),
-            "variables": changes.get("variables", current.variables),
-        }
-        check_template(merged["template_content"], merged["variables"])
-        return await super().update(session, principal, row_id, changes, where)
+    ) -> None:
+        check_template(
+            changes.get("template_content", row.template_content),
+            changes.get("variables", row.variables),
+        )
 
 
 PROMPT_TEMPLATES = _Templates(

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from personae.api.deps import RequestContext, authorized
 from personae.errors import ProviderUnavailable
 from personae.runtime.front_door import ChatCompletionIn, conversation, last_user_message, speaker
-from personae.runtime.turn import Emitted, Runtime, start_run
+from personae.runtime.turn import Emitted, Runtime, ending, start_run
 
 router = APIRouter(prefix="/openai/v1", tags=["openai"])
 
@@ -53,9 +53,7 @@ async def chat_completions(
             media_type="text/event-stream",
             headers={**headers, "Cache-Control": "no-store"},
         )
-    last = None
-    while (emitted := await queue.get()) is not None:
-        last = emitted
+    last = await ending(queue)
     if last is None or last.event != "run.completed":
         reason = last.data.get("error", "the run was cancelled") if last else "no answer"
         raise ProviderUnavailable(f"the persona could not answer: {reason}")

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import mount
 from personae.runtime import mood, runs, schemas
-from personae.runtime.turn import Emitted, Runtime, start_run
+from personae.runtime.turn import Emitted, Runtime, ending, start_run
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
@@ -55,9 +55,7 @@ async def send_message(
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
-    last = None
-    while (emitted := await queue.get()) is not None:
-        last = emitted
+    last = await ending(queue)
     done = await runs.RUNS.get(context.session, context.principal, run.id)
     data = last.data if last else {}
     return schemas.TurnOut(
