@@ -1,0 +1,140 @@
+"""How a run ends: completed (the answer written, the turn recorded, the mood one turn
+on), failed or cancelled (no answer written); each with its events and the run closed."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.db.tenancy import tenant_session
+from personae.identity.principal import Principal
+from personae.personas.models import Persona
+from personae.runtime.context import Emitted, Turn
+from personae.runtime.modulation import Levels, adaptation, decayed
+from personae.runtime.providers import Chain
+from personae.runtime.record import Step, usage_total
+from personae.sessions.models import Run, TurnRecord
+
+
+async def finish(turn: Turn, text: str, step: Step) -> Emitted:
+    """The answer written, the run completed, the turn recorded, the mood one turn on."""
+    recorder, principal = turn.recorder, turn.principal
+    usage = usage_total(turn.usages)
+    message_step = Step("message")
+    async with tenant_session(turn.services.sessions, principal.tenant_id) as session:
+        number = await _turn_number(session, turn.session_id)
+        latency = round((time.perf_counter() - turn.started) * 1000)
+        await recorder.write(
+            session,
+            [step, message_step],
+            [
+                recorder.event("message.assistant", content=text),
+                recorder.event(
+                    "turn.completed",
+                    turn_number=number,
+                    user_message=turn.text,
+                    assistant_response=text,
+                    run_id=turn.run_id,
+                    tools_executed=turn.executed,
+                    token_usage=usage,
+                    latency_ms=latency,
+                ),
+                recorder.event(
+                    "run.completed", run_id=turn.run_id, trace_id=turn.trace_id, token_usage=usage
+                ),
+            ],
+        )
+        await close_run(session, principal, turn.run_id, "completed", output=text, usage=usage)
+        await _decay(session, turn.persona)
+    return Emitted(
+        "run.completed",
+        {"run_id": str(turn.run_id), "content": text, "usage": usage, "steps": recorder.durations},
+    )
+
+
+async def fail(turn: Turn, reason: str, chain: Chain | None = None) -> Emitted:
+    recorder = turn.recorder
+    error = Step(
+        "error",
+        detail={"error": reason, "attempts": [a.__dict__ for a in chain.attempts] if chain else []},
+    )
+    async with tenant_session(turn.services.sessions, turn.principal.tenant_id) as session:
+        await recorder.write(
+            session,
+            [error],
+            [
+                recorder.event(
+                    "run.failed", run_id=turn.run_id, trace_id=turn.trace_id, detail=reason
+                )
+            ],
+        )
+        await close_run(
+            session,
+            turn.principal,
+            turn.run_id,
+            "failed",
+            error=reason,
+            usage=usage_total(turn.usages),
+        )
+    return Emitted("run.failed", {"run_id": str(turn.run_id), "error": reason})
+
+
+async def end_cancelled(turn: Turn, chain: Chain, step: Step | None) -> Emitted:
+    recorder = turn.recorder
+    async with tenant_session(turn.services.sessions, turn.principal.tenant_id) as session:
+        await recorder.write(
+            session,
+            [step] if step is not None else [],
+            [recorder.event("run.cancelled", run_id=turn.run_id, trace_id=turn.trace_id)],
+        )
+        await close_run(
+            session, turn.principal, turn.run_id, "cancelled", usage=usage_total(turn.usages)
+        )
+    return Emitted("run.cancelled", {"run_id": str(turn.run_id)})
+
+
+async def close_run(
+    session: AsyncSession,
+    principal: Principal,
+    run_id: uuid.UUID,
+    status: str,
+    *,
+    output: str | None = None,
+    error: str | None = None,
+    usage: dict[str, int] | None = None,
+) -> None:
+    await session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.tenant_id == principal.tenant_id)
+        .values(
+            status=status,
+            output=output,
+            error_message=error,
+            token_usage=usage or {},
+            completed_at=datetime.now(UTC),
+        )
+    )
+
+
+async def _turn_number(session: AsyncSession, session_id: uuid.UUID) -> int:
+    found = await session.execute(
+        select(func.coalesce(func.max(TurnRecord.turn_number), 0)).where(
+            TurnRecord.session_id == session_id
+        )
+    )
+    return int(found.scalar_one()) + 1
+
+
+async def _decay(session: AsyncSession, persona: Persona) -> None:
+    """The persona's levels one turn closer to its baseline."""
+    baseline, rate = adaptation(persona.adaptation_state)
+    levels = decayed(Levels.of(persona.neuromodulators), baseline, rate)
+    await session.execute(
+        update(Persona)
+        .where(Persona.id == persona.id, Persona.tenant_id == persona.tenant_id)
+        .values(neuromodulators=levels.stored())
+    )
