@@ -219,9 +219,11 @@ async def test_the_answer_streams_token_by_token_as_the_model_produces_it(
 ) -> None:
     reply = "The lighthouse keeper waves at every ship that passes by"
     script = Script(replies=[reply], stream_delay_s=0.1)
-    async with served(urls) as client:
+    async with served(urls) as client, served(urls) as elsewhere:
         auth = await bearer(client, *fresh_owner)
         async with persona_with_models(client, auth, script) as sid:
+            watching = asyncio.create_task(watch(elsewhere, auth, sid, until="run.completed"))
+            await asyncio.sleep(0.3)  # the watcher is connected
             body = {"content": "Who waves at ships?", "stream": True}
             got = []
             async with client.stream(
@@ -237,6 +239,30 @@ async def test_the_answer_streams_token_by_token_as_the_model_produces_it(
             assert got[-1][2] - tokens[0][1] >= 0.7  # the first came long before the end
             assert got[-1][1]["content"] == reply
             assert script.chat_requests[0]["stream"] is True
+            # a watcher of the session, served by another process, saw the tokens pass
+            # as they came, then the whole reply logged
+            seen = await asyncio.wait_for(watching, 10)
+            passed = [data for name, data, _ in seen if name == "token"]
+            assert "".join(d["text"] for d in passed) == reply and len(passed) > 3
+            assert {d["run_id"] for d in passed} == {got[0][1]["run_id"]}
+            names = [name for name, _, _ in seen]
+            assert names.index("message.assistant") > max(
+                i for i, name in enumerate(names) if name == "token"
+            )
+            assert seen[names.index("message.assistant")][1]["payload"]["content"] == reply
+
+
+async def watch(
+    client: httpx.AsyncClient, auth: dict[str, str], sid: str, *, until: str
+) -> list[tuple[str, dict[str, Any], float]]:
+    """What the session's live stream shows, up to the first `until` event."""
+    seen = []
+    async with client.stream("GET", f"/v1/sessions/{sid}/stream", headers=auth) as response:
+        async for event in sse(response):
+            seen.append(event)
+            if event[0] == until:
+                break
+    return seen
 
 
 async def test_cancelling_a_streaming_run_stops_the_model(

@@ -48,7 +48,7 @@ from personae.providers.embeddings import Embedders
 from personae.runtime.providers import Limiter
 from personae.runtime.turn import Runtime
 from personae.sessions.feed import CHANNEL as FEED_CHANNEL
-from personae.sessions.feed import Feed
+from personae.sessions.feed import PASSING_CHANNEL, Feed
 from personae.sessions.hot import INFO_KEY as HOT_SESSIONS
 from personae.sessions.hot import NAMESPACE as HOT_NAMESPACE
 from personae.sessions.hot import HotSessions
@@ -72,6 +72,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         )
         feed = Feed()
         listener.subscribe(FEED_CHANNEL, feed.notified, feed.wake_all)
+        listener.subscribe(PASSING_CHANNEL, feed.passed)
         hot = HotSessions(open_cache(settings, HOT_NAMESPACE), settings.cache_ttl_s)
         listener.subscribe(
             FEED_CHANNEL, hot.notified, lambda: hot.reset(listening=listener.connected)

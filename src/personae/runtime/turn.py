@@ -52,6 +52,7 @@ from personae.runtime.modulation import Levels
 from personae.runtime.preparation import prepare
 from personae.runtime.providers import Chain
 from personae.runtime.record import Recorder, Step
+from personae.runtime.relay import Relay
 from personae.runtime.tool_calls import call_tools
 from personae.sessions import log
 from personae.sessions.models import Run
@@ -212,6 +213,7 @@ async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
     except PersonaeError as failed:
         yield await fail(turn, failed.detail)
         return
+    relay = Relay(runtime.sessions, turn.session_id, turn.run_id)
     try:
         for iteration in range(runtime.settings.turn_max_tool_iterations + 1):
             step = Step("llm_call", input={"iteration": iteration + 1})
@@ -222,7 +224,9 @@ async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
                     if isinstance(item, Completion):
                         completion = item
                     else:
+                        relay.send(item)
                         yield Emitted("token", {"text": item})
+                await relay.close()  # the watchers have the tokens before what follows
             else:
                 completion = await chain.complete(messages, request)
             if completion is None:  # cancelled mid-stream
@@ -258,6 +262,8 @@ async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
                 return
     except (ProviderUnavailable, ProviderError) as failed:
         yield await fail(turn, failed.detail, chain)
+    finally:
+        await relay.close()
 
 
 async def _stream(

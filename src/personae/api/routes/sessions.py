@@ -198,7 +198,11 @@ async def stream(
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
 ) -> StreamingResponse:
     """Each event once, in order, with `id: <seq>`; reconnect with `Last-Event-ID` (or
-    `?after=`) to resume exactly after the last one received. Comments keep it alive."""
+    `?after=`) to resume exactly after the last one received. Comments keep it alive.
+
+    A streaming run's reply also passes by as `token` events (`run_id`, `text`) while the
+    model produces it: they have no id and are not kept (the `message.assistant` event
+    that follows holds the whole reply)."""
     await SESSIONS.get(context.session, context.principal, session_id)
     await context.session.rollback()  # the stream reads in short transactions of its own
     start = after or 0
@@ -223,10 +227,12 @@ async def _events(
     position: int,
 ) -> AsyncIterator[str]:
     tenant = context.principal.tenant_id
-    with feed.subscribe(session_id) as wake:
+    with feed.subscribe(session_id) as watch:
         yield ": connected\n\n"
         while True:
-            wake.clear()  # before reading: a write after this read sets it again
+            watch.wake.clear()  # before reading: a write after this read sets it again
+            for event, passed in watch.take():  # passing events (tokens): no id, not kept
+                yield f"event: {event}\ndata: {json.dumps(passed)}\n\n"
             async with tenant_session(sessions, tenant) as session:
                 rows = await log.events_after(session, session_id, position, STREAM_BATCH)
             for row in rows:
@@ -236,6 +242,6 @@ async def _events(
             if len(rows) == STREAM_BATCH:
                 continue
             try:
-                await asyncio.wait_for(wake.wait(), settings.sse_heartbeat_s)
+                await asyncio.wait_for(watch.wake.wait(), settings.sse_heartbeat_s)
             except TimeoutError:
                 yield ": heartbeat\n\n"
