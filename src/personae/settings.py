@@ -228,6 +228,20 @@ class Settings(BaseSettings):
     turn_approval_poll_s: float = Field(
         default=0.5, gt=0, le=60, description="how often a waiting run looks for the decision"
     )
+    run_cancel_wait_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="how long a cancel waits for the process carrying a run to stop it "
+        "(then the run is taken for abandoned and cancelled where it stands)",
+    )
+    run_stale_after_s: float = Field(
+        default=3600.0,
+        ge=60,
+        le=7 * 86_400,
+        description="a run still running this long after it started is failed as stale "
+        "(its process died)",
+    )
     model_rate_window_s: float = Field(
         default=60.0, gt=0, le=3600, description="the window rpm and tpm count over"
     )

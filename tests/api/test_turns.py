@@ -11,13 +11,17 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.api.app import create_app
 from personae.db.engine import DatabaseUrls
+from personae.runtime.runs import fail_stale
 from personae.settings import Settings
 from personae.startup import prepare_database
 from tests.api.conftest import MASTER_KEY, bearer, running_app
@@ -269,7 +273,7 @@ async def test_cancelling_a_streaming_run_stops_the_model(
     urls: DatabaseUrls, fresh_owner: tuple[str, str]
 ) -> None:
     script = Script(replies=["word " * 40], stream_delay_s=0.2)
-    async with served(urls) as client:
+    async with served(urls) as client, served(urls) as elsewhere:
         auth = await bearer(client, *fresh_owner)
         async with persona_with_models(client, auth, script) as sid:
             body = {"content": "Tell me everything.", "stream": True}
@@ -282,7 +286,8 @@ async def test_cancelling_a_streaming_run_stops_the_model(
                     if name == "run.started":
                         run_id = data["run_id"]
                     if name == "token" and names.count("token") == 2:
-                        cancelled = await client.post(f"/v1/runs/{run_id}/cancel", headers=auth)
+                        # through another process than the one carrying the run
+                        cancelled = await elsewhere.post(f"/v1/runs/{run_id}/cancel", headers=auth)
                         assert cancelled.status_code == 202, cancelled.text
             assert names[-1] == "run.cancelled" and names.count("token") < 10
             for _ in range(40):
@@ -291,11 +296,49 @@ async def test_cancelling_a_streaming_run_stops_the_model(
                 await asyncio.sleep(0.05)
             assert script.streams_closed == 1  # the provider's stream was closed
             run = (await client.get(f"/v1/runs/{run_id}", headers=auth)).json()
-            assert run["status"] == "cancelled"
+            assert (run["status"], run["error_message"]) == ("cancelled", None)  # not abandoned
             messages = (await client.get(f"/v1/sessions/{sid}/messages", headers=auth)).json()
             assert [m["role"] for m in messages] == ["user"]  # no half answer
             again = await client.post(f"/v1/runs/{run_id}/cancel", headers=auth)
             assert again.status_code == 409
+
+
+async def test_runs_left_by_a_dead_process_are_cancelled_or_failed_as_stale(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str], owner_engine: AsyncEngine
+) -> None:
+    """A run its process left `running` (simulated: finished runs set back): a cancel
+    that no process answers within `run_cancel_wait_s` cancels it where it stands; the
+    sweep fails those running longer than `run_stale_after_s`."""
+    script = Script(replies=["one", "two", "three"])
+    settings = SETTINGS.model_copy(update={"run_cancel_wait_s": 0.3})
+    async with running_app(urls, settings) as (app, client):
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, script) as sid:
+            ids = []
+            for content in ("a", "b", "c"):
+                done = await post(client, auth, f"/v1/sessions/{sid}/messages", content=content)
+                ids.append(done["run"]["id"])
+            async with owner_engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "UPDATE runs SET status = 'running', completed_at = NULL, "
+                        "started_at = started_at - make_interval(secs => :age) "
+                        "WHERE id = CAST(:id AS uuid)"
+                    ),
+                    [{"id": ids[0], "age": 0}, {"id": ids[1], "age": 7200}],
+                )
+            cancelled = await client.post(f"/v1/runs/{ids[0]}/cancel", headers=auth)
+            assert cancelled.status_code == 202
+            run = (await client.get(f"/v1/runs/{ids[0]}", headers=auth)).json()
+            assert (run["status"], run["error_message"]) == (
+                "cancelled",
+                "no process was carrying it",
+            )
+            swept = await fail_stale(app.state.sessions, timedelta(hours=1))
+            assert swept == 1
+            runs = [(await client.get(f"/v1/runs/{i}", headers=auth)).json() for i in ids]
+            assert [r["status"] for r in runs] == ["cancelled", "failed", "completed"]
+            assert runs[1]["error_message"].startswith("stale")
 
 
 async def test_detached_runs_and_the_mood_of_a_persona(

@@ -46,6 +46,7 @@ from personae.identity.tokens import signing_key
 from personae.jobs import JobDeps, Queue
 from personae.providers.embeddings import Embedders
 from personae.runtime.providers import Limiter
+from personae.runtime.runs import CANCEL_CHANNEL
 from personae.runtime.turn import Runtime
 from personae.sessions.feed import CHANNEL as FEED_CHANNEL
 from personae.sessions.feed import PASSING_CHANNEL, Feed
@@ -101,6 +102,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
             app.state.tools,
             settings,
         )
+        listener.subscribe(CANCEL_CHANNEL, app.state.runtime.cancel_notified)
         queue = Queue(urls.app, settings, role=urls.app_role)
         app.state.queue = queue
         await listener.start()

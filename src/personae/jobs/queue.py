@@ -22,7 +22,12 @@ from personae.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ("personae.identity.jobs", "personae.knowledge.jobs", "personae.memory.jobs")
+TASK_MODULES = (
+    "personae.identity.jobs",
+    "personae.knowledge.jobs",
+    "personae.memory.jobs",
+    "personae.runtime.jobs",
+)
 """Imported by every queue so that it knows every task."""
 
 

@@ -17,6 +17,7 @@ from personae.runtime.context import Emitted, Turn
 from personae.runtime.modulation import Levels, adaptation, decayed
 from personae.runtime.providers import Chain
 from personae.runtime.record import Step, usage_total
+from personae.runtime.runs import GOING
 from personae.sessions.models import Run, TurnRecord
 
 
@@ -109,7 +110,9 @@ async def close_run(
 ) -> None:
     await session.execute(
         update(Run)
-        .where(Run.id == run_id, Run.tenant_id == principal.tenant_id)
+        .where(  # unless it was taken for abandoned meanwhile (`runs.abandon`)
+            Run.id == run_id, Run.tenant_id == principal.tenant_id, Run.status.in_(GOING)
+        )
         .values(
             status=status,
             output=output,

@@ -31,6 +31,7 @@ What happens is also yielded (`Emitted`) as it happens, for the caller to stream
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -77,6 +78,11 @@ class Runtime(Services):
         if stop is not None:
             stop.set()
         return stop is not None
+
+    def cancel_notified(self, payload: str) -> None:
+        """A cancel from any process (`runs.CANCEL_CHANNEL`)."""
+        with contextlib.suppress(ValueError):
+            self.cancel(uuid.UUID(payload))
 
     def launch(
         self, principal: Principal, run: Run, *, stream: bool

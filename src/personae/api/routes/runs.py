@@ -114,13 +114,18 @@ async def cancel_run(
     request: Request,
     context: Annotated[RequestContext, authorized("sessions:update")],
 ) -> BaseModel:
-    """Stop a run: its model's stream is closed and it ends `cancelled`, with no answer
-    written (409 if it has ended)."""
+    """Stop a run, whichever process carries it: its model's stream is closed and it ends
+    `cancelled`, with no answer written (409 if it has ended). A run that no process
+    stops within `run_cancel_wait_s` is taken for abandoned and cancelled where it
+    stands."""
     run = await runs.request_cancel(context.session, context.principal, run_id)
     shown = schemas.RunOut.model_validate(run)
-    if not _runtime(request).cancel(run_id):
-        await runs.abandon(context.session, run_id)  # no process of ours carries it
-    await context.commit()
+    await context.commit()  # every process hears of it
+    runtime = _runtime(request)
+    if not runtime.cancel(run_id) and not await runs.ended_within(
+        runtime.sessions, context.principal, run_id, runtime.settings.run_cancel_wait_s
+    ):
+        await runs.abandon(runtime.sessions, context.principal, run_id)
     return shown
 
 
