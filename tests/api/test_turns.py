@@ -39,9 +39,11 @@ async def post(client: httpx.AsyncClient, auth: dict[str, str], path: str, **bod
     return response.json()
 
 
-async def ended(client: httpx.AsyncClient, auth: dict[str, str], run_id: str) -> Any:
-    """The run once it is no longer running (or as it stands after 5 s)."""
-    for _ in range(100):
+async def ended(
+    client: httpx.AsyncClient, auth: dict[str, str], run_id: str, *, within_s: float = 5
+) -> Any:
+    """The run once it is no longer running (or as it stands after `within_s`)."""
+    for _ in range(int(within_s / 0.05)):
         run = (await client.get(f"/v1/runs/{run_id}", headers=auth)).json()
         if run["status"] != "running":
             break
@@ -56,6 +58,7 @@ async def persona_with_models(
     *scripts: Script,
     tools: tuple[str, ...] = (),
     context_length: int | None = None,
+    rpm: int | None = None,
     neuromodulators: dict[str, float] | None = None,
 ) -> AsyncIterator[str]:
     """A persona whose models are the scripted servers (the first the default, the rest
@@ -74,6 +77,7 @@ async def persona_with_models(
                 model_name=f"scripted-{index}",
                 base_url=base_url,
                 context_length=context_length,
+                rpm=rpm,
             )
             names.append(name)
         persona = await post(
@@ -301,6 +305,37 @@ async def test_cancelling_a_streaming_run_stops_the_model(
             assert [m["role"] for m in messages] == ["user"]  # no half answer
             again = await client.post(f"/v1/runs/{run_id}/cancel", headers=auth)
             assert again.status_code == 409
+
+
+async def test_thirty_turns_at_rpm_10_are_spread_over_time_and_none_dropped(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    """rpm counts over `model_rate_window_s` (a second here, a minute by default): 30
+    turns started at once reach the model 10 per window, over three windows."""
+    script = Script(replies=["Noted."])
+    settings = SETTINGS.model_copy(update={"model_rate_window_s": 1.0, "model_rate_max_wait_s": 30})
+    async with running_app(urls, settings) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, script, rpm=10) as sid:
+            started = await asyncio.gather(
+                *(
+                    post(client, auth, "/v1/runs", session_id=sid, content=f"Note {n}.")
+                    for n in range(30)
+                )
+            )
+            runs = [await ended(client, auth, run["id"], within_s=30) for run in started]
+            assert [r["status"] for r in runs] == ["completed"] * 30  # nothing dropped
+            assert {r["output"] for r in runs} == {"Noted."}
+            arrivals = sorted(script.chat_arrivals)
+            assert len(arrivals) == 30 and arrivals[-1] - arrivals[0] >= 1.9
+            # never more than 10 in a window: calls are admitted 10 per window, and reach
+            # the model after their own latency (up to ~0.1 s more for some: a new
+            # connection), so the window seen at the model is a little narrower
+            for index, at in enumerate(arrivals):
+                assert sum(1 for t in arrivals[index:] if t < at + 0.85) <= 10
+            turns = (await client.get(f"/v1/sessions/{sid}/turns", headers=auth)).json()
+            numbers = sorted(t["turn_number"] for t in turns)
+            assert numbers == list(range(1, 31))  # concurrent turns of one session, each once
 
 
 async def test_runs_left_by_a_dead_process_are_cancelled_or_failed_as_stale(

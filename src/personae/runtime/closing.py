@@ -18,7 +18,7 @@ from personae.runtime.modulation import Levels, adaptation, decayed
 from personae.runtime.providers import Chain
 from personae.runtime.record import Step, usage_total
 from personae.runtime.runs import GOING
-from personae.sessions.models import Run, TurnRecord
+from personae.sessions.models import Run, Session, TurnRecord
 
 
 async def finish(turn: Turn, text: str, step: Step) -> Emitted:
@@ -124,7 +124,10 @@ async def close_run(
 
 
 async def _turn_number(session: AsyncSession, session_id: uuid.UUID) -> int:
-    found = await session.execute(
+    """The next turn's number, the session locked until commit: turns of one session
+    that end at once take their numbers one after the other."""
+    await session.execute(select(Session.id).where(Session.id == session_id).with_for_update())
+    found = await session.execute(  # a statement of its own: it sees who held the lock
         select(func.coalesce(func.max(TurnRecord.turn_number), 0)).where(
             TurnRecord.session_id == session_id
         )
