@@ -31,6 +31,9 @@ async def test_minilm_embeds_meaning_offline() -> None:
     )
     assert math.isclose(math.sqrt(sum(x * x for x in car)), 1.0, rel_tol=1e-4)
     assert cosine(car, automobile) > cosine(car, banana) + 0.2
+    # one text alone (a query) takes a shorter path to the same vector as in a batch
+    [alone] = await embedder.embed(["She parked the automobile."])
+    assert cosine(alone, automobile) > 0.99999
 
 
 async def test_hashing_is_lexical_deterministic_and_unit_length() -> None:
