@@ -3,6 +3,7 @@ row), and each tenant's choice among them (`tenants.embedding_model`)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from sqlalchemy import select
@@ -47,6 +48,33 @@ async def tenant_embedder(
     if embedder is None:
         raise Unavailable(f"the tenant's embedding model {model} is not configured here")
     return embedder
+
+
+class QueryVector:
+    """A query's embedding by the tenant's model, begun with the installation's default
+    before the database has said which the tenant's is (usually the same: then that
+    wait costs nothing), made again if it is another."""
+
+    def __init__(self, embedders: Embedders, text: str) -> None:
+        self.embedders, self.text = embedders, text
+        self._early = asyncio.ensure_future(embedders.default.embed([text]))
+        self._early.add_done_callback(_retrieved)
+
+    async def by(self, embedder: Embedder) -> list[float]:
+        """The query's vector by `embedder` (the tenant's)."""
+        if label(embedder) == label(self.embedders.default):
+            return (await self._early)[0]
+        self._early.cancel()
+        return (await embedder.embed([self.text]))[0]
+
+    def cancel(self) -> None:
+        self._early.cancel()
+
+
+def _retrieved(future: asyncio.Future[list[list[float]]]) -> None:
+    """An early embedding nobody awaits fails quietly (the wanted one raises instead)."""
+    if not future.cancelled():
+        future.exception()
 
 
 async def register(session: AsyncSession, embedder: Embedder) -> uuid.UUID:

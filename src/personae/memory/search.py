@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.errors import ValidationFailed
 from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import tenant_embedder
+from personae.knowledge.embedding_models import QueryVector, tenant_embedder
 from personae.knowledge.search import Corpus, Mode, bound, corpus_statement
 from personae.memory.bitemporal import AS_OF, HELD_AT, KNOWN
 from personae.memory.graph import reachable
 from personae.memory.resolution import Scope
-from personae.providers.embeddings import Embedders, label
+from personae.providers.embeddings import Embedder, Embedders, label
 
 EPISODES = Corpus(
     table="episodes",
@@ -194,15 +194,26 @@ async def search(
     *,
     max_k: int = 100,
     vector: Sequence[float] | None = None,
+    embedder: Embedder | None = None,
 ) -> Recalled:
     """What the tenant's memory holds that best answers `request` (at most `max_k`);
-    `vector`: the query's embedding when the caller has it already."""
+    `vector`, `embedder`: the query's embedding and the tenant's embedder when the caller
+    has them already."""
     principal.require("memory:read")
     if request.k > max_k:
         raise ValidationFailed(f"at most {max_k} results", field="k")
-    embedder = await tenant_embedder(session, embedders, principal.tenant_id)
+    # the query is embedded (in a thread) while the database finds the entities it names
+    query = None
     if request.mode != "text" and vector is None:
-        vector = (await embedder.embed([request.query]))[0]
+        query = QueryVector(embedders, request.query)
+    try:
+        embedder = embedder or await tenant_embedder(session, embedders, principal.tenant_id)
+        near = await _near(session, request)
+        if query is not None:
+            vector = await query.by(embedder)
+    finally:
+        if query is not None:
+            query.cancel()
     params = bound(
         request.query,
         request.mode,
@@ -230,7 +241,6 @@ async def search(
     if request.as_of is not None:
         clauses.append(HELD_AT.format(at=":as_of"))
     episodes_corpus, facts_corpus = EPISODES, FACTS
-    near = await _near(session, request)
     if near:
         params |= near
         episodes_corpus = replace(EPISODES, weight=f"{EPISODES.weight} * {EPISODE_NEAR}")

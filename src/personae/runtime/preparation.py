@@ -57,7 +57,9 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
             budget_tokens=settings.turn_memory_tokens,
             facts=3,
         )
-        found = await memory.search(session, principal, services.embedders, query, vector=vector)
+        found = await memory.search(
+            session, principal, services.embedders, query, vector=vector, embedder=embedder
+        )
         retrieval.end(memories=len(found.episodes), facts=len(found.facts))
         return found
 
@@ -77,6 +79,7 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
             persona_id=persona.id,
             agent_id=turn.agent.id if turn.agent else None,
             vector=vector,
+            embedder=embedder,
         )
 
     # the three searches at once, each on a connection of its own

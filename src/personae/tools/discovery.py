@@ -4,7 +4,6 @@ the chosen few schemas go into a prompt."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,17 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import tenant_embedder
+from personae.knowledge.embedding_models import QueryVector, tenant_embedder
 from personae.providers.embeddings import Embedder, Embedders, label
 from personae.tools.catalogue import embed_descriptions, ensure_builtins
 from personae.tools.models import Tool
 from personae.tools.permissions import permits
-
-
-async def _embedded(
-    embedder: Embedder, task: str, vector: Sequence[float] | None
-) -> list[list[float]]:
-    return [list(vector)] if vector is not None else await embedder.embed([task])
 
 
 @dataclass(frozen=True)
@@ -59,22 +52,28 @@ async def search(
     persona_id: uuid.UUID | None = None,
     agent_id: uuid.UUID | None = None,
     vector: Sequence[float] | None = None,
+    embedder: Embedder | None = None,
 ) -> list[Found]:
     """The `k` tools best matching `task` that the persona / agent may use (best first).
-    `vector`: the task's embedding when the caller has it already."""
+    `vector`, `embedder`: the task's embedding and the tenant's embedder when the caller
+    has them already."""
     principal.require("tools:read")
-    # no model lock: rows carry the model of their vector, and only those of the tenant's
-    # current model are searched (after a switch, the next search embeds them again)
-    embedder = await tenant_embedder(session, embedders, principal.tenant_id)
     # the task is embedded (in a thread) while the database answers who may use what
-    embedding = asyncio.ensure_future(_embedded(embedder, task, vector))
+    embedding = QueryVector(embedders, task) if vector is None else None
     try:
+        # no model lock: rows carry the model of their vector, and only those of the
+        # tenant's current model are searched (after a switch, the next search embeds
+        # them again)
+        embedder = embedder or await tenant_embedder(session, embedders, principal.tenant_id)
         await ensure_builtins(session, principal.tenant_id)
         allowed = await permits(session, persona_id, agent_id)
         await embed_descriptions(session, principal.tenant_id, embedder)
-        [vector] = await embedding
+        if embedding is not None:
+            vector = await embedding.by(embedder)
     finally:
-        embedding.cancel()
+        if embedding is not None:
+            embedding.cancel()
+    assert vector is not None
     distance = Tool.description_embedding.cosine_distance(vector)
     query = select(
         Tool.id, Tool.name, Tool.description, Tool.schema, distance.label("distance")
