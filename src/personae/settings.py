@@ -252,6 +252,13 @@ class Settings(BaseSettings):
     search_ef: int = Field(
         default=300, ge=10, le=1000, description="HNSW candidates per search (hnsw.ef_search)"
     )
+    turn_search_ef: int = Field(
+        default=100,
+        ge=10,
+        le=1000,
+        description="HNSW candidates for the searches on a turn's path: its retrieval and "
+        "tool discovery (fewer than `search_ef`: faster, a little less recall)",
+    )
 
 
 @lru_cache(maxsize=1)

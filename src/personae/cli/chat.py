@@ -87,9 +87,9 @@ async def _converse(
                 break
             if not line:
                 break
-            run = await start_run(runtime, principal, session_id, line)
+            turn = await start_run(runtime, principal, session_id, line)
             try:
-                async for emitted in run_turn(runtime, principal, run, stream=True):
+                async for emitted in run_turn(runtime, turn, stream=True):
                     if emitted.event == "token":
                         typer.echo(emitted.data["text"], nl=False)
                     elif emitted.event == "tool.called":
@@ -99,7 +99,7 @@ async def _converse(
                     elif emitted.event == "run.cancelled":
                         typer.secho(" (stopped)", dim=True, nl=False)
             except KeyboardInterrupt:  # pragma: no cover - interactive
-                runtime.cancel(run.id)
+                runtime.cancel(turn.run_id)
             typer.echo()
     finally:
         await runtime.close()

@@ -14,6 +14,7 @@ from personae.personas.models import Agent, Persona
 from personae.providers.embeddings import Embedder, Embedders
 from personae.runtime.providers import Clients, Limiter
 from personae.runtime.record import Recorder
+from personae.sessions.models import Run
 from personae.settings import Settings
 from personae.tools.execution import ToolRunner
 from personae.vault.service import Vault
@@ -42,19 +43,40 @@ class Services:
 
 @dataclass
 class Turn:
-    """One run being carried through."""
+    """One run being carried through, with what it was started for."""
 
     services: Services
     principal: Principal
-    session_id: uuid.UUID
-    text: str
-    run_id: uuid.UUID
-    trace_id: str
+    run: Run
     persona: Persona
     agent: Agent | None
-    recorder: Recorder
     embedder: Embedder
+    """The tenant's."""
     started: float = field(default_factory=time.perf_counter)
     usages: list[dict[str, Any]] = field(default_factory=list)
     executed: list[dict[str, Any]] = field(default_factory=list)
     """The tools called: name and status."""
+    recorder: Recorder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.recorder = Recorder(
+            self.services.sessions, self.principal, self.session_id, self.run_id, self.trace_id
+        )
+
+    @property
+    def run_id(self) -> uuid.UUID:
+        return self.run.id
+
+    @property
+    def trace_id(self) -> str:
+        return self.run.trace_id
+
+    @property
+    def session_id(self) -> uuid.UUID:
+        assert self.run.session_id is not None
+        return self.run.session_id
+
+    @property
+    def text(self) -> str:
+        """The user's message."""
+        return self.run.input

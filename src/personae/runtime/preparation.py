@@ -17,6 +17,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.db.engine import search_effort
 from personae.db.tenancy import tenant_session
 from personae.identity.principal import Principal
 from personae.knowledge import search as knowledge
@@ -136,8 +137,9 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
 async def _apart(
     services: Services, principal: Principal, work: Callable[[AsyncSession], Awaitable[T]]
 ) -> T:
-    """`work` in a transaction (and on a connection) of its own."""
+    """`work` (a search) in a transaction (and on a connection) of its own."""
     async with tenant_session(services.sessions, principal.tenant_id) as session:
+        await search_effort(session, services.settings.turn_search_ef)
         return await work(session)
 
 

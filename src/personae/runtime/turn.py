@@ -1,8 +1,9 @@
 """One turn: a user's message in, the persona's answer out, every step recorded.
 
-`run_turn` appends the user's message and starts a run (`trace_id` `run-<uuid>`, status
-running), then, each step a `run_steps` row and a `run.step` session event with its
-duration:
+`start_run` appends the user's message and starts a run (`trace_id` `run-<uuid>`, status
+running) with what it needs (persona, agent, the tenant's embedder), in one transaction;
+`run_turn` carries it through, each step a `run_steps` row and a `run.step` session event
+with its duration (`preparation`, `tool_calls`, `closing`):
 
 1. retrieval: the message is embedded once; memories (as many as acetylcholine says),
    document chunks, and the tools the persona / agent may use that fit it are found at
@@ -21,8 +22,7 @@ duration:
 
 Starting a run is audited (who asked what, with its trace id); how it ended is in the
 run, its steps and the session's events. Memory work (episodes, extraction, summaries)
-follows the messages through the outbox:
-enqueued with them, never awaited. No transaction is open while a model answers. A failure
+follows the messages through the outbox: enqueued with them, never awaited. No transaction is open while a model answers. A failure
 (every model down, a refusal) fails the run with a `run.failed` event and writes no answer;
 a cancelled run stops its model's stream and ends `cancelled`, likewise without one.
 
@@ -47,12 +47,12 @@ from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import tenant_embedder
 from personae.personas.models import Agent, Persona
 from personae.providers.chat import Completion, Message, Request
-from personae.runtime.closing import close_run, end_cancelled, fail, finish
+from personae.runtime.closing import end_cancelled, fail, finish
 from personae.runtime.context import Emitted, Services, Turn
 from personae.runtime.modulation import Levels
 from personae.runtime.preparation import prepare
 from personae.runtime.providers import Chain
-from personae.runtime.record import Recorder, Step
+from personae.runtime.record import Step
 from personae.runtime.relay import Relay
 from personae.runtime.tool_calls import call_tools
 from personae.sessions import log
@@ -84,22 +84,20 @@ class Runtime(Services):
         with contextlib.suppress(ValueError):
             self.cancel(uuid.UUID(payload))
 
-    def launch(
-        self, principal: Principal, run: Run, *, stream: bool
-    ) -> asyncio.Queue[Emitted | None]:
-        """Carry the run through in a task of its own (it goes on if its caller leaves);
-        what happens arrives in the queue, then None."""
+    def launch(self, turn: Turn, *, stream: bool) -> asyncio.Queue[Emitted | None]:
+        """Carry the started turn through in a task of its own (it goes on if its caller
+        leaves); what happens arrives in the queue, then None."""
         queue: asyncio.Queue[Emitted | None] = asyncio.Queue()
-        self.cancels.setdefault(run.id, asyncio.Event())
+        self.cancels.setdefault(turn.run_id, asyncio.Event())
 
         async def carry() -> None:
             try:
-                async for emitted in run_turn(self, principal, run, stream=stream):
+                async for emitted in run_turn(self, turn, stream=stream):
                     queue.put_nowait(emitted)
             finally:
                 queue.put_nowait(None)
 
-        task = asyncio.create_task(carry(), name=f"run-{run.id}")
+        task = asyncio.create_task(carry(), name=f"run-{turn.run_id}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return queue
@@ -123,18 +121,31 @@ async def ending(queue: asyncio.Queue[Emitted | None]) -> Emitted | None:
 
 async def start_run(
     runtime: Runtime, principal: Principal, session_id: uuid.UUID, text: str
-) -> Run:
-    """Append the user's message and start its run (committed); the run."""
+) -> Turn:
+    """Append the user's message and start its run (committed); the turn to carry."""
     principal.require("sessions:update")
     async with tenant_session(runtime.sessions, principal.tenant_id) as session:
         state = await SESSIONS.get(session, principal, session_id, action="update")
         if state.persona_id is None:
             raise Conflict("the session has no persona: set its persona_id first")
+        persona = (
+            await session.execute(
+                select(Persona).where(Persona.id == state.persona_id, Persona.deleted_at.is_(None))
+            )
+        ).scalar_one_or_none()
+        if persona is None:
+            raise Conflict("the session's persona is deleted: set another persona_id")
+        agent = None
+        if state.agent_id is not None:
+            agent = (
+                await session.execute(select(Agent).where(Agent.id == state.agent_id))
+            ).scalar_one_or_none()
+        embedder = await tenant_embedder(session, runtime.embedders, principal.tenant_id)
         run_id = uuid.uuid4()
         run = Run(
             id=run_id,
             tenant_id=principal.tenant_id,
-            persona_id=state.persona_id,
+            persona_id=persona.id,
             agent_id=state.agent_id,
             session_id=session_id,
             user_id=principal.user_id,
@@ -157,59 +168,21 @@ async def start_run(
             system=True,  # checked above; audited as the run's start
         )
         await record(session, principal, "start", "run", run_id, data={"trace_id": trace})
-        return run
+    return Turn(runtime, principal, run, persona, agent, embedder)
 
 
-async def run_turn(
-    runtime: Runtime, principal: Principal, run: Run, *, stream: bool
-) -> AsyncIterator[Emitted]:
-    """Carry the started `run` through; what happens, as it happens."""
-    assert run.session_id is not None and run.persona_id is not None
-    stop = runtime.cancels.setdefault(run.id, asyncio.Event())
-    yield Emitted("run.started", {"run_id": str(run.id), "trace_id": run.trace_id})
-    turn = None
+async def run_turn(runtime: Runtime, turn: Turn, *, stream: bool) -> AsyncIterator[Emitted]:
+    """Carry the started turn through; what happens, as it happens."""
+    stop = runtime.cancels.setdefault(turn.run_id, asyncio.Event())
+    yield Emitted("run.started", {"run_id": str(turn.run_id), "trace_id": turn.trace_id})
     try:
-        turn = await _load(runtime, principal, run)
         async for emitted in _carry(turn, stream, stop):
             yield emitted
     except Exception:  # a bug or the database gone: the run must not stay "running"
-        log_.exception("run %s broke", run.id)
-        reason = "the run broke on an internal error"
-        if turn is not None:
-            yield await fail(turn, reason)
-        else:
-            async with tenant_session(runtime.sessions, principal.tenant_id) as session:
-                await close_run(session, principal, run.id, "failed", error=reason)
-            yield Emitted("run.failed", {"run_id": str(run.id), "error": reason})
+        log_.exception("run %s broke", turn.run_id)
+        yield await fail(turn, "the run broke on an internal error")
     finally:
-        runtime.cancels.pop(run.id, None)
-
-
-async def _load(runtime: Runtime, principal: Principal, run: Run) -> Turn:
-    async with tenant_session(runtime.sessions, principal.tenant_id) as session:
-        persona = (
-            await session.execute(select(Persona).where(Persona.id == run.persona_id))
-        ).scalar_one()
-        agent = None
-        if run.agent_id is not None:
-            agent = (
-                await session.execute(select(Agent).where(Agent.id == run.agent_id))
-            ).scalar_one_or_none()
-        embedder = await tenant_embedder(session, runtime.embedders, principal.tenant_id)
-    assert run.session_id is not None
-    recorder = Recorder(runtime.sessions, principal, run.session_id, run.id, run.trace_id)
-    return Turn(
-        runtime,
-        principal,
-        run.session_id,
-        run.input,
-        run.id,
-        run.trace_id,
-        persona,
-        agent,
-        recorder,
-        embedder,
-    )
+        runtime.cancels.pop(turn.run_id, None)
 
 
 async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator[Emitted]:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.db.engine import search_effort
 from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import QueryVector, tenant_embedder
 from personae.providers.embeddings import Embedder, Embedders, label
@@ -53,10 +54,11 @@ async def search(
     agent_id: uuid.UUID | None = None,
     vector: Sequence[float] | None = None,
     embedder: Embedder | None = None,
+    ef_search: int | None = None,
 ) -> list[Found]:
     """The `k` tools best matching `task` that the persona / agent may use (best first).
     `vector`, `embedder`: the task's embedding and the tenant's embedder when the caller
-    has them already."""
+    has them already; `ef_search`: HNSW candidates, unless the transaction has its own."""
     principal.require("tools:read")
     # the task is embedded (in a thread) while the database answers who may use what
     embedding = QueryVector(embedders, task) if vector is None else None
@@ -64,6 +66,8 @@ async def search(
         # no model lock: rows carry the model of their vector, and only those of the
         # tenant's current model are searched (after a switch, the next search embeds
         # them again)
+        if ef_search is not None:
+            await search_effort(session, ef_search)
         embedder = embedder or await tenant_embedder(session, embedders, principal.tenant_id)
         await ensure_builtins(session, principal.tenant_id)
         allowed = await permits(session, persona_id, agent_id)
@@ -74,12 +78,13 @@ async def search(
         if embedding is not None:
             embedding.cancel()
     assert vector is not None
-    distance = Tool.description_embedding.cosine_distance(vector)
-    query = select(
-        Tool.id, Tool.name, Tool.description, Tool.schema, distance.label("distance")
-    ).where(Tool.deleted_at.is_(None), Tool.enabled, Tool.embedding_model == label(embedder))
+    distance = Tool.description_embedding.cosine_distance(vector).label("distance")
+    query = select(Tool.id, Tool.name, Tool.description, Tool.schema, distance).where(
+        Tool.deleted_at.is_(None), Tool.enabled, Tool.embedding_model == label(embedder)
+    )
     if allowed.tool_ids is not None:
         query = query.where(Tool.id.in_(allowed.tool_ids))
+    # ordered by the label: the vector is sent once
     rows = await session.execute(query.order_by(distance).limit(k))
     # iterative index scans may return rows slightly out of order: sort what came
     ordered = sorted(rows, key=lambda r: float(r.distance))

@@ -42,10 +42,10 @@ async def chat_completions(
     await context.commit()
     _index, text = last_user_message(body.messages)
     runtime: Runtime = request.app.state.runtime
-    run = await start_run(runtime, context.principal, session_id, text)
-    queue = runtime.launch(context.principal, run, stream=body.stream)
-    ident, created = f"chatcmpl-{run.id}", int(time.time())
-    headers = {"X-Personae-Session": str(session_id), "X-Personae-Run": str(run.id)}
+    turn = await start_run(runtime, context.principal, session_id, text)
+    queue = runtime.launch(turn, stream=body.stream)
+    ident, created = f"chatcmpl-{turn.run_id}", int(time.time())
+    headers = {"X-Personae-Session": str(session_id), "X-Personae-Run": str(turn.run_id)}
     if body.stream:
         usage = body.stream_options is not None and body.stream_options.include_usage
         return StreamingResponse(

@@ -46,9 +46,9 @@ async def send_message(
     `run.completed` / `run.failed` / `run.cancelled`. The turn goes on if the caller leaves."""
     await context.session.rollback()  # the turn writes in transactions of its own
     runtime = _runtime(request)
-    run = await start_run(runtime, context.principal, session_id, body.content)
+    turn = await start_run(runtime, context.principal, session_id, body.content)
     streaming = body.stream or "text/event-stream" in (accept or "")
-    queue = runtime.launch(context.principal, run, stream=streaming)
+    queue = runtime.launch(turn, stream=streaming)
     if streaming:
         return StreamingResponse(
             _sse(queue),
@@ -56,7 +56,7 @@ async def send_message(
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
     last = await ending(queue)
-    done = await runs.RUNS.get(context.session, context.principal, run.id)
+    done = await runs.RUNS.get(context.session, context.principal, turn.run_id)
     data = last.data if last else {}
     return schemas.TurnOut(
         run=schemas.RunOut.model_validate(done),
@@ -81,9 +81,9 @@ async def start_detached(
     once (`running`); follow it on the session's stream or with GET /v1/runs/{id}."""
     await context.session.rollback()
     runtime = _runtime(request)
-    run = await start_run(runtime, context.principal, body.session_id, body.content)
-    runtime.launch(context.principal, run, stream=False)
-    return schemas.RunOut.model_validate(run)
+    turn = await start_run(runtime, context.principal, body.session_id, body.content)
+    runtime.launch(turn, stream=False)
+    return schemas.RunOut.model_validate(turn.run)
 
 
 mount(

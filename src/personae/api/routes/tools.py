@@ -53,6 +53,7 @@ async def search_tools(
         k=body.k,
         persona_id=body.persona_id,
         agent_id=body.agent_id,
+        ef_search=request.app.state.settings.turn_search_ef,
     )
     await context.commit()  # descriptions embedded on the way are kept
     return [
