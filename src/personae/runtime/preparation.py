@@ -2,7 +2,8 @@
 
 The message is embedded once; memories (as many as acetylcholine says), document chunks,
 and the tools the persona / agent may use that fit it are found at once, each search on a
-connection of its own. Then the rules (the behaviour issue's seam: none match yet), and
+connection of its own, while a fourth opens the persona's chain of models and reads the
+conversation so far. Then the rules (the behaviour issue's seam: none match yet), and
 the prompt: system prompt (the agent's over the persona's), retrieved context and as much
 history as the model's context length allows."""
 
@@ -83,19 +84,7 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
             embedder=embedder,
         )
 
-    # the three searches at once, each on a connection of its own
-    recalled, chunks, found = await asyncio.gather(
-        _apart(services, principal, recall),
-        _apart(services, principal, read),
-        _apart(services, principal, offer),
-    )
-    memories = [e.content for e in recalled.episodes] + [
-        f.fact or f"{f.subject} {f.relation} {f.object}" for f in recalled.facts
-    ]
-    rules = Step("rule_match")
-    rules.end(matched=[])  # the behaviour issue's seam
-    async with tenant_session(services.sessions, principal.tenant_id) as session:
-        tools = [f.function() for f in found]
+    async def setting_up(session: AsyncSession) -> tuple[Chain, list[Message]]:
         chain = await open_chain(
             session,
             services.vault,
@@ -105,29 +94,41 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
             turn.agent,
             timeout_s=settings.turn_model_timeout_s,
         )
-        history = await _history(session, turn.session_id)
-        system = (
-            turn.agent.system_prompt_override if turn.agent else None
-        ) or persona.system_prompt
-        context_length = chain.links[0].context_length if chain.links else None
-        prompt = assemble(
-            system,
-            [*memories, *(h.text for h in chunks)],
-            history,
-            turn.text,
-            context_length=context_length,
-            answer_tokens=settings.turn_answer_tokens,
-            tool_tokens=schema_tokens(tools),
-        )
-        assembly.end(
-            tokens=prompt.tokens,
-            budget=prompt.budget,
-            history_kept=prompt.history_kept,
-            history_dropped=prompt.history_dropped,
-            context_kept=prompt.context_kept,
-            tools=[f.name for f in found],
-        )
-        await turn.recorder.write(session, [retrieval, rag, rules, assembly])
+        return chain, await _history(session, turn.session_id)
+
+    # the three searches and the model's setup at once, each on a connection of its own
+    recalled, chunks, found, (chain, history) = await asyncio.gather(
+        _apart(services, principal, recall, search=True),
+        _apart(services, principal, read, search=True),
+        _apart(services, principal, offer, search=True),
+        _apart(services, principal, setting_up),
+    )
+    memories = [e.content for e in recalled.episodes] + [
+        f.fact or f"{f.subject} {f.relation} {f.object}" for f in recalled.facts
+    ]
+    rules = Step("rule_match")
+    rules.end(matched=[])  # the behaviour issue's seam
+    tools = [f.function() for f in found]
+    system = (turn.agent.system_prompt_override if turn.agent else None) or persona.system_prompt
+    context_length = chain.links[0].context_length if chain.links else None
+    prompt = assemble(
+        system,
+        [*memories, *(h.text for h in chunks)],
+        history,
+        turn.text,
+        context_length=context_length,
+        answer_tokens=settings.turn_answer_tokens,
+        tool_tokens=schema_tokens(tools),
+    )
+    assembly.end(
+        tokens=prompt.tokens,
+        budget=prompt.budget,
+        history_kept=prompt.history_kept,
+        history_dropped=prompt.history_dropped,
+        context_kept=prompt.context_kept,
+        tools=[f.name for f in found],
+    )
+    await turn.recorder.commit([retrieval, rag, rules, assembly])
     request = Request(
         tools=tools, max_tokens=settings.turn_answer_tokens, parameters=generation.sampling()
     )
@@ -135,11 +136,17 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
 
 
 async def _apart(
-    services: Services, principal: Principal, work: Callable[[AsyncSession], Awaitable[T]]
+    services: Services,
+    principal: Principal,
+    work: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    search: bool = False,
 ) -> T:
-    """`work` (a search) in a transaction (and on a connection) of its own."""
+    """`work` in a transaction (and on a connection) of its own; a `search` with the
+    turn's HNSW effort (`turn_search_ef`)."""
     async with tenant_session(services.sessions, principal.tenant_id) as session:
-        await search_effort(session, services.settings.turn_search_ef)
+        if search:
+            await search_effort(session, services.settings.turn_search_ef)
         return await work(session)
 
 

@@ -22,9 +22,10 @@ with its duration (`preparation`, `tool_calls`, `closing`):
 
 Starting a run is audited (who asked what, with its trace id); how it ended is in the
 run, its steps and the session's events. Memory work (episodes, extraction, summaries)
-follows the messages through the outbox: enqueued with them, never awaited. No transaction is open while a model answers. A failure
-(every model down, a refusal) fails the run with a `run.failed` event and writes no answer;
-a cancelled run stops its model's stream and ends `cancelled`, likewise without one.
+follows the messages through the outbox: enqueued with them, never awaited. No
+transaction is open while a model answers. A failure (every model down, a refusal) fails
+the run with a `run.failed` event and writes no answer; a cancelled run stops its model's
+stream and ends `cancelled`, likewise without one.
 
 What happens is also yielded (`Emitted`) as it happens, for the caller to stream."""
 
