@@ -17,7 +17,12 @@ from sqlalchemy.orm import Session
 from personae.db.after_commit import run_hooks
 
 BIND_TENANT = text("SELECT set_config('personae.tenant_id', :tenant, true)")
+BIND_TENANT_AND_EFFORT = text(
+    "SELECT set_config('personae.tenant_id', :tenant, true), "
+    "set_config('hnsw.ef_search', :ef_search, true)"
+)
 _TENANT = "personae.tenant_id"
+_EF_SEARCH = "hnsw.ef_search"
 
 
 async def bind_tenant(conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID) -> None:
@@ -27,12 +32,18 @@ async def bind_tenant(conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID
 
 @asynccontextmanager
 async def tenant_session(
-    sessions: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
+    sessions: async_sessionmaker[AsyncSession],
+    tenant_id: uuid.UUID,
+    *,
+    ef_search: int | None = None,
 ) -> AsyncIterator[AsyncSession]:
     """A session in one transaction bound to `tenant_id`; commits on success (then runs the
-    after-commit hooks)."""
+    after-commit hooks). `ef_search`: HNSW candidates for its vector searches (else the
+    connection's `search_ef`), set with the tenant at no extra cost."""
     async with sessions() as session:
         bind_each_transaction(session, tenant_id)
+        if ef_search is not None:
+            session.info[_EF_SEARCH] = str(ef_search)
         async with session.begin():
             yield session
         await run_hooks(session)
@@ -54,5 +65,12 @@ def bound_tenant(session: Session) -> uuid.UUID | None:
 @event.listens_for(Session, "after_begin")
 def _bind_on_begin(session: Session, _transaction: Any, connection: Connection) -> None:
     tenant_id = session.info.get(_TENANT)
-    if tenant_id is not None:
+    if tenant_id is None:
+        return
+    ef_search = session.info.get(_EF_SEARCH)
+    if ef_search is None:
         connection.execute(BIND_TENANT, {"tenant": str(tenant_id)})
+    else:
+        connection.execute(
+            BIND_TENANT_AND_EFFORT, {"tenant": str(tenant_id), "ef_search": ef_search}
+        )

@@ -18,7 +18,6 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.db.engine import search_effort
 from personae.db.tenancy import tenant_session
 from personae.identity.principal import Principal
 from personae.knowledge import search as knowledge
@@ -144,9 +143,10 @@ async def _apart(
 ) -> T:
     """`work` in a transaction (and on a connection) of its own; a `search` with the
     turn's HNSW effort (`turn_search_ef`)."""
-    async with tenant_session(services.sessions, principal.tenant_id) as session:
-        if search:
-            await search_effort(session, services.settings.turn_search_ef)
+    ef_search = services.settings.turn_search_ef if search else None
+    async with tenant_session(
+        services.sessions, principal.tenant_id, ef_search=ef_search
+    ) as session:
         return await work(session)
 
 

@@ -76,17 +76,24 @@ async def permits(
     allowed: set[uuid.UUID] = set()
     policies: dict[uuid.UUID, dict[str, Any]] = {}
     if persona_id is not None:
-        persona = select(Persona.id).where(Persona.id == persona_id, Persona.deleted_at.is_(None))
-        if (await session.execute(persona)).first() is None:
-            raise ValidationFailed("no such persona", field="persona_id")
-        grants = await session.execute(
-            select(PersonaTool.tool_id, PersonaTool.config).where(
-                PersonaTool.persona_id == persona_id, PersonaTool.is_enabled
+        # the persona (a row even with no grants) and its grants, in one query
+        grants = (
+            await session.execute(
+                select(PersonaTool.tool_id, PersonaTool.config)
+                .select_from(Persona)
+                .outerjoin(
+                    PersonaTool,
+                    (PersonaTool.persona_id == Persona.id) & PersonaTool.is_enabled,
+                )
+                .where(Persona.id == persona_id, Persona.deleted_at.is_(None))
             )
-        )
+        ).all()
+        if not grants:
+            raise ValidationFailed("no such persona", field="persona_id")
         for tool_id, config in grants:
-            allowed.add(tool_id)
-            policies[tool_id] = dict(config or {})
+            if tool_id is not None:
+                allowed.add(tool_id)
+                policies[tool_id] = dict(config or {})
     if agent_id is not None:
         activations = await session.execute(
             select(ToolActivation).where(ToolActivation.agent_id == agent_id)
