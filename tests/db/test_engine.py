@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from personae.db.embedded import shared_buffers_mb
 from personae.db.engine import DatabaseUrls, async_url, create_engine, external_urls
+from personae.db.tenancy import tenant_session
 from personae.errors import ConfigurationError
 from personae.settings import APP_ROLE, Settings
 
@@ -71,3 +75,19 @@ async def test_the_embedded_server_runs_with_its_buffer_cache(urls: DatabaseUrls
     finally:
         await engine.dispose()
     assert blocks * 8 // 1024 == shared_buffers_mb()
+
+
+async def test_a_transaction_may_search_with_its_own_hnsw_effort(urls: DatabaseUrls) -> None:
+    """`search_ef` for every connection; `tenant_session(ef_search=)` for one transaction
+    (a turn's searches), gone with it."""
+    engine = create_engine(urls.owner, Settings(search_ef=300), role=APP_ROLE)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    show = text("SELECT current_setting('hnsw.ef_search'), current_setting('personae.tenant_id')")
+    tenant = uuid.uuid4()
+    try:
+        async with tenant_session(sessions, tenant, ef_search=64) as session:
+            assert tuple((await session.execute(show)).one()) == ("64", str(tenant))
+        async with tenant_session(sessions, tenant) as session:
+            assert tuple((await session.execute(show)).one()) == ("300", str(tenant))
+    finally:
+        await engine.dispose()
