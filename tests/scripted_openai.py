@@ -1,4 +1,5 @@
-"""A scripted OpenAI-compatible server on 127.0.0.1, for tests of provider adapters.
+"""A scripted OpenAI-compatible server on 127.0.0.1, for tests of provider adapters (it
+speaks Anthropic's Messages API too, at `/v1/messages`, from the same script).
 
 `/v1/embeddings` answers with the hashing embedder's vectors (so results are meaningful)
 unless the script says to fail: `script.failures` are the next answers' status codes
@@ -82,14 +83,9 @@ def _app(script: Script) -> Starlette:
 
     async def chat(request: Request) -> Response:
         body = await request.json()
-        script.chat_requests.append(body)
-        script.chat_arrivals.append(asyncio.get_running_loop().time())
-        await asyncio.sleep(script.chat_delay_s)
-        if (failed := _failure(script, script.chat_failures)) is not None:
+        if (failed := await _arrived(script, body)) is not None:
             return failed
-        reply = script.replies.pop(0) if len(script.replies) > 1 else script.replies[0]
-        text = reply if isinstance(reply, str) else str(reply.get("content", ""))
-        calls = [] if isinstance(reply, str) else reply.get("tool_calls", [])
+        text, calls = _reply(script)
         usage = {
             "prompt_tokens": sum(
                 len(str(m.get("content") or "").split()) for m in body["messages"]
@@ -129,12 +125,119 @@ def _app(script: Script) -> Starlette:
             }
         )
 
+    async def messages(request: Request) -> Response:
+        """Anthropic's Messages API."""
+        body = await request.json()
+        if (failed := await _arrived(script, body)) is not None:
+            return failed
+        text, calls = _reply(script)
+        words = sum(
+            len(str(m["content"]).split()) if isinstance(m["content"], str) else 1
+            for m in body["messages"]
+        )
+        usage = {"input_tokens": words, "output_tokens": len(text.split())}
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+        blocks += [
+            {
+                "type": "tool_use",
+                "id": f"toolu_{len(script.chat_requests)}_{i}",
+                "name": c["name"],
+                "input": c.get("arguments", {}),
+            }
+            for i, c in enumerate(calls)
+        ]
+        stop = "tool_use" if calls else "end_turn"
+        if body.get("stream"):
+            return StreamingResponse(
+                _streamed_messages(script, body["model"], blocks, stop, usage),
+                media_type="text/event-stream",
+            )
+        return JSONResponse(
+            {
+                "id": f"msg_{len(script.chat_requests)}",
+                "type": "message",
+                "role": "assistant",
+                "model": body["model"],
+                "content": blocks,
+                "stop_reason": stop,
+                "stop_sequence": None,
+                "usage": usage,
+            }
+        )
+
     return Starlette(
         routes=[
             Route("/v1/embeddings", embeddings, methods=["POST"]),
             Route("/v1/chat/completions", chat, methods=["POST"]),
+            Route("/v1/messages", messages, methods=["POST"]),
         ]
     )
+
+
+async def _arrived(script: Script, body: dict[str, Any]) -> Response | None:
+    """Record a chat request, wait as scripted; the scripted failure, if any."""
+    script.chat_requests.append(body)
+    script.chat_arrivals.append(asyncio.get_running_loop().time())
+    await asyncio.sleep(script.chat_delay_s)
+    return _failure(script, script.chat_failures)
+
+
+def _reply(script: Script) -> tuple[str, list[dict[str, Any]]]:
+    """The next reply's text and tool calls."""
+    reply = script.replies.pop(0) if len(script.replies) > 1 else script.replies[0]
+    if isinstance(reply, str):
+        return reply, []
+    return str(reply.get("content", "")), list(reply.get("tool_calls", []))
+
+
+async def _streamed_messages(
+    script: Script,
+    model: str,
+    blocks: list[dict[str, Any]],
+    stop: str,
+    usage: dict[str, int],
+) -> AsyncIterator[str]:
+    def event(kind: str, **data: Any) -> str:
+        return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
+
+    message = {
+        "id": "msg_stream",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": usage["input_tokens"], "output_tokens": 1},
+    }
+    try:
+        yield event("message_start", message=message)
+        for index, block in enumerate(blocks):
+            if block["type"] == "text":
+                yield event(
+                    "content_block_start", index=index, content_block={"type": "text", "text": ""}
+                )
+                for n, word in enumerate(block["text"].split(" ")):
+                    if script.stream_break_after is not None and n >= script.stream_break_after:
+                        raise ConnectionResetError("the scripted stream breaks")
+                    await asyncio.sleep(script.stream_delay_s)
+                    delta = {"type": "text_delta", "text": word if n == 0 else " " + word}
+                    yield event("content_block_delta", index=index, delta=delta)
+            else:
+                start = {**block, "input": {}}
+                yield event("content_block_start", index=index, content_block=start)
+                partial = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+                yield event("content_block_delta", index=index, delta=partial)
+            yield event("content_block_stop", index=index)
+        yield event(
+            "message_delta",
+            delta={"stop_reason": stop, "stop_sequence": None},
+            usage={"output_tokens": usage["output_tokens"]},
+        )
+        yield event("message_stop")
+    except asyncio.CancelledError:
+        script.streams_closed += 1
+        raise
 
 
 async def _streamed(

@@ -60,20 +60,25 @@ async def persona_with_models(
     context_length: int | None = None,
     rpm: int | None = None,
     neuromodulators: dict[str, float] | None = None,
+    providers: tuple[str, ...] = (),
 ) -> AsyncIterator[str]:
     """A persona whose models are the scripted servers (the first the default, the rest
-    fallbacks), granted `tools`; a session of it: its id."""
+    fallbacks; each `openai` unless `providers` says otherwise), granted `tools`; a
+    session of it: its id."""
     async with AsyncExitStack() as stack:
         names = []
         for index, script in enumerate(scripts):
             base_url = await stack.enter_async_context(scripted_openai(script))
+            provider = providers[index] if index < len(providers) else "openai"
+            if provider == "anthropic":
+                base_url = base_url.removesuffix("/v1")  # the SDK adds /v1/messages
             name = f"model-{index}"
             await post(
                 client,
                 auth,
                 "/v1/model-configs",
                 name=name,
-                provider="openai",
+                provider=provider,
                 model_name=f"scripted-{index}",
                 base_url=base_url,
                 context_length=context_length,
@@ -157,10 +162,18 @@ async def test_the_model_calls_a_tool_gets_its_result_and_answers(
 async def test_the_fallback_answers_and_all_down_fails_cleanly(
     urls: DatabaseUrls, fresh_owner: tuple[str, str]
 ) -> None:
-    primary, backup = Script(chat_failures=[500]), Script(replies=["From the backup."])
+    # an Anthropic model first, an OpenAI-compatible one as its fallback
+    primary = Script(chat_failures=[None, 500], replies=["From Claude."])
+    backup = Script(replies=["From the backup."])
     async with running_app(urls, SETTINGS) as (_app, client):
         auth = await bearer(client, *fresh_owner)
-        async with persona_with_models(client, auth, primary, backup) as sid:
+        chain = ("anthropic", "openai")
+        async with persona_with_models(client, auth, primary, backup, providers=chain) as sid:
+            done = await post(client, auth, f"/v1/sessions/{sid}/messages", content="Hi!")
+            assert done["content"] == "From Claude."
+            sent = primary.chat_requests[0]  # the Messages API: the system prompt apart
+            assert sent["system"].startswith("You guide visitors")
+            assert sent["messages"][-1] == {"role": "user", "content": "Hi!"}
             done = await post(client, auth, f"/v1/sessions/{sid}/messages", content="Hello?")
             assert done["content"] == "From the backup."
             steps = (await client.get(f"/v1/runs/{done['run']['id']}/steps", headers=auth)).json()

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from personae.audit.service import record
 from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.identity.principal import Principal
-from personae.providers.chat import ChatModel, OpenAIChat, Prices
+from personae.providers.chat import AnthropicChat, ChatModel, OpenAIChat, Prices
 from personae.settings_store.models import MODEL_TYPES, ModelConfig
 from personae.settings_store.schemas import ModelConfigIn, ModelConfigPatch
 from personae.vault.models import Secret
@@ -130,7 +130,7 @@ async def _store_key(
 async def background_model(session: AsyncSession, vault: Vault) -> ChatModel | None:
     """The session's tenant's model for background work (curated summaries): its first
     live model config of type `utility` (by name), opened with its key from the vault;
-    None when it has none. Every provider is called as OpenAI-compatible for now."""
+    None when it has none."""
     config = (
         await session.execute(
             select(ModelConfig)
@@ -152,13 +152,14 @@ async def open_chat(
     timeout_s: float = 60.0,
     max_retries: int = 2,
 ) -> ChatModel:
-    """A client of the config's model, with its key from the vault. Every provider is
-    called as OpenAI-compatible for now."""
+    """A client of the config's model, with its key from the vault: Anthropic's Messages
+    API for provider `anthropic`, else an OpenAI-compatible endpoint."""
     key = None
     if config.api_key_secret_id is not None:
         secret = await session.get(Secret, (config.tenant_id, config.api_key_secret_id))
         key = None if secret is None else await vault.reveal(session, secret)
-    return OpenAIChat(
+    adapter = AnthropicChat if config.provider == AnthropicChat.provider else OpenAIChat
+    return adapter(
         base_url=config.base_url,
         api_key=key,
         model=config.model_name,

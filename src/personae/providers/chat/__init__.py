@@ -1,7 +1,9 @@
-"""Chat models behind one interface (`ChatModel`): OpenAI-compatible endpoints."""
+"""Chat models behind one interface (`ChatModel`): OpenAI-compatible endpoints and
+Anthropic's Messages API."""
 
 from __future__ import annotations
 
+from personae.providers.chat.anthropic import AnthropicChat
 from personae.providers.chat.base import (
     ChatModel,
     Completion,
@@ -14,6 +16,7 @@ from personae.providers.chat.base import (
 from personae.providers.chat.openai_compat import OpenAIChat
 
 __all__ = [
+    "AnthropicChat",
     "ChatModel",
     "Completion",
     "Message",
