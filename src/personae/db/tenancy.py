@@ -21,6 +21,7 @@ BIND_TENANT_AND_EFFORT = text(
     "SELECT set_config('personae.tenant_id', :tenant, true), "
     "set_config('hnsw.ef_search', :ef_search, true)"
 )
+EVERY_TENANT = text("SELECT id FROM tenants")
 _TENANT = "personae.tenant_id"
 _EF_SEARCH = "hnsw.ef_search"
 
@@ -47,6 +48,13 @@ async def tenant_session(
         async with session.begin():
             yield session
         await run_hooks(session)
+
+
+async def every_tenant(sessions: async_sessionmaker[AsyncSession]) -> list[uuid.UUID]:
+    """The id of every tenant, for background work done tenant by tenant (each in its own
+    `tenant_session`); `tenants` is the one table without row-level security."""
+    async with sessions() as session:
+        return list((await session.execute(EVERY_TENANT)).scalars())
 
 
 def bind_each_transaction(session: AsyncSession, tenant_id: uuid.UUID) -> None:

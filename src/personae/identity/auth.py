@@ -15,10 +15,10 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.audit.service import record
-from personae.db.tenancy import bind_each_transaction, bind_tenant, tenant_session
+from personae.db.tenancy import bind_each_transaction, bind_tenant, every_tenant, tenant_session
 from personae.errors import Unauthorized, ValidationFailed
 from personae.identity.access_cache import AccessCache, AccessState
-from personae.identity.models import AuthSession, Tenant, User
+from personae.identity.models import AuthSession, User
 from personae.identity.passwords import verify_password
 from personae.identity.principal import Principal
 from personae.identity.tokens import (
@@ -252,10 +252,8 @@ async def delete_expired_sessions(
 
     Run periodically (`personae auth cleanup`; a scheduled job once the queue lands)."""
     cutoff = datetime.now(UTC) - grace
-    async with sessions() as session:
-        tenant_ids = (await session.execute(select(Tenant.id))).scalars().all()
     deleted = 0
-    for tenant_id in tenant_ids:
+    for tenant_id in await every_tenant(sessions):
         async with tenant_session(sessions, tenant_id) as session:
             result = await session.execute(
                 delete(AuthSession).where(

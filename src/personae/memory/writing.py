@@ -16,9 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from personae.db.tenancy import tenant_session
+from personae.db.tenancy import every_tenant, tenant_session
 from personae.errors import ProviderError, ProviderUnavailable
-from personae.identity.models import Tenant
 from personae.jobs import defer_in
 from personae.knowledge.embedding_models import tenant_embedder
 from personae.memory.models import Episode
@@ -142,10 +141,8 @@ async def embed_pending(
 async def embed_everywhere(sessions: async_sessionmaker[AsyncSession]) -> int:
     """Queue `embed_episodes` for every tenant with episodes still waiting for a vector;
     returns how many were queued."""
-    async with sessions() as lookup:
-        tenants = (await lookup.execute(select(Tenant.id))).scalars().all()
     queued = 0
-    for tenant_id in tenants:
+    for tenant_id in await every_tenant(sessions):
         async with tenant_session(sessions, tenant_id) as session:
             waiting = await session.execute(
                 select(Episode.id).where(Episode.embedding_status != "embedded").limit(1)

@@ -17,9 +17,8 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.audit.service import record
-from personae.db.tenancy import tenant_session
+from personae.db.tenancy import every_tenant, tenant_session
 from personae.errors import Conflict, NotFound
-from personae.identity.models import Tenant
 from personae.identity.principal import Principal
 from personae.resources import Resource
 from personae.sessions.models import Run, RunStep
@@ -92,10 +91,8 @@ async def fail_stale(sessions: async_sessionmaker[AsyncSession], older_than: tim
     """Fail the runs of every tenant still going `older_than` after they started (no
     process will finish them); how many."""
     cutoff = datetime.now(UTC) - older_than
-    async with sessions() as lookup:
-        tenants = (await lookup.execute(select(Tenant.id))).scalars().all()
     failed = 0
-    for tenant_id in tenants:
+    for tenant_id in await every_tenant(sessions):
         async with tenant_session(sessions, tenant_id) as session:
             result = await session.execute(
                 update(Run)

@@ -11,17 +11,18 @@ penalties) are dropped."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
-from personae.errors import ConfigurationError, ProviderError, ProviderUnavailable
-from personae.providers.chat.base import Completion, Message, Prices, Request, ToolCall
+from personae.errors import ConfigurationError, ProviderError
+from personae.providers.chat.base import Completion, Message, Request, ToolCall
+from personae.providers.chat.sdk import SDKChat
+from personae.providers.sdk_errors import translated
 
 DEFAULT_MAX_TOKENS = 1024
 """Sent when the request names none (the API requires it)."""
 SAMPLING = ("temperature", "top_p", "top_k")
-RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 529})
 
 
 def _sdk() -> Any:
@@ -34,30 +35,11 @@ def _sdk() -> Any:
     return anthropic
 
 
-class AnthropicChat:
+class AnthropicChat(SDKChat):
     provider = "anthropic"
 
-    def __init__(
-        self,
-        *,
-        base_url: str | None,
-        api_key: str | None,
-        model: str,
-        timeout_s: float = 60.0,
-        max_retries: int = 2,
-        options: Mapping[str, Any] | None = None,
-        prices: Prices | None = None,
-    ) -> None:
-        self.model = model
-        self._prices = prices
-        self._options = dict(options or {})
-        self._sdk = _sdk()
-        self._client = self._sdk.AsyncAnthropic(
-            base_url=base_url,
-            api_key=api_key or "not-needed",
-            timeout=timeout_s,
-            max_retries=max_retries,
-        )
+    def _client_class(self) -> Any:
+        return _sdk().AsyncAnthropic
 
     async def complete(
         self,
@@ -143,41 +125,8 @@ class AnthropicChat:
             arguments["tools"] = [_tool(t) for t in request.tools]
         return arguments
 
-    def _completion(
-        self,
-        text: str,
-        model: str,
-        usage: tuple[int, int],
-        calls: tuple[ToolCall, ...],
-        finish: str | None,
-    ) -> Completion:
-        return Completion(
-            text=text,
-            model=model,
-            input_tokens=usage[0],
-            output_tokens=usage[1],
-            cost_usd=None if self._prices is None else self._prices.of(*usage),
-            tool_calls=calls,
-            finish_reason=finish,
-        )
-
-    @contextmanager
-    def _translated(self) -> Iterator[None]:
-        """The SDK's errors as Personae's: can't answer now, or answered wrongly."""
-        sdk, what = self._sdk, f"the Anthropic endpoint ({self.model})"
-        try:
-            yield
-        except (sdk.APIConnectionError, sdk.APITimeoutError) as error:
-            raise ProviderUnavailable(f"{what} is unreachable ({error})") from None
-        except sdk.APIStatusError as error:
-            status = error.status_code
-            message = f"{what} answered {status}"
-            if status >= 500 or status in RETRYABLE_STATUS:
-                raise ProviderUnavailable(message) from None
-            raise ProviderError(f"{message}: {error.message}") from None
-
-    async def close(self) -> None:
-        await self._client.close()
+    def _translated(self) -> AbstractContextManager[None]:
+        return translated(f"the Anthropic endpoint ({self.model})", _sdk())
 
 
 def _tool(function: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,39 +4,22 @@ with tool calling."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import openai
 
 from personae.errors import ProviderError
-from personae.providers.chat.base import Completion, Message, Prices, Request, ToolCall
-from personae.providers.openai_errors import translated
+from personae.providers.chat.base import Completion, Message, Request, ToolCall
+from personae.providers.chat.sdk import SDKChat
+from personae.providers.sdk_errors import translated
 
 
-class OpenAIChat:
+class OpenAIChat(SDKChat):
     provider = "openai"
 
-    def __init__(
-        self,
-        *,
-        base_url: str | None,
-        api_key: str | None,
-        model: str,
-        timeout_s: float = 60.0,
-        max_retries: int = 2,
-        options: Mapping[str, Any] | None = None,
-        prices: Prices | None = None,
-    ) -> None:
-        self.model = model
-        self._prices = prices
-        self._options = dict(options or {})
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url,
-            api_key=api_key or "not-needed",  # local servers take none; the SDK wants one
-            timeout=timeout_s,
-            max_retries=max_retries,
-        )
+    def _client_class(self) -> Any:
+        return openai.AsyncOpenAI
 
     async def complete(
         self,
@@ -61,7 +44,7 @@ class OpenAIChat:
         if message.content is None and not calls:
             raise ProviderError(f"{self.model} answered with no text")
         usage = answer.usage
-        return self._completion(
+        return self._estimated(
             message.content or "",
             answer.model or self.model,
             (usage.prompt_tokens, usage.completion_tokens) if usage else None,
@@ -109,7 +92,7 @@ class OpenAIChat:
         tool_calls = tuple(
             ToolCall(slot["id"], slot["name"], slot["args"]) for _, slot in sorted(calls.items())
         )
-        yield self._completion("".join(text), model, usage, tool_calls, finish, messages)
+        yield self._estimated("".join(text), model, usage, tool_calls, finish, messages)
 
     def _arguments(self, request: Request) -> dict[str, Any]:
         arguments: dict[str, Any] = {
@@ -120,7 +103,7 @@ class OpenAIChat:
             arguments["tools"] = list(request.tools)
         return arguments
 
-    def _completion(
+    def _estimated(
         self,
         text: str,
         model: str,
@@ -129,23 +112,12 @@ class OpenAIChat:
         finish: str | None,
         messages: Sequence[Message],
     ) -> Completion:
-        """The answer with its usage (estimated at 4 characters a token when the provider
-        sent none) and its cost when the prices are known."""
+        """The completion, its usage estimated at 4 characters a token when the provider
+        sent none."""
         if usage is None:
             sent = sum(len(m.content) for m in messages)
             usage = (sent // 4 + 1, len(text) // 4 + 1)
-        return Completion(
-            text=text,
-            model=model,
-            input_tokens=usage[0],
-            output_tokens=usage[1],
-            cost_usd=None if self._prices is None else self._prices.of(*usage),
-            tool_calls=calls,
-            finish_reason=finish,
-        )
-
-    async def close(self) -> None:
-        await self._client.close()
+        return self._completion(text, model, usage, calls, finish)
 
 
 def wire(messages: Sequence[Message]) -> list[Any]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import openai
 
 from personae.errors import ProviderError
-from personae.providers.openai_errors import translated
+from personae.providers.sdk_errors import translated
 
 
 class RequestPace:
