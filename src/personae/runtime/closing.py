@@ -26,6 +26,7 @@ async def finish(turn: Turn, text: str, step: Step) -> Emitted:
     recorder, principal = turn.recorder, turn.principal
     usage = usage_total(turn.usages)
     message_step = Step("message")
+    await recorder.settled()  # before the session's row is locked here
     async with tenant_session(turn.services.sessions, principal.tenant_id) as session:
         number = await _turn_number(session, turn.session_id)
         latency = round((time.perf_counter() - turn.started) * 1000)
@@ -138,7 +139,10 @@ async def _turn_number(session: AsyncSession, session_id: uuid.UUID) -> int:
 async def _decay(session: AsyncSession, persona: Persona) -> None:
     """The persona's levels one turn closer to its baseline."""
     baseline, rate = adaptation(persona.adaptation_state)
-    levels = decayed(Levels.of(persona.neuromodulators), baseline, rate)
+    now = Levels.of(persona.neuromodulators)
+    levels = decayed(now, baseline, rate)
+    if levels.stored() == now.stored():  # at its baseline (as stored) already
+        return
     await session.execute(
         update(Persona)
         .where(Persona.id == persona.id, Persona.tenant_id == persona.tenant_id)

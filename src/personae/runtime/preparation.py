@@ -127,7 +127,7 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
         context_kept=prompt.context_kept,
         tools=[f.name for f in found],
     )
-    await turn.recorder.commit([retrieval, rag, rules, assembly])
+    turn.recorder.commit_soon([retrieval, rag, rules, assembly])
     request = Request(
         tools=tools, max_tokens=settings.turn_answer_tokens, parameters=generation.sampling()
     )

@@ -4,6 +4,7 @@ their own, so watchers see the turn as it goes and no transaction waits on a mod
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -53,6 +54,7 @@ class Recorder:
     steps: int = 0
     durations: dict[str, int] = field(default_factory=dict)
     """Milliseconds per step type, summed (what `run.completed` reports)."""
+    _pending: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def event(self, event_type: str, **payload: Any) -> log.NewEvent:
         return log.NewEvent(event_type, to_jsonable_python(payload), 1, self.trace_id)
@@ -90,7 +92,21 @@ class Recorder:
         steps: Sequence[Step] = (),
         events: Sequence[log.NewEvent] = (),
     ) -> None:
-        """The steps and events, appended in `session`'s transaction."""
+        """The steps and events, appended in `session`'s transaction (after what
+        `commit_soon` was given)."""
+        await self.settled()
+        await self._append(session, steps, events)
+
+    async def settled(self) -> None:
+        """Once what `commit_soon` was given is written (raises if that failed). A caller
+        about to lock the session's row must wait for this first: that write needs it."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
+
+    async def _append(
+        self, session: AsyncSession, steps: Sequence[Step], events: Sequence[log.NewEvent]
+    ) -> None:
         stepped = [self.stepped(session, step) for step in steps]
         await session.flush()
         if stepped or events:
@@ -102,6 +118,19 @@ class Recorder:
         """`write` in a transaction of its own."""
         async with tenant_session(self.sessions, self.principal.tenant_id) as session:
             await self.write(session, steps, events)
+
+    def commit_soon(self, steps: Sequence[Step] = (), events: Sequence[log.NewEvent] = ()) -> None:
+        """`commit` while the run goes on (its model call starts meanwhile); the next
+        write waits for it, so the log keeps its order, and fails if it failed."""
+        previous = self._pending
+
+        async def soon() -> None:
+            if previous is not None:
+                await previous
+            async with tenant_session(self.sessions, self.principal.tenant_id) as session:
+                await self._append(session, steps, events)
+
+        self._pending = asyncio.ensure_future(soon())
 
 
 def usage_total(usages: Sequence[Mapping[str, Any]]) -> dict[str, int]:
