@@ -122,6 +122,12 @@ async def test_the_model_calls_a_tool_gets_its_result_and_answers(
             assert done["content"] == "Forty-two boats, and I cannot tell the time."
             assert done["run"]["status"] == "completed"
             assert done["run"]["trace_id"] == f"run-{done['run']['id']}"
+            audited = await client.get(
+                "/v1/audit", headers=auth, params={"event_type": "run.start"}
+            )
+            [started] = audited.json()["items"]  # who started which run, with its trace
+            assert started["resource_id"] == done["run"]["id"]
+            assert started["event_data"] == {"trace_id": done["run"]["trace_id"]}
 
             second, third = script.chat_requests[1]["messages"], script.chat_requests[2]["messages"]
             assert second[-1]["role"] == "tool" and '"result": 42' in second[-1]["content"]
