@@ -31,7 +31,7 @@ class OpenAIChat(SDKChat):
         request = request or Request(max_tokens=max_tokens)
         with translated(f"the chat endpoint ({self.model})"):
             answer = await self._client.chat.completions.create(
-                model=self.model, messages=wire(messages), **self._arguments(request)
+                model=self.model, messages=[], **self._arguments(messages, request)
             )
         if not answer.choices:
             raise ProviderError(f"{self.model} answered with no choice")
@@ -61,10 +61,10 @@ class OpenAIChat(SDKChat):
         with translated(what):
             chunks = await self._client.chat.completions.create(
                 model=self.model,
-                messages=wire(messages),
+                messages=[],
                 stream=True,
                 stream_options={"include_usage": True},
-                **self._arguments(request),
+                **self._arguments(messages, request),
             )
         text: list[str] = []
         calls: dict[int, dict[str, str]] = {}
@@ -94,14 +94,21 @@ class OpenAIChat(SDKChat):
         )
         yield self._estimated("".join(text), model, usage, tool_calls, finish, messages)
 
-    def _arguments(self, request: Request) -> dict[str, Any]:
-        arguments: dict[str, Any] = {
-            "extra_body": {**self._options, **request.parameters} or None,
-            "max_tokens": openai.omit if request.max_tokens is None else request.max_tokens,
+    def _arguments(self, messages: Sequence[Message], request: Request) -> dict[str, Any]:
+        """The call's arguments. The messages and tools go in `extra_body` (in the JSON
+        body all the same): the SDK walks typed arguments to transform them, about 4 ms
+        for 30 messages on a small CPU, and ours are plain JSON already."""
+        body: dict[str, Any] = {
+            **self._options,
+            **request.parameters,
+            "messages": wire(messages),
         }
         if request.tools:
-            arguments["tools"] = list(request.tools)
-        return arguments
+            body["tools"] = list(request.tools)
+        return {
+            "extra_body": body,
+            "max_tokens": openai.omit if request.max_tokens is None else request.max_tokens,
+        }
 
     def _estimated(
         self,
