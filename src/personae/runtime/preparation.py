@@ -96,12 +96,17 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
         return chain, await _history(session, turn.session_id)
 
     # the three searches and the model's setup at once, each on a connection of its own
-    recalled, chunks, found, (chain, history) = await asyncio.gather(
-        _apart(services, principal, recall, search=True),
-        _apart(services, principal, read, search=True),
-        _apart(services, principal, offer, search=True),
-        _apart(services, principal, setting_up),
-    )
+    # (one failing stops the others before the run fails: none writes after it ended)
+    try:
+        async with asyncio.TaskGroup() as group:
+            recalling = group.create_task(_apart(services, principal, recall, search=True))
+            reading = group.create_task(_apart(services, principal, read, search=True))
+            offering = group.create_task(_apart(services, principal, offer, search=True))
+            setting = group.create_task(_apart(services, principal, setting_up))
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    recalled, chunks, found = recalling.result(), reading.result(), offering.result()
+    chain, history = setting.result()
     memories = [e.content for e in recalled.episodes] + [
         f.fact or f"{f.subject} {f.relation} {f.object}" for f in recalled.facts
     ]
