@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from personae.db.embedded import shared_buffers_mb
 from personae.db.engine import DatabaseUrls, async_url, create_engine, external_urls
-from personae.db.tenancy import tenant_session
+from personae.db.tenancy import search_effort, tenant_session
 from personae.errors import ConfigurationError
 from personae.settings import APP_ROLE, Settings
 
@@ -89,5 +89,7 @@ async def test_a_transaction_may_search_with_its_own_hnsw_effort(urls: DatabaseU
             assert tuple((await session.execute(show)).one()) == ("64", str(tenant))
         async with tenant_session(sessions, tenant) as session:
             assert tuple((await session.execute(show)).one()) == ("300", str(tenant))
+            await search_effort(session, 40)  # a transaction under way: at once
+            assert tuple((await session.execute(show)).one()) == ("40", str(tenant))
     finally:
         await engine.dispose()

@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from personae.errors import ConfigurationError
@@ -87,12 +81,3 @@ def create_listen_engine(url: str, settings: Settings, *, role: str | None = Non
 def sessionmaker(engine: AsyncEngine, **info: Any) -> async_sessionmaker:  # type: ignore[type-arg]
     """Sessions over `engine`; `info` is copied into every session's `info`."""
     return async_sessionmaker(engine, expire_on_commit=False, info=info)
-
-
-SEARCH_EFFORT = text("SELECT set_config('hnsw.ef_search', :ef, true)")
-
-
-async def search_effort(session: AsyncSession, ef_search: int) -> None:
-    """HNSW candidates for the vector searches in `session`'s transaction (else the
-    connection's `search_ef`)."""
-    await session.execute(SEARCH_EFFORT, {"ef": str(ef_search)})

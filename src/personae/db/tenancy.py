@@ -21,6 +21,7 @@ BIND_TENANT_AND_EFFORT = text(
     "SELECT set_config('personae.tenant_id', :tenant, true), "
     "set_config('hnsw.ef_search', :ef_search, true)"
 )
+SEARCH_EFFORT = text("SELECT set_config('hnsw.ef_search', :ef_search, true)")
 EVERY_TENANT = text("SELECT id FROM tenants")
 _TENANT = "personae.tenant_id"
 _EF_SEARCH = "hnsw.ef_search"
@@ -44,7 +45,7 @@ async def tenant_session(
     async with sessions() as session:
         bind_each_transaction(session, tenant_id)
         if ef_search is not None:
-            session.info[_EF_SEARCH] = str(ef_search)
+            await search_effort(session, ef_search)
         async with session.begin():
             yield session
         await run_hooks(session)
@@ -55,6 +56,15 @@ async def every_tenant(sessions: async_sessionmaker[AsyncSession]) -> list[uuid.
     `tenant_session`); `tenants` is the one table without row-level security."""
     async with sessions() as session:
         return list((await session.execute(EVERY_TENANT)).scalars())
+
+
+async def search_effort(session: AsyncSession, ef_search: int) -> None:
+    """HNSW candidates for the vector searches of `session` (else the connection's
+    `search_ef`): set with the tenant as each transaction begins, at no extra round trip,
+    and at once in the transaction under way, if any."""
+    session.info[_EF_SEARCH] = str(ef_search)
+    if session.in_transaction():
+        await session.execute(SEARCH_EFFORT, {"ef_search": str(ef_search)})
 
 
 def bind_each_transaction(session: AsyncSession, tenant_id: uuid.UUID) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.db.engine import search_effort
+from personae.db.tenancy import search_effort
 from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import QueryVector, tenant_embedder
 from personae.providers.embeddings import Embedder, Embedders, label
