@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -59,6 +61,8 @@ from personae.storage import scanning
 from personae.tools.execution import ToolRunner
 from personae.vault.service import Vault
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> FastAPI:
     """An app that talks to the database as the application role only."""
@@ -111,10 +115,11 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         if settings.worker:
             services = {"embedders": app.state.embedders, "vault": app.state.vault}
             queue.start_worker(JobDeps(app.state.sessions, settings, services))
-        await _warmed(app.state.embedders)
+        warming = asyncio.create_task(_warmed(app.state.embedders))
         try:
             yield
         finally:
+            warming.cancel()
             await app.state.runtime.close()
             await rates.close()
             await queue.close()
@@ -178,10 +183,14 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
 
 
 async def _warmed(embedders: Embedders) -> None:
-    """A local embedding model loaded now rather than by the first search; then what
-    starting up allocated is kept out of the garbage collector's sweeps (`gc.freeze`:
-    shorter pauses under load)."""
+    """A local embedding model loaded in the background as the server starts serving, rather
+    than by the first search (which waits for it if it comes sooner; health answers at
+    once); then what starting up allocated is kept out of the garbage collector's sweeps
+    (`gc.freeze`: shorter pauses under load)."""
     if embedders.default.provider == "minilm":
-        await embedders.default.embed(["warm up"])
+        try:
+            await embedders.default.embed(["warm up"])
+        except Exception as error:  # the first search reports it to its caller
+            log.warning("embedding model not loaded at startup: %s", error)
     gc.collect()
     gc.freeze()
