@@ -34,6 +34,11 @@ async def test_minilm_embeds_meaning_offline() -> None:
     # one text alone (a query) takes a shorter path to the same vector as in a batch
     [alone] = await embedder.embed(["She parked the automobile."])
     assert cosine(alone, automobile) > 0.99999
+    # past the model's 256 tokens, both paths cut the text at the same place
+    long = " ".join(f"word{i} about cars" for i in range(200))
+    [long_alone] = await embedder.embed([long])
+    long_in_batch, _ = await embedder.embed([long, "short"])
+    assert cosine(long_alone, long_in_batch) > 0.99999
 
 
 async def test_hashing_is_lexical_deterministic_and_unit_length() -> None:

