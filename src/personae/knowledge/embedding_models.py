@@ -41,7 +41,11 @@ async def tenant_embedder(
     transaction ends), as a writer of rows with vectors must, so no switch comes between."""
     if hold:
         await locks.hold(session, lock_key(tenant_id), shared=True)
-    model = await tenant_model(session, tenant_id)
+    return model_embedder(embedders, await tenant_model(session, tenant_id))
+
+
+def model_embedder(embedders: Embedders, model: str | None) -> Embedder:
+    """The embedder of a tenant's model as `tenant_model` gives it."""
     if model is None:
         return embedders.default
     embedder = embedders.named(model)

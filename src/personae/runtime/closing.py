@@ -7,11 +7,11 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from personae.db.tenancy import tenant_session
-from personae.identity.principal import Principal
 from personae.personas.models import Persona
 from personae.runtime.context import Emitted, Turn
 from personae.runtime.modulation import Levels, adaptation, decayed
@@ -50,7 +50,7 @@ async def finish(turn: Turn, text: str, step: Step) -> Emitted:
                 ),
             ],
         )
-        await close_run(session, principal, turn.run_id, "completed", output=text, usage=usage)
+        await close_run(session, turn.run, "completed", output=text, usage=usage)
         await _decay(session, turn.persona)
     return Emitted(
         "run.completed",
@@ -74,14 +74,7 @@ async def fail(turn: Turn, reason: str, chain: Chain | None = None) -> Emitted:
                 )
             ],
         )
-        await close_run(
-            session,
-            turn.principal,
-            turn.run_id,
-            "failed",
-            error=reason,
-            usage=usage_total(turn.usages),
-        )
+        await close_run(session, turn.run, "failed", error=reason, usage=usage_total(turn.usages))
     return Emitted("run.failed", {"run_id": str(turn.run_id), "error": reason})
 
 
@@ -93,35 +86,40 @@ async def end_cancelled(turn: Turn, chain: Chain, step: Step | None) -> Emitted:
             [step] if step is not None else [],
             [recorder.event("run.cancelled", run_id=turn.run_id, trace_id=turn.trace_id)],
         )
-        await close_run(
-            session, turn.principal, turn.run_id, "cancelled", usage=usage_total(turn.usages)
-        )
+        await close_run(session, turn.run, "cancelled", usage=usage_total(turn.usages))
     return Emitted("run.cancelled", {"run_id": str(turn.run_id)})
 
 
 async def close_run(
     session: AsyncSession,
-    principal: Principal,
-    run_id: uuid.UUID,
+    run: Run,
     status: str,
     *,
     output: str | None = None,
     error: str | None = None,
     usage: dict[str, int] | None = None,
 ) -> None:
-    await session.execute(
+    """End the run (unless it was taken for abandoned meanwhile: `runs.abandon`); once
+    that is committed, `run` shows how (its caller need not read it back)."""
+    values = {
+        "status": status,
+        "output": output,
+        "error_message": error,
+        "token_usage": usage or {},
+        "completed_at": datetime.now(UTC),
+    }
+    closed = await session.execute(
         update(Run)
-        .where(  # unless it was taken for abandoned meanwhile (`runs.abandon`)
-            Run.id == run_id, Run.tenant_id == principal.tenant_id, Run.status.in_(GOING)
-        )
-        .values(
-            status=status,
-            output=output,
-            error_message=error,
-            token_usage=usage or {},
-            completed_at=datetime.now(UTC),
-        )
+        .where(Run.id == run.id, Run.tenant_id == run.tenant_id, Run.status.in_(GOING))
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
+    if closed.rowcount == 1:  # type: ignore[attr-defined]
+
+        @event.listens_for(session.sync_session, "after_commit", once=True)
+        def shown(_: object) -> None:
+            for name, value in values.items():
+                set_committed_value(run, name, value)
 
 
 async def _turn_number(session: AsyncSession, session_id: uuid.UUID) -> int:

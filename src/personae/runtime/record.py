@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_core import to_jsonable_python
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.db.tenancy import tenant_session
@@ -59,25 +60,23 @@ class Recorder:
     def event(self, event_type: str, **payload: Any) -> log.NewEvent:
         return log.NewEvent(event_type, to_jsonable_python(payload), 1, self.trace_id)
 
-    def stepped(self, session: AsyncSession, step: Step) -> log.NewEvent:
-        """Add the step's row to `session`; its `run.step` event (to append with it)."""
+    def stepped(self, step: Step) -> tuple[dict[str, Any], log.NewEvent]:
+        """The step's `run_steps` row and its `run.step` event (to write together)."""
         self.steps += 1
         duration = step.duration_ms
         self.durations[step.step_type] = self.durations.get(step.step_type, 0) + duration
         detail = to_jsonable_python(step.detail)
-        session.add(
-            RunStep(
-                tenant_id=self.principal.tenant_id,
-                run_id=self.run_id,
-                step_number=self.steps,
-                step_type=step.step_type,
-                tool_id=step.tool_id,
-                input=to_jsonable_python(step.input) if step.input is not None else None,
-                output=detail,
-                duration_ms=duration,
-            )
-        )
-        return self.event(
+        row = {
+            "tenant_id": self.principal.tenant_id,
+            "run_id": self.run_id,
+            "step_number": self.steps,
+            "step_type": step.step_type,
+            "tool_id": step.tool_id,
+            "input": to_jsonable_python(step.input) if step.input is not None else None,
+            "output": detail,
+            "duration_ms": duration,
+        }
+        event = self.event(
             "run.step",
             run_id=self.run_id,
             step_number=self.steps,
@@ -85,6 +84,7 @@ class Recorder:
             duration_ms=duration,
             detail=detail,
         )
+        return row, event
 
     async def write(
         self,
@@ -107,11 +107,17 @@ class Recorder:
     async def _append(
         self, session: AsyncSession, steps: Sequence[Step], events: Sequence[log.NewEvent]
     ) -> None:
-        stepped = [self.stepped(session, step) for step in steps]
-        await session.flush()
+        stepped = [self.stepped(step) for step in steps]
+        if stepped:  # one statement for them all (nulls sent: every row has every column)
+            rows = [row for row, _ in stepped]
+            await session.execute(insert(RunStep).execution_options(render_nulls=True), rows)
         if stepped or events:
             await log.append(
-                session, self.principal, self.session_id, [*stepped, *events], system=True
+                session,
+                self.principal,
+                self.session_id,
+                [*(event for _, event in stepped), *events],
+                system=True,
             )
 
     async def commit(self, steps: Sequence[Step] = (), events: Sequence[log.NewEvent] = ()) -> None:

@@ -44,8 +44,9 @@ from sqlalchemy import select
 from personae.audit.service import record
 from personae.db.tenancy import tenant_session
 from personae.errors import Conflict, PersonaeError, ProviderError, ProviderUnavailable
+from personae.identity.models import Tenant
 from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import tenant_embedder
+from personae.knowledge.embedding_models import model_embedder
 from personae.personas.models import Agent, Persona
 from personae.providers.chat import Completion, Message, Request
 from personae.runtime.closing import end_cancelled, fail, finish
@@ -129,19 +130,22 @@ async def start_run(
         state = await SESSIONS.get(session, principal, session_id, action="update")
         if state.persona_id is None:
             raise Conflict("the session has no persona: set its persona_id first")
-        persona = (
-            await session.execute(
-                select(Persona).where(Persona.id == state.persona_id, Persona.deleted_at.is_(None))
+        found = (
+            await session.execute(  # with the tenant's embedding model
+                select(Persona, Tenant.embedding_model)
+                .join(Tenant, Tenant.id == Persona.tenant_id)
+                .where(Persona.id == state.persona_id, Persona.deleted_at.is_(None))
             )
-        ).scalar_one_or_none()
-        if persona is None:
+        ).one_or_none()
+        if found is None:
             raise Conflict("the session's persona is deleted: set another persona_id")
+        persona, model = found
         agent = None
         if state.agent_id is not None:
             agent = (
                 await session.execute(select(Agent).where(Agent.id == state.agent_id))
             ).scalar_one_or_none()
-        embedder = await tenant_embedder(session, runtime.embedders, principal.tenant_id)
+        embedder = model_embedder(runtime.embedders, model)
         run_id = uuid.uuid4()
         run = Run(
             id=run_id,

@@ -56,7 +56,9 @@ async def send_message(
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
     last = await ending(queue)
-    done = await runs.RUNS.get(context.session, context.principal, turn.run_id)
+    done = turn.run  # as it was closed, unless another process closed it
+    if done.status in runs.GOING:
+        done = await runs.RUNS.get(context.session, context.principal, turn.run_id)
     data = last.data if last else {}
     return schemas.TurnOut(
         run=schemas.RunOut.model_validate(done),
