@@ -228,6 +228,13 @@ class Settings(BaseSettings):
     turn_approval_poll_s: float = Field(
         default=0.5, gt=0, le=60, description="how often a waiting run looks for the decision"
     )
+    turn_steps_flush_s: float = Field(
+        default=0.1,
+        ge=0,
+        le=10,
+        description="how long a turn's first steps wait to be written on their own: a turn "
+        "whose model answers sooner writes them with its end, in one transaction",
+    )
     run_cancel_wait_s: float = Field(
         default=2.0,
         ge=0,

@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -217,6 +217,41 @@ async def test_history_is_trimmed_to_the_context_length(
             assert sent[-1]["content"].startswith("Note 7:")
             assert not any(m["content"] and m["content"].startswith("Note 0:") for m in sent)
             assert sum(len(m["content"] or "") for m in sent) // 4 < 1400
+
+
+async def test_the_first_steps_show_while_the_model_thinks_and_a_quick_turn_ends_at_once(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    """Events of one transaction share its time: a quick model's turn writes its first
+    steps with its end; a slow one's are written (and watched) while it thinks."""
+    script = Script(replies=["Quick.", "Slow."])
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, script) as sid:
+            written: dict[str, list[tuple[str, str]]] = {}
+            for label, delay_s in (("quick", 0.0), ("slow", 0.6)):
+                script.chat_delay_s = delay_s
+                done = await post(client, auth, f"/v1/sessions/{sid}/messages", content="Hi")
+                events = (await client.get(f"/v1/sessions/{sid}/events", headers=auth)).json()[
+                    "items"
+                ]
+                written[label] = [
+                    (e["event_type"], e["created_at"])
+                    for e in events
+                    if e["trace_id"] == done["run"]["trace_id"]
+                ]
+            for label in ("quick", "slow"):
+                times = dict(written[label][::-1])  # the first of each type
+                retrieval = next(
+                    t for kind, t in written[label] if kind == "run.step"
+                )  # memory retrieval, the first step
+                if label == "quick":
+                    assert retrieval == times["message.assistant"]
+                else:
+                    gap = datetime.fromisoformat(times["message.assistant"]) - (
+                        datetime.fromisoformat(retrieval)
+                    )
+                    assert gap >= timedelta(seconds=0.5)
 
 
 @asynccontextmanager

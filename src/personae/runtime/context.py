@@ -60,7 +60,12 @@ class Turn:
 
     def __post_init__(self) -> None:
         self.recorder = Recorder(
-            self.services.sessions, self.principal, self.session_id, self.run_id, self.trace_id
+            self.services.sessions,
+            self.principal,
+            self.session_id,
+            self.run_id,
+            self.trace_id,
+            flush_after_s=self.services.settings.turn_steps_flush_s,
         )
 
     @property

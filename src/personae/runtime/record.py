@@ -1,10 +1,14 @@
 """Writing a run down: its steps (a `run_steps` row and a `run.step` session event each,
 with its duration) and the session events of its progress, in short transactions of
-their own, so watchers see the turn as it goes and no transaction waits on a model."""
+their own, so watchers see the turn as it goes and no transaction waits on a model. What
+may wait a moment (`commit_soon`: the first steps, while the model is called) is written
+with what comes next if that comes within `turn_steps_flush_s`: a quick turn's end is one
+transaction, not two."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -55,7 +59,13 @@ class Recorder:
     steps: int = 0
     durations: dict[str, int] = field(default_factory=dict)
     """Milliseconds per step type, summed (what `run.completed` reports)."""
-    _pending: asyncio.Task[None] | None = field(default=None, repr=False)
+    flush_after_s: float = 0.0
+    """How long what `commit_soon` is given waits to be written on its own."""
+    _pending: asyncio.Future[None] | None = field(default=None, repr=False)
+    _flushing: bool = field(default=False, repr=False)
+    _held: tuple[list[Step], list[log.NewEvent]] = field(
+        default_factory=lambda: ([], []), repr=False
+    )
 
     def event(self, event_type: str, **payload: Any) -> log.NewEvent:
         return log.NewEvent(event_type, to_jsonable_python(payload), 1, self.trace_id)
@@ -93,15 +103,21 @@ class Recorder:
         events: Sequence[log.NewEvent] = (),
     ) -> None:
         """The steps and events, appended in `session`'s transaction (after what
-        `commit_soon` was given)."""
+        `commit_soon` was given, if it is not written yet)."""
         await self.settled()
-        await self._append(session, steps, events)
+        held_steps, held_events = self._take()
+        await self._append(session, [*held_steps, *steps], [*held_events, *events])
 
     async def settled(self) -> None:
-        """Once what `commit_soon` was given is written (raises if that failed). A caller
-        about to lock the session's row must wait for this first: that write needs it."""
+        """Once what `commit_soon` was given is written, or held for the next `write`
+        (raises if writing it failed). A caller about to lock the session's row must
+        wait for this first: that write needs it."""
         pending, self._pending = self._pending, None
-        if pending is not None:
+        if pending is None:
+            return
+        if not self._flushing:  # still waiting: the next write takes it
+            pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
             await pending
 
     async def _append(
@@ -126,17 +142,25 @@ class Recorder:
             await self.write(session, steps, events)
 
     def commit_soon(self, steps: Sequence[Step] = (), events: Sequence[log.NewEvent] = ()) -> None:
-        """`commit` while the run goes on (its model call starts meanwhile); the next
-        write waits for it, so the log keeps its order, and fails if it failed."""
-        previous = self._pending
+        """`commit` while the run goes on (its model call starts meanwhile), after
+        `flush_after_s`: a run that writes again sooner writes them then, in one
+        transaction. The log keeps its order either way."""
+        self._held[0].extend(steps)
+        self._held[1].extend(events)
+        if self._pending is None:
+            self._flushing = False
+            self._pending = asyncio.ensure_future(self._flush_later())
 
-        async def soon() -> None:
-            if previous is not None:
-                await previous
-            async with tenant_session(self.sessions, self.principal.tenant_id) as session:
-                await self._append(session, steps, events)
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.flush_after_s)
+        self._flushing = True
+        steps, events = self._take()
+        async with tenant_session(self.sessions, self.principal.tenant_id) as session:
+            await self._append(session, steps, events)
 
-        self._pending = asyncio.ensure_future(soon())
+    def _take(self) -> tuple[list[Step], list[log.NewEvent]]:
+        held, self._held = self._held, ([], [])
+        return held
 
 
 def usage_total(usages: Sequence[Mapping[str, Any]]) -> dict[str, int]:
