@@ -3,8 +3,9 @@
 One run on a throwaway embedded PostgreSQL, through the real app (in-process ASGI, signed
 in with a bearer token), the persona holding 10,000 memories and 1,000 document chunks:
 - a full turn, `POST /v1/sessions/{id}/messages` (non-streamed), against an
-  OpenAI-compatible server on 127.0.0.1 that answers at once (so what is measured is
-  everything but a model's own time): p50 / p95, and each step's p50 from `run_steps`;
+  OpenAI-compatible server on 127.0.0.1 that answers at once, in a process of its own
+  (so what is measured is everything but a model's own time): p50 / p95, and each
+  step's p50 from `run_steps`;
 - the raw limit: a bare FastAPI endpoint that only appends one event to a session (one
   INSERT on the bare driver), served the same way, called right after each turn (so
   both see the machine as it is at the time: its speed varies by ±50% here).
@@ -18,22 +19,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import statistics
+import sys
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import numpy as np
-import uvicorn
 from fastapi import FastAPI
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from personae.api.app import create_app
 from personae.db.engine import DatabaseUrls
@@ -64,39 +65,27 @@ def _quantile(samples: list[float], q: float) -> float:
 
 @asynccontextmanager
 async def _instant_model() -> AsyncIterator[str]:
-    """An OpenAI-compatible chat endpoint that answers at once."""
-    app = FastAPI()
-
-    @app.post("/v1/chat/completions")
-    async def chat(request: Request) -> JSONResponse:
-        body = await request.json()
-        return JSONResponse(
-            {
-                "id": "chatcmpl-bench",
-                "object": "chat.completion",
-                "created": 0,
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": "Noted, thank you."},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 100, "completion_tokens": 4, "total_tokens": 104},
-            }
-        )
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "the model server did not start"
-        await asyncio.sleep(0.01)
+    """An OpenAI-compatible chat endpoint that answers at once (`instant_model.py`, in a
+    process of its own: none of its time is counted as ours)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = Path(__file__).with_name("instant_model.py")
+    server = await asyncio.create_subprocess_exec(sys.executable, str(script), str(port))
+    url = f"http://127.0.0.1:{port}/v1"
     try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/v1"
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                assert server.returncode is None, "the model server did not start"
+                try:
+                    await client.post(f"{url}/chat/completions", json={"model": "m"})
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+        yield url
     finally:
-        server.should_exit = True
-        await task
+        server.terminate()
+        await server.wait()
 
 
 def _vectors(n: int, rng: np.random.Generator) -> list[str]:
