@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,6 +19,9 @@ from personae.sessions.models import Run
 from personae.settings import Settings
 from personae.tools.execution import ToolRunner
 from personae.vault.service import Vault
+
+if TYPE_CHECKING:  # it needs this module's Services
+    from personae.runtime.preparation import Retrieved
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ class Turn:
     agent: Agent | None
     embedder: Embedder
     """The tenant's."""
+    message_seq: int
+    """The user's message's place in the session's log."""
+    retrieved: asyncio.Future[Retrieved]
+    """What the prompt is made from, found as the run started."""
     started: float = field(default_factory=time.perf_counter)
     usages: list[dict[str, Any]] = field(default_factory=list)
     executed: list[dict[str, Any]] = field(default_factory=list)

@@ -1,7 +1,8 @@
 """A turn's first steps: retrieval, rule matching and prompt assembly.
 
-The message is embedded once; memories (as many as acetylcholine says), document chunks,
-and the tools the persona / agent may use that fit it are found at once, each search on a
+Retrieval begins as the run starts, while its start is written (`retrieving`): the message
+is embedded once; memories (as many as acetylcholine says), document chunks, and the
+tools the persona / agent may use that fit it are found at once, each search on a
 connection of its own, while a fourth opens the persona's chain of models and reads the
 conversation so far. Then the rules (the behaviour issue's seam: none match yet), and
 the prompt: system prompt (the agent's over the persona's), retrieved context and as much
@@ -13,6 +14,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -22,7 +24,9 @@ from personae.db.tenancy import tenant_session
 from personae.identity.principal import Principal
 from personae.knowledge import search as knowledge
 from personae.memory import search as memory
+from personae.personas.models import Agent, Persona
 from personae.providers.chat import Message, Request, ToolCall
+from personae.providers.embeddings import Embedder
 from personae.runtime.context import Services, Turn
 from personae.runtime.modulation import Levels, parameters
 from personae.runtime.prompt import assemble, schema_tokens
@@ -36,23 +40,54 @@ HISTORY = 200
 """Messages read back for the prompt (the newest; the context length trims further)."""
 
 
-async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
-    """Retrieval, rules, prompt assembly (their steps recorded); the chain opened."""
-    services, principal, persona = turn.services, turn.principal, turn.persona
-    settings = services.settings
-    levels = Levels.of(persona.neuromodulators)
-    generation = parameters(levels)
-    embedder = turn.embedder
-    [vector] = await embedder.embed([turn.text])
-    retrieval, rag, assembly = (
-        Step("memory_retrieval"),
-        Step("rag_retrieval"),
-        Step("prompt_assembly"),
+@dataclass
+class Retrieved:
+    """What a turn's prompt is made from, found as its run starts."""
+
+    steps: list[Step]
+    """memory_retrieval and rag_retrieval, ended."""
+    recalled: memory.Recalled
+    chunks: list[knowledge.Hit]
+    tools: list[discovery.Found]
+    chain: Chain
+    history: list[StoredMessage]
+    """The newest messages, this turn's own perhaps among them."""
+
+
+def retrieving(
+    services: Services,
+    principal: Principal,
+    persona: Persona,
+    agent: Agent | None,
+    embedder: Embedder,
+    session_id: uuid.UUID,
+    text: str,
+) -> asyncio.Future[Retrieved]:
+    """`retrieve`, begun now (while the run is written)."""
+    return asyncio.ensure_future(
+        retrieve(services, principal, persona, agent, embedder, session_id, text)
     )
+
+
+async def retrieve(
+    services: Services,
+    principal: Principal,
+    persona: Persona,
+    agent: Agent | None,
+    embedder: Embedder,
+    session_id: uuid.UUID,
+    text: str,
+) -> Retrieved:
+    """The message embedded once; memories, chunks and tools found, the chain of models
+    opened and the history read, at once, each on a connection of its own."""
+    settings = services.settings
+    generation = parameters(Levels.of(persona.neuromodulators))
+    [vector] = await embedder.embed([text])
+    retrieval, rag = Step("memory_retrieval"), Step("rag_retrieval")
 
     async def recall(session: AsyncSession) -> memory.Recalled:
         query = memory.MemoryQuery(
-            turn.text,
+            text,
             k=generation.memory_k,
             persona_id=persona.id,
             budget_tokens=settings.turn_memory_tokens,
@@ -65,7 +100,7 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
         return found
 
     async def read(session: AsyncSession) -> list[knowledge.Hit]:
-        request = knowledge.Request(turn.text, k=settings.turn_chunks)
+        request = knowledge.Request(text, k=settings.turn_chunks)
         found = await knowledge.search(session, principal, embedder, request, vector=vector)
         rag.end(chunks=[str(h.chunk_id) for h in found])
         return found
@@ -75,25 +110,25 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
             session,
             principal,
             services.embedders,
-            turn.text,
+            text,
             k=settings.turn_tools,
             persona_id=persona.id,
-            agent_id=turn.agent.id if turn.agent else None,
+            agent_id=agent.id if agent else None,
             vector=vector,
             embedder=embedder,
         )
 
-    async def setting_up(session: AsyncSession) -> tuple[Chain, list[Message]]:
+    async def setting_up(session: AsyncSession) -> tuple[Chain, list[StoredMessage]]:
         chain = await open_chain(
             session,
             services.vault,
             services.limiter,
             services.clients,
             persona,
-            turn.agent,
+            agent,
             timeout_s=settings.turn_model_timeout_s,
         )
-        return chain, await _history(session, turn.session_id)
+        return chain, await _history(session, session_id)
 
     # the three searches and the model's setup at once, each on a connection of its own
     # (one failing stops the others before the run fails: none writes after it ended)
@@ -105,8 +140,24 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
             setting = group.create_task(_apart(services, principal, setting_up))
     except ExceptionGroup as failed:
         raise failed.exceptions[0] from None
-    recalled, chunks, found = recalling.result(), reading.result(), offering.result()
     chain, history = setting.result()
+    return Retrieved(
+        [retrieval, rag],
+        recalling.result(),
+        reading.result(),
+        offering.result(),
+        chain,
+        history,
+    )
+
+
+async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
+    """Retrieval (begun as the run started), rules, prompt assembly (their steps
+    recorded); the chain opened."""
+    settings, persona = turn.services.settings, turn.persona
+    retrieved = await turn.retrieved
+    assembly = Step("prompt_assembly")
+    recalled, chunks, found = retrieved.recalled, retrieved.chunks, retrieved.tools
     memories = [e.content for e in recalled.episodes] + [
         f.fact or f"{f.subject} {f.relation} {f.object}" for f in recalled.facts
     ]
@@ -114,11 +165,17 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
     rules.end(matched=[])  # the behaviour issue's seam
     tools = [f.function() for f in found]
     system = (turn.agent.system_prompt_override if turn.agent else None) or persona.system_prompt
+    chain = retrieved.chain
     context_length = chain.links[0].context_length if chain.links else None
+    history = [  # before this turn's message
+        _as_message(m)
+        for m in retrieved.history
+        if m.seq < turn.message_seq and m.role in ("user", "assistant", "tool")
+    ]
     prompt = assemble(
         system,
         [*memories, *(h.text for h in chunks)],
-        history,
+        history[-HISTORY:],
         turn.text,
         context_length=context_length,
         answer_tokens=settings.turn_answer_tokens,
@@ -132,9 +189,11 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
         context_kept=prompt.context_kept,
         tools=[f.name for f in found],
     )
-    turn.recorder.commit_soon([retrieval, rag, rules, assembly])
+    turn.recorder.commit_soon([*retrieved.steps, rules, assembly])
     request = Request(
-        tools=tools, max_tokens=settings.turn_answer_tokens, parameters=generation.sampling()
+        tools=tools,
+        max_tokens=settings.turn_answer_tokens,
+        parameters=parameters(Levels.of(persona.neuromodulators)).sampling(),
     )
     return prompt.messages, request, chain
 
@@ -155,17 +214,16 @@ async def _apart(
         return await work(session)
 
 
-async def _history(session: AsyncSession, session_id: uuid.UUID) -> list[Message]:
-    """The conversation before this turn's message, oldest first."""
+async def _history(session: AsyncSession, session_id: uuid.UUID) -> list[StoredMessage]:
+    """The conversation's newest messages (one more than `HISTORY`: this turn's own may be
+    among them), oldest first."""
     rows = await session.execute(
         select(StoredMessage)
         .where(StoredMessage.session_id == session_id)
         .order_by(StoredMessage.seq.desc())
         .limit(HISTORY + 1)
     )
-    found = list(rows.scalars())[1:]  # the newest is this turn's own message
-    found.reverse()
-    return [_as_message(m) for m in found if m.role in ("user", "assistant", "tool")]
+    return list(rows.scalars())[::-1]
 
 
 def _as_message(stored: StoredMessage) -> Message:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import record
 from personae.db.tenancy import tenant_session
@@ -49,16 +50,17 @@ from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import model_embedder
 from personae.personas.models import Agent, Persona
 from personae.providers.chat import Completion, Message, Request
+from personae.providers.embeddings import Embedder
 from personae.runtime.closing import end_cancelled, fail, finish
 from personae.runtime.context import Emitted, Services, Turn
 from personae.runtime.modulation import Levels
-from personae.runtime.preparation import prepare
+from personae.runtime.preparation import Retrieved, prepare, retrieving
 from personae.runtime.providers import Chain
 from personae.runtime.record import Step
 from personae.runtime.relay import Relay
 from personae.runtime.tool_calls import call_tools
 from personae.sessions import log
-from personae.sessions.models import Run
+from personae.sessions.models import Run, Session
 from personae.sessions.service import SESSIONS
 
 log_ = logging.getLogger(__name__)
@@ -124,56 +126,77 @@ async def ending(queue: asyncio.Queue[Emitted | None]) -> Emitted | None:
 async def start_run(
     runtime: Runtime, principal: Principal, session_id: uuid.UUID, text: str
 ) -> Turn:
-    """Append the user's message and start its run (committed); the turn to carry."""
+    """Append the user's message and start its run (committed), its retrieval begun
+    meanwhile; the turn to carry."""
     principal.require("sessions:update")
-    async with tenant_session(runtime.sessions, principal.tenant_id) as session:
-        state = await SESSIONS.get(session, principal, session_id, action="update")
-        if state.persona_id is None:
-            raise Conflict("the session has no persona: set its persona_id first")
-        found = (
-            await session.execute(  # with the tenant's embedding model
-                select(Persona, Tenant.embedding_model)
-                .join(Tenant, Tenant.id == Persona.tenant_id)
-                .where(Persona.id == state.persona_id, Persona.deleted_at.is_(None))
+    retrieved: asyncio.Future[Retrieved] | None = None
+    try:
+        async with tenant_session(runtime.sessions, principal.tenant_id) as session:
+            state = await SESSIONS.get(session, principal, session_id, action="update")
+            persona, agent, embedder = await _speaker(runtime, session, state)
+            retrieved = retrieving(runtime, principal, persona, agent, embedder, session_id, text)
+            run_id = uuid.uuid4()
+            run = Run(
+                id=run_id,
+                tenant_id=principal.tenant_id,
+                persona_id=persona.id,
+                agent_id=state.agent_id,
+                session_id=session_id,
+                user_id=principal.user_id,
+                trace_id=f"run-{run_id}",
+                status="running",
+                input=text,
+                started_at=datetime.now(UTC),
             )
-        ).one_or_none()
-        if found is None:
-            raise Conflict("the session's persona is deleted: set another persona_id")
-        persona, model = found
-        agent = None
-        if state.agent_id is not None:
-            agent = (
-                await session.execute(select(Agent).where(Agent.id == state.agent_id))
-            ).scalar_one_or_none()
-        embedder = model_embedder(runtime.embedders, model)
-        run_id = uuid.uuid4()
-        run = Run(
-            id=run_id,
-            tenant_id=principal.tenant_id,
-            persona_id=persona.id,
-            agent_id=state.agent_id,
-            session_id=session_id,
-            user_id=principal.user_id,
-            trace_id=f"run-{run_id}",
-            status="running",
-            input=text,
-            started_at=datetime.now(UTC),
+            session.add(run)
+            await session.flush()
+            trace = run.trace_id
+            appended = await log.append(
+                session,
+                principal,
+                session_id,
+                [
+                    log.NewEvent("message.user", {"content": text}, 1, trace),
+                    log.NewEvent(
+                        "run.started", {"run_id": str(run_id), "trace_id": trace}, 1, trace
+                    ),
+                ],
+                system=True,  # checked above; audited as the run's start
+            )
+            await record(session, principal, "start", "run", run_id, data={"trace_id": trace})
+    except BaseException:
+        if retrieved is not None:  # nothing of it goes on after the request
+            retrieved.cancel()
+            await asyncio.wait([retrieved])
+            if not retrieved.cancelled():
+                retrieved.exception()  # its failure is not the one to report
+        raise
+    seq = int(appended.events[0]["seq"])
+    return Turn(runtime, principal, run, persona, agent, embedder, seq, retrieved)
+
+
+async def _speaker(
+    runtime: Runtime, session: AsyncSession, state: Session
+) -> tuple[Persona, Agent | None, Embedder]:
+    """The session's persona and agent, and the tenant's embedder."""
+    if state.persona_id is None:
+        raise Conflict("the session has no persona: set its persona_id first")
+    found = (
+        await session.execute(  # with the tenant's embedding model
+            select(Persona, Tenant.embedding_model)
+            .join(Tenant, Tenant.id == Persona.tenant_id)
+            .where(Persona.id == state.persona_id, Persona.deleted_at.is_(None))
         )
-        session.add(run)
-        await session.flush()
-        trace = run.trace_id
-        await log.append(
-            session,
-            principal,
-            session_id,
-            [
-                log.NewEvent("message.user", {"content": text}, 1, trace),
-                log.NewEvent("run.started", {"run_id": str(run_id), "trace_id": trace}, 1, trace),
-            ],
-            system=True,  # checked above; audited as the run's start
-        )
-        await record(session, principal, "start", "run", run_id, data={"trace_id": trace})
-    return Turn(runtime, principal, run, persona, agent, embedder)
+    ).one_or_none()
+    if found is None:
+        raise Conflict("the session's persona is deleted: set another persona_id")
+    persona, model = found
+    agent = None
+    if state.agent_id is not None:
+        agent = (
+            await session.execute(select(Agent).where(Agent.id == state.agent_id))
+        ).scalar_one_or_none()
+    return persona, agent, model_embedder(runtime.embedders, model)
 
 
 async def run_turn(runtime: Runtime, turn: Turn, *, stream: bool) -> AsyncIterator[Emitted]:
