@@ -15,9 +15,9 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.tenancy import tenant_session
@@ -36,6 +36,8 @@ from personae.sessions.models import Message as StoredMessage
 from personae.tools import discovery
 
 T = TypeVar("T")
+ROLES = ("user", "assistant", "tool")
+"""The messages a prompt's history holds."""
 HISTORY = 200
 """Messages read back for the prompt (the newest; the context length trims further)."""
 
@@ -50,8 +52,8 @@ class Retrieved:
     chunks: list[knowledge.Hit]
     tools: list[discovery.Found]
     chain: Chain
-    history: list[StoredMessage]
-    """The newest messages, this turn's own perhaps among them."""
+    history: list[tuple[int, Message]]
+    """The newest messages by seq, this turn's own perhaps among them."""
 
 
 def retrieving(
@@ -118,7 +120,7 @@ async def retrieve(
             embedder=embedder,
         )
 
-    async def setting_up(session: AsyncSession) -> tuple[Chain, list[StoredMessage]]:
+    async def setting_up(session: AsyncSession) -> tuple[Chain, list[tuple[int, Message]]]:
         chain = await open_chain(
             session,
             services.vault,
@@ -167,11 +169,7 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
     system = (turn.agent.system_prompt_override if turn.agent else None) or persona.system_prompt
     chain = retrieved.chain
     context_length = chain.links[0].context_length if chain.links else None
-    history = [  # before this turn's message
-        _as_message(m)
-        for m in retrieved.history
-        if m.seq < turn.message_seq and m.role in ("user", "assistant", "tool")
-    ]
+    history = [m for seq, m in retrieved.history if seq < turn.message_seq]  # before this turn
     prompt = assemble(
         system,
         [*memories, *(h.text for h in chunks)],
@@ -214,21 +212,27 @@ async def _apart(
         return await work(session)
 
 
-async def _history(session: AsyncSession, session_id: uuid.UUID) -> list[StoredMessage]:
-    """The conversation's newest messages (one more than `HISTORY`: this turn's own may be
-    among them), oldest first."""
+async def _history(session: AsyncSession, session_id: uuid.UUID) -> list[tuple[int, Message]]:
+    """The conversation's newest messages by seq (one more than `HISTORY`: this turn's own
+    may be among them), oldest first: users', assistants' and tools' only."""
     rows = await session.execute(
-        select(StoredMessage)
+        select(
+            StoredMessage.seq,
+            StoredMessage.role,
+            StoredMessage.content,
+            StoredMessage.tool_calls,
+            StoredMessage.tool_call_id,
+        )
         .where(StoredMessage.session_id == session_id)
         .order_by(StoredMessage.seq.desc())
         .limit(HISTORY + 1)
     )
-    return list(rows.scalars())[::-1]
+    return [(row.seq, _as_message(row)) for row in reversed(rows.all()) if row.role in ROLES]
 
 
-def _as_message(stored: StoredMessage) -> Message:
+def _as_message(stored: Row[Any]) -> Message:
     calls = tuple(
         ToolCall(str(c["id"]), str(c["name"]), json.dumps(c.get("arguments", {})))
         for c in stored.tool_calls or ()
     )
-    return Message(stored.role, stored.content, tool_calls=calls, tool_call_id=stored.tool_call_id)  # type: ignore[arg-type]
+    return Message(stored.role, stored.content, tool_calls=calls, tool_call_id=stored.tool_call_id)
