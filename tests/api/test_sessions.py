@@ -77,6 +77,44 @@ async def test_appends_derive_messages_and_envelope(
         assert [e["event_type"] for e in log_page["items"]] == ["turn.completed", "session.updated"]
 
 
+async def test_a_turn_left_unnumbered_takes_the_sessions_next(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        auth = await bearer(client, OWNER, owner_password)
+        session = (await client.post("/v1/sessions", headers=auth, json={})).json()
+        events = f"/v1/sessions/{session['id']}/events"
+
+        def turn(said: str, number: int | None = None) -> dict[str, object]:
+            payload: dict[str, object] = {"user_message": said}
+            if number is not None:
+                payload["turn_number"] = number
+            return {"event_type": "turn.completed", "payload": payload}
+
+        batches = [[turn("one", 1)], [turn("two"), user("x"), turn("three")], [turn("four")]]
+        key = {"Idempotency-Key": "numbered", **auth}
+        for index, batch in enumerate(batches):
+            sent = await client.post(
+                events, headers=key if index == 2 else auth, json={"events": batch}
+            )
+            assert sent.status_code == 201, sent.text
+        again = await client.post(events, headers=key, json={"events": batches[2]})
+        assert again.headers["idempotent-replayed"] == "true"  # the same body, numbered since
+
+        turns = (await client.get(f"/v1/sessions/{session['id']}/turns", headers=auth)).json()
+        assert [(t["turn_number"], t["user_message"]) for t in turns] == [
+            (1, "one"),
+            (2, "two"),
+            (3, "three"),
+            (4, "four"),
+        ]
+        logged = (await client.get(events, headers=auth)).json()["items"]
+        numbers = [
+            e["payload"]["turn_number"] for e in logged if e["event_type"] == "turn.completed"
+        ]
+        assert numbers == [1, 2, 3, 4]  # the stored events hold their numbers too
+
+
 async def test_conditional_and_idempotent_appends(
     urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
 ) -> None:

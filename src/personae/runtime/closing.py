@@ -4,10 +4,9 @@ on), failed or cancelled (no answer written); each with its events and the run c
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,7 +17,7 @@ from personae.runtime.modulation import Levels, adaptation, decayed
 from personae.runtime.providers import Chain
 from personae.runtime.record import Step, usage_total
 from personae.runtime.runs import GOING
-from personae.sessions.models import Run, Session, TurnRecord
+from personae.sessions.models import Run
 
 
 async def finish(turn: Turn, text: str, step: Step) -> Emitted:
@@ -26,18 +25,15 @@ async def finish(turn: Turn, text: str, step: Step) -> Emitted:
     recorder, principal = turn.recorder, turn.principal
     usage = usage_total(turn.usages)
     message_step = Step("message")
-    await recorder.settled()  # before the session's row is locked here
     async with tenant_session(turn.services.sessions, principal.tenant_id) as session:
-        number = await _turn_number(session, turn.session_id)
         latency = round((time.perf_counter() - turn.started) * 1000)
         await recorder.write(
             session,
             [step, message_step],
             [
                 recorder.event("message.assistant", content=text),
-                recorder.event(
+                recorder.event(  # numbered by the log (the session's next)
                     "turn.completed",
-                    turn_number=number,
                     user_message=turn.text,
                     assistant_response=text,
                     run_id=turn.run_id,
@@ -120,18 +116,6 @@ async def close_run(
         def shown(_: object) -> None:
             for name, value in values.items():
                 set_committed_value(run, name, value)
-
-
-async def _turn_number(session: AsyncSession, session_id: uuid.UUID) -> int:
-    """The next turn's number, the session locked until commit: turns of one session
-    that end at once take their numbers one after the other."""
-    await session.execute(select(Session.id).where(Session.id == session_id).with_for_update())
-    found = await session.execute(  # a statement of its own: it sees who held the lock
-        select(func.coalesce(func.max(TurnRecord.turn_number), 0)).where(
-            TurnRecord.session_id == session_id
-        )
-    )
-    return int(found.scalar_one()) + 1
 
 
 async def _decay(session: AsyncSession, persona: Persona) -> None:

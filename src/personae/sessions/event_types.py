@@ -99,7 +99,8 @@ class ToolResult(Payload):
 
 
 class TurnCompleted(Payload):
-    turn_number: int = Field(ge=1, le=2_147_483_647)
+    turn_number: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    """Left out: the session's next, given as the event is appended (migration 0018)."""
     user_message: str = Field(max_length=TEXT)
     assistant_response: str | None = Field(default=None, max_length=TEXT)
     run_id: uuid.UUID | None = None

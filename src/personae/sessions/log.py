@@ -205,10 +205,15 @@ def _append_error(error: Exception) -> Exception:
 
 
 def _same_batch(stored: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
-    def shape(event: dict[str, Any]) -> tuple[Any, ...]:
-        return (event["event_type"], event["schema_version"], event["payload"])
+    def shape(event: dict[str, Any], numbered: dict[str, Any]) -> tuple[Any, ...]:
+        payload = event["payload"]
+        if "turn_number" not in numbered["payload"]:  # the log numbered it
+            payload = {k: v for k, v in payload.items() if k != "turn_number"}
+        return (event["event_type"], event["schema_version"], payload)
 
-    if [shape(e) for e in stored] != [shape(e) for e in sent]:
+    if len(stored) != len(sent) or any(
+        shape(s, e) != shape(e, e) for s, e in zip(stored, sent, strict=False)
+    ):
         raise ValidationFailed(
             "this Idempotency-Key was used with a different body", field="Idempotency-Key"
         )
