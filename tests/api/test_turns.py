@@ -127,7 +127,10 @@ async def test_the_model_calls_a_tool_gets_its_result_and_answers(
             )
             [started] = audited.json()["items"]  # who started which run, with its trace
             assert started["resource_id"] == done["run"]["id"]
-            assert started["event_data"] == {"trace_id": done["run"]["trace_id"]}
+            assert started["event_data"]["trace_id"] == done["run"]["trace_id"]
+            logged = (await client.get(f"/v1/sessions/{sid}/events", headers=auth)).json()
+            [asked] = [e for e in logged["items"] if e["event_type"] == "message.user"]
+            assert started["event_data"]["from_seq"] == asked["seq"]  # what started it
 
             second, third = script.chat_requests[1]["messages"], script.chat_requests[2]["messages"]
             assert second[-1]["role"] == "tool" and '"result": 42' in second[-1]["content"]

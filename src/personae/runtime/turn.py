@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
+from personae.audit.service import audit_values
 from personae.db.tenancy import tenant_session
 from personae.errors import Conflict, PersonaeError, ProviderError, ProviderUnavailable
 from personae.identity.models import Tenant
@@ -162,8 +162,8 @@ async def start_run(
                     ),
                 ],
                 system=True,  # checked above; audited as the run's start
+                audit=audit_values(principal, "start", "run", run_id, data={"trace_id": trace}),
             )
-            await record(session, principal, "start", "run", run_id, data={"trace_id": trace})
     except BaseException:
         if retrieved is not None:  # nothing of it goes on after the request
             retrieved.cancel()

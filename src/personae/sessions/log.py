@@ -101,14 +101,15 @@ async def append(
     expected_seq: int | None = None,
     idempotency_key: str | None = None,
     system: bool = False,
+    audit: dict[str, Any] | None = None,
 ) -> Appended:
     """Append `events` atomically in `session`'s transaction; 409 if `expected_seq` is not
     the session's last seq; a retry with the same `idempotency_key` returns the first
     result (a different body: 422).
 
     `system`: Personae itself writes (reserved types allowed, the caller checks permissions
-    and audits)."""
-    call = _call(principal, session_id, events, expected_seq, idempotency_key, system)
+    and audits: with `audit`, the values of an audit event written with the events)."""
+    call = _call(principal, session_id, events, expected_seq, idempotency_key, system, audit)
     outcome = await _run(lambda: _scalar(session, call), call)
     hot = hot_sessions(session)
     if hot is not None and outcome.session is not None:
@@ -151,6 +152,7 @@ def _call(
     expected_seq: int | None,
     idempotency_key: str | None,
     system: bool,
+    audit: dict[str, Any] | None = None,
 ) -> _Call:
     if not system:
         principal.require("sessions:update")
@@ -159,11 +161,9 @@ def _call(
     if idempotency_key is not None and not 0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
         raise ValidationFailed(f"at most {IDEMPOTENCY_KEY_MAX} characters", field="Idempotency-Key")
     prepared, patch = prepare(events, system=system)
-    audit = (
-        None
-        if system
-        else audit_values(principal, "append", "session", session_id, data={"count": len(events)})
-    )
+    if not system:
+        count = {"count": len(events)}
+        audit = audit_values(principal, "append", "session", session_id, data=count)
     params = {
         "tenant": principal.tenant_id,
         "session": session_id,

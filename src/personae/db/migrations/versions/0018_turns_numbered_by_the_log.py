@@ -1,4 +1,4 @@
-"""turns numbered by the log
+"""turns numbered by the log; an append's audit event about another resource
 
 Revision ID: 0018
 Revises: 0017
@@ -7,8 +7,13 @@ Create Date: 2026-12-03
 A `turn.completed` event may leave out its `turn_number`: `personae_append_events` then
 gives it the session's next (one more than its last turn record; several in one batch,
 one after the other), while it holds the session's row, so turns of one session that end
-at once never take the same number. The function is migration 0008's, with that added
-before the events are inserted; the stored event and its turn record both hold the number.
+at once never take the same number. The stored event and its turn record both hold it.
+
+The audit event an append records (`p_audit`) keeps the resource it names, if it names
+one (a run's start is audited as the run's, with the message that starts it); the session
+otherwise, as before.
+
+The function is migration 0008's, with these two changes.
 """
 
 from __future__ import annotations
@@ -54,10 +59,14 @@ def _appending_0008() -> str:
     return appending.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
-def _numbering(appending: str) -> str:
+def _changed(appending: str) -> str:
     for anchor, added in (
         ("  v_session jsonb;\n", "  v_session jsonb;\n  v_turns int;\n"),
         ("\n  WITH input AS (", NUMBERING),
+        (
+            "a.resource_type, p_session::text,",
+            "a.resource_type, coalesce(a.resource_id, p_session::text),",
+        ),
     ):
         assert appending.count(anchor) == 1, anchor
         appending = appending.replace(anchor, added)
@@ -65,7 +74,7 @@ def _numbering(appending: str) -> str:
 
 
 def upgrade() -> None:
-    op.execute(_numbering(_appending_0008()))
+    op.execute(_changed(_appending_0008()))
 
 
 def downgrade() -> None:
