@@ -101,8 +101,6 @@ class Corpus:
     vector: str = "embedding"
     text_rows: str = "c.{model} = :model"
     """SQL: the rows full text searches (those of the model: other models' are copies)."""
-    before: str = ""
-    """SQL: common table expressions the statement starts with (`weight` may use them)."""
 
 
 CHUNKS = Corpus(
@@ -215,7 +213,7 @@ def corpus_statement(corpus: Corpus, mode: Mode, clauses: Sequence[str] = ()) ->
         "text_rows": corpus.text_rows.format(model=corpus.model),
         "config": TEXT_CONFIG,
     }
-    parts = [corpus.before] if corpus.before else []
+    parts = []
     if mode != "text":
         parts.append(VECTOR_HITS.format(**names))
     if mode != "vector":

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,42 +97,22 @@ async def reachable(
 ) -> list[Reached]:
     """The entities within `depth` hops of the seeds (`entity_ids`, and the entities
     `named_in` names), with their distance, nearest first."""
-    params = seeded(
-        entity_ids=entity_ids,
-        named_in=named_in,
-        depth=depth,
-        scope=scope,
-        as_of=as_of,
-        known_at=known_at,
-    )
-    if params is None:
-        return []
-    found = await session.execute(text(REACHABLE), params)
-    return [Reached(row.entity_id, row.distance) for row in found]
-
-
-def seeded(
-    *,
-    entity_ids: Sequence[uuid.UUID] = (),
-    named_in: str | None = None,
-    depth: int = 1,
-    scope: Scope | None = None,
-    as_of: datetime | None = None,
-    known_at: datetime | None = None,
-) -> dict[str, Any] | None:
-    """The parameters of `REACHABLE` from these seeds; None if there are none."""
     grams = word_runs(named_in) if named_in else []
     if not entity_ids and not grams:
-        return None
-    return {
-        "ids": list(entity_ids),
-        "grams": grams,
-        "customer_profile_id": None if scope is None else scope.customer_profile_id,
-        "as_of": as_of,
-        "known_at": known_at,
-        "depth": depth,
-        "max_reached": MAX_REACHED,
-    }
+        return []
+    found = await session.execute(
+        text(REACHABLE),
+        {
+            "ids": list(entity_ids),
+            "grams": grams,
+            "customer_profile_id": None if scope is None else scope.customer_profile_id,
+            "as_of": as_of,
+            "known_at": known_at,
+            "depth": depth,
+            "max_reached": MAX_REACHED,
+        },
+    )
+    return [Reached(row.entity_id, row.distance) for row in found]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import QueryVector, tenant_embedder
 from personae.knowledge.search import Corpus, Mode, bound, corpus_statement
 from personae.memory.bitemporal import AS_OF, HELD_AT, KNOWN
-from personae.memory.graph import REACHABLE, seeded
+from personae.memory.graph import reachable
 from personae.memory.resolution import Scope
 from personae.providers.embeddings import Embedder, Embedders, label
 
@@ -63,12 +63,10 @@ FACTS = Corpus(
 
 NEAR = (
     "(1 + CAST(:graph_weight AS float8) * coalesce((SELECT max(1.0 / (1 + g.distance)) "
-    "FROM near AS g WHERE {linked}), 0))"
+    "FROM unnest(CAST(:graph_ids AS uuid[]), CAST(:graph_distances AS int[])) AS g(id, distance) "
+    "WHERE {linked}), 0))"
 )
 """A factor for a row linked to the query's entities or their neighbours: more the nearer."""
-NEAR_FIRST = f" near(id, distance) AS MATERIALIZED ({REACHABLE})"
-"""The entities the query names and those within `graph_depth` hops of them: found in the
-statement that weighs results by them (a round trip fewer)."""
 EPISODE_NEAR = NEAR.format(
     linked="g.id IN (SELECT m.entity_id FROM entity_mentions AS m WHERE m.episode_id = c.id)"
 )
@@ -210,6 +208,7 @@ async def search(
         query = QueryVector(embedders, request.query)
     try:
         embedder = embedder or await tenant_embedder(session, embedders, principal.tenant_id)
+        near = await _near(session, request)
         if query is not None:
             vector = await query.by(embedder)
     finally:
@@ -242,13 +241,10 @@ async def search(
     if request.as_of is not None:
         clauses.append(HELD_AT.format(at=":as_of"))
     episodes_corpus, facts_corpus = EPISODES, FACTS
-    if (near := _near(request)) is not None:
-        params = near | params  # the scope asked for, if any, is the graph's
-        params["graph_weight"] = request.weights.graph
-        episodes_corpus = replace(
-            EPISODES, weight=f"{EPISODES.weight} * {EPISODE_NEAR}", before=NEAR_FIRST
-        )
-        facts_corpus = replace(FACTS, weight=FACT_NEAR, before=NEAR_FIRST)
+    if near:
+        params |= near
+        episodes_corpus = replace(EPISODES, weight=f"{EPISODES.weight} * {EPISODE_NEAR}")
+        facts_corpus = replace(FACTS, weight=FACT_NEAR)
     statement = corpus_statement(episodes_corpus, request.mode, clauses)
     rows = await session.execute(text(statement), params)
     episodes = [EpisodeHit(**{**row, "metadata": row["metadata"] or {}}) for row in rows.mappings()]
@@ -304,18 +300,26 @@ async def _with_neighbours(
     return sorted(best.values(), key=lambda hit: -hit.score)[: request.k]
 
 
-def _near(request: MemoryQuery) -> dict[str, Any] | None:
-    """The parameters of graph proximity (`NEAR_FIRST`) from the entities the query may
-    name; None if it names none or the graph is not asked for."""
+async def _near(session: AsyncSession, request: MemoryQuery) -> dict[str, Any]:
+    """The parameters of graph proximity: the entities the query names and those within
+    `graph_depth` hops, with their distances; none if the query names none."""
     if not request.graph_depth or not request.weights.graph:
-        return None
-    return seeded(
+        return {}
+    reached = await reachable(
+        session,
         named_in=request.query,
         depth=request.graph_depth,
         scope=Scope(customer_profile_id=request.customer_profile_id),
         as_of=request.as_of,
         known_at=request.known_at,
     )
+    if not reached:
+        return {}
+    return {
+        "graph_weight": request.weights.graph,
+        "graph_ids": [r.entity_id for r in reached],
+        "graph_distances": [r.distance for r in reached],
+    }
 
 
 def tokens(text_: str | None) -> int:
