@@ -1,6 +1,6 @@
 """A turn's first steps: retrieval, rule matching and prompt assembly.
 
-Retrieval begins as the run starts, while its start is written (`retrieving`): the message
+Retrieval begins as the run starts, while its start is written: the message
 is embedded once; memories (as many as acetylcholine says), document chunks, and the
 tools the persona / agent may use that fit it are found at once, each search on a
 connection of its own, while a fourth opens the persona's chain of models and reads the
@@ -54,21 +54,6 @@ class Retrieved:
     chain: Chain
     history: list[tuple[int, Message]]
     """The newest messages by seq, this turn's own perhaps among them."""
-
-
-def retrieving(
-    services: Services,
-    principal: Principal,
-    persona: Persona,
-    agent: Agent | None,
-    embedder: Embedder,
-    session_id: uuid.UUID,
-    text: str,
-) -> asyncio.Future[Retrieved]:
-    """`retrieve`, begun now (while the run is written)."""
-    return asyncio.ensure_future(
-        retrieve(services, principal, persona, agent, embedder, session_id, text)
-    )
 
 
 async def retrieve(

@@ -54,7 +54,7 @@ from personae.providers.embeddings import Embedder
 from personae.runtime.closing import end_cancelled, fail, finish
 from personae.runtime.context import Emitted, Services, Turn
 from personae.runtime.modulation import Levels
-from personae.runtime.preparation import Retrieved, prepare, retrieving
+from personae.runtime.preparation import Retrieved, prepare, retrieve
 from personae.runtime.providers import Chain
 from personae.runtime.record import Step
 from personae.runtime.relay import Relay
@@ -134,7 +134,9 @@ async def start_run(
         async with tenant_session(runtime.sessions, principal.tenant_id) as session:
             state = await SESSIONS.get(session, principal, session_id, action="update")
             persona, agent, embedder = await _speaker(runtime, session, state)
-            retrieved = retrieving(runtime, principal, persona, agent, embedder, session_id, text)
+            retrieved = asyncio.ensure_future(  # while the run is written
+                retrieve(runtime, principal, persona, agent, embedder, session_id, text)
+            )
             run_id = uuid.uuid4()
             run = Run(
                 id=run_id,
