@@ -8,7 +8,6 @@ transaction, not two."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -104,21 +103,20 @@ class Recorder:
     ) -> None:
         """The steps and events, appended in `session`'s transaction (after what
         `commit_soon` was given, if it is not written yet)."""
-        await self.settled()
+        await self._settled()
         held_steps, held_events = self._take()
         await self._append(session, [*held_steps, *steps], [*held_events, *events])
 
-    async def settled(self) -> None:
-        """Once what `commit_soon` was given is written, or held for the next `write`
-        (raises if writing it failed). A caller about to lock the session's row must
-        wait for this first: that write needs it."""
+    async def _settled(self) -> None:
+        """Once what `commit_soon` was given is written (raises if that failed), or held
+        for this write to take."""
         pending, self._pending = self._pending, None
         if pending is None:
             return
-        if not self._flushing:  # still waiting: the next write takes it
+        if not self._flushing:  # still waiting, nothing taken: the next write takes it
             pending.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pending
+            return
+        await pending
 
     async def _append(
         self, session: AsyncSession, steps: Sequence[Step], events: Sequence[log.NewEvent]

@@ -205,14 +205,17 @@ def _append_error(error: Exception) -> Exception:
 
 
 def _same_batch(stored: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
-    def shape(event: dict[str, Any], numbered: dict[str, Any]) -> tuple[Any, ...]:
-        payload = event["payload"]
-        if "turn_number" not in numbered["payload"]:  # the log numbered it
-            payload = {k: v for k, v in payload.items() if k != "turn_number"}
+    def as_sent(event: dict[str, Any], sent_event: dict[str, Any]) -> dict[str, Any]:
+        payload: dict[str, Any] = event["payload"]
+        if "turn_number" in payload and "turn_number" not in sent_event["payload"]:
+            return {k: v for k, v in payload.items() if k != "turn_number"}  # the log's
+        return payload
+
+    def shape(event: dict[str, Any], payload: dict[str, Any]) -> tuple[Any, ...]:
         return (event["event_type"], event["schema_version"], payload)
 
     if len(stored) != len(sent) or any(
-        shape(s, e) != shape(e, e) for s, e in zip(stored, sent, strict=False)
+        shape(s, as_sent(s, e)) != shape(e, e["payload"]) for s, e in zip(stored, sent, strict=True)
     ):
         raise ValidationFailed(
             "this Idempotency-Key was used with a different body", field="Idempotency-Key"
