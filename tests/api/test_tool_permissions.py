@@ -178,6 +178,67 @@ async def test_personas_and_agents_use_only_what_they_are_granted(
         assert listed.json()["items"] == []
 
 
+async def test_an_agents_tool_permissions_replace_its_personas_grants(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        builtins = await builtin_ids(client, auth)
+        echo = await python_tool(client, auth, "echo")
+        persona = (await post(client, auth, "/v1/personas", name="Keeper"))["id"]
+        await post(client, auth, f"/v1/personas/{persona}/tools", tool_id=builtins["calculator"])
+        typo = await client.post(
+            "/v1/agents",
+            headers=auth,
+            json={"name": "k", "persona_id": persona, "tool_permissions": ["echo", "ecko"]},
+        )
+        assert typo.status_code == 422
+        assert typo.json()["errors"][0]["field"] == "tool_permissions.1"
+        agent = await post(
+            client,
+            auth,
+            "/v1/agents",
+            name="keeper-agent",
+            persona_id=persona,
+            tool_permissions=[echo, "current_time"],
+        )
+        assert agent["tool_permissions"] == [echo, "current_time"]
+
+        async def usable(**who: str) -> set[str]:
+            hits = await post(client, auth, "/v1/tools/search", task="anything", k=50, **who)
+            return {h["name"] for h in hits}
+
+        assert await usable(persona_id=persona) == {"calculator"}
+        assert await usable(agent_id=agent["id"]) == {"echo", "current_time"}
+        refused = await post(
+            client,
+            auth,
+            "/v1/tools/calculator/execute",
+            arguments={"expression": "1 + 1"},
+            agent_id=agent["id"],
+        )
+        assert refused["status"] == "denied"
+        ran = await post(
+            client, auth, "/v1/tools/echo/execute", arguments={"word": "a"}, agent_id=agent["id"]
+        )
+        assert ran["status"] == "succeeded"
+
+        # an activation still overrides tool by tool; null hands back to the persona
+        await post(
+            client,
+            auth,
+            f"/v1/agents/{agent['id']}/tool-activations",
+            tool_id="echo",
+            enabled=False,
+        )
+        assert await usable(agent_id=agent["id"]) == {"current_time"}
+        cleared = await client.patch(
+            f"/v1/agents/{agent['id']}", headers=auth, json={"tool_permissions": None}
+        )
+        assert cleared.is_success and cleared.json()["tool_permissions"] is None
+        assert await usable(agent_id=agent["id"]) == {"calculator"}
+
+
 async def test_secret_arguments_are_never_stored_nor_audited(
     urls: DatabaseUrls, fresh_owner: tuple[str, str], owner_engine: AsyncEngine
 ) -> None:

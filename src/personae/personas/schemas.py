@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from personae.db.shapes import input_shape, output_shape
 from personae.personas.models import Agent, Persona, PersonaMember
 
@@ -33,10 +37,19 @@ AGENT_FIELDS = [
     "preferred_provider",
     "default_model",
     "fallback_models",
+    "tool_permissions",
     "configuration",
     "metadata",
     "is_active",
 ]
-AgentOut = output_shape(Agent, exclude=["tool_permissions"])
-AgentCreate = input_shape(Agent, AGENT_FIELDS, required=["name"])
-AgentUpdate = input_shape(Agent, AGENT_FIELDS, partial=True)
+TOOL_NAMES = (
+    list[Annotated[str, Field(min_length=1, max_length=255)]] | None,
+    Field(None, max_length=1000, description="tools' ids or names; set: replaces the persona's"),
+)
+AgentOut = output_shape(Agent)
+AgentCreate = input_shape(
+    Agent, AGENT_FIELDS, required=["name"], overrides={"tool_permissions": TOOL_NAMES}
+)
+AgentUpdate = input_shape(
+    Agent, AGENT_FIELDS, partial=True, overrides={"tool_permissions": TOOL_NAMES}
+)

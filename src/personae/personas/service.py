@@ -21,6 +21,7 @@ from personae.memory.erasure import erase
 from personae.personas.models import Agent, Persona, PersonaMember
 from personae.resources import Action, Resource
 from personae.runtime.modulation import Levels, adaptation
+from personae.tools.catalogue import ensure_builtins, require_tools
 
 SHARE_ALLOWS: dict[str, frozenset[str]] = {
     "owner": frozenset({"read", "update", "delete", "share"}),
@@ -134,4 +135,20 @@ PERSONAS = _Personas(Persona, "persona", "personas")
 PERSONA_MEMBERS = _PersonaMembers(
     PersonaMember, "persona_member", "personas", unique=("persona_id", "user_id")
 )
-AGENTS = Resource(Agent, "agent", "agents", unique=("name",), references={"persona_id": Persona})
+
+
+class _Agents(Resource[Agent]):
+    """Agents; the tools their `tool_permissions` name must exist (by id or name)."""
+
+    async def check(
+        self, session: AsyncSession, principal: Principal, values: Mapping[str, Any]
+    ) -> None:
+        named = values.get("tool_permissions")
+        if named:
+            await ensure_builtins(session, principal.tenant_id)
+            await require_tools(
+                session, {f"tool_permissions.{i}": name for i, name in enumerate(named)}
+            )
+
+
+AGENTS = _Agents(Agent, "agent", "agents", unique=("name",), references={"persona_id": Persona})

@@ -13,16 +13,17 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import case, select, text, update
+from sqlalchemy import case, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.tenancy import bind_tenant
-from personae.errors import NotFound
+from personae.errors import NotFound, ValidationFailed
 from personae.providers.embeddings import Embedder, label
 from personae.tools.models import Tool
 from personae.tools.plugins import registered_tools
@@ -100,6 +101,36 @@ async def tool_named(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> 
     if tool is None:
         raise NotFound(f"no tool named {name!r}")
     return tool
+
+
+async def tools_named(session: AsyncSession, names: Sequence[str]) -> dict[str, list[uuid.UUID]]:
+    """The live tools each of `names` (a tool's id or name) stands for, in one query; a
+    name that stands for none maps to []."""
+    if not names:
+        return {}
+    ids = {name: _as_uuid(name) for name in names}
+    match = or_(Tool.name.in_(names), Tool.id.in_([i for i in ids.values() if i is not None]))
+    found = (
+        await session.execute(select(Tool.id, Tool.name).where(match, Tool.deleted_at.is_(None)))
+    ).all()
+    return {
+        name: [row.id for row in found if row.name == name or row.id == ids[name]] for name in names
+    }
+
+
+async def require_tools(session: AsyncSession, fields: Mapping[str, str]) -> None:
+    """Refuse (422, naming the field) a value of `fields` that is no live tool's id or name."""
+    named = await tools_named(session, list(fields.values()))
+    for field_name, name in fields.items():
+        if not named[name]:
+            raise ValidationFailed(f"no tool with the id or name {name!r}", field=field_name)
+
+
+def _as_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 def embedded_text(name: str, description: str) -> str:

@@ -1,9 +1,10 @@
 """Which tools a persona and its agents may use, on top of RBAC, and with what policy.
 
 A persona may use the tools granted to it (`persona_tools`, enabled). An agent's
-activations (`tool_activations`) override its persona's grants tool by tool: an enabled
-activation grants the tool, a disabled one takes it away; tools it does not name follow
-its persona. A call made for neither a persona nor an agent is bound by RBAC alone.
+`tool_permissions` (tools' ids or names), when set, replace its persona's grants whole; its
+activations (`tool_activations`) then override tool by tool: an enabled activation grants
+the tool, a disabled one takes it away. A call made for neither a persona nor an agent
+is bound by RBAC alone.
 
 A grant's `config` and an activation's `policy_overrides` hold the same policy keys
 (`POLICY`): the agent's override wins over the persona's, which wins over the tool's."""
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.behavior.models import ToolActivation
@@ -24,7 +25,7 @@ from personae.identity.principal import Principal
 from personae.personas.models import Agent, Persona
 from personae.personas.service import PERSONAS, require_on_persona
 from personae.resources import Action, Resource
-from personae.tools.catalogue import ensure_builtins
+from personae.tools.catalogue import ensure_builtins, require_tools, tools_named
 from personae.tools.functions import check_arguments
 from personae.tools.models import PersonaTool, Tool
 
@@ -66,6 +67,7 @@ async def permits(
     session: AsyncSession, persona_id: uuid.UUID | None, agent_id: uuid.UUID | None
 ) -> Permits:
     """What the persona and / or agent may use (an agent's persona unless one is named)."""
+    agent = None
     if agent_id is not None:
         agent = await _agent(session, agent_id)
         if persona_id is not None and agent.persona_id not in (None, persona_id):
@@ -94,12 +96,20 @@ async def permits(
             if tool_id is not None:
                 allowed.add(tool_id)
                 policies[tool_id] = dict(config or {})
-    if agent_id is not None:
-        activations = await session.execute(
-            select(ToolActivation).where(ToolActivation.agent_id == agent_id)
+    if agent is not None:
+        if agent.tool_permissions is not None:
+            named = await tools_named(session, agent.tool_permissions)
+            allowed = {tool_id for ids in named.values() for tool_id in ids}
+        activations = list(
+            (
+                await session.execute(
+                    select(ToolActivation).where(ToolActivation.agent_id == agent.id)
+                )
+            ).scalars()
         )
-        for activation in activations.scalars():
-            for tool_id in await _tool_ids(session, activation.tool_id):
+        named = await tools_named(session, [a.tool_id for a in activations]) if activations else {}
+        for activation in activations:
+            for tool_id in named[activation.tool_id]:
                 if activation.enabled:
                     allowed.add(tool_id)
                     policies[tool_id] = {**policies.get(tool_id, {}), **activation.policy_overrides}
@@ -117,21 +127,6 @@ async def _agent(session: AsyncSession, agent_id: uuid.UUID) -> Agent:
     if agent is None:
         raise ValidationFailed("no such agent", field="agent_id")
     return agent
-
-
-def _as_uuid(text: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        return None
-
-
-async def _tool_ids(session: AsyncSession, named: str) -> list[uuid.UUID]:
-    """The live tool an activation names, by id or by name."""
-    as_id = _as_uuid(named)
-    match = Tool.name == named if as_id is None else or_(Tool.id == as_id, Tool.name == named)
-    found = await session.execute(select(Tool.id).where(match, Tool.deleted_at.is_(None)))
-    return list(found.scalars())
 
 
 def check_policy(policy: Mapping[str, Any] | None, field_name: str) -> None:
@@ -170,8 +165,8 @@ class _ToolActivations(Resource[ToolActivation]):
         self, session: AsyncSession, principal: Principal, values: Mapping[str, Any]
     ) -> None:
         await ensure_builtins(session, principal.tenant_id)
-        if "tool_id" in values and not await _tool_ids(session, values["tool_id"]):
-            raise ValidationFailed("no tool with that id or name", field="tool_id")
+        if "tool_id" in values:
+            await require_tools(session, {"tool_id": values["tool_id"]})
         check_policy(values.get("policy_overrides"), "policy_overrides")
 
 
