@@ -185,6 +185,18 @@ async def test_http_tools_call_allowed_hosts_and_retry_what_may_pass(
         far = await run(client, auth, "far", city="Rome")
         assert far["status"] == "failed" and "not on the allow-list" in far["error"]
 
+        # a tenant narrows the installation's list for itself
+        hosts = "/v1/settings/tenant/tool_http_allowed_hosts"
+        bad = await client.put(hosts, headers=auth, json={"value": ["ok.example", "no host"]})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "value.1"
+        narrowed = await client.put(hosts, headers=auth, json={"value": [".example.org"]})
+        assert narrowed.is_success
+        barred = await run(client, auth, "echo", city="Bergen")
+        assert barred["status"] == "failed" and "this tenant's allow-list" in barred["error"]
+        assert seen["bodies"] == [{"city": "Oslo"}]  # never sent
+        await client.put(hosts, headers=auth, json={"value": ["127.0.0.1"]})
+        assert (await run(client, auth, "echo", city="Bergen"))["status"] == "succeeded"
+
         letters = (await client.get("/v1/dead-letters", headers=auth)).json()["items"]
         assert [item["payload"]["tool"] for item in letters] == ["slow"]
 

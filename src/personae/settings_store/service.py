@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import StringConstraints, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +28,13 @@ from personae.vault.service import Vault
 
 PRECEDENCE = ("system", "tenant", "persona", "user")
 MAX_VALUE_BYTES = 65_536
+HOST = Annotated[
+    str, StringConstraints(pattern=r"^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$", max_length=253)
+]
+SHAPES: dict[tuple[str, str], TypeAdapter[Any]] = {
+    ("general", "tool_http_allowed_hosts"): TypeAdapter(list[HOST]),
+}
+"""Settings the product reads itself, by (namespace, key): their values must fit."""
 
 
 def _scope_id(principal: Principal, scope: str, given: uuid.UUID | None) -> uuid.UUID | None:
@@ -60,6 +69,7 @@ async def put_setting(
         raise ValidationFailed(f"at most {MAX_VALUE_BYTES} bytes of JSON", field="value")
     if body.secret and not isinstance(body.value, str):
         raise ValidationFailed("a secret setting's value is a string", field="value")
+    _check_shape(body.namespace, key, body.value)
     setting = (
         await session.execute(
             select(Setting).where(
@@ -103,6 +113,31 @@ async def put_setting(
         data={"scope": scope, "namespace": body.namespace, "key": key, "secret": body.secret},
     )
     return setting
+
+
+def _check_shape(namespace: str, key: str, value: Any) -> None:
+    shape = SHAPES.get((namespace, key))
+    if shape is None:
+        return
+    try:
+        shape.validate_python(value, strict=True)
+    except PydanticValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(["value", *(str(part) for part in first["loc"])])
+        raise ValidationFailed(first["msg"], field=where) from None
+
+
+async def tenant_value(session: AsyncSession, namespace: str, key: str) -> Any:
+    """The caller's tenant's own (plain) value of a setting, or None when it has none."""
+    found = await session.execute(
+        select(Setting.value).where(
+            Setting.scope == "tenant",
+            Setting.namespace == namespace,
+            Setting.key == key,
+            Setting.storage_type == "plain",
+        )
+    )
+    return _unwrap(found.scalar_one_or_none())
 
 
 async def delete_setting(

@@ -37,6 +37,7 @@ from personae.errors import Conflict, Forbidden, NotFound, PersonaeError, Valida
 from personae.identity.principal import Principal
 from personae.settings import Settings
 from personae.settings_store.flags import enabled
+from personae.settings_store.service import tenant_value
 from personae.tools.breaker import CIRCUITS, Breakers
 from personae.tools.catalogue import tool_named
 from personae.tools.functions import (
@@ -329,6 +330,7 @@ class ToolRunner:
                 tool.endpoint or "",
                 arguments,
                 allowed_hosts=self.settings.tool_http_allowed_hosts,
+                tenant_hosts=await tenant_value(session, "general", "tool_http_allowed_hosts"),
                 timeout_s=timeout or self.settings.tool_http_timeout_s,
                 output_bytes=self.settings.tool_output_bytes,
             )

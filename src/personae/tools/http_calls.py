@@ -1,8 +1,10 @@
 """Running an `http` tool: its arguments POSTed as JSON to its endpoint, through httpx.
 
 Only hosts on the installation's allow-list (`PERSONAE_TOOL_HTTP_ALLOWED_HOSTS`) are
-called; redirects are not followed (they could lead off the list). The answer is the
-response's JSON (or its text), read up to the output cap. 429, 5xx, timeouts and
+called, and of those, when the tenant has set its own (the setting
+`general:tool_http_allowed_hosts`), only hosts on both; redirects are not followed (they
+could lead off the list). The answer is the response's JSON (or its text), read up to the
+output cap. 429, 5xx, timeouts and
 connection errors may pass if tried again; other refusals will not."""
 
 from __future__ import annotations
@@ -40,12 +42,15 @@ async def call_http(
     arguments: Mapping[str, Any],
     *,
     allowed_hosts: Sequence[str],
+    tenant_hosts: Sequence[str] | None,
     timeout_s: float,
     output_bytes: int,
 ) -> Outcome:
+    host = urlsplit(endpoint).hostname
     if not host_allowed(endpoint, allowed_hosts):
-        host = urlsplit(endpoint).hostname
         return Outcome("failed", error=f"{host} is not on the allow-list of tool hosts")
+    if tenant_hosts is not None and not host_allowed(endpoint, tenant_hosts):
+        return Outcome("failed", error=f"{host} is not on this tenant's allow-list of tool hosts")
     try:
         async with client.stream(
             "POST", endpoint, json=dict(arguments), timeout=timeout_s, follow_redirects=False
