@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.tenancy import search_effort
@@ -71,21 +71,37 @@ async def search(
         embedder = embedder or await tenant_embedder(session, embedders, principal.tenant_id)
         await ensure_builtins(session, principal.tenant_id)
         allowed = await permits(session, persona_id, agent_id)
-        await embed_descriptions(session, principal.tenant_id, embedder)
         if embedding is not None:
             vector = await embedding.by(embedder)
     finally:
         if embedding is not None:
             embedding.cancel()
     assert vector is not None
+    model = label(embedder)
     distance = Tool.description_embedding.cosine_distance(vector).label("distance")
-    query = select(Tool.id, Tool.name, Tool.description, Tool.schema, distance).where(
-        Tool.deleted_at.is_(None), Tool.enabled, Tool.embedding_model == label(embedder)
-    )
+    live = [Tool.deleted_at.is_(None)]
     if allowed.tool_ids is not None:
-        query = query.where(Tool.id.in_(allowed.tool_ids))
-    # ordered by the label: the vector is sent once
-    rows = await session.execute(query.order_by(distance).limit(k))
+        live.append(Tool.id.in_(allowed.tool_ids))
+    # the tools without a vector of the model yet, counted in the same round trip: then
+    # they are embedded and the search made again (after a new tool, or a model switch)
+    unembedded = (
+        select(func.count())
+        .where(
+            *live,
+            Tool.description_embedding.is_(None) | Tool.embedding_model.is_distinct_from(model),
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(Tool.id, Tool.name, Tool.description, Tool.schema, distance, unembedded)
+        .where(*live, Tool.enabled, Tool.embedding_model == model)
+        .order_by(distance)  # by the label: the vector is sent once
+        .limit(k)
+    )
+    rows = (await session.execute(query)).all()
+    if not rows or rows[0][-1]:
+        await embed_descriptions(session, principal.tenant_id, embedder)
+        rows = (await session.execute(query)).all()
     # iterative index scans may return rows slightly out of order: sort what came
     ordered = sorted(rows, key=lambda r: float(r.distance))
     return [Found(r.id, r.name, r.description, r.schema, 1 - r.distance) for r in ordered]
