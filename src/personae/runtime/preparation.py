@@ -66,7 +66,7 @@ async def retrieve(
     text: str,
 ) -> Retrieved:
     """The message embedded once; memories, chunks and tools found, the chain of models
-    opened and the history read, at once, each on a connection of its own."""
+    opened and the history read, on two connections at once."""
     settings = services.settings
     generation = parameters(Levels.of(persona.neuromodulators))
     [vector] = await embedder.embed([text])
@@ -105,7 +105,10 @@ async def retrieve(
             embedder=embedder,
         )
 
-    async def setting_up(session: AsyncSession) -> tuple[Chain, list[tuple[int, Message]]]:
+    async def the_rest(
+        session: AsyncSession,
+    ) -> tuple[list[knowledge.Hit], list[discovery.Found], Chain, list[tuple[int, Message]]]:
+        chunks, tools = await read(session), await offer(session)
         chain = await open_chain(
             session,
             services.vault,
@@ -115,27 +118,19 @@ async def retrieve(
             agent,
             timeout_s=settings.turn_model_timeout_s,
         )
-        return chain, await _history(session, session_id)
+        return chunks, tools, chain, await _history(session, session_id)
 
-    # the three searches and the model's setup at once, each on a connection of its own
-    # (one failing stops the others before the run fails: none writes after it ended)
+    # the memory search (the longest) on a connection of its own, the rest meanwhile on
+    # another: more connections would cost more round trips than they save waiting
+    # (one failing stops the other before the run fails: none writes after it ended)
     try:
         async with asyncio.TaskGroup() as group:
             recalling = group.create_task(_apart(services, principal, recall, search=True))
-            reading = group.create_task(_apart(services, principal, read, search=True))
-            offering = group.create_task(_apart(services, principal, offer, search=True))
-            setting = group.create_task(_apart(services, principal, setting_up))
+            rest = group.create_task(_apart(services, principal, the_rest, search=True))
     except ExceptionGroup as failed:
         raise failed.exceptions[0] from None
-    chain, history = setting.result()
-    return Retrieved(
-        [retrieval, rag],
-        recalling.result(),
-        reading.result(),
-        offering.result(),
-        chain,
-        history,
-    )
+    chunks, tools, chain, history = rest.result()
+    return Retrieved([retrieval, rag], recalling.result(), chunks, tools, chain, history)
 
 
 async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
