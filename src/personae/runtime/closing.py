@@ -4,7 +4,9 @@ on), failed or cancelled (no answer written); each with its events and the run c
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,19 +19,20 @@ from personae.runtime.modulation import Levels, adaptation, decayed
 from personae.runtime.providers import Chain
 from personae.runtime.record import Step, usage_total
 from personae.runtime.runs import GOING
+from personae.sessions.log import NewEvent
 from personae.sessions.models import Run
 
 
 async def finish(turn: Turn, text: str, step: Step) -> Emitted:
     """The answer written, the run completed, the turn recorded, the mood one turn on."""
-    recorder, principal = turn.recorder, turn.principal
+    recorder = turn.recorder
     usage = usage_total(turn.usages)
-    message_step = Step("message")
-    async with tenant_session(turn.services.sessions, principal.tenant_id) as session:
+    async with tenant_session(turn.services.sessions, turn.principal.tenant_id) as session:
         latency = round((time.perf_counter() - turn.started) * 1000)
-        await recorder.write(
+        await _close(
             session,
-            [step, message_step],
+            turn,
+            [step, Step("message")],
             [
                 recorder.event("message.assistant", content=text),
                 recorder.event(  # numbered by the log (the session's next)
@@ -45,8 +48,10 @@ async def finish(turn: Turn, text: str, step: Step) -> Emitted:
                     "run.completed", run_id=turn.run_id, trace_id=turn.trace_id, token_usage=usage
                 ),
             ],
+            status="completed",
+            output=text,
+            token_usage=usage,
         )
-        await close_run(session, turn.run, "completed", output=text, usage=usage)
         await _decay(session, turn.persona)
     return Emitted(
         "run.completed",
@@ -61,56 +66,56 @@ async def fail(turn: Turn, reason: str, chain: Chain | None = None) -> Emitted:
         detail={"error": reason, "attempts": [a.__dict__ for a in chain.attempts] if chain else []},
     )
     async with tenant_session(turn.services.sessions, turn.principal.tenant_id) as session:
-        await recorder.write(
+        await _close(
             session,
+            turn,
             [error],
             [
                 recorder.event(
                     "run.failed", run_id=turn.run_id, trace_id=turn.trace_id, detail=reason
                 )
             ],
+            status="failed",
+            error_message=reason,
+            token_usage=usage_total(turn.usages),
         )
-        await close_run(session, turn.run, "failed", error=reason, usage=usage_total(turn.usages))
     return Emitted("run.failed", {"run_id": str(turn.run_id), "error": reason})
 
 
 async def end_cancelled(turn: Turn, chain: Chain, step: Step | None) -> Emitted:
     recorder = turn.recorder
     async with tenant_session(turn.services.sessions, turn.principal.tenant_id) as session:
-        await recorder.write(
+        await _close(
             session,
+            turn,
             [step] if step is not None else [],
             [recorder.event("run.cancelled", run_id=turn.run_id, trace_id=turn.trace_id)],
+            status="cancelled",
+            token_usage=usage_total(turn.usages),
         )
-        await close_run(session, turn.run, "cancelled", usage=usage_total(turn.usages))
     return Emitted("run.cancelled", {"run_id": str(turn.run_id)})
 
 
-async def close_run(
+async def _close(
     session: AsyncSession,
-    run: Run,
-    status: str,
-    *,
-    output: str | None = None,
-    error: str | None = None,
-    usage: dict[str, int] | None = None,
+    turn: Turn,
+    steps: Sequence[Step],
+    events: Sequence[NewEvent],
+    **values: Any,
 ) -> None:
-    """End the run (unless it was taken for abandoned meanwhile: `runs.abandon`); once
-    that is committed, `run` shows how (its caller need not read it back)."""
-    values = {
-        "status": status,
-        "output": output,
-        "error_message": error,
-        "token_usage": usage or {},
-        "completed_at": datetime.now(UTC),
-    }
-    closed = await session.execute(
+    """The run's last steps and events written and the run ended with `values`, in one
+    statement (unless it was taken for abandoned meanwhile: `runs.abandon`); once that is
+    committed, `turn.run` shows how (its caller need not read it back)."""
+    run = turn.run
+    values = {"output": None, "error_message": None, **values, "completed_at": datetime.now(UTC)}
+    ending = (
         update(Run)
         .where(Run.id == run.id, Run.tenant_id == run.tenant_id, Run.status.in_(GOING))
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .returning(Run.id)
     )
-    if closed.rowcount == 1:  # type: ignore[attr-defined]
+    [closed] = await turn.recorder.write(session, steps, events, alongside=[ending])
+    if closed == 1:
 
         @event.listens_for(session.sync_session, "after_commit", once=True)
         def shown(_: object) -> None:

@@ -100,12 +100,16 @@ class Recorder:
         session: AsyncSession,
         steps: Sequence[Step] = (),
         events: Sequence[log.NewEvent] = (),
-    ) -> None:
+        alongside: Sequence[log.ReturningDML] = (),
+    ) -> tuple[int, ...]:
         """The steps and events, appended in `session`'s transaction (after what
-        `commit_soon` was given, if it is not written yet)."""
+        `commit_soon` was given, if it is not written yet), in one statement with
+        `alongside` (see `log.append`): how many rows each of those returned."""
         await self._settled()
         held_steps, held_events = self._take()
-        await self._append(session, [*held_steps, *steps], [*held_events, *events])
+        return await self._append(
+            session, [*held_steps, *steps], [*held_events, *events], alongside
+        )
 
     async def _settled(self) -> None:
         """Once what `commit_soon` was given is written (raises if that failed), or held
@@ -119,20 +123,29 @@ class Recorder:
         await pending
 
     async def _append(
-        self, session: AsyncSession, steps: Sequence[Step], events: Sequence[log.NewEvent]
-    ) -> None:
+        self,
+        session: AsyncSession,
+        steps: Sequence[Step],
+        events: Sequence[log.NewEvent],
+        alongside: Sequence[log.ReturningDML] = (),
+    ) -> tuple[int, ...]:
+        """The steps' rows, their events and `events`: one statement, with `alongside`."""
         stepped = [self.stepped(step) for step in steps]
-        if stepped:  # one statement for them all (nulls sent: every row has every column)
+        written: list[log.ReturningDML] = list(alongside)
+        if stepped:
             rows = [row for row, _ in stepped]
-            await session.execute(insert(RunStep).execution_options(render_nulls=True), rows)
-        if stepped or events:
-            await log.append(
-                session,
-                self.principal,
-                self.session_id,
-                [*(event for _, event in stepped), *events],
-                system=True,
-            )
+            written.append(insert(RunStep).values(rows).returning(RunStep.id))
+        if not stepped and not events:  # nothing for the log: the others on their own
+            return tuple([len((await session.execute(s)).all()) for s in alongside])
+        appended = await log.append(
+            session,
+            self.principal,
+            self.session_id,
+            [*(event for _, event in stepped), *events],
+            system=True,
+            alongside=written,
+        )
+        return appended.alongside[: len(alongside)]
 
     async def commit(self, steps: Sequence[Step] = (), events: Sequence[log.NewEvent] = ()) -> None:
         """`write` in a transaction of its own."""

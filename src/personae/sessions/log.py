@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import Delete, Insert, Update, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.audit.service import audit_values
@@ -34,6 +34,10 @@ APPEND = text(
     "SELECT personae_append_events(:tenant, :session, :expected, :key, "
     "CAST(:events AS jsonb), CAST(:patch AS jsonb), CAST(:audit AS jsonb))"
 )
+APPEND_CALL = text(  # the same call as a column, beside other writes (`alongside`)
+    "personae_append_events(:log_tenant, :log_session, :log_expected, :log_key, "
+    "CAST(:log_events AS jsonb), CAST(:log_patch AS jsonb), CAST(:log_audit AS jsonb))"
+)
 APPEND_DIRECT = (  # the same call for the driver: parameters in `_call`'s order
     "SELECT personae_append_events($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb)"
 )
@@ -43,6 +47,7 @@ APPLY_ENVELOPE = text(
     "coalesce(CAST(:activity AS timestamptz), now()))"
 )
 IDEMPOTENCY_KEY_MAX = 200
+ReturningDML = Insert | Update | Delete
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,8 @@ class Appended:
     session: dict[str, Any] | None
     """The envelope after the append (None for a replay)."""
     replayed: bool
+    alongside: tuple[int, ...] = ()
+    """How many rows each statement written alongside returned."""
 
 
 def prepare(events: Sequence[NewEvent], *, system: bool = False) -> tuple[list[Any], Any]:
@@ -102,15 +109,22 @@ async def append(
     idempotency_key: str | None = None,
     system: bool = False,
     audit: dict[str, Any] | None = None,
+    alongside: Sequence[ReturningDML] = (),
 ) -> Appended:
     """Append `events` atomically in `session`'s transaction; 409 if `expected_seq` is not
     the session's last seq; a retry with the same `idempotency_key` returns the first
     result (a different body: 422).
 
     `system`: Personae itself writes (reserved types allowed, the caller checks permissions
-    and audits: with `audit`, the values of an audit event written with the events)."""
+    and audits: with `audit`, the values of an audit event written with the events).
+    `alongside`: INSERT / UPDATE statements (each with RETURNING) written in the same
+    statement, as common table expressions: one round trip for them all. They see the
+    database as the append does, not each other's writes."""
     call = _call(principal, session_id, events, expected_seq, idempotency_key, system, audit)
-    outcome = await _run(lambda: _scalar(session, call), call)
+    if alongside:
+        outcome = await _with_alongside(session, call, alongside)
+    else:
+        outcome = await _run(lambda: _scalar(session, call), call)
     hot = hot_sessions(session)
     if hot is not None and outcome.session is not None:
         state = snapshot(outcome.session)
@@ -181,6 +195,10 @@ async def _run(execute: Callable[[], Awaitable[Any]], call: _Call) -> Appended:
         result = await execute()
     except DATABASE_ERRORS as error:
         raise _append_error(error) from None
+    return _appended(result, call)
+
+
+def _appended(result: Any, call: _Call) -> Appended:
     outcome: dict[str, Any] = json.loads(result) if isinstance(result, str) else result
     if outcome["replayed"]:
         _same_batch(outcome["events"], call.prepared)
@@ -189,6 +207,20 @@ async def _run(execute: Callable[[], Awaitable[Any]], call: _Call) -> Appended:
 
 async def _scalar(session: AsyncSession, call: _Call) -> Any:
     return (await session.execute(APPEND, call.params)).scalar_one()
+
+
+async def _with_alongside(
+    session: AsyncSession, call: _Call, alongside: Sequence[ReturningDML]
+) -> Appended:
+    written = [statement.cte(f"alongside_{i}") for i, statement in enumerate(alongside)]
+    counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in written]
+    statement = select(APPEND_CALL, *counts).add_cte(*written)
+    params = {f"log_{name}": value for name, value in call.params.items()}
+    try:
+        row = (await session.execute(statement, params)).one()
+    except DATABASE_ERRORS as error:
+        raise _append_error(error) from None
+    return replace(_appended(row[0], call), alongside=tuple(int(n) for n in row[1:]))
 
 
 def _append_error(error: Exception) -> Exception:
