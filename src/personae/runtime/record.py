@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import insert
+from sqlalchemy import Insert, Integer, String, Uuid, bindparam, column, func, insert, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.db.tenancy import tenant_session
@@ -76,11 +77,11 @@ class Recorder:
         self.durations[step.step_type] = self.durations.get(step.step_type, 0) + duration
         detail = to_jsonable_python(step.detail)
         row = {
-            "tenant_id": self.principal.tenant_id,
-            "run_id": self.run_id,
+            "tenant_id": str(self.principal.tenant_id),
+            "run_id": str(self.run_id),
             "step_number": self.steps,
             "step_type": step.step_type,
-            "tool_id": step.tool_id,
+            "tool_id": None if step.tool_id is None else str(step.tool_id),
             "input": to_jsonable_python(step.input) if step.input is not None else None,
             "output": detail,
             "duration_ms": duration,
@@ -133,8 +134,7 @@ class Recorder:
         stepped = [self.stepped(step) for step in steps]
         written: list[log.ReturningDML] = list(alongside)
         if stepped:
-            rows = [row for row, _ in stepped]
-            written.append(insert(RunStep).values(rows).returning(RunStep.id))
+            written.append(_steps_insert([row for row, _ in stepped]))
         if not stepped and not events:  # nothing for the log: the others on their own
             return tuple([len((await session.execute(s)).all()) for s in alongside])
         appended = await log.append(
@@ -172,6 +172,31 @@ class Recorder:
     def _take(self) -> tuple[list[Step], list[log.NewEvent]]:
         held, self._held = self._held, ([], [])
         return held
+
+
+STEP_COLUMNS = (
+    column("tenant_id", Uuid),
+    column("run_id", Uuid),
+    column("step_number", Integer),
+    column("step_type", String),
+    column("tool_id", Uuid),
+    column("input", JSONB),
+    column("output", JSONB),
+    column("duration_ms", Integer),
+)
+
+
+def _steps_insert(rows: list[dict[str, Any]]) -> Insert:
+    """The rows in one INSERT, sent as one JSON array: the same statement (compiled and
+    prepared once) however many rows."""
+    given = func.jsonb_to_recordset(bindparam("run_steps", rows, type_=JSONB))
+    table = given.table_valued(*STEP_COLUMNS).render_derived(with_types=True)
+    names = [c.name for c in STEP_COLUMNS]
+    return (
+        insert(RunStep)
+        .from_select(names, select(table), include_defaults=False)
+        .returning(RunStep.id)
+    )
 
 
 def usage_total(usages: Sequence[Mapping[str, Any]]) -> dict[str, int]:

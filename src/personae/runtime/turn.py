@@ -38,8 +38,9 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import audit_values
@@ -138,20 +139,25 @@ async def start_run(
                 retrieve(runtime, principal, persona, agent, embedder, session_id, text)
             )
             run_id = uuid.uuid4()
-            run = Run(
-                id=run_id,
-                tenant_id=principal.tenant_id,
-                persona_id=persona.id,
-                agent_id=state.agent_id,
-                session_id=session_id,
-                user_id=principal.user_id,
-                trace_id=f"run-{run_id}",
-                status="running",
-                input=text,
-                started_at=datetime.now(UTC),
-            )
-            session.add(run)
-            await session.flush()
+            now = datetime.now(UTC)
+            values: dict[str, Any] = {
+                "id": run_id,
+                "tenant_id": principal.tenant_id,
+                "persona_id": persona.id,
+                "agent_id": state.agent_id,
+                "session_id": session_id,
+                "user_id": principal.user_id,
+                "trace_id": f"run-{run_id}",
+                "status": "running",
+                "input": text,
+                "output": None,
+                "error_message": None,
+                "token_usage": {},
+                "started_at": now,
+                "completed_at": None,
+                "created_at": now,
+            }
+            run = Run(**values)  # written with the events, in their statement
             trace = run.trace_id
             appended = await log.append(
                 session,
@@ -165,6 +171,7 @@ async def start_run(
                 ],
                 system=True,  # checked above; audited as the run's start
                 audit=audit_values(principal, "start", "run", run_id, data={"trace_id": trace}),
+                alongside=[insert(Run).values(values).returning(Run.id)],
             )
     except BaseException:
         if retrieved is not None:  # nothing of it goes on after the request
