@@ -157,6 +157,10 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         },
     )
     problems.install(app)
+    # routes are matched in order, router by router: a turn's and the log's first
+    app.include_router(runs.router)
+    app.include_router(openai_front.router)
+    app.include_router(sessions.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(tokens.router)
@@ -168,7 +172,6 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(settings_routes.router)
     app.include_router(teams.router)
     app.include_router(personas.router)
-    app.include_router(sessions.router)
     app.include_router(attachments.router)
     app.include_router(telemetry.router)
     app.include_router(documents.router)
@@ -177,8 +180,6 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(memory.router)
     app.include_router(profiles.router)
     app.include_router(tools.router)
-    app.include_router(runs.router)
-    app.include_router(openai_front.router)
     return app
 
 
