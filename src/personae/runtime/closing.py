@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import bindparam, event, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -19,8 +19,21 @@ from personae.runtime.modulation import Levels, adaptation, decayed
 from personae.runtime.providers import Chain
 from personae.runtime.record import Step, usage_total
 from personae.runtime.runs import GOING
-from personae.sessions.log import NewEvent
+from personae.sessions import log
 from personae.sessions.models import Run
+
+ENDED = ("status", "output", "error_message", "token_usage", "completed_at")
+RUN_ENDS = (
+    update(Run)
+    .where(
+        Run.id == bindparam("end_run_id"),
+        Run.tenant_id == bindparam("end_tenant_id"),
+        Run.status.in_(GOING),
+    )
+    .values({name: bindparam(f"end_{name}") for name in ENDED})
+    .returning(Run.id)
+)
+"""A run ended (unless it was taken for abandoned meanwhile: `runs.abandon`)."""
 
 
 async def finish(turn: Turn, text: str, step: Step) -> Emitted:
@@ -100,7 +113,7 @@ async def _close(
     session: AsyncSession,
     turn: Turn,
     steps: Sequence[Step],
-    events: Sequence[NewEvent],
+    events: Sequence[log.NewEvent],
     **values: Any,
 ) -> None:
     """The run's last steps and events written and the run ended with `values`, in one
@@ -108,11 +121,10 @@ async def _close(
     committed, `turn.run` shows how (its caller need not read it back)."""
     run = turn.run
     values = {"output": None, "error_message": None, **values, "completed_at": datetime.now(UTC)}
-    ending = (
-        update(Run)
-        .where(Run.id == run.id, Run.tenant_id == run.tenant_id, Run.status.in_(GOING))
-        .values(**values)
-        .returning(Run.id)
+    ending = log.Alongside(
+        RUN_ENDS,
+        {"end_run_id": run.id, "end_tenant_id": run.tenant_id}
+        | {f"end_{name}": value for name, value in values.items()},
     )
     [closed] = await turn.recorder.write(session, steps, events, alongside=[ending])
     if closed == 1:

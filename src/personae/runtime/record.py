@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Insert, Integer, String, Uuid, bindparam, column, func, insert, select
+from sqlalchemy import Integer, String, Uuid, bindparam, column, func, insert, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -101,7 +101,7 @@ class Recorder:
         session: AsyncSession,
         steps: Sequence[Step] = (),
         events: Sequence[log.NewEvent] = (),
-        alongside: Sequence[log.ReturningDML] = (),
+        alongside: Sequence[log.Alongside] = (),
     ) -> tuple[int, ...]:
         """The steps and events, appended in `session`'s transaction (after what
         `commit_soon` was given, if it is not written yet), in one statement with
@@ -128,15 +128,18 @@ class Recorder:
         session: AsyncSession,
         steps: Sequence[Step],
         events: Sequence[log.NewEvent],
-        alongside: Sequence[log.ReturningDML] = (),
+        alongside: Sequence[log.Alongside] = (),
     ) -> tuple[int, ...]:
         """The steps' rows, their events and `events`: one statement, with `alongside`."""
         stepped = [self.stepped(step) for step in steps]
-        written: list[log.ReturningDML] = list(alongside)
+        written = list(alongside)
         if stepped:
-            written.append(_steps_insert([row for row, _ in stepped]))
+            rows = [row for row, _ in stepped]
+            written.append(log.Alongside(STEPS_INSERT, {"run_steps": rows}))
         if not stepped and not events:  # nothing for the log: the others on their own
-            return tuple([len((await session.execute(s)).all()) for s in alongside])
+            return tuple(
+                [len((await session.execute(a.statement, a.params)).all()) for a in alongside]
+            )
         appended = await log.append(
             session,
             self.principal,
@@ -184,19 +187,21 @@ STEP_COLUMNS = (
     column("output", JSONB),
     column("duration_ms", Integer),
 )
-
-
-def _steps_insert(rows: list[dict[str, Any]]) -> Insert:
-    """The rows in one INSERT, sent as one JSON array: the same statement (compiled and
-    prepared once) however many rows."""
-    given = func.jsonb_to_recordset(bindparam("run_steps", rows, type_=JSONB))
-    table = given.table_valued(*STEP_COLUMNS).render_derived(with_types=True)
-    names = [c.name for c in STEP_COLUMNS]
-    return (
-        insert(RunStep)
-        .from_select(names, select(table), include_defaults=False)
-        .returning(RunStep.id)
+STEPS_INSERT = (
+    insert(RunStep)
+    .from_select(
+        [c.name for c in STEP_COLUMNS],
+        select(
+            func.jsonb_to_recordset(bindparam("run_steps", type_=JSONB))
+            .table_valued(*STEP_COLUMNS)
+            .render_derived(with_types=True)
+        ),
+        include_defaults=False,
     )
+    .returning(RunStep.id)
+)
+"""A run's steps in one INSERT, sent as one JSON array (`run_steps`): the same statement
+however many rows."""
 
 
 def usage_total(usages: Sequence[Mapping[str, Any]]) -> dict[str, int]:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import audit_values
@@ -124,6 +124,27 @@ async def ending(queue: asyncio.Queue[Emitted | None]) -> Emitted | None:
     return last
 
 
+RUN_COLUMNS = (
+    "id",
+    "tenant_id",
+    "persona_id",
+    "agent_id",
+    "session_id",
+    "user_id",
+    "trace_id",
+    "status",
+    "input",
+    "output",
+    "error_message",
+    "token_usage",
+    "started_at",
+    "completed_at",
+    "created_at",
+)
+RUN_STARTS = insert(Run).values({c: bindparam(f"run_{c}") for c in RUN_COLUMNS}).returning(Run.id)
+"""A run written as it starts, with the append of its first events."""
+
+
 async def start_run(
     runtime: Runtime, principal: Principal, session_id: uuid.UUID, text: str
 ) -> Turn:
@@ -171,7 +192,7 @@ async def start_run(
                 ],
                 system=True,  # checked above; audited as the run's start
                 audit=audit_values(principal, "start", "run", run_id, data={"trace_id": trace}),
-                alongside=[insert(Run).values(values).returning(Run.id)],
+                alongside=[log.Alongside(RUN_STARTS, {f"run_{k}": v for k, v in values.items()})],
             )
     except BaseException:
         if retrieved is not None:  # nothing of it goes on after the request

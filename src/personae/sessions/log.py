@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Delete, Insert, Update, delete, func, select, text, update
+from sqlalchemy import Delete, Insert, Select, Update, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.audit.service import audit_values
@@ -47,7 +48,16 @@ APPLY_ENVELOPE = text(
     "coalesce(CAST(:activity AS timestamptz), now()))"
 )
 IDEMPOTENCY_KEY_MAX = 200
-ReturningDML = Insert | Update | Delete
+
+
+@dataclass(frozen=True)
+class Alongside:
+    """A write sent in an append's own statement (see `append`): an INSERT / UPDATE /
+    DELETE with RETURNING, its values given as `bindparam`s named in `params`. Build the
+    statement once (a module constant): then the whole is compiled and prepared once."""
+
+    statement: Insert | Update | Delete
+    params: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,7 @@ async def append(
     idempotency_key: str | None = None,
     system: bool = False,
     audit: dict[str, Any] | None = None,
-    alongside: Sequence[ReturningDML] = (),
+    alongside: Sequence[Alongside] = (),
 ) -> Appended:
     """Append `events` atomically in `session`'s transaction; 409 if `expected_seq` is not
     the session's last seq; a retry with the same `idempotency_key` returns the first
@@ -117,9 +127,9 @@ async def append(
 
     `system`: Personae itself writes (reserved types allowed, the caller checks permissions
     and audits: with `audit`, the values of an audit event written with the events).
-    `alongside`: INSERT / UPDATE statements (each with RETURNING) written in the same
-    statement, as common table expressions: one round trip for them all. They see the
-    database as the append does, not each other's writes."""
+    `alongside`: writes sent in the same statement, as common table expressions: one round
+    trip for them all. They see the database as the append does, not each other's writes;
+    `Appended.alongside` counts the rows each returned."""
     call = _call(principal, session_id, events, expected_seq, idempotency_key, system, audit)
     if alongside:
         outcome = await _with_alongside(session, call, alongside)
@@ -210,17 +220,25 @@ async def _scalar(session: AsyncSession, call: _Call) -> Any:
 
 
 async def _with_alongside(
-    session: AsyncSession, call: _Call, alongside: Sequence[ReturningDML]
+    session: AsyncSession, call: _Call, alongside: Sequence[Alongside]
 ) -> Appended:
-    written = [statement.cte(f"alongside_{i}") for i, statement in enumerate(alongside)]
-    counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in written]
-    statement = select(APPEND_CALL, *counts).add_cte(*written)
+    statement = _composed(tuple(a.statement for a in alongside))
     params = {f"log_{name}": value for name, value in call.params.items()}
+    for written in alongside:
+        params.update(written.params)
     try:
         row = (await session.execute(statement, params)).one()
     except DATABASE_ERRORS as error:
         raise _append_error(error) from None
     return replace(_appended(row[0], call), alongside=tuple(int(n) for n in row[1:]))
+
+
+@lru_cache(maxsize=64)
+def _composed(statements: tuple[Insert | Update | Delete, ...]) -> Select[Any]:
+    """The append's call with `statements` as CTEs, and the rows each returned."""
+    written = [statement.cte(f"alongside_{i}") for i, statement in enumerate(statements)]
+    counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in written]
+    return select(APPEND_CALL, *counts).add_cte(*written)
 
 
 def _append_error(error: Exception) -> Exception:
