@@ -514,3 +514,26 @@ async def test_a_run_waits_for_a_tools_approval_then_resumes(
             assert (done["status"], done["output"]) == ("completed", "Stamped.")
             told = script.chat_requests[-1]["messages"][-1]
             assert told["role"] == "tool" and '"result": "OK"' in told["content"]
+
+
+async def test_a_turn_needs_a_live_session_with_a_live_persona(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        say = {"content": "Hello?"}
+        missing = await client.post(
+            "/v1/sessions/01a23c1f-282e-761a-8d0e-1d2f152314a0/messages", headers=auth, json=say
+        )
+        assert missing.status_code == 404 and "no such session" in missing.json()["detail"]
+        alone = await post(client, auth, "/v1/sessions")
+        nobody = await client.post(f"/v1/sessions/{alone['id']}/messages", headers=auth, json=say)
+        assert nobody.status_code == 409 and "no persona" in nobody.json()["detail"]
+        persona = await post(client, auth, "/v1/personas", name="Gone soon")
+        session = await post(client, auth, "/v1/sessions", persona_id=persona["id"])
+        assert (await client.delete(f"/v1/personas/{persona['id']}", headers=auth)).is_success
+        gone = await client.post(f"/v1/sessions/{session['id']}/messages", headers=auth, json=say)
+        assert gone.status_code == 409 and "deleted" in gone.json()["detail"]
+        await client.delete(f"/v1/sessions/{session['id']}", headers=auth)
+        closed = await client.post(f"/v1/sessions/{session['id']}/messages", headers=auth, json=say)
+        assert closed.status_code == 404

@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import audit_values
 from personae.db.tenancy import tenant_session
-from personae.errors import Conflict, PersonaeError, ProviderError, ProviderUnavailable
+from personae.errors import Conflict, NotFound, PersonaeError, ProviderError, ProviderUnavailable
 from personae.identity.models import Tenant
 from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import model_embedder
@@ -62,7 +62,6 @@ from personae.runtime.relay import Relay
 from personae.runtime.tool_calls import call_tools
 from personae.sessions import log
 from personae.sessions.models import Run, Session
-from personae.sessions.service import SESSIONS
 
 log_ = logging.getLogger(__name__)
 
@@ -154,8 +153,7 @@ async def start_run(
     retrieved: asyncio.Future[Retrieved] | None = None
     try:
         async with tenant_session(runtime.sessions, principal.tenant_id) as session:
-            state = await SESSIONS.get(session, principal, session_id, action="update")
-            persona, agent, embedder = await _speaker(runtime, session, state)
+            persona, agent, embedder = await _speaker(runtime, session, session_id)
             retrieved = asyncio.ensure_future(  # while the run is written
                 retrieve(runtime, principal, persona, agent, embedder, session_id, text)
             )
@@ -165,7 +163,7 @@ async def start_run(
                 "id": run_id,
                 "tenant_id": principal.tenant_id,
                 "persona_id": persona.id,
-                "agent_id": state.agent_id,
+                "agent_id": agent.id if agent is not None else None,
                 "session_id": session_id,
                 "user_id": principal.user_id,
                 "trace_id": f"run-{run_id}",
@@ -205,27 +203,34 @@ async def start_run(
     return Turn(runtime, principal, run, persona, agent, embedder, seq, retrieved)
 
 
+SPEAKER = (
+    select(Session.persona_id, Persona, Agent, Tenant.embedding_model)
+    .select_from(Session)
+    .join(Tenant, Tenant.id == Session.tenant_id)
+    .outerjoin(
+        Persona,
+        (Persona.tenant_id == Session.tenant_id)
+        & (Persona.id == Session.persona_id)
+        & Persona.deleted_at.is_(None),
+    )
+    .outerjoin(Agent, (Agent.tenant_id == Session.tenant_id) & (Agent.id == Session.agent_id))
+    .where(Session.id == bindparam("session_id"), Session.deleted_at.is_(None))
+)
+"""A live session's persona and agent, with the tenant's embedding model: one query."""
+
+
 async def _speaker(
-    runtime: Runtime, session: AsyncSession, state: Session
+    runtime: Runtime, session: AsyncSession, session_id: uuid.UUID
 ) -> tuple[Persona, Agent | None, Embedder]:
     """The session's persona and agent, and the tenant's embedder."""
-    if state.persona_id is None:
-        raise Conflict("the session has no persona: set its persona_id first")
-    found = (
-        await session.execute(  # with the tenant's embedding model
-            select(Persona, Tenant.embedding_model)
-            .join(Tenant, Tenant.id == Persona.tenant_id)
-            .where(Persona.id == state.persona_id, Persona.deleted_at.is_(None))
-        )
-    ).one_or_none()
+    found = (await session.execute(SPEAKER, {"session_id": session_id})).one_or_none()
     if found is None:
+        raise NotFound("no such session")
+    persona_id, persona, agent, model = found
+    if persona_id is None:
+        raise Conflict("the session has no persona: set its persona_id first")
+    if persona is None:
         raise Conflict("the session's persona is deleted: set another persona_id")
-    persona, model = found
-    agent = None
-    if state.agent_id is not None:
-        agent = (
-            await session.execute(select(Agent).where(Agent.id == state.agent_id))
-        ).scalar_one_or_none()
     return persona, agent, model_embedder(runtime.embedders, model)
 
 
