@@ -12,6 +12,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jwt
 
@@ -49,7 +50,16 @@ def issue_access(key: bytes, claims: AccessClaims) -> str:
 
 
 def read_access(key: bytes, token: str) -> AccessClaims:
-    """Verify signature, issuer and expiry; raise Unauthorized otherwise."""
+    """Verify signature, issuer and expiry; raise Unauthorized otherwise. (A token once
+    verified is remembered, keyed by itself and the key: only its expiry is checked again.)"""
+    claims = _verified(key, token)
+    if claims.expires_at <= time.time():
+        raise Unauthorized("the access token has expired; refresh it")
+    return claims
+
+
+@lru_cache(maxsize=4096)
+def _verified(key: bytes, token: str) -> AccessClaims:
     try:
         payload = jwt.decode(
             token,

@@ -14,11 +14,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.db.statements import cached_text
 from personae.identity.principal import Principal
 from personae.knowledge import access
 from personae.knowledge.models import SearchQuery, SearchResult
@@ -234,6 +235,12 @@ def corpus_statement(corpus: Corpus, mode: Mode, clauses: Sequence[str] = ()) ->
 
 
 def vector_literal(vector: Sequence[float]) -> str:
+    """pgvector's text form (a turn's searches share one query vector: formatted once)."""
+    return _literal(tuple(vector))
+
+
+@lru_cache(maxsize=64)
+def _literal(vector: tuple[float, ...]) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
 
 
@@ -310,7 +317,7 @@ async def search(
     if request.mode != "text" and vector is None:
         vector = (await embedder.embed([request.query]))[0]
     sql, params = request.compiled(principal, label(embedder), vector)
-    rows = (await session.execute(text(sql), params)).mappings().all()
+    rows = (await session.execute(cached_text(sql), params)).mappings().all()
     return [Hit(**{**row, "metadata": row["metadata"] or {}}) for row in rows]
 
 

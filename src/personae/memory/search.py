@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.db.statements import cached_text
 from personae.errors import ValidationFailed
 from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import QueryVector, tenant_embedder
@@ -246,7 +246,7 @@ async def search(
         episodes_corpus = replace(EPISODES, weight=f"{EPISODES.weight} * {EPISODE_NEAR}")
         facts_corpus = replace(FACTS, weight=FACT_NEAR)
     statement = corpus_statement(episodes_corpus, request.mode, clauses)
-    rows = await session.execute(text(statement), params)
+    rows = await session.execute(cached_text(statement), params)
     episodes = [EpisodeHit(**{**row, "metadata": row["metadata"] or {}}) for row in rows.mappings()]
     episodes = await _with_neighbours(session, request, episodes, clauses, params)
     facts: list[FactHit] = []
@@ -261,7 +261,7 @@ async def search(
             else []
         )
         statement = corpus_statement(facts_corpus, request.mode, about)
-        found = await session.execute(text(statement), fact_params)
+        found = await session.execute(cached_text(statement), fact_params)
         facts = [FactHit(**row) for row in found.mappings()]
     return _within_budget(episodes, facts, request.budget_tokens)
 
@@ -280,7 +280,7 @@ async def _with_neighbours(
     live = " AND ".join([EPISODES.live, *clauses])
     statement = NEIGHBOURS.format(shown=EPISODES.shown, live=live)
     found = await session.execute(
-        text(statement),
+        cached_text(statement),
         {**params, "ids": [hit.id for hit in hits], "neighbours": request.neighbours},
     )
     best = {hit.id: hit for hit in hits}

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from personae.db.after_commit import after_commit
 from personae.db.tenancy import tenant_session
 from personae.personas.models import Persona
 from personae.runtime.context import Emitted, Turn
@@ -129,10 +130,11 @@ async def _close(
     [closed] = await turn.recorder.write(session, steps, events, alongside=[ending])
     if closed == 1:
 
-        @event.listens_for(session.sync_session, "after_commit", once=True)
-        def shown(_: object) -> None:
+        async def shown() -> None:
             for name, value in values.items():
                 set_committed_value(run, name, value)
+
+        after_commit(session, shown)
 
 
 async def _decay(session: AsyncSession, persona: Persona) -> None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, ColumnElement, Select, String, Uuid, any_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.tenancy import search_effort
+from personae.db.types import EMBEDDING_DIMS, Vector
 from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import QueryVector, tenant_embedder
 from personae.providers.embeddings import Embedder, Embedders, label
@@ -77,13 +79,34 @@ async def search(
         if embedding is not None:
             embedding.cancel()
     assert vector is not None
-    model = label(embedder)
-    distance = Tool.description_embedding.cosine_distance(vector).label("distance")
-    live = [Tool.deleted_at.is_(None)]
-    if allowed.tool_ids is not None:
-        live.append(Tool.id.in_(allowed.tool_ids))
-    # the tools without a vector of the model yet, counted in the same round trip: then
-    # they are embedded and the search made again (after a new tool, or a model switch)
+    query = _nearest(restricted=allowed.tool_ids is not None)
+    params = {
+        "vector": vector,
+        "model": label(embedder),
+        "k": k,
+        "tool_ids": list(allowed.tool_ids or ()),
+    }
+    rows = (await session.execute(query, params)).all()
+    if not rows or rows[0][-1]:
+        await embed_descriptions(session, principal.tenant_id, embedder)
+        rows = (await session.execute(query, params)).all()
+    # iterative index scans may return rows slightly out of order: sort what came
+    ordered = sorted(rows, key=lambda r: float(r.distance))
+    return [Found(r.id, r.name, r.description, r.schema, 1 - r.distance) for r in ordered]
+
+
+@lru_cache(maxsize=2)
+def _nearest(*, restricted: bool) -> Select[Any]:
+    """The `k` enabled tools nearest to `vector` among those embedded with `model` (and,
+    `restricted`, among `tool_ids`), each with the count of tools still to embed: they are
+    embedded then and the search made again (after a new tool, or a model switch). Built
+    once per shape."""
+    query_vector = bindparam("vector", type_=Vector(EMBEDDING_DIMS))
+    distance = Tool.description_embedding.cosine_distance(query_vector).label("distance")
+    model = bindparam("model", type_=String)
+    live: list[ColumnElement[bool]] = [Tool.deleted_at.is_(None)]
+    if restricted:
+        live.append(Tool.id == any_(bindparam("tool_ids", type_=ARRAY(Uuid))))
     unembedded = (
         select(func.count())
         .where(
@@ -92,16 +115,9 @@ async def search(
         )
         .scalar_subquery()
     )
-    query = (
+    return (
         select(Tool.id, Tool.name, Tool.description, Tool.schema, distance, unembedded)
         .where(*live, Tool.enabled, Tool.embedding_model == model)
         .order_by(distance)  # by the label: the vector is sent once
-        .limit(k)
+        .limit(bindparam("k"))
     )
-    rows = (await session.execute(query)).all()
-    if not rows or rows[0][-1]:
-        await embed_descriptions(session, principal.tenant_id, embedder)
-        rows = (await session.execute(query)).all()
-    # iterative index scans may return rows slightly out of order: sort what came
-    ordered = sorted(rows, key=lambda r: float(r.distance))
-    return [Found(r.id, r.name, r.description, r.schema, 1 - r.distance) for r in ordered]
