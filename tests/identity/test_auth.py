@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from personae.identity.models import AuthSession
 from personae.identity.permissions import BUILTIN_ROLES
 from personae.identity.principal import Principal
 from personae.identity.service import create_tenant, sync_permissions
-from personae.identity.tokens import AccessClaims, issue_access, signing_key
+from personae.identity.tokens import AccessClaims, issue_access, read_access, signing_key
 from personae.settings import Settings
 from personae.vault.crypto import new_key
 
@@ -137,6 +138,14 @@ async def test_expired_forged_and_moved_tokens_are_refused(people: People) -> No
     )
     with pytest.raises(Unauthorized, match="expired"):
         await _principal(people, expired)
+    short = issue_access(
+        people.key,
+        AccessClaims(pair.user_id, pair.tenant_id, principal.session_id, int(time.time()) + 1),
+    )
+    assert (await _principal(people, short)).user_id == pair.user_id  # verified, remembered
+    await asyncio.sleep(max(0.0, read_access(people.key, short).expires_at - time.time()) + 0.01)
+    with pytest.raises(Unauthorized, match="expired"):  # remembered, yet expired
+        await _principal(people, short)
     forged = issue_access(
         signing_key(new_key()),
         AccessClaims(pair.user_id, pair.tenant_id, principal.session_id, int(time.time()) + 60),
