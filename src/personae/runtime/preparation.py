@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.tenancy import tenant_session
@@ -192,21 +192,24 @@ async def _apart(
         return await work(session)
 
 
+NEWEST_MESSAGES = (
+    select(
+        StoredMessage.seq,
+        StoredMessage.role,
+        StoredMessage.content,
+        StoredMessage.tool_calls,
+        StoredMessage.tool_call_id,
+    )
+    .where(StoredMessage.session_id == bindparam("session_id"))
+    .order_by(StoredMessage.seq.desc())
+    .limit(HISTORY + 1)
+)
+
+
 async def _history(session: AsyncSession, session_id: uuid.UUID) -> list[tuple[int, Message]]:
     """The conversation's newest messages by seq (one more than `HISTORY`: this turn's own
     may be among them), oldest first: users', assistants' and tools' only."""
-    rows = await session.execute(
-        select(
-            StoredMessage.seq,
-            StoredMessage.role,
-            StoredMessage.content,
-            StoredMessage.tool_calls,
-            StoredMessage.tool_call_id,
-        )
-        .where(StoredMessage.session_id == session_id)
-        .order_by(StoredMessage.seq.desc())
-        .limit(HISTORY + 1)
-    )
+    rows = await session.execute(NEWEST_MESSAGES, {"session_id": session_id})
     return [(row.seq, _as_message(row)) for row in reversed(rows.all()) if row.role in ROLES]
 
 

@@ -190,6 +190,13 @@ def chain_names(persona: Persona, agent: Agent | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+CHAT_MODELS = (
+    select(ModelConfig)
+    .where(ModelConfig.deleted_at.is_(None), ModelConfig.model_type == "chat")
+    .order_by(ModelConfig.name)
+)
+
+
 async def open_chain(
     session: AsyncSession,
     vault: Vault,
@@ -203,12 +210,7 @@ async def open_chain(
     """The persona's (or agent's) chain, opened (409 naming a model config that is not
     there)."""
     names = chain_names(persona, agent)
-    found = await session.execute(
-        select(ModelConfig)
-        .where(ModelConfig.deleted_at.is_(None), ModelConfig.model_type == "chat")
-        .order_by(ModelConfig.name)
-    )
-    configs = list(found.scalars())
+    configs = list((await session.execute(CHAT_MODELS)).scalars())
     by_name = {c.name: c for c in configs}
     chosen = []
     for name in names:

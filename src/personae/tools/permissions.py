@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.behavior.models import ToolActivation
@@ -63,6 +63,15 @@ class Permits:
         }
 
 
+GRANTS = (
+    select(PersonaTool.tool_id, PersonaTool.config)
+    .select_from(Persona)
+    .outerjoin(PersonaTool, (PersonaTool.persona_id == Persona.id) & PersonaTool.is_enabled)
+    .where(Persona.id == bindparam("persona_id"), Persona.deleted_at.is_(None))
+)
+"""A live persona's enabled grants (a row even with none, so a missing persona shows)."""
+
+
 async def permits(
     session: AsyncSession, persona_id: uuid.UUID | None, agent_id: uuid.UUID | None
 ) -> Permits:
@@ -78,18 +87,7 @@ async def permits(
     allowed: set[uuid.UUID] = set()
     policies: dict[uuid.UUID, dict[str, Any]] = {}
     if persona_id is not None:
-        # the persona (a row even with no grants) and its grants, in one query
-        grants = (
-            await session.execute(
-                select(PersonaTool.tool_id, PersonaTool.config)
-                .select_from(Persona)
-                .outerjoin(
-                    PersonaTool,
-                    (PersonaTool.persona_id == Persona.id) & PersonaTool.is_enabled,
-                )
-                .where(Persona.id == persona_id, Persona.deleted_at.is_(None))
-            )
-        ).all()
+        grants = (await session.execute(GRANTS, {"persona_id": persona_id})).all()
         if not grants:
             raise ValidationFailed("no such persona", field="persona_id")
         for tool_id, config in grants:
