@@ -9,6 +9,7 @@ an exact scan when the filters leave few rows."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -241,7 +242,7 @@ def vector_literal(vector: Sequence[float]) -> str:
 
 @lru_cache(maxsize=64)
 def _literal(vector: tuple[float, ...]) -> str:
-    return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+    return json.dumps(list(map(float, vector)), separators=(",", ":"))
 
 
 def bound(
