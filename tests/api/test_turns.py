@@ -228,11 +228,14 @@ async def test_the_first_steps_show_while_the_model_thinks_and_a_quick_turn_ends
     """Events of one transaction share its time: a quick model's turn writes its first
     steps with its end; a slow one's are written (and watched) while it thinks."""
     script = Script(replies=["Quick.", "Slow."])
-    async with running_app(urls, SETTINGS) as (_app, client):
+    held = SETTINGS.model_copy(  # ample time for a quick turn on a slow machine
+        update={"turn_steps_flush_s": 0.5, "turn_model_timeout_s": 3.0}
+    )
+    async with running_app(urls, held) as (_app, client):
         auth = await bearer(client, *fresh_owner)
         async with persona_with_models(client, auth, script) as sid:
             written: dict[str, list[tuple[str, str]]] = {}
-            for label, delay_s in (("quick", 0.0), ("slow", 0.6)):
+            for label, delay_s in (("quick", 0.0), ("slow", 1.1)):
                 script.chat_delay_s = delay_s
                 done = await post(client, auth, f"/v1/sessions/{sid}/messages", content="Hi")
                 events = (await client.get(f"/v1/sessions/{sid}/events", headers=auth)).json()[

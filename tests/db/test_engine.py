@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from personae.db.embedded import shared_buffers_mb
@@ -91,5 +91,30 @@ async def test_a_transaction_may_search_with_its_own_hnsw_effort(urls: DatabaseU
             assert tuple((await session.execute(show)).one()) == ("300", str(tenant))
             await search_effort(session, 40)  # a transaction under way: at once
             assert tuple((await session.execute(show)).one()) == ("40", str(tenant))
+    finally:
+        await engine.dispose()
+
+
+async def test_the_tenant_goes_with_the_begin_and_never_to_another_transaction(
+    urls: DatabaseUrls,
+) -> None:
+    """On the product's connections the tenant binding rides with the BEGIN (no statement
+    of its own); one a transaction left unsent is gone when the connection is returned."""
+    engine = create_engine(urls.owner, Settings(pool_size=1), role=APP_ROLE)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    tenant = uuid.uuid4()
+    show = text("SELECT coalesce(current_setting('personae.tenant_id', true), '')")
+    sent: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    try:
+        async with tenant_session(sessions, tenant) as session:
+            assert (await session.execute(show)).scalar_one() == str(tenant)
+        assert not any("set_config" in statement for statement in sent)
+        async with tenant_session(sessions, tenant) as session:
+            await session.connection()  # begun, bound, yet nothing sent
+        async with engine.begin() as conn:  # the same (only) connection, no tenant
+            assert (await conn.execute(show)).scalar_one() == ""
+        async with sessions() as session, session.begin():
+            assert (await session.execute(show)).scalar_one() == ""
     finally:
         await engine.dispose()

@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from personae.db.binding import BindingConnection
 from personae.errors import ConfigurationError
 from personae.settings import APP_ROLE, Settings
 
@@ -58,7 +59,11 @@ def _connect_args(settings: Settings, role: str | None) -> dict[str, Any]:
     }
     if role is not None:
         server_settings["role"] = role
-    return {"timeout": settings.connect_timeout_s, "server_settings": server_settings}
+    return {
+        "timeout": settings.connect_timeout_s,
+        "server_settings": server_settings,
+        "connection_class": BindingConnection,  # tenant bound with each BEGIN
+    }
 
 
 def create_engine(url: str, settings: Settings, *, role: str | None = None) -> AsyncEngine:

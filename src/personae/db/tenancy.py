@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from sqlalchemy.orm import Session
 
 from personae.db.after_commit import run_hooks
+from personae.db.binding import binding
 
 BIND_TENANT = text("SELECT set_config('personae.tenant_id', :tenant, true)")
 BIND_TENANT_AND_EFFORT = text(
@@ -83,10 +84,15 @@ def bound_tenant(session: Session) -> uuid.UUID | None:
 @event.listens_for(Session, "after_begin")
 def _bind_on_begin(session: Session, _transaction: Any, connection: Connection) -> None:
     tenant_id = session.info.get(_TENANT)
+    driver = binding(connection.connection.driver_connection)
     if tenant_id is None:
+        if driver is not None:
+            driver.forget_binding()
         return
     ef_search = session.info.get(_EF_SEARCH)
-    if ef_search is None:
+    if driver is not None:  # sent with the BEGIN: no round trip of its own
+        driver.bind_with_begin(tenant_id, None if ef_search is None else int(ef_search))
+    elif ef_search is None:
         connection.execute(BIND_TENANT, {"tenant": str(tenant_id)})
     else:
         connection.execute(
