@@ -111,6 +111,10 @@ async def test_the_tenant_goes_with_the_begin_and_never_to_another_transaction(
             assert (await session.execute(show)).scalar_one() == str(tenant)
         assert not any("set_config" in statement for statement in sent)
         async with tenant_session(sessions, tenant) as session:
+            async with session.begin_nested():  # a savepoint begins on a bound transaction
+                assert (await session.execute(show)).scalar_one() == str(tenant)
+            assert (await session.execute(show)).scalar_one() == str(tenant)
+        async with tenant_session(sessions, tenant) as session:
             await session.connection()  # begun, bound, yet nothing sent
         async with engine.begin() as conn:  # the same (only) connection, no tenant
             assert (await conn.execute(show)).scalar_one() == ""

@@ -90,9 +90,9 @@ def _bind_on_begin(session: Session, _transaction: Any, connection: Connection) 
             driver.forget_binding()
         return
     ef_search = session.info.get(_EF_SEARCH)
-    if driver is not None:  # sent with the BEGIN: no round trip of its own
+    if driver is not None and not driver.is_in_transaction():  # with the BEGIN to come
         driver.bind_with_begin(tenant_id, None if ef_search is None else int(ef_search))
-    elif ef_search is None:
+    elif ef_search is None:  # a savepoint, or another driver: a statement of its own
         connection.execute(BIND_TENANT, {"tenant": str(tenant_id)})
     else:
         connection.execute(
