@@ -21,7 +21,7 @@ from personae.memory.erasure import erase
 from personae.personas.models import Agent, Persona, PersonaMember
 from personae.resources import Action, Resource
 from personae.runtime.modulation import Levels, adaptation
-from personae.tools.catalogue import ensure_builtins, require_tools
+from personae.tools.catalogue import require_tools
 
 SHARE_ALLOWS: dict[str, frozenset[str]] = {
     "owner": frozenset({"read", "update", "delete", "share"}),
@@ -145,10 +145,8 @@ class _Agents(Resource[Agent]):
     ) -> None:
         named = values.get("tool_permissions")
         if named:
-            await ensure_builtins(session, principal.tenant_id)
-            await require_tools(
-                session, {f"tool_permissions.{i}": name for i, name in enumerate(named)}
-            )
+            fields = {f"tool_permissions.{i}": name for i, name in enumerate(named)}
+            await require_tools(session, principal.tenant_id, fields)
 
 
 AGENTS = _Agents(Agent, "agent", "agents", unique=("name",), references={"persona_id": Persona})

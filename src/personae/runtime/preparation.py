@@ -1,12 +1,12 @@
 """A turn's first steps: retrieval, rule matching and prompt assembly.
 
-Retrieval begins as the run starts, while its start is written: the message
-is embedded once; memories (as many as acetylcholine says), document chunks, and the
-tools the persona / agent may use that fit it are found at once, each search on a
-connection of its own, while a fourth opens the persona's chain of models and reads the
-conversation so far. Then the rules (the behaviour issue's seam: none match yet), and
-the prompt: system prompt (the agent's over the persona's), retrieved context and as much
-history as the model's context length allows."""
+Retrieval begins as the run starts, while its start is written: the message is embedded
+once; memories (as many as acetylcholine says) are searched on one connection while, on
+another, document chunks and the tools the persona / agent may use that fit it are found,
+the persona's chain of models opened and the conversation so far read. Then the rules
+(the behaviour issue's seam: none match yet), and the prompt: system prompt (the agent's
+over the persona's), retrieved context and as much history as the model's context length
+allows."""
 
 from __future__ import annotations
 

@@ -201,11 +201,15 @@ def _call(
 
 
 async def _run(execute: Callable[[], Awaitable[Any]], call: _Call) -> Appended:
+    return _appended(await _executed(execute), call)
+
+
+async def _executed(execute: Callable[[], Awaitable[Any]]) -> Any:
+    """What `execute` returns; the database's refusal of an append as our error."""
     try:
-        result = await execute()
+        return await execute()
     except DATABASE_ERRORS as error:
         raise _append_error(error) from None
-    return _appended(result, call)
 
 
 def _appended(result: Any, call: _Call) -> Appended:
@@ -226,11 +230,12 @@ async def _with_alongside(
     params = {f"log_{name}": value for name, value in call.params.items()}
     for written in alongside:
         params.update(written.params)
-    try:
-        row = (await session.execute(statement, params)).one()
-    except DATABASE_ERRORS as error:
-        raise _append_error(error) from None
+    row = await _executed(lambda: _one(session, statement, params))
     return replace(_appended(row[0], call), alongside=tuple(int(n) for n in row[1:]))
+
+
+async def _one(session: AsyncSession, statement: Select[Any], params: dict[str, Any]) -> Any:
+    return (await session.execute(statement, params)).one()
 
 
 @lru_cache(maxsize=64)

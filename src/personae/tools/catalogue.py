@@ -118,8 +118,12 @@ async def tools_named(session: AsyncSession, names: Sequence[str]) -> dict[str, 
     }
 
 
-async def require_tools(session: AsyncSession, fields: Mapping[str, str]) -> None:
-    """Refuse (422, naming the field) a value of `fields` that is no live tool's id or name."""
+async def require_tools(
+    session: AsyncSession, tenant_id: uuid.UUID, fields: Mapping[str, str]
+) -> None:
+    """Refuse (422, naming the field) a value of `fields` that is no live tool's id or
+    name (the tenant's built-ins among them)."""
+    await ensure_builtins(session, tenant_id)
     named = await tools_named(session, list(fields.values()))
     for field_name, name in fields.items():
         if not named[name]:

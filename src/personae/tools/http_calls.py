@@ -4,8 +4,8 @@ Only hosts on the installation's allow-list (`PERSONAE_TOOL_HTTP_ALLOWED_HOSTS`)
 called, and of those, when the tenant has set its own (the setting
 `general:tool_http_allowed_hosts`), only hosts on both; redirects are not followed (they
 could lead off the list). The answer is the response's JSON (or its text), read up to the
-output cap. 429, 5xx, timeouts and
-connection errors may pass if tried again; other refusals will not."""
+output cap. 429, 5xx, timeouts and connection errors may pass if tried again; other
+refusals will not."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from personae.identity.principal import Principal
 from personae.personas.models import Agent, Persona
 from personae.personas.service import PERSONAS, require_on_persona
 from personae.resources import Action, Resource
-from personae.tools.catalogue import ensure_builtins, require_tools, tools_named
+from personae.tools.catalogue import require_tools, tools_named
 from personae.tools.functions import check_arguments
 from personae.tools.models import PersonaTool, Tool
 
@@ -95,9 +95,6 @@ async def permits(
                 allowed.add(tool_id)
                 policies[tool_id] = dict(config or {})
     if agent is not None:
-        if agent.tool_permissions is not None:
-            named = await tools_named(session, agent.tool_permissions)
-            allowed = {tool_id for ids in named.values() for tool_id in ids}
         activations = list(
             (
                 await session.execute(
@@ -105,7 +102,11 @@ async def permits(
                 )
             ).scalars()
         )
-        named = await tools_named(session, [a.tool_id for a in activations]) if activations else {}
+        # the tools its permissions and its activations name, found together
+        listed = agent.tool_permissions or []
+        named = await tools_named(session, [*listed, *(a.tool_id for a in activations)])
+        if agent.tool_permissions is not None:
+            allowed = {tool_id for name in listed for tool_id in named[name]}
         for activation in activations:
             for tool_id in named[activation.tool_id]:
                 if activation.enabled:
@@ -162,9 +163,8 @@ class _ToolActivations(Resource[ToolActivation]):
     async def check(
         self, session: AsyncSession, principal: Principal, values: Mapping[str, Any]
     ) -> None:
-        await ensure_builtins(session, principal.tenant_id)
         if "tool_id" in values:
-            await require_tools(session, {"tool_id": values["tool_id"]})
+            await require_tools(session, principal.tenant_id, {"tool_id": values["tool_id"]})
         check_policy(values.get("policy_overrides"), "policy_overrides")
 
 
