@@ -121,11 +121,11 @@ VECTOR_HITS = """
 vector_hits AS MATERIALIZED (
   SELECT id, weight, similarity, row_number() OVER (ORDER BY distance, id) AS vector_rank
   FROM (
-    SELECT c.id, {weight} AS weight, c.{vector} <=> CAST(:vector AS vector) AS distance,
-           1 - (c.{vector} <=> CAST(:vector AS vector)) AS similarity
+    SELECT c.id, {weight} AS weight, c.{vector} <=> (SELECT CAST(:vector AS vector)) AS distance,
+           1 - (c.{vector} <=> (SELECT CAST(:vector AS vector))) AS similarity
     FROM {table} AS c
     WHERE {where} AND c.{model} = :model
-    ORDER BY c.{vector} <=> CAST(:vector AS vector)
+    ORDER BY c.{vector} <=> (SELECT CAST(:vector AS vector))
     LIMIT :candidates
   ) AS nearest
   WHERE CAST(:floor AS float8) IS NULL OR similarity >= CAST(:floor AS float8)
@@ -139,11 +139,11 @@ text_hits AS MATERIALIZED (
     SELECT c.id, {weight} AS weight, c.{tsv} @@ q.whole AS whole,
            ts_rank_cd(c.{tsv}, q.any_term) AS text_score
     FROM {table} AS c, (
-      SELECT websearch_to_tsquery('{config}', :query) AS whole,
-             CAST(nullif(array_to_string(ARRAY(
+      SELECT (SELECT websearch_to_tsquery('{config}', :query)) AS whole,
+             (SELECT CAST(nullif(array_to_string(ARRAY(
                SELECT quote_literal(lexeme)
                FROM unnest(tsvector_to_array(to_tsvector('{config}', :query))) AS lexeme
-             ), ' | '), '') AS tsquery) AS any_term
+             ), ' | '), '') AS tsquery)) AS any_term
     ) AS q
     WHERE {where} AND {text_rows} AND c.{tsv} @@ q.any_term
     ORDER BY whole DESC, text_score DESC
@@ -182,7 +182,8 @@ ORDER BY b.score DESC, c.id"""
 """The `k` best are chosen from the hits alone; only they are read in full."""
 
 HIGHLIGHT = (
-    "ts_headline('{config}', left(c.{text}, {reach}), websearch_to_tsquery('{config}', :query), "
+    "ts_headline('{config}', left(c.{text}, {reach}), "
+    "(SELECT websearch_to_tsquery('{config}', :query)), "
     "'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=30, MinWords=10')"
 )
 HIGHLIGHT_REACH = 20_000

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.identity.principal import Principal
 from personae.personas.models import Agent, Persona
+from personae.providers.chat import Message
 from personae.providers.embeddings import Embedder, Embedders
-from personae.runtime.providers import Clients, Limiter
+from personae.runtime.providers import Chain, Clients, Limiter
 from personae.runtime.record import Recorder
 from personae.sessions.models import Run
 from personae.settings import Settings
@@ -58,6 +59,10 @@ class Turn:
     """The tenant's."""
     message_seq: int
     """The user's message's place in the session's log."""
+    chain: Chain
+    """The persona's (or agent's) models, opened."""
+    history: list[tuple[int, Message]]
+    """The conversation's newest messages by seq, before this turn's."""
     retrieved: asyncio.Future[Retrieved]
     """What the prompt is made from, found as the run started."""
     started: float = field(default_factory=time.perf_counter)

@@ -1,12 +1,12 @@
 """A turn's first steps: retrieval, rule matching and prompt assembly.
 
-Retrieval begins as the run starts, while its start is written: the message is embedded
-once; memories (as many as acetylcholine says) are searched on one connection while, on
-another, document chunks and the tools the persona / agent may use that fit it are found,
-the persona's chain of models opened and the conversation so far read. Then the rules
-(the behaviour issue's seam: none match yet), and the prompt: system prompt (the agent's
-over the persona's), retrieved context and as much history as the model's context length
-allows."""
+Retrieval begins as the run starts, while its start is written (with the conversation so
+far read and the persona's chain of models opened, in the start's transaction): the message
+is embedded once; memories (as many as acetylcholine says) are searched on one connection
+while, on another, document chunks and the tools the persona / agent may use that fit it
+are found. Then the rules (the behaviour issue's seam: none match yet), and the prompt:
+system prompt (the agent's over the persona's), retrieved context and as much history as
+the model's context length allows."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from personae.providers.embeddings import Embedder
 from personae.runtime.context import Services, Turn
 from personae.runtime.modulation import Levels, parameters
 from personae.runtime.prompt import assemble, schema_tokens
-from personae.runtime.providers import Chain, open_chain
+from personae.runtime.providers import Chain
 from personae.runtime.record import Step
 from personae.sessions.models import Message as StoredMessage
 from personae.tools import discovery
@@ -51,9 +51,6 @@ class Retrieved:
     recalled: memory.Recalled
     chunks: list[knowledge.Hit]
     tools: list[discovery.Found]
-    chain: Chain
-    history: list[tuple[int, Message]]
-    """The newest messages by seq, this turn's own perhaps among them."""
 
 
 async def retrieve(
@@ -65,8 +62,8 @@ async def retrieve(
     session_id: uuid.UUID,
     text: str,
 ) -> Retrieved:
-    """The message embedded once; memories, chunks and tools found, the chain of models
-    opened and the history read, on two connections at once."""
+    """The message embedded once; memories, chunks and tools found, on two connections at
+    once."""
     settings = services.settings
     generation = parameters(Levels.of(persona.neuromodulators))
     [vector] = await embedder.embed([text])
@@ -105,20 +102,8 @@ async def retrieve(
             embedder=embedder,
         )
 
-    async def the_rest(
-        session: AsyncSession,
-    ) -> tuple[list[knowledge.Hit], list[discovery.Found], Chain, list[tuple[int, Message]]]:
-        chunks, tools = await read(session), await offer(session)
-        chain = await open_chain(
-            session,
-            services.vault,
-            services.limiter,
-            services.clients,
-            persona,
-            agent,
-            timeout_s=settings.turn_model_timeout_s,
-        )
-        return chunks, tools, chain, await _history(session, session_id)
+    async def the_rest(session: AsyncSession) -> tuple[list[knowledge.Hit], list[discovery.Found]]:
+        return await read(session), await offer(session)
 
     # the memory search (the longest) on a connection of its own, the rest meanwhile on
     # another: more connections would cost more round trips than they save waiting
@@ -129,13 +114,13 @@ async def retrieve(
             rest = group.create_task(_apart(services, principal, the_rest, search=True))
     except ExceptionGroup as failed:
         raise failed.exceptions[0] from None
-    chunks, tools, chain, history = rest.result()
-    return Retrieved([retrieval, rag], recalling.result(), chunks, tools, chain, history)
+    chunks, tools = rest.result()
+    return Retrieved([retrieval, rag], recalling.result(), chunks, tools)
 
 
 async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
     """Retrieval (begun as the run started), rules, prompt assembly (their steps
-    recorded); the chain opened."""
+    recorded); the chain to call."""
     settings, persona = turn.services.settings, turn.persona
     retrieved = await turn.retrieved
     assembly = Step("prompt_assembly")
@@ -147,9 +132,9 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
     rules.end(matched=[])  # the behaviour issue's seam
     tools = [f.function() for f in found]
     system = (turn.agent.system_prompt_override if turn.agent else None) or persona.system_prompt
-    chain = retrieved.chain
+    chain = turn.chain
     context_length = chain.links[0].context_length if chain.links else None
-    history = [m for seq, m in retrieved.history if seq < turn.message_seq]  # before this turn
+    history = [m for seq, m in turn.history if seq < turn.message_seq]  # before this turn
     prompt = assemble(
         system,
         [*memories, *(h.text for h in chunks)],
@@ -206,7 +191,7 @@ NEWEST_MESSAGES = (
 )
 
 
-async def _history(session: AsyncSession, session_id: uuid.UUID) -> list[tuple[int, Message]]:
+async def history(session: AsyncSession, session_id: uuid.UUID) -> list[tuple[int, Message]]:
     """The conversation's newest messages by seq (one more than `HISTORY`: this turn's own
     may be among them), oldest first: users', assistants' and tools' only."""
     rows = await session.execute(NEWEST_MESSAGES, {"session_id": session_id})

@@ -1,7 +1,8 @@
 """One turn: a user's message in, the persona's answer out, every step recorded.
 
 `start_run` appends the user's message and starts a run (`trace_id` `run-<uuid>`, status
-running) with what it needs (persona, agent, the tenant's embedder), in one transaction;
+running) with what it needs (persona, agent, the tenant's embedder, the chain of models,
+the conversation so far), in one transaction;
 `run_turn` carries it through, each step a `run_steps` row and a `run.step` session event
 with its duration (`preparation`, `tool_calls`, `closing`):
 
@@ -55,8 +56,8 @@ from personae.providers.embeddings import Embedder
 from personae.runtime.closing import end_cancelled, fail, finish
 from personae.runtime.context import Emitted, Services, Turn
 from personae.runtime.modulation import Levels
-from personae.runtime.preparation import Retrieved, prepare, retrieve
-from personae.runtime.providers import Chain
+from personae.runtime.preparation import Retrieved, history, prepare, retrieve
+from personae.runtime.providers import Chain, open_chain
 from personae.runtime.record import Step
 from personae.runtime.relay import Relay
 from personae.runtime.tool_calls import call_tools
@@ -157,6 +158,16 @@ async def start_run(
             retrieved = asyncio.ensure_future(  # while the run is written
                 retrieve(runtime, principal, persona, agent, embedder, session_id, text)
             )
+            chain = await open_chain(  # 409 if a model is missing: nothing is written
+                session,
+                runtime.vault,
+                runtime.limiter,
+                runtime.clients,
+                persona,
+                agent,
+                timeout_s=runtime.settings.turn_model_timeout_s,
+            )
+            so_far = await history(session, session_id)
             run_id = uuid.uuid4()
             now = datetime.now(UTC)
             values: dict[str, Any] = {
@@ -200,7 +211,7 @@ async def start_run(
                 retrieved.exception()  # its failure is not the one to report
         raise
     seq = int(appended.events[0]["seq"])
-    return Turn(runtime, principal, run, persona, agent, embedder, seq, retrieved)
+    return Turn(runtime, principal, run, persona, agent, embedder, seq, chain, so_far, retrieved)
 
 
 SPEAKER = (
