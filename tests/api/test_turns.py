@@ -519,7 +519,7 @@ async def test_a_run_waits_for_a_tools_approval_then_resumes(
             assert told["role"] == "tool" and '"result": "OK"' in told["content"]
 
 
-async def test_a_turn_needs_a_live_session_with_a_live_persona(
+async def test_a_turn_needs_a_live_session_with_a_persona_and_its_models(
     urls: DatabaseUrls, fresh_owner: tuple[str, str]
 ) -> None:
     async with running_app(urls, SETTINGS) as (_app, client):
@@ -534,6 +534,15 @@ async def test_a_turn_needs_a_live_session_with_a_live_persona(
         assert nobody.status_code == 409 and "no persona" in nobody.json()["detail"]
         persona = await post(client, auth, "/v1/personas", name="Gone soon")
         session = await post(client, auth, "/v1/sessions", persona_id=persona["id"])
+        # the tenant has no chat model config yet: refused before anything is written
+        unready = await client.post(
+            f"/v1/sessions/{session['id']}/messages", headers=auth, json=say
+        )
+        assert unready.status_code == 409 and "no chat model config" in unready.json()["detail"]
+        log = (await client.get(f"/v1/sessions/{session['id']}/events", headers=auth)).json()
+        assert [e["event_type"] for e in log["items"]] == ["session.created"]
+        runs = (await client.get("/v1/runs", headers=auth)).json()
+        assert runs["items"] == []
         assert (await client.delete(f"/v1/personas/{persona['id']}", headers=auth)).is_success
         gone = await client.post(f"/v1/sessions/{session['id']}/messages", headers=auth, json=say)
         assert gone.status_code == 409 and "deleted" in gone.json()["detail"]
