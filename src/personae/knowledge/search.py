@@ -199,8 +199,11 @@ def statement(mode: Mode, filters: Filters, *, restricted: bool = False) -> str:
     )
 
 
-def corpus_statement(corpus: Corpus, mode: Mode, clauses: Sequence[str] = ()) -> str:
-    """The one SQL statement of a search of `corpus` in `mode`, rows passing `clauses`.
+def corpus_statement(
+    corpus: Corpus, mode: Mode, clauses: Sequence[str] = (), *, prelude: Sequence[str] = ()
+) -> str:
+    """The one SQL statement of a search of `corpus` in `mode`, rows passing `clauses`;
+    `prelude`: common table expressions its weight or clauses read.
 
     Binds `:query`, `:k`, `:candidates`, `:rrf_k`, `:curated_boost`, `:model` (rows of
     other models are another copy of the same texts), and unless `mode` is text,
@@ -233,7 +236,7 @@ def corpus_statement(corpus: Corpus, mode: Mode, clauses: Sequence[str] = ()) ->
         table=corpus.table,
         joins=corpus.joins,
     )
-    return "WITH" + ",".join(parts) + results
+    return "WITH" + ",".join([*prelude, *parts]) + results
 
 
 def vector_literal(vector: Sequence[float]) -> str:

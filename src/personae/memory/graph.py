@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,6 +65,8 @@ GROUP BY w.entity_id ORDER BY min(w.distance), w.entity_id LIMIT :max_reached
     held=HELD_AT.format(at=AS_OF),
 )
 """Entities of the tenant as a whole, or of the customer asked about: never another's."""
+REACHED = f"\nreached AS MATERIALIZED ({REACHABLE})"
+"""`REACHABLE` as a common table expression of another statement (`entity_id`, `distance`)."""
 
 
 @dataclass(frozen=True)
@@ -97,22 +100,32 @@ async def reachable(
 ) -> list[Reached]:
     """The entities within `depth` hops of the seeds (`entity_ids`, and the entities
     `named_in` names), with their distance, nearest first."""
+    params = seeded(entity_ids=entity_ids, named_in=named_in, depth=depth, scope=scope)
+    if params is None:
+        return []
+    found = await session.execute(text(REACHABLE), {**params, "as_of": as_of, "known_at": known_at})
+    return [Reached(row.entity_id, row.distance) for row in found]
+
+
+def seeded(
+    *,
+    entity_ids: Sequence[uuid.UUID] = (),
+    named_in: str | None = None,
+    depth: int = 1,
+    scope: Scope | None = None,
+) -> dict[str, Any] | None:
+    """The parameters of `REACHABLE` (but `:as_of` and `:known_at`); None when there is no
+    seed to walk from."""
     grams = word_runs(named_in) if named_in else []
     if not entity_ids and not grams:
-        return []
-    found = await session.execute(
-        text(REACHABLE),
-        {
-            "ids": list(entity_ids),
-            "grams": grams,
-            "customer_profile_id": None if scope is None else scope.customer_profile_id,
-            "as_of": as_of,
-            "known_at": known_at,
-            "depth": depth,
-            "max_reached": MAX_REACHED,
-        },
-    )
-    return [Reached(row.entity_id, row.distance) for row in found]
+        return None
+    return {
+        "ids": list(entity_ids),
+        "grams": grams,
+        "customer_profile_id": None if scope is None else scope.customer_profile_id,
+        "depth": depth,
+        "max_reached": MAX_REACHED,
+    }
 
 
 @dataclass(frozen=True)

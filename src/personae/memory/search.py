@@ -25,7 +25,7 @@ from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import QueryVector, tenant_embedder
 from personae.knowledge.search import Corpus, Mode, bound, corpus_statement
 from personae.memory.bitemporal import AS_OF, HELD_AT, KNOWN
-from personae.memory.graph import reachable
+from personae.memory.graph import REACHED, seeded
 from personae.memory.resolution import Scope
 from personae.providers.embeddings import Embedder, Embedders, label
 
@@ -63,14 +63,14 @@ FACTS = Corpus(
 
 NEAR = (
     "(1 + CAST(:graph_weight AS float8) * coalesce((SELECT max(1.0 / (1 + g.distance)) "
-    "FROM unnest(CAST(:graph_ids AS uuid[]), CAST(:graph_distances AS int[])) AS g(id, distance) "
-    "WHERE {linked}), 0))"
+    "FROM reached AS g WHERE {linked}), 0))"
 )
-"""A factor for a row linked to the query's entities or their neighbours: more the nearer."""
+"""A factor for a row linked to the query's entities or their neighbours (`graph.REACHED`,
+found in the same statement): more the nearer."""
 EPISODE_NEAR = NEAR.format(
-    linked="g.id IN (SELECT m.entity_id FROM entity_mentions AS m WHERE m.episode_id = c.id)"
+    linked="g.entity_id IN (SELECT m.entity_id FROM entity_mentions AS m WHERE m.episode_id = c.id)"
 )
-FACT_NEAR = NEAR.format(linked="g.id IN (c.source_entity_id, c.target_entity_id)")
+FACT_NEAR = NEAR.format(linked="g.entity_id IN (c.source_entity_id, c.target_entity_id)")
 
 NEIGHBOURS = """
 SELECT h.rank AS of_rank, n.* FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS h(id, rank)
@@ -202,13 +202,12 @@ async def search(
     principal.require("memory:read")
     if request.k > max_k:
         raise ValidationFailed(f"at most {max_k} results", field="k")
-    # the query is embedded (in a thread) while the database finds the entities it names
+    # the query is embedded (in a thread) while the database finds the tenant's model
     query = None
     if request.mode != "text" and vector is None:
         query = QueryVector(embedders, request.query)
     try:
         embedder = embedder or await tenant_embedder(session, embedders, principal.tenant_id)
-        near = await _near(session, request)
         if query is not None:
             vector = await query.by(embedder)
     finally:
@@ -240,12 +239,14 @@ async def search(
         params["episode_types"] = list(request.episode_types)
     if request.as_of is not None:
         clauses.append(HELD_AT.format(at=":as_of"))
-    episodes_corpus, facts_corpus = EPISODES, FACTS
-    if near:
+    episodes_corpus, facts_corpus, prelude = EPISODES, FACTS, []
+    near = _near(request)
+    if near is not None:  # the graph is walked in each search's own statement
         params |= near
         episodes_corpus = replace(EPISODES, weight=f"{EPISODES.weight} * {EPISODE_NEAR}")
         facts_corpus = replace(FACTS, weight=FACT_NEAR)
-    statement = corpus_statement(episodes_corpus, request.mode, clauses)
+        prelude = [REACHED]
+    statement = corpus_statement(episodes_corpus, request.mode, clauses, prelude=prelude)
     rows = await session.execute(cached_text(statement), params)
     episodes = [EpisodeHit(**{**row, "metadata": row["metadata"] or {}}) for row in rows.mappings()]
     episodes = await _with_neighbours(session, request, episodes, clauses, params)
@@ -260,7 +261,7 @@ async def search(
             if request.customer_profile_id is not None
             else []
         )
-        statement = corpus_statement(facts_corpus, request.mode, about)
+        statement = corpus_statement(facts_corpus, request.mode, about, prelude=prelude)
         found = await session.execute(cached_text(statement), fact_params)
         facts = [FactHit(**row) for row in found.mappings()]
     return _within_budget(episodes, facts, request.budget_tokens)
@@ -300,26 +301,17 @@ async def _with_neighbours(
     return sorted(best.values(), key=lambda hit: -hit.score)[: request.k]
 
 
-async def _near(session: AsyncSession, request: MemoryQuery) -> dict[str, Any]:
-    """The parameters of graph proximity: the entities the query names and those within
-    `graph_depth` hops, with their distances; none if the query names none."""
+def _near(request: MemoryQuery) -> dict[str, Any] | None:
+    """The parameters of graph proximity (the entities the query names, and those within
+    `graph_depth` hops); None when the graph counts for nothing or the query has no words."""
     if not request.graph_depth or not request.weights.graph:
-        return {}
-    reached = await reachable(
-        session,
+        return None
+    seeds = seeded(
         named_in=request.query,
         depth=request.graph_depth,
         scope=Scope(customer_profile_id=request.customer_profile_id),
-        as_of=request.as_of,
-        known_at=request.known_at,
     )
-    if not reached:
-        return {}
-    return {
-        "graph_weight": request.weights.graph,
-        "graph_ids": [r.entity_id for r in reached],
-        "graph_distances": [r.distance for r in reached],
-    }
+    return None if seeds is None else {**seeds, "graph_weight": request.weights.graph}
 
 
 def tokens(text_: str | None) -> int:
