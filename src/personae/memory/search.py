@@ -186,6 +186,18 @@ class Recalled:
     """About how many tokens the returned texts hold."""
 
 
+@dataclass(frozen=True)
+class Ready:
+    """A memory search made ready: what its statements bind and filter on."""
+
+    request: MemoryQuery
+    params: dict[str, Any]
+    clauses: list[str]
+    """The episodes' filters (scope, types, time)."""
+    near: bool
+    """Whether the graph is walked (`graph.REACHED`) to weigh the results."""
+
+
 async def search(
     session: AsyncSession,
     principal: Principal,
@@ -199,9 +211,7 @@ async def search(
     """What the tenant's memory holds that best answers `request` (at most `max_k`);
     `vector`, `embedder`: the query's embedding and the tenant's embedder when the caller
     has them already."""
-    principal.require("memory:read")
-    if request.k > max_k:
-        raise ValidationFailed(f"at most {max_k} results", field="k")
+    _check(principal, request, max_k)
     # the query is embedded (in a thread) while the database finds the tenant's model
     query = None
     if request.mode != "text" and vector is None:
@@ -213,6 +223,22 @@ async def search(
     finally:
         if query is not None:
             query.cancel()
+    search = ready(principal, request, embedder, vector, max_k=max_k)
+    found = await episodes(session, search)
+    return within_budget(found, await facts(session, search), request.budget_tokens)
+
+
+def ready(
+    principal: Principal,
+    request: MemoryQuery,
+    embedder: Embedder,
+    vector: Sequence[float] | None,
+    *,
+    max_k: int = 100,
+) -> Ready:
+    """`request` made ready for `episodes` and `facts` (which may run on two connections
+    at once), the query's `vector` made by the tenant's `embedder`."""
+    _check(principal, request, max_k)
     params = bound(
         request.query,
         request.mode,
@@ -239,32 +265,48 @@ async def search(
         params["episode_types"] = list(request.episode_types)
     if request.as_of is not None:
         clauses.append(HELD_AT.format(at=":as_of"))
-    episodes_corpus, facts_corpus, prelude = EPISODES, FACTS, []
     near = _near(request)
     if near is not None:  # the graph is walked in each search's own statement
         params |= near
-        episodes_corpus = replace(EPISODES, weight=f"{EPISODES.weight} * {EPISODE_NEAR}")
-        facts_corpus = replace(FACTS, weight=FACT_NEAR)
-        prelude = [REACHED]
-    statement = corpus_statement(episodes_corpus, request.mode, clauses, prelude=prelude)
-    rows = await session.execute(cached_text(statement), params)
-    episodes = [EpisodeHit(**{**row, "metadata": row["metadata"] or {}}) for row in rows.mappings()]
-    episodes = await _with_neighbours(session, request, episodes, clauses, params)
-    facts: list[FactHit] = []
-    if request.facts:
-        fact_params = {**params, "k": request.facts}
-        about = (
-            [
-                "c.source_entity_id IN (SELECT e.id FROM entities AS e "
-                "WHERE e.customer_profile_id = :customer_profile_id)"
-            ]
-            if request.customer_profile_id is not None
-            else []
-        )
-        statement = corpus_statement(facts_corpus, request.mode, about, prelude=prelude)
-        found = await session.execute(cached_text(statement), fact_params)
-        facts = [FactHit(**row) for row in found.mappings()]
-    return _within_budget(episodes, facts, request.budget_tokens)
+    return Ready(request, params, clauses, near is not None)
+
+
+def _check(principal: Principal, request: MemoryQuery, max_k: int) -> None:
+    principal.require("memory:read")
+    if request.k > max_k:
+        raise ValidationFailed(f"at most {max_k} results", field="k")
+
+
+async def episodes(session: AsyncSession, search: Ready) -> list[EpisodeHit]:
+    """The episodes that best answer the search, with their neighbours (best first)."""
+    corpus, prelude = EPISODES, []
+    if search.near:
+        corpus, prelude = replace(EPISODES, weight=f"{EPISODES.weight} * {EPISODE_NEAR}"), [REACHED]
+    statement = corpus_statement(corpus, search.request.mode, search.clauses, prelude=prelude)
+    rows = await session.execute(cached_text(statement), search.params)
+    hits = [EpisodeHit(**{**row, "metadata": row["metadata"] or {}}) for row in rows.mappings()]
+    return await _with_neighbours(session, search.request, hits, search.clauses, search.params)
+
+
+async def facts(session: AsyncSession, search: Ready) -> list[FactHit]:
+    """The facts that best answer the search (`request.facts` of them, best first)."""
+    request = search.request
+    if not request.facts:
+        return []
+    corpus, prelude = FACTS, []
+    if search.near:
+        corpus, prelude = replace(FACTS, weight=FACT_NEAR), [REACHED]
+    about = (
+        [
+            "c.source_entity_id IN (SELECT e.id FROM entities AS e "
+            "WHERE e.customer_profile_id = :customer_profile_id)"
+        ]
+        if request.customer_profile_id is not None
+        else []
+    )
+    statement = corpus_statement(corpus, request.mode, about, prelude=prelude)
+    found = await session.execute(cached_text(statement), {**search.params, "k": request.facts})
+    return [FactHit(**row) for row in found.mappings()]
 
 
 async def _with_neighbours(
@@ -318,9 +360,7 @@ def tokens(text_: str | None) -> int:
     return (len(text_ or "") + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
-def _within_budget(
-    episodes: list[EpisodeHit], facts: list[FactHit], budget: int | None
-) -> Recalled:
+def within_budget(episodes: list[EpisodeHit], facts: list[FactHit], budget: int | None) -> Recalled:
     """The best results, facts and episodes by score, whose texts fit `budget` tokens."""
     if budget is None:
         used = sum(tokens(e.content) for e in episodes) + sum(tokens(f.fact) for f in facts)

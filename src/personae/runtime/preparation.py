@@ -62,26 +62,24 @@ async def retrieve(
     session_id: uuid.UUID,
     text: str,
 ) -> Retrieved:
-    """The message embedded once; memories, chunks and tools found, on two connections at
-    once."""
+    """The message embedded once; memories (episodes, then facts), chunks and tools found,
+    on two connections at once."""
     settings = services.settings
     generation = parameters(Levels.of(persona.neuromodulators))
     [vector] = await embedder.embed([text])
     retrieval, rag = Step("memory_retrieval"), Step("rag_retrieval")
 
-    async def recall(session: AsyncSession) -> memory.Recalled:
-        query = memory.MemoryQuery(
-            text,
-            k=generation.memory_k,
-            persona_id=persona.id,
-            budget_tokens=settings.turn_memory_tokens,
-            facts=3,
-        )
-        found = await memory.search(
-            session, principal, services.embedders, query, vector=vector, embedder=embedder
-        )
-        retrieval.end(memories=len(found.episodes), facts=len(found.facts))
-        return found
+    query = memory.MemoryQuery(
+        text,
+        k=generation.memory_k,
+        persona_id=persona.id,
+        budget_tokens=settings.turn_memory_tokens,
+        facts=3,
+    )
+    search = memory.ready(principal, query, embedder, vector)
+
+    async def recall(session: AsyncSession) -> list[memory.EpisodeHit]:
+        return await memory.episodes(session, search)
 
     async def read(session: AsyncSession) -> list[knowledge.Hit]:
         request = knowledge.Request(text, k=settings.turn_chunks)
@@ -102,10 +100,12 @@ async def retrieve(
             embedder=embedder,
         )
 
-    async def the_rest(session: AsyncSession) -> tuple[list[knowledge.Hit], list[discovery.Found]]:
-        return await read(session), await offer(session)
+    async def the_rest(
+        session: AsyncSession,
+    ) -> tuple[list[knowledge.Hit], list[memory.FactHit], list[discovery.Found]]:
+        return await read(session), await memory.facts(session, search), await offer(session)
 
-    # the memory search (the longest) on a connection of its own, the rest meanwhile on
+    # the episodes (the longest search) on a connection of its own, the rest meanwhile on
     # another: more connections would cost more round trips than they save waiting
     # (one failing stops the other before the run fails: none writes after it ended)
     try:
@@ -114,8 +114,10 @@ async def retrieve(
             rest = group.create_task(_apart(services, principal, the_rest, search=True))
     except ExceptionGroup as failed:
         raise failed.exceptions[0] from None
-    chunks, tools = rest.result()
-    return Retrieved([retrieval, rag], recalling.result(), chunks, tools)
+    chunks, facts, tools = rest.result()
+    recalled = memory.within_budget(recalling.result(), facts, query.budget_tokens)
+    retrieval.end(memories=len(recalled.episodes), facts=len(recalled.facts))
+    return Retrieved([retrieval, rag], recalled, chunks, tools)
 
 
 async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
