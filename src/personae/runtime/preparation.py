@@ -98,6 +98,7 @@ async def retrieve(
             agent_id=agent.id if agent else None,
             vector=vector,
             embedder=embedder,
+            persona_live=True,  # found so as the run started
         )
 
     async def the_rest(

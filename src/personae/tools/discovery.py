@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ARRAY, ColumnElement, Select, String, Uuid, any_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import QueryVector, tenant_embedder
 from personae.providers.embeddings import Embedder, Embedders, label
 from personae.tools.catalogue import embed_descriptions, ensure_builtins
-from personae.tools.models import Tool
+from personae.tools.models import PersonaTool, Tool
 from personae.tools.permissions import permits
 
 
@@ -57,10 +57,13 @@ async def search(
     vector: Sequence[float] | None = None,
     embedder: Embedder | None = None,
     ef_search: int | None = None,
+    persona_live: bool = False,
 ) -> list[Found]:
     """The `k` tools best matching `task` that the persona / agent may use (best first).
     `vector`, `embedder`: the task's embedding and the tenant's embedder when the caller
-    has them already; `ef_search`: HNSW candidates, unless the transaction has its own."""
+    has them already; `ef_search`: HNSW candidates, unless the transaction has its own;
+    `persona_live`: the caller has found the persona live (then, for the persona alone,
+    its grants are read in the search's own statement)."""
     principal.require("tools:read")
     # the task is embedded (in a thread) while the database answers who may use what
     embedding = QueryVector(embedders, task) if vector is None else None
@@ -72,20 +75,21 @@ async def search(
             await search_effort(session, ef_search)
         embedder = embedder or await tenant_embedder(session, embedders, principal.tenant_id)
         await ensure_builtins(session, principal.tenant_id)
-        allowed = await permits(session, persona_id, agent_id)
+        granted = persona_live and persona_id is not None and agent_id is None
+        allowed = None if granted else await permits(session, persona_id, agent_id)
         if embedding is not None:
             vector = await embedding.by(embedder)
     finally:
         if embedding is not None:
             embedding.cancel()
     assert vector is not None
-    query = _nearest(restricted=allowed.tool_ids is not None)
-    params = {
-        "vector": vector,
-        "model": label(embedder),
-        "k": k,
-        "tool_ids": list(allowed.tool_ids or ()),
-    }
+    params: dict[str, Any] = {"vector": vector, "model": label(embedder), "k": k}
+    if allowed is None:
+        query, params["persona_id"] = _nearest("granted"), persona_id
+    elif allowed.tool_ids is None:
+        query = _nearest("any")
+    else:
+        query, params["tool_ids"] = _nearest("listed"), list(allowed.tool_ids)
     rows = (await session.execute(query, params)).all()
     if not rows or rows[0][-1]:
         await embed_descriptions(session, principal.tenant_id, embedder)
@@ -95,18 +99,23 @@ async def search(
     return [Found(r.id, r.name, r.description, r.schema, 1 - r.distance) for r in ordered]
 
 
-@lru_cache(maxsize=2)
-def _nearest(*, restricted: bool) -> Select[Any]:
-    """The `k` enabled tools nearest to `vector` among those embedded with `model` (and,
-    `restricted`, among `tool_ids`), each with the count of tools still to embed: they are
-    embedded then and the search made again (after a new tool, or a model switch). Built
-    once per shape."""
+@lru_cache(maxsize=3)
+def _nearest(among: Literal["any", "listed", "granted"]) -> Select[Any]:
+    """The `k` enabled tools nearest to `vector` among those embedded with `model` (and
+    among `tool_ids` if `listed`, the enabled grants of `persona_id` if `granted`), each
+    with the count of tools still to embed: they are embedded then and the search made
+    again (after a new tool, or a model switch). Built once per shape."""
     query_vector = bindparam("vector", type_=Vector(EMBEDDING_DIMS))
     distance = Tool.description_embedding.cosine_distance(query_vector).label("distance")
     model = bindparam("model", type_=String)
     live: list[ColumnElement[bool]] = [Tool.deleted_at.is_(None)]
-    if restricted:
+    if among == "listed":
         live.append(Tool.id == any_(bindparam("tool_ids", type_=ARRAY(Uuid))))
+    elif among == "granted":
+        grants = select(PersonaTool.tool_id).where(
+            PersonaTool.persona_id == bindparam("persona_id", type_=Uuid), PersonaTool.is_enabled
+        )
+        live.append(Tool.id.in_(grants))
     unembedded = (
         select(func.count())
         .where(
