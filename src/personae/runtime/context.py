@@ -57,12 +57,10 @@ class Turn:
     agent: Agent | None
     embedder: Embedder
     """The tenant's."""
-    message_seq: int
-    """The user's message's place in the session's log."""
     chain: Chain
     """The persona's (or agent's) models, opened."""
-    history: list[tuple[int, Message]]
-    """The conversation's newest messages by seq, before this turn's."""
+    history: list[Message]
+    """The conversation's newest messages before this turn's, oldest first."""
     retrieved: asyncio.Future[Retrieved]
     """What the prompt is made from, found as the run started."""
     started: float = field(default_factory=time.perf_counter)

@@ -137,11 +137,10 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
     system = (turn.agent.system_prompt_override if turn.agent else None) or persona.system_prompt
     chain = turn.chain
     context_length = chain.links[0].context_length if chain.links else None
-    history = [m for seq, m in turn.history if seq < turn.message_seq]  # before this turn
     prompt = assemble(
         system,
         [*memories, *(h.text for h in chunks)],
-        history[-HISTORY:],
+        turn.history,
         turn.text,
         context_length=context_length,
         answer_tokens=settings.turn_answer_tokens,
@@ -182,7 +181,6 @@ async def _apart(
 
 NEWEST_MESSAGES = (
     select(
-        StoredMessage.seq,
         StoredMessage.role,
         StoredMessage.content,
         StoredMessage.tool_calls,
@@ -190,15 +188,15 @@ NEWEST_MESSAGES = (
     )
     .where(StoredMessage.session_id == bindparam("session_id"))
     .order_by(StoredMessage.seq.desc())
-    .limit(HISTORY + 1)
+    .limit(HISTORY)
 )
 
 
-async def history(session: AsyncSession, session_id: uuid.UUID) -> list[tuple[int, Message]]:
-    """The conversation's newest messages by seq (one more than `HISTORY`: this turn's own
-    may be among them), oldest first: users', assistants' and tools' only."""
+async def history(session: AsyncSession, session_id: uuid.UUID) -> list[Message]:
+    """The conversation's newest messages (at most `HISTORY`), oldest first: users',
+    assistants' and tools' only."""
     rows = await session.execute(NEWEST_MESSAGES, {"session_id": session_id})
-    return [(row.seq, _as_message(row)) for row in reversed(rows.all()) if row.role in ROLES]
+    return [_as_message(row) for row in reversed(rows.all()) if row.role in ROLES]
 
 
 def _as_message(stored: Row[Any]) -> Message:

@@ -189,7 +189,7 @@ async def start_run(
             }
             run = Run(**values)  # written with the events, in their statement
             trace = run.trace_id
-            appended = await log.append(
+            await log.append(
                 session,
                 principal,
                 session_id,
@@ -210,8 +210,7 @@ async def start_run(
             if not retrieved.cancelled():
                 retrieved.exception()  # its failure is not the one to report
         raise
-    seq = int(appended.events[0]["seq"])
-    return Turn(runtime, principal, run, persona, agent, embedder, seq, chain, so_far, retrieved)
+    return Turn(runtime, principal, run, persona, agent, embedder, chain, so_far, retrieved)
 
 
 SPEAKER = (
