@@ -534,15 +534,12 @@ async def test_a_turn_needs_a_live_session_with_a_persona_and_its_models(
         assert nobody.status_code == 409 and "no persona" in nobody.json()["detail"]
         persona = await post(client, auth, "/v1/personas", name="Gone soon")
         session = await post(client, auth, "/v1/sessions", persona_id=persona["id"])
-        # the tenant has no chat model config yet: refused before anything is written
-        unready = await client.post(
-            f"/v1/sessions/{session['id']}/messages", headers=auth, json=say
-        )
-        assert unready.status_code == 409 and "no chat model config" in unready.json()["detail"]
+        # the tenant has no chat model config yet: the run fails and says why
+        unready = await post(client, auth, f"/v1/sessions/{session['id']}/messages", **say)
+        assert unready["run"]["status"] == "failed"
+        assert "no chat model config" in unready["error"]
         log = (await client.get(f"/v1/sessions/{session['id']}/events", headers=auth)).json()
-        assert [e["event_type"] for e in log["items"]] == ["session.created"]
-        runs = (await client.get("/v1/runs", headers=auth)).json()
-        assert runs["items"] == []
+        assert [e["event_type"] for e in log["items"]][-1] == "run.failed"
         assert (await client.delete(f"/v1/personas/{persona['id']}", headers=auth)).is_success
         gone = await client.post(f"/v1/sessions/{session['id']}/messages", headers=auth, json=say)
         assert gone.status_code == 409 and "deleted" in gone.json()["detail"]

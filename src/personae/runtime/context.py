@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from personae.errors import PersonaeError
 from personae.identity.principal import Principal
 from personae.personas.models import Agent, Persona
 from personae.providers.chat import Message
@@ -57,8 +58,9 @@ class Turn:
     agent: Agent | None
     embedder: Embedder
     """The tenant's."""
-    chain: Chain
-    """The persona's (or agent's) models, opened."""
+    chain: Chain | PersonaeError
+    """The persona's (or agent's) models, opened (or why they could not be: the run fails
+    with it)."""
     history: list[Message]
     """The conversation's newest messages before this turn's, oldest first."""
     retrieved: asyncio.Future[Retrieved]

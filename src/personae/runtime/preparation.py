@@ -21,6 +21,7 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.tenancy import tenant_session
+from personae.errors import PersonaeError
 from personae.identity.principal import Principal
 from personae.knowledge import search as knowledge
 from personae.memory import search as memory
@@ -136,6 +137,8 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
     tools = [f.function() for f in found]
     system = (turn.agent.system_prompt_override if turn.agent else None) or persona.system_prompt
     chain = turn.chain
+    if isinstance(chain, PersonaeError):
+        raise chain
     context_length = chain.links[0].context_length if chain.links else None
     prompt = assemble(
         system,

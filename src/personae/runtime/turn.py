@@ -158,15 +158,19 @@ async def start_run(
             retrieved = asyncio.ensure_future(  # while the run is written
                 retrieve(runtime, principal, persona, agent, embedder, session_id, text)
             )
-            chain = await open_chain(  # 409 if a model is missing: nothing is written
-                session,
-                runtime.vault,
-                runtime.limiter,
-                runtime.clients,
-                persona,
-                agent,
-                timeout_s=runtime.settings.turn_model_timeout_s,
-            )
+            chain: Chain | PersonaeError
+            try:
+                chain = await open_chain(
+                    session,
+                    runtime.vault,
+                    runtime.limiter,
+                    runtime.clients,
+                    persona,
+                    agent,
+                    timeout_s=runtime.settings.turn_model_timeout_s,
+                )
+            except PersonaeError as unopened:  # a model missing: the run fails on it
+                chain = unopened
             so_far = await history(session, session_id)
             run_id = uuid.uuid4()
             now = datetime.now(UTC)
