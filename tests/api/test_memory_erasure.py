@@ -15,7 +15,7 @@ from personae.settings import Settings
 from tests.api.conftest import bearer, running_app
 from tests.api.test_documents import drain
 from tests.api.test_memory_facts import post_facts
-from tests.api.test_memory_writing import say
+from tests.api.test_memory_writing import say, shown
 
 SETTINGS = Settings(connect_timeout_s=2, embedder="hashing")
 SECRET = "4471"
@@ -54,7 +54,7 @@ async def recall(client: httpx.AsyncClient, auth: dict[str, str], query: str) ->
         "/v1/memory/search", headers=auth, json={"query": query, "facts": 10, "k": 20}
     )
     assert found.status_code == 200, found.text
-    return found.text
+    return shown(found.json())
 
 
 async def test_erasing_a_customer_leaves_nothing_that_mentions_them(
