@@ -19,8 +19,8 @@ from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import QueryVector, tenant_embedder
 from personae.providers.embeddings import Embedder, Embedders, label
 from personae.tools.catalogue import embed_descriptions, ensure_builtins
-from personae.tools.models import PersonaTool, Tool
-from personae.tools.permissions import permits
+from personae.tools.models import Tool
+from personae.tools.permissions import GRANTED_TOOL_IDS, permits
 
 
 @dataclass(frozen=True)
@@ -112,10 +112,7 @@ def _nearest(among: Literal["any", "listed", "granted"]) -> Select[Any]:
     if among == "listed":
         live.append(Tool.id == any_(bindparam("tool_ids", type_=ARRAY(Uuid))))
     elif among == "granted":
-        grants = select(PersonaTool.tool_id).where(
-            PersonaTool.persona_id == bindparam("persona_id", type_=Uuid), PersonaTool.is_enabled
-        )
-        live.append(Tool.id.in_(grants))
+        live.append(Tool.id.in_(GRANTED_TOOL_IDS))
     unembedded = (
         select(func.count())
         .where(

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.behavior.models import ToolActivation
@@ -70,6 +70,11 @@ GRANTS = (
     .where(Persona.id == bindparam("persona_id"), Persona.deleted_at.is_(None))
 )
 """A live persona's enabled grants (a row even with none, so a missing persona shows)."""
+GRANTED_TOOL_IDS = select(PersonaTool.tool_id).where(
+    PersonaTool.persona_id == bindparam("persona_id", type_=Uuid), PersonaTool.is_enabled
+)
+"""The tools the enabled grants of `:persona_id` name, as a subquery of another statement
+(for a persona its caller has found live: `permits` reads the same grants with `GRANTS`)."""
 
 
 async def permits(
