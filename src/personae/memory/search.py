@@ -223,9 +223,9 @@ async def search(
     finally:
         if query is not None:
             query.cancel()
-    search = ready(principal, request, embedder, vector, max_k=max_k)
-    found = await episodes(session, search)
-    return within_budget(found, await facts(session, search), request.budget_tokens)
+    made = _ready(request, embedder, vector)
+    found = await episodes(session, made)
+    return within_budget(found, await facts(session, made), request.budget_tokens)
 
 
 def ready(
@@ -239,6 +239,10 @@ def ready(
     """`request` made ready for `episodes` and `facts` (which may run on two connections
     at once), the query's `vector` made by the tenant's `embedder`."""
     _check(principal, request, max_k)
+    return _ready(request, embedder, vector)
+
+
+def _ready(request: MemoryQuery, embedder: Embedder, vector: Sequence[float] | None) -> Ready:
     params = bound(
         request.query,
         request.mode,
