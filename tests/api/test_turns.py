@@ -168,6 +168,58 @@ async def test_the_model_calls_a_tool_gets_its_result_and_answers(
             assert 0.5 < persona["neuromodulators"]["dopamine"] < 0.9  # one turn of decay
 
 
+async def test_an_agent_speaks_with_its_own_prompt_models_and_tools(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    personas_model = Script(replies=["The persona's model answered."])
+    agents_model = Script(
+        replies=[
+            {"tool_calls": [{"name": "calculator", "arguments": {"expression": "1 + 1"}}]},
+            "The night clerk answers.",
+        ]
+    )
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        granted = ("calculator", "current_time")
+        async with persona_with_models(
+            client, auth, personas_model, agents_model, tools=granted
+        ) as persona_session:
+            persona = (await client.get(f"/v1/sessions/{persona_session}", headers=auth)).json()
+            agent = await post(
+                client,
+                auth,
+                "/v1/agents",
+                name="night-clerk",
+                persona_id=persona["persona_id"],
+                system_prompt_override="You are the night clerk.",
+                default_model="model-1",  # the persona's fallback, as this agent's default
+                tool_permissions=["current_time"],  # replaces the persona's grants
+            )
+            session = await post(
+                client, auth, "/v1/sessions", persona_id=persona["persona_id"], agent_id=agent["id"]
+            )
+            done = await post(
+                client, auth, f"/v1/sessions/{session['id']}/messages", content="Add one and one."
+            )
+            assert done["content"] == "The night clerk answers."
+            assert done["run"]["agent_id"] == agent["id"]
+            assert personas_model.chat_requests == []  # the agent's model, not the persona's
+            first, second = agents_model.chat_requests
+            assert first["messages"][0] == {"role": "system", "content": "You are the night clerk."}
+            assert {t["function"]["name"] for t in first["tools"]} == {"current_time"}
+            told = second["messages"][-1]  # the calculator is the persona's, not the agent's
+            assert told["role"] == "tool" and "not permitted" in told["content"]
+
+            # the persona alone still speaks as itself, with its own model and tools
+            alone = await post(
+                client, auth, f"/v1/sessions/{persona_session}/messages", content="Hello?"
+            )
+            assert alone["content"] == "The persona's model answered."
+            [asked] = personas_model.chat_requests
+            assert asked["messages"][0]["content"].startswith("You guide visitors")
+            assert {t["function"]["name"] for t in asked["tools"]} == set(granted)
+
+
 async def test_the_fallback_answers_and_all_down_fails_cleanly(
     urls: DatabaseUrls, fresh_owner: tuple[str, str]
 ) -> None:
