@@ -195,6 +195,14 @@ async def test_an_agent_speaks_with_its_own_prompt_models_and_tools(
                 default_model="model-1",  # the persona's fallback, as this agent's default
                 tool_permissions=["current_time"],  # replaces the persona's grants
             )
+            configs = (await client.get("/v1/model-configs", headers=auth)).json()
+            [agents_config] = [c for c in configs if c["name"] == "model-1"]
+            priced = await client.patch(
+                f"/v1/model-configs/{agents_config['id']}",
+                headers=auth,
+                json={"input_cost_per_mtok": 2.0, "output_cost_per_mtok": 8.0},
+            )
+            assert priced.is_success, priced.text
             session = await post(
                 client, auth, "/v1/sessions", persona_id=persona["persona_id"], agent_id=agent["id"]
             )
@@ -209,6 +217,15 @@ async def test_an_agent_speaks_with_its_own_prompt_models_and_tools(
             assert {t["function"]["name"] for t in first["tools"]} == {"current_time"}
             told = second["messages"][-1]  # the calculator is the persona's, not the agent's
             assert told["role"] == "tool" and "not permitted" in told["content"]
+            steps = (await client.get(f"/v1/runs/{done['run']['id']}/steps", headers=auth)).json()
+            calls = [s["output"]["usage"] for s in steps if s["step_type"] == "llm_call"]
+            assert [c["output_tokens"] for c in calls] == [0, 4]  # each call's own usage
+            for call in calls:  # priced by the agent's model config
+                cost = (call["input_tokens"] * 2.0 + call["output_tokens"] * 8.0) / 1_000_000
+                assert call["input_tokens"] > 0 and call["cost_usd"] == pytest.approx(cost)
+            run = (await client.get(f"/v1/runs/{done['run']['id']}", headers=auth)).json()
+            assert run["token_usage"]["output_tokens"] == 4
+            assert run["token_usage"]["input_tokens"] == sum(c["input_tokens"] for c in calls)
 
             # the persona alone still speaks as itself, with its own model and tools
             alone = await post(
