@@ -72,9 +72,11 @@ EPISODE_NEAR = NEAR.format(
 )
 FACT_NEAR = NEAR.format(linked="g.entity_id IN (c.source_entity_id, c.target_entity_id)")
 
-NEIGHBOURS = """
-SELECT h.rank AS of_rank, n.* FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS h(id, rank)
-JOIN episodes AS e ON e.id = h.id
+WITH_NEIGHBOURS = """
+WITH hits AS MATERIALIZED ({hits})
+SELECT h.*, NULL::uuid AS of_id FROM hits AS h
+UNION ALL
+SELECT n.*, NULL, NULL, NULL, NULL, NULL, NULL, e.id FROM hits AS e
 CROSS JOIN LATERAL (
   (SELECT {shown} FROM episodes AS c
    WHERE c.session_id = e.session_id AND (c.occurred_at, c.id) < (e.occurred_at, e.id)
@@ -87,8 +89,11 @@ CROSS JOIN LATERAL (
    ORDER BY c.occurred_at, c.id LIMIT :neighbours)
 ) AS n
 WHERE e.session_id IS NOT NULL
+ORDER BY of_id NULLS FIRST, score DESC, id
 """
-"""The episodes just before and after each hit in its session (by time, then creation)."""
+"""The hits of an episode search (`{hits}`, its statement), then the episodes just before
+and after each hit in its session (by time, then creation), each with the hit it is next
+to (`of_id`): one statement."""
 
 SCOPES = ("persona_id", "agent_id", "customer_profile_id", "session_id")
 CHARS_PER_TOKEN = 4
@@ -283,13 +288,29 @@ def _check(principal: Principal, request: MemoryQuery, max_k: int) -> None:
 
 async def episodes(session: AsyncSession, search: Ready) -> list[EpisodeHit]:
     """The episodes that best answer the search, with their neighbours (best first)."""
+    request = search.request
     corpus, prelude = EPISODES, []
     if search.near:
         corpus, prelude = replace(EPISODES, weight=f"{EPISODES.weight} * {EPISODE_NEAR}"), [REACHED]
-    statement = corpus_statement(corpus, search.request.mode, search.clauses, prelude=prelude)
-    rows = await session.execute(cached_text(statement), search.params)
-    hits = [EpisodeHit(**{**row, "metadata": row["metadata"] or {}}) for row in rows.mappings()]
-    return await _with_neighbours(session, search.request, hits, search.clauses, search.params)
+    statement = corpus_statement(corpus, request.mode, search.clauses, prelude=prelude)
+    params = search.params
+    if request.neighbours and request.weights.neighbour:
+        live = " AND ".join([EPISODES.live, *search.clauses])
+        statement = WITH_NEIGHBOURS.format(hits=statement, shown=EPISODES.shown, live=live)
+        params = {**params, "neighbours": request.neighbours}
+    rows = await session.execute(cached_text(statement), params)
+    hits: dict[uuid.UUID, EpisodeHit] = {}
+    for row in rows.mappings():
+        fields = dict(row)
+        of = fields.pop("of_id", None)
+        hit = EpisodeHit(**fields | {"metadata": fields["metadata"] or {}})
+        if of is None:
+            hits[hit.id] = hit
+        else:  # a neighbour of the hit `of`: a share of its score
+            score = hits[of].score * request.weights.neighbour
+            if hit.id not in hits or hits[hit.id].score < score:
+                hits[hit.id] = replace(hit, score=score)
+    return sorted(hits.values(), key=lambda hit: -hit.score)[: request.k]
 
 
 async def facts(session: AsyncSession, search: Ready) -> list[FactHit]:
@@ -311,40 +332,6 @@ async def facts(session: AsyncSession, search: Ready) -> list[FactHit]:
     statement = corpus_statement(corpus, request.mode, about, prelude=prelude)
     found = await session.execute(cached_text(statement), {**search.params, "k": request.facts})
     return [FactHit(**row) for row in found.mappings()]
-
-
-async def _with_neighbours(
-    session: AsyncSession,
-    request: MemoryQuery,
-    hits: list[EpisodeHit],
-    clauses: list[str],
-    params: dict[str, Any],
-) -> list[EpisodeHit]:
-    """`hits` and their neighbouring episodes (a share of the hit's score, within the same
-    scope and time), the best `k` of them."""
-    if not request.neighbours or not request.weights.neighbour or not hits:
-        return hits
-    live = " AND ".join([EPISODES.live, *clauses])
-    statement = NEIGHBOURS.format(shown=EPISODES.shown, live=live)
-    found = await session.execute(
-        cached_text(statement),
-        {**params, "ids": [hit.id for hit in hits], "neighbours": request.neighbours},
-    )
-    best = {hit.id: hit for hit in hits}
-    for row in found.mappings():
-        fields = {k: v for k, v in row.items() if k != "of_rank"}
-        score = hits[row["of_rank"] - 1].score * request.weights.neighbour
-        if row["id"] not in best or best[row["id"]].score < score:
-            best[row["id"]] = EpisodeHit(
-                **{**fields, "metadata": fields["metadata"] or {}},
-                score=score,
-                similarity=None,
-                text_score=None,
-                vector_rank=None,
-                text_rank=None,
-                highlight=None,
-            )
-    return sorted(best.values(), key=lambda hit: -hit.score)[: request.k]
 
 
 def _near(request: MemoryQuery) -> dict[str, Any] | None:
