@@ -48,6 +48,8 @@ class Script:
     """When each chat request came (the event loop's clock)."""
     delay_s: float = 0.0
     """How long every embeddings answer takes."""
+    shapeless: list[Any] = field(default_factory=list)
+    """Bodies the next whole chat answers are, as they are (then the replies)."""
 
 
 def _failure(script: Script, failures: list[int | None]) -> Response | None:
@@ -85,6 +87,8 @@ def _app(script: Script) -> Starlette:
         body = await request.json()
         if (failed := await _arrived(script, body)) is not None:
             return failed
+        if script.shapeless and not body.get("stream"):
+            return JSONResponse(script.shapeless.pop(0))
         text, calls = _reply(script)
         usage = {
             "prompt_tokens": sum(

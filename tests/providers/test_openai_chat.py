@@ -100,6 +100,24 @@ async def test_a_streamed_answer_comes_piece_by_piece_then_whole() -> None:
         await model.close()
 
 
+async def test_an_answer_in_an_unknown_shape_is_a_provider_error() -> None:
+    shapes = [
+        ({"choices": []}, "no choice"),
+        ({"choices": [{"message": {"content": None}}]}, "no text"),
+        ({"choices": [{"message": {"tool_calls": [{"id": "call_1"}]}}]}, "unknown shape"),
+        ({"choices": [{"text": "a completion, not a chat"}]}, "unknown shape"),
+        (["not", "an", "object"], "unknown shape"),
+    ]
+    script = Script(shapeless=[body for body, _ in shapes], replies=["Fine again."])
+    async with scripted_openai(script) as base_url:
+        model = chat(base_url)
+        for _, said in shapes:
+            with pytest.raises(ProviderError, match=said):
+                await model.complete([Message("user", "hi")])
+        assert (await model.complete([Message("user", "hi")])).text == "Fine again."
+        await model.close()
+
+
 async def test_failures_are_told_apart_and_a_stream_stops_with_its_reader() -> None:
     script = Script(chat_failures=[503, 400, 429], replies=["one two three four five six"])
     async with scripted_openai(script) as base_url:
