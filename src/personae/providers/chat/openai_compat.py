@@ -31,7 +31,7 @@ class OpenAIChat(SDKChat):
         request = request or Request(max_tokens=max_tokens)
         with translated(f"the chat endpoint ({self.model})"):
             # the SDK's own client (retries, auth, errors), the answer as JSON: its typed
-            # models cost about a third of a call's CPU and ours are read off it anyway
+            # arguments and models cost about a quarter of a call's CPU
             answer = await self._client.post(
                 "/chat/completions", cast_to=object, body=self._body(messages, request)
             )
