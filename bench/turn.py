@@ -46,11 +46,14 @@ from throwaway import measure_and_report, new_tenant
 
 DIMS = 384
 TURNS_PER_SESSION = 20
+PAST_SESSIONS = (
+    "INSERT INTO sessions (tenant_id, id, persona_id) SELECT $1, s, $2 FROM unnest($3::uuid[]) s"
+)
 EPISODES = (
-    "INSERT INTO episodes (id, tenant_id, persona_id, episode_type, content, embedding, "
-    "embedding_model, embedding_status, occurred_at, valid_from) "
-    "SELECT gen_random_uuid(), $1, $2, 'TURN', c, e::vector, $3, 'embedded', t, t "
-    "FROM unnest($4::text[], $5::text[], $6::timestamptz[]) AS x(c, e, t)"
+    "INSERT INTO episodes (id, tenant_id, persona_id, session_id, episode_type, content, "
+    "embedding, embedding_model, embedding_status, occurred_at, valid_from) "
+    "SELECT gen_random_uuid(), $1, $2, s, 'TURN', c, e::vector, $3, 'embedded', t, t "
+    "FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::uuid[]) AS x(c, e, t, s)"
 )
 CHUNKS = (
     "INSERT INTO chunks (id, tenant_id, document_id, chunk_index, text, embedding, "
@@ -97,7 +100,9 @@ def _vectors(n: int, rng: np.random.Generator) -> list[str]:
 async def _load(
     urls: DatabaseUrls, tenant: uuid.UUID, persona: uuid.UUID, model: str, args: argparse.Namespace
 ) -> float:
-    """The persona's memories and the tenant's chunks, straight into the tables."""
+    """The persona's memories (the turns of its past sessions, `TURNS_PER_SESSION` each: a
+    hit's neighbours are looked up as in real use) and the tenant's chunks, straight into
+    the tables."""
     rng = np.random.default_rng(5)
     words = [f"w{i}" for i in range(2000)]
     owner = await asyncpg.connect(urls.owner.replace("postgresql+asyncpg://", "postgresql://"))
@@ -105,8 +110,11 @@ async def _load(
     texts = [" ".join(rng.choice(words, 15)) for _ in range(args.memories)]
     base = datetime(2025, 1, 1, tzinfo=UTC)
     times = [base + timedelta(minutes=i) for i in range(args.memories)]
+    past = [uuid.uuid4() for _ in range(0, args.memories, TURNS_PER_SESSION)]
+    await owner.execute(PAST_SESSIONS, tenant, persona, past)
+    in_session = [past[i // TURNS_PER_SESSION] for i in range(args.memories)]
     await owner.execute(
-        EPISODES, tenant, persona, model, texts, _vectors(args.memories, rng), times
+        EPISODES, tenant, persona, model, texts, _vectors(args.memories, rng), times, in_session
     )
     document = uuid.uuid4()
     await owner.execute(
