@@ -1,7 +1,8 @@
 """The turn: Personae's own time in a full turn, against the raw limit.
 
 One run on a throwaway embedded PostgreSQL, through the real app (in-process ASGI, signed
-in with a bearer token), the persona holding 10,000 memories and 1,000 document chunks:
+in with a bearer token), the persona holding 10,000 memories (the turns of its past
+sessions) and 1,000 document chunks:
 - a full turn, `POST /v1/sessions/{id}/messages` (non-streamed), against an
   OpenAI-compatible server on 127.0.0.1 that answers at once, in a process of its own
   (so what is measured is everything but a model's own time): p50 / p95, and each
