@@ -48,6 +48,8 @@ class Script:
     """When each chat request came (the event loop's clock)."""
     delay_s: float = 0.0
     """How long every embeddings answer takes."""
+    chat_keys: list[str | None] = field(default_factory=list)
+    """The API key each chat request came with (its bearer token)."""
     shapeless: list[Any] = field(default_factory=list)
     """Bodies the next whole chat answers are, as they are (then the replies)."""
 
@@ -85,6 +87,7 @@ def _app(script: Script) -> Starlette:
 
     async def chat(request: Request) -> Response:
         body = await request.json()
+        script.chat_keys.append(request.headers.get("authorization", "").removeprefix("Bearer "))
         if (failed := await _arrived(script, body)) is not None:
             return failed
         if script.shapeless and not body.get("stream"):

@@ -237,6 +237,36 @@ async def test_an_agent_speaks_with_its_own_prompt_models_and_tools(
             assert {t["function"]["name"] for t in asked["tools"]} == set(granted)
 
 
+async def test_a_models_new_key_is_used_from_the_next_turn(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(replies=["Keyed."])
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, script) as sid:
+            [config] = (await client.get("/v1/model-configs", headers=auth)).json()
+            for key in ("sk-first-key", "sk-rotated-key"):
+                changed = await client.patch(
+                    f"/v1/model-configs/{config['id']}", headers=auth, json={"api_key": key}
+                )
+                assert changed.is_success, changed.text
+                await post(client, auth, f"/v1/sessions/{sid}/messages", content="Hi!")
+                assert script.chat_keys[-1] == key
+            # the key's secret replaced through the vault's own API: the same, from the next turn
+            rotated = await client.put(
+                "/v1/secrets",
+                headers=auth,
+                json={
+                    "key_name": f"model_config:{config['id']}",
+                    "secret_type": "llm_provider_key",
+                    "value": "sk-from-the-vault",
+                },
+            )
+            assert rotated.is_success, rotated.text
+            await post(client, auth, f"/v1/sessions/{sid}/messages", content="Hi again!")
+            assert script.chat_keys[-1] == "sk-from-the-vault"
+
+
 async def test_the_fallback_answers_and_all_down_fails_cleanly(
     urls: DatabaseUrls, fresh_owner: tuple[str, str]
 ) -> None:

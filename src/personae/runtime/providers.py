@@ -29,6 +29,7 @@ from personae.personas.models import Agent, Persona
 from personae.providers.chat import ChatModel, Completion, Message, Request
 from personae.settings_store.model_configs import open_chat
 from personae.settings_store.models import ModelConfig
+from personae.vault.models import Secret
 from personae.vault.service import Vault
 
 DEFAULT_PROVIDER = "openai"
@@ -150,9 +151,10 @@ class Chain:
 
 
 class Clients:
-    """Chat clients kept open across turns, one per version of a model config (opening
-    one builds an HTTP client and its TLS context: tens of milliseconds). At most `size`;
-    the least recently used is closed first."""
+    """Chat clients kept open across turns, one per version of a model config and of its
+    key (opening one builds an HTTP client and its TLS context: tens of milliseconds). At
+    most `size`; the least recently used is closed first (a replaced version's client
+    too: a turn may still be using it)."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
@@ -191,10 +193,16 @@ def chain_names(persona: Persona, agent: Agent | None) -> list[str]:
 
 
 CHAT_MODELS = (
-    select(ModelConfig)
+    select(ModelConfig, Secret.updated_at)
+    .outerjoin(
+        Secret,
+        (Secret.tenant_id == ModelConfig.tenant_id) & (Secret.id == ModelConfig.api_key_secret_id),
+    )
     .where(ModelConfig.deleted_at.is_(None), ModelConfig.model_type == "chat")
     .order_by(ModelConfig.name)
 )
+"""The tenant's chat model configs, each with when its key was last written (a key
+replaced through the vault's own API changes no config)."""
 
 
 async def open_chain(
@@ -210,7 +218,9 @@ async def open_chain(
     """The persona's (or agent's) chain, opened (409 naming a model config that is not
     there)."""
     names = chain_names(persona, agent)
-    configs = list((await session.execute(CHAT_MODELS)).scalars())
+    rows = (await session.execute(CHAT_MODELS)).all()
+    configs = [config for config, _ in rows]
+    keyed_at = {config.id: written for config, written in rows}
     by_name = {c.name: c for c in configs}
     chosen = []
     for name in names:
@@ -222,7 +232,7 @@ async def open_chain(
         chosen.append(config)
     links = []
     for c in chosen:
-        key = (c.id, c.updated_at, c.api_key_secret_id, timeout_s)
+        key = (c.id, c.updated_at, c.api_key_secret_id, keyed_at[c.id], timeout_s)
 
         async def opener(config: ModelConfig = c) -> ChatModel:
             return await open_chat(session, vault, config, timeout_s=timeout_s, max_retries=0)
