@@ -1,6 +1,7 @@
 """The OpenAI-compatible front door, through the official `openai` client pointed at a real
 server on 127.0.0.1: whole and streamed answers from a persona named as the model, a
-person's conversation continued across requests, and unknown models refused."""
+person's conversation continued across requests, an agent named as the model speaking
+for its persona, and unknown models refused."""
 
 from __future__ import annotations
 
@@ -70,8 +71,45 @@ async def test_openai_clients_talk_to_a_persona(
                 "What did I ask?",
             ]  # alice's session remembered, the first (anonymous) request not mixed in
 
-            with pytest.raises(openai.NotFoundError):
+            # an agent named as the model speaks for its persona, with its own prompt
+            persona = (await client.get("/v1/personas", headers=auth)).json()["items"][0]
+            await post(
+                client,
+                auth,
+                "/v1/agents",
+                name="night-clerk",
+                persona_id=persona["id"],
+                system_prompt_override="You are the night clerk.",
+            )
+            script.replies = ["The night clerk here."]
+            clerk = await sdk.chat.completions.create(
+                model="night-clerk", messages=[{"role": "user", "content": "Who is there?"}]
+            )
+            assert clerk.choices[0].message.content == "The night clerk here."
+            assert script.chat_requests[-1]["messages"][0]["content"] == "You are the night clerk."
+            await post(client, auth, "/v1/agents", name="drifter")  # of no persona
+            with pytest.raises(openai.ConflictError, match="belongs to no persona"):
+                await sdk.chat.completions.create(
+                    model="drifter", messages=[{"role": "user", "content": "Hi"}]
+                )
+
+            with pytest.raises(openai.NotFoundError, match="no persona or agent is called"):
                 await sdk.chat.completions.create(
                     model="Nobody", messages=[{"role": "user", "content": "Hi"}]
                 )
+            with pytest.raises(openai.UnprocessableEntityError) as refused:
+                await sdk.chat.completions.create(model="Harbour guide", messages=[])
+            assert refused.value.param == "messages"  # the field at fault, as OpenAI names it
+            stranger = openai.AsyncOpenAI(
+                base_url=sdk.base_url, api_key="pat_not-a-token", max_retries=0
+            )
+            with pytest.raises(openai.AuthenticationError, match=r"Error code: 401 - .+"):
+                await stranger.chat.completions.create(
+                    model="Harbour guide", messages=[{"role": "user", "content": "Hi"}]
+                )
+            await stranger.close()
+            outside = await client.post(  # the API's own problems stay as they were
+                "/v1/personas", headers=auth, json={"name": ""}
+            )
+            assert "error" not in outside.json() and outside.json()["errors"][0]["field"] == "name"
             await sdk.close()

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from personae.api.problems import problem
+from personae.api.problems import for_path, problem
 
 
 class BodySizeLimit:
@@ -55,7 +55,6 @@ class BodySizeLimit:
         await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, max_bytes: int, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(
-            413, "Payload too large", f"this request's body is limited to {max_bytes} bytes"
-        )
+        limited = f"this request's body is limited to {max_bytes} bytes"
+        response = for_path(scope["path"], problem(413, "Payload too large", limited))
         await response(scope, receive, send)

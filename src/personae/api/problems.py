@@ -1,11 +1,15 @@
 """RFC 9457 problem+json: every error leaves the API in this one shape.
 
 Domain errors map by their `status`; request validation names the field at fault; anything
-unexpected is a bare 500 with no internals (logged server-side, never echoed)."""
+unexpected is a bare 500 with no internals (logged server-side, never echoed). Under the
+OpenAI front door (`/openai/`) a problem also carries OpenAI's `error` object, where
+OpenAI clients and SDKs read an error's message."""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -26,6 +30,7 @@ from personae.db.errors import (
 from personae.errors import PersonaeError, RateLimited, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
+OPENAI_FRONT = "/openai/"
 logger = logging.getLogger(__name__)
 
 
@@ -110,8 +115,40 @@ def _title(status: int) -> str:
         return "Error"
 
 
+Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
+
+
+def for_path(path: str, response: JSONResponse) -> JSONResponse:
+    """The problem `response`, with OpenAI's `error` object when `path` is under the
+    OpenAI front door."""
+    if not path.startswith(OPENAI_FRONT):
+        return response
+    body = json.loads(bytes(response.body))
+    status = response.status_code
+    errors = body.get("errors") or [{}]
+    body["error"] = {
+        "message": body.get("detail") or body["title"],
+        "type": "rate_limit_error"
+        if status == 429
+        else "invalid_request_error"
+        if status < 500
+        else "server_error",
+        "param": errors[0].get("field"),
+        "code": None,
+    }
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _for_path(handler: Handler) -> Handler:
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        return for_path(request.url.path, await handler(request, exc))
+
+    return handle
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(PersonaeError, _personae_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(PersonaeError, _for_path(_personae_error))
+    app.add_exception_handler(RequestValidationError, _for_path(_validation_error))
+    app.add_exception_handler(HTTPException, _for_path(_http_error))
+    app.add_exception_handler(Exception, _for_path(_unexpected))
