@@ -236,6 +236,27 @@ async def test_an_agent_speaks_with_its_own_prompt_models_and_tools(
             assert asked["messages"][0]["content"].startswith("You guide visitors")
             assert {t["function"]["name"] for t in asked["tools"]} == set(granted)
 
+            # the agent's own fallbacks: its model down, the next one it names answers
+            changed = await client.patch(
+                f"/v1/agents/{agent['id']}", headers=auth, json={"fallback_models": ["model-0"]}
+            )
+            assert changed.is_success, changed.text
+            agents_model.down = True
+            personas_model.replies = ["The fallback answered."]
+            fell = await post(
+                client, auth, f"/v1/sessions/{session['id']}/messages", content="Anyone?"
+            )
+            assert fell["content"] == "The fallback answered."
+            steps = (await client.get(f"/v1/runs/{fell['run']['id']}/steps", headers=auth)).json()
+            llm = next(s for s in steps if s["step_type"] == "llm_call")
+            assert [(a["config"], a["outcome"]) for a in llm["output"]["attempts"]] == [
+                ("model-1", "unavailable"),
+                ("model-0", "answered"),
+            ]
+            assert personas_model.chat_requests[-1]["messages"][0]["content"] == (
+                "You are the night clerk."  # the agent's prompt, whichever model answers
+            )
+
 
 async def test_a_models_new_key_is_used_from_the_next_turn(
     urls: DatabaseUrls, fresh_owner: tuple[str, str]
