@@ -51,7 +51,8 @@ class Script:
     chat_keys: list[str | None] = field(default_factory=list)
     """The API key each chat request came with (its bearer token)."""
     shapeless: list[Any] = field(default_factory=list)
-    """Bodies the next whole chat answers are, as they are (then the replies)."""
+    """Bodies the next chat answers are, as they are (a stream's one chunk), then the
+    replies."""
 
 
 def _failure(script: Script, failures: list[int | None]) -> Response | None:
@@ -90,8 +91,12 @@ def _app(script: Script) -> Starlette:
         script.chat_keys.append(request.headers.get("authorization", "").removeprefix("Bearer "))
         if (failed := await _arrived(script, body)) is not None:
             return failed
-        if script.shapeless and not body.get("stream"):
-            return JSONResponse(script.shapeless.pop(0))
+        if script.shapeless:
+            shapeless = script.shapeless.pop(0)
+            if not body.get("stream"):
+                return JSONResponse(shapeless)
+            sent = f"data: {json.dumps(shapeless)}\n\ndata: [DONE]\n\n"
+            return Response(sent, media_type="text/event-stream")
         text, calls = _reply(script)
         usage = {
             "prompt_tokens": sum(

@@ -100,7 +100,7 @@ async def test_a_streamed_answer_comes_piece_by_piece_then_whole() -> None:
         await model.close()
 
 
-async def test_an_answer_in_an_unknown_shape_is_a_provider_error() -> None:
+async def test_an_answer_or_a_chunk_in_an_unknown_shape_is_a_provider_error() -> None:
     shapes = [
         ({"choices": []}, "no choice"),
         ({"choices": [{"message": {"content": None}}]}, "no text"),
@@ -115,6 +115,10 @@ async def test_an_answer_in_an_unknown_shape_is_a_provider_error() -> None:
             with pytest.raises(ProviderError, match=said):
                 await model.complete([Message("user", "hi")])
         assert (await model.complete([Message("user", "hi")])).text == "Fine again."
+        script.shapeless = [{"choices": [{"delta": {"tool_calls": [{"id": "call_1"}]}}]}]
+        with pytest.raises(ProviderError, match="streamed a chunk in an unknown shape"):
+            async for _ in model.stream([Message("user", "hi")]):
+                pass
         await model.close()
 
 
