@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from personae.api.problems import for_path, problem
+from personae.api.problems import problem
 
 
 class BodySizeLimit:
@@ -56,5 +56,5 @@ class BodySizeLimit:
 
     async def _refuse(self, max_bytes: int, scope: Scope, receive: Receive, send: Send) -> None:
         limited = f"this request's body is limited to {max_bytes} bytes"
-        response = for_path(scope["path"], problem(413, "Payload too large", limited))
+        response = problem(413, "Payload too large", limited, path=scope["path"])
         await response(scope, receive, send)

@@ -7,9 +7,7 @@ OpenAI clients and SDKs read an error's message."""
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -34,11 +32,17 @@ OPENAI_FRONT = "/openai/"
 logger = logging.getLogger(__name__)
 
 
-def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str | None = None, *, path: str = "", **extra: Any
+) -> JSONResponse:
+    """The problem response; `path`: the request's, for OpenAI's `error` object under the
+    front door."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
+    if path.startswith(OPENAI_FRONT):
+        body["error"] = _openai_error(body)
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="personae"'
@@ -70,7 +74,7 @@ async def _personae_error(request: Request, exc: Exception) -> JSONResponse:
         extra["errors"] = [{"field": field, "message": exc.detail}]
     if isinstance(exc, RateLimited):
         extra["retry_after"] = exc.retry_after
-    return problem(exc.status, exc.title, exc.detail, **extra)
+    return problem(exc.status, exc.title, exc.detail, path=request.url.path, **extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -79,33 +83,37 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         {"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
     ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return problem(422, "Validation failed", detail, errors=errors)
+    return problem(422, "Validation failed", detail, path=request.url.path, errors=errors)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem(exc.status_code, _title(exc.status_code), detail)
+    return problem(exc.status_code, _title(exc.status_code), detail, path=request.url.path)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    known = _known(exc)
+    if known is None:
+        logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        known = (500, "Internal error", None)
+    return problem(*known, path=request.url.path)
+
+
+def _known(exc: Exception) -> tuple[int, str, str | None] | None:
+    """The problem an error that reached no handler is, when it is the client's or a race's."""
     if isinstance(exc, ClientDisconnect):  # nobody is listening (e.g. a refused body)
-        return problem(400, "Client disconnected")
+        return 400, "Client disconnected", None
     if is_invalid_data(exc):  # a safety net behind the input schemas' own limits
-        return problem(422, "Validation failed", "the input holds values the database refuses")
+        return 422, "Validation failed", "the input holds values the database refuses"
     if sqlstate(exc) == UNIQUE_VIOLATION:  # two writers raced past a service's own check
-        return problem(409, "Conflict", "this conflicts with an existing record; try again")
+        return 409, "Conflict", "this conflicts with an existing record; try again"
     if sqlstate(exc) == FOREIGN_KEY_VIOLATION:
-        return problem(
-            422, "Validation failed", "the input refers to something that does not exist"
-        )
+        return 422, "Validation failed", "the input refers to something that does not exist"
     if sqlstate(exc) == CHECK_VIOLATION:  # a rule the service did not check first
         constraint = getattr(server_error(exc), "constraint_name", None)
-        return problem(
-            422, "Validation failed", f"the input breaks the rule {constraint or 'of a record'}"
-        )
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(500, "Internal error")
+        return 422, "Validation failed", f"the input breaks the rule {constraint or 'of a record'}"
+    return None
 
 
 def _title(status: int) -> str:
@@ -115,40 +123,26 @@ def _title(status: int) -> str:
         return "Error"
 
 
-Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
-
-
-def for_path(path: str, response: JSONResponse) -> JSONResponse:
-    """The problem `response`, with OpenAI's `error` object when `path` is under the
-    OpenAI front door."""
-    if not path.startswith(OPENAI_FRONT):
-        return response
-    body = json.loads(bytes(response.body))
-    status = response.status_code
-    errors = body.get("errors") or [{}]
-    body["error"] = {
-        "message": body.get("detail") or body["title"],
-        "type": "rate_limit_error"
-        if status == 429
-        else "invalid_request_error"
-        if status < 500
-        else "server_error",
+def _openai_error(problem: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's `error` object for a problem: where OpenAI clients read its message."""
+    status = problem["status"]
+    if status == 429:
+        kind = "rate_limit_error"
+    elif status < 500:
+        kind = "invalid_request_error"
+    else:
+        kind = "server_error"
+    errors = problem.get("errors") or [{}]
+    return {
+        "message": problem.get("detail") or problem["title"],
+        "type": kind,
         "param": errors[0].get("field"),
         "code": None,
     }
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
-def _for_path(handler: Handler) -> Handler:
-    async def handle(request: Request, exc: Exception) -> JSONResponse:
-        return for_path(request.url.path, await handler(request, exc))
-
-    return handle
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(PersonaeError, _for_path(_personae_error))
-    app.add_exception_handler(RequestValidationError, _for_path(_validation_error))
-    app.add_exception_handler(HTTPException, _for_path(_http_error))
-    app.add_exception_handler(Exception, _for_path(_unexpected))
+    app.add_exception_handler(PersonaeError, _personae_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
