@@ -104,6 +104,10 @@ class Corpus:
     text_rows: str = "c.{model} = :model"
     """SQL: the rows full text searches (those of the model: other models' are copies)."""
 
+    def where(self, clauses: Sequence[str] = ()) -> str:
+        """SQL: the live rows (of `c`) passing `clauses`."""
+        return " AND ".join([self.live, *clauses])
+
 
 CHUNKS = Corpus(
     table="chunks",
@@ -208,7 +212,7 @@ def corpus_statement(
     Binds `:query`, `:k`, `:candidates`, `:rrf_k`, `:curated_boost`, `:model` (rows of
     other models are another copy of the same texts), and unless `mode` is text,
     `:vector` and `:floor`."""
-    where = " AND ".join([corpus.live, *clauses])
+    where = corpus.where(clauses)
     names = {
         "table": corpus.table,
         "tsv": corpus.tsv,

@@ -289,13 +289,11 @@ def _check(principal: Principal, request: MemoryQuery, max_k: int) -> None:
 async def episodes(session: AsyncSession, search: Ready) -> list[EpisodeHit]:
     """The episodes that best answer the search, with their neighbours (best first)."""
     request = search.request
-    corpus, prelude = EPISODES, []
-    if search.near:
-        corpus, prelude = replace(EPISODES, weight=f"{EPISODES.weight} * {EPISODE_NEAR}"), [REACHED]
-    statement = corpus_statement(corpus, request.mode, search.clauses, prelude=prelude)
+    near = f"{EPISODES.weight} * {EPISODE_NEAR}"
+    statement = _statement(search, EPISODES, near, search.clauses)
     params = search.params
     if request.neighbours and request.weights.neighbour:
-        live = " AND ".join([EPISODES.live, *search.clauses])
+        live = EPISODES.where(search.clauses)
         statement = WITH_NEIGHBOURS.format(hits=statement, shown=EPISODES.shown, live=live)
         params = {**params, "neighbours": request.neighbours}
     rows = await session.execute(cached_text(statement), params)
@@ -318,9 +316,6 @@ async def facts(session: AsyncSession, search: Ready) -> list[FactHit]:
     request = search.request
     if not request.facts:
         return []
-    corpus, prelude = FACTS, []
-    if search.near:
-        corpus, prelude = replace(FACTS, weight=FACT_NEAR), [REACHED]
     about = (
         [
             "c.source_entity_id IN (SELECT e.id FROM entities AS e "
@@ -329,9 +324,18 @@ async def facts(session: AsyncSession, search: Ready) -> list[FactHit]:
         if request.customer_profile_id is not None
         else []
     )
-    statement = corpus_statement(corpus, request.mode, about, prelude=prelude)
+    statement = _statement(search, FACTS, FACT_NEAR, about)
     found = await session.execute(cached_text(statement), {**search.params, "k": request.facts})
     return [FactHit(**row) for row in found.mappings()]
+
+
+def _statement(search: Ready, corpus: Corpus, near: str, clauses: Sequence[str]) -> str:
+    """The search's statement over `corpus`, each row weighed by `near` (SQL) instead when
+    the graph is walked (in the statement itself: `graph.REACHED`)."""
+    if not search.near:
+        return corpus_statement(corpus, search.request.mode, clauses)
+    weighed = replace(corpus, weight=near)
+    return corpus_statement(weighed, search.request.mode, clauses, prelude=[REACHED])
 
 
 def _near(request: MemoryQuery) -> dict[str, Any] | None:
