@@ -6,7 +6,8 @@ more than half of a stream's."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import openai
@@ -35,10 +36,8 @@ class OpenAIChat(SDKChat):
             answer = await self._client.post(
                 "/chat/completions", cast_to=object, body=self._body(messages, request)
             )
-        try:
+        with _known_shape(f"{self.model} answered"):
             return self._answered(answer, messages)
-        except (KeyError, IndexError, TypeError, AttributeError):
-            raise ProviderError(f"{self.model} answered in an unknown shape") from None
 
     def _answered(self, answer: Any, messages: Sequence[Message]) -> Completion:
         """The completion in a `/chat/completions` answer (OpenAI's wire format)."""
@@ -84,12 +83,8 @@ class OpenAIChat(SDKChat):
         try:
             with translated(what):
                 async for chunk in chunks:
-                    try:
+                    with _known_shape(f"{self.model} streamed a chunk"):
                         text = pieces.take(chunk)
-                    except (KeyError, IndexError, TypeError, AttributeError):
-                        raise ProviderError(
-                            f"{self.model} streamed a chunk in an unknown shape"
-                        ) from None
                     if text:
                         yield text
         finally:
@@ -150,6 +145,15 @@ def wire(messages: Sequence[Message]) -> list[Any]:
             item["tool_call_id"] = m.tool_call_id
         shaped.append(item)
     return shaped
+
+
+@contextmanager
+def _known_shape(what: str) -> Iterator[None]:
+    """Read an answer inside: one not in OpenAI's wire format is a ProviderError."""
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise ProviderError(f"{what} in an unknown shape") from None
 
 
 class _Pieces:
