@@ -45,6 +45,12 @@ class Settings(BaseSettings):
         le=65_536,
         description="the embedded server's buffer cache (default: 1/16 of memory, 128-1024)",
     )
+    embedded_listen: str | None = Field(
+        default=None,
+        pattern=r"^[^\s:]*:[0-9]{1,5}$",
+        description="host:port for the embedded server to listen on over TCP (password "
+        "required); unset: its Unix socket only",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8420, ge=1, le=65535)
     pool_size: int = Field(default=10, ge=1, le=200)
@@ -184,7 +190,26 @@ class Settings(BaseSettings):
     )
     tool_sandbox_cpu_s: int = Field(default=5, ge=1, le=3600, description="its CPU seconds")
     tool_sandbox_memory_mb: int = Field(
-        default=256, ge=64, le=65_536, description="its address space"
+        default=256, ge=64, le=65_536, description="its address space (each process)"
+    )
+    tool_sandbox: Literal["bubblewrap", "process"] = Field(
+        default="bubblewrap",
+        description="how python tools are isolated: bubblewrap (the OS), or process "
+        "(weaker, in-interpreter guards: single-user installations only)",
+    )
+    tool_sandbox_processes: int = Field(
+        default=16, ge=2, le=1024, description="processes and threads in a tool's sandbox"
+    )
+    tool_sandbox_scratch_mb: int = Field(
+        default=64, ge=1, le=65_536, description="a tool's private /tmp"
+    )
+    tool_sandbox_uid: int = Field(
+        default=65534, ge=1, le=2**31, description="the uid tools run as when serving as root"
+    )
+    tool_sandbox_python: Path | None = Field(
+        default=None,
+        description="the interpreter tools run on (default: the server's own, or "
+        "/usr/bin/python3 when the sandbox's uid cannot read it)",
     )
     tool_output_bytes: int = Field(
         default=1_000_000, ge=1024, le=100_000_000, description="what it may print"

@@ -96,7 +96,11 @@ def open_database(settings: Settings) -> Iterator[DatabaseUrls]:
         asyncio.run(inspect_server(urls.owner, timeout_s=settings.connect_timeout_s))
         yield urls
         return
-    server = EmbeddedPostgres(settings.data_dir, buffers_mb=settings.embedded_shared_buffers_mb)
+    server = EmbeddedPostgres(
+        settings.data_dir,
+        buffers_mb=settings.embedded_shared_buffers_mb,
+        listen=settings.embedded_listen,
+    )
     server.start()
     try:
         urls = DatabaseUrls(owner=server.url(), app=server.url(user=APP_ROLE))

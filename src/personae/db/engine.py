@@ -22,6 +22,12 @@ class DatabaseUrls:
     app: str
     app_role: str | None = None
 
+    def __repr__(self) -> str:  # the URLs hold passwords
+        def shown(url: str) -> str:
+            return make_url(url).render_as_string(hide_password=True)
+
+        return f"DatabaseUrls(owner={shown(self.owner)!r}, app={shown(self.app)!r})"
+
 
 def async_url(url: str) -> str:
     """Normalise a postgres:// or postgresql:// URL to the asyncpg driver."""

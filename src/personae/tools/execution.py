@@ -22,8 +22,9 @@ import random
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -46,13 +47,13 @@ from personae.tools.functions import (
     check_arguments,
     secret_arguments,
 )
-from personae.tools.http_calls import call_http
+from personae.tools.http_calls import call_http, host_refusal
 from personae.tools.models import DeadLetter, Tool, ToolExecution
 from personae.tools.outcome import Outcome
 from personae.tools.permissions import permits
 from personae.tools.plugins import registered_tools
 from personae.tools.registry import requirements_disabled
-from personae.tools.sandbox import Limits, run_python
+from personae.tools.sandbox import Sandbox
 
 REDACTED = "[secret]"
 """What is stored in place of a secret argument's value."""
@@ -87,6 +88,7 @@ class ToolRunner:
             settings.tool_breaker_cooldown_s,
         )
         self._http: httpx.AsyncClient | None = None
+        self.sandbox = Sandbox(settings)
 
     async def close(self) -> None:
         await self.breakers.close()
@@ -310,17 +312,18 @@ class ToolRunner:
             limit = timeout or self.settings.tool_builtin_timeout_s
             return await _in_process(session, principal, builtin, arguments, self.services, limit)
         if tool.code_type == "python":
-            limits = Limits.configured(self.settings)
-            network = bool(tool.settings.get("network")) and await enabled(
+            egress = None
+            if bool(tool.settings.get("network")) and await enabled(
                 session, tool.tenant_id, "tool_sandbox_network"
-            )
+            ):
+                egress = partial(
+                    host_refusal,
+                    allowed_hosts=self.settings.tool_http_allowed_hosts,
+                    tenant_hosts=await tenant_value(session, "general", "tool_http_allowed_hosts"),
+                )
             entry = str(tool.settings.get("entry", "main"))
-            return await run_python(
-                tool.code or "",
-                entry,
-                dict(arguments),
-                replace(limits, wall_s=timeout) if timeout else limits,
-                network=network,
+            return await self.sandbox.run(
+                tool.code or "", entry, dict(arguments), wall_s=timeout, egress=egress
             )
         if tool.code_type == "http":
             if self._http is None:

@@ -30,10 +30,25 @@ def check_endpoint(endpoint: str | None) -> None:
 
 
 def host_allowed(endpoint: str, allowed: Sequence[str]) -> bool:
-    host = (urlsplit(endpoint).hostname or "").lower()
+    return _listed((urlsplit(endpoint).hostname or "").lower(), allowed)
+
+
+def _listed(host: str, allowed: Sequence[str]) -> bool:
     return any(
         host == a.lower() or (a.startswith(".") and host.endswith(a.lower())) for a in allowed
     )
+
+
+def host_refusal(
+    host: str, allowed_hosts: Sequence[str], tenant_hosts: Sequence[str] | None
+) -> str | None:
+    """Why `host` may not be called (not on the installation's list, or not on the
+    tenant's when it set one), or None when it may."""
+    if not _listed(host.lower(), allowed_hosts):
+        return f"{host} is not on the allow-list of tool hosts"
+    if tenant_hosts is not None and not _listed(host.lower(), tenant_hosts):
+        return f"{host} is not on this tenant's allow-list of tool hosts"
+    return None
 
 
 async def call_http(
@@ -46,11 +61,9 @@ async def call_http(
     timeout_s: float,
     output_bytes: int,
 ) -> Outcome:
-    host = urlsplit(endpoint).hostname
-    if not host_allowed(endpoint, allowed_hosts):
-        return Outcome("failed", error=f"{host} is not on the allow-list of tool hosts")
-    if tenant_hosts is not None and not host_allowed(endpoint, tenant_hosts):
-        return Outcome("failed", error=f"{host} is not on this tenant's allow-list of tool hosts")
+    refusal = host_refusal(urlsplit(endpoint).hostname or "", allowed_hosts, tenant_hosts)
+    if refusal is not None:
+        return Outcome("failed", error=refusal)
     try:
         async with client.stream(
             "POST", endpoint, json=dict(arguments), timeout=timeout_s, follow_redirects=False
