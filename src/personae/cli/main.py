@@ -25,6 +25,7 @@ from personae.cli.common import (
     settings_for,
 )
 from personae.errors import ConfigurationError
+from personae.settings import Settings
 from personae.startup import prepare_database
 
 app = typer.Typer(help="Personae: a backend for persona-based AI agents.", no_args_is_help=True)
@@ -68,6 +69,7 @@ def serve(
     from personae.vault.keyring import resolve_master_key
 
     settings = settings_for(data_dir, host=host, port=port)
+    _warn_about_isolation(settings)
     with open_database(settings) as urls:
         master = resolve_master_key(settings, embedded=settings.database_url is None)
         migrate.upgrade(urls.owner)
@@ -78,6 +80,28 @@ def serve(
             port=settings.port,
             log_level=settings.log_level,
         )
+
+
+def _warn_about_isolation(settings: Settings) -> None:
+    """Say it loudly when this installation does not isolate what it should."""
+    from personae.tools.sandbox import Sandbox, SandboxUnavailable
+
+    def warn(text: str) -> None:
+        typer.secho(f"WARNING: {text}", fg=typer.colors.RED, bold=True, err=True)
+
+    if os.geteuid() == 0:
+        warn("personae serve runs as root: run it as an ordinary user (docs/security.md)")
+    if settings.tool_sandbox == "process":
+        warn(
+            "PERSONAE_TOOL_SANDBOX=process: python tools are NOT isolated by the operating "
+            "system; a tenant's tool can read this server's secrets and other tenants' data. "
+            "For a single-user installation only (docs/security.md)."
+        )
+        return
+    try:
+        Sandbox(settings).check()
+    except SandboxUnavailable as error:
+        warn(f"python tools will be refused: {error}")
 
 
 @db_app.command("upgrade")
