@@ -4,8 +4,9 @@ What is measured, in one run on a throwaway embedded PostgreSQL, through the rea
 (in-process ASGI, signed in with a bearer token):
 - a no-op built-in (`calculator` on "1") executed through `POST /v1/tools/{name}/execute`
   (argument check, execution row, two audit events, commit) vs calling the function;
-- a no-op python tool through the same route (the sandbox: a confined interpreter) vs
-  starting a bare `python -I -S -c pass`.
+- a no-op python tool through the same route (the bubblewrap jail) vs starting the
+  jail's interpreter bare (`python -I -S -c pass`); and the jail's own cost: the same
+  tool run by the sandbox directly, in the jail and in the weaker process mode.
 - discovery: `POST /v1/tools/search` (k=5) over 1,000 tools, with the installation's
   embedder (MiniLM when installed), vs its raw parts: embedding the task alone, and the
   bare nearest-neighbour query on the driver with that vector.
@@ -22,7 +23,6 @@ import itertools
 import random
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,6 +35,7 @@ from personae.db.engine import DatabaseUrls
 from personae.settings import Settings
 from personae.startup import prepare_database
 from personae.tools.builtins import calculator
+from personae.tools.sandbox import Sandbox
 from personae.vault.crypto import new_key
 from throwaway import measure_and_report, new_tenant
 
@@ -153,12 +154,21 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
 
     bare_call = await _timed(args.calls, direct)
 
+    jail = Sandbox(Settings())
+    weaker = Sandbox(Settings(tool_sandbox="process"))
+    interpreter = jail.check()
+    assert interpreter is not None
+    python = interpreter.interpreter.executable  # the one the jail runs
+
     async def bare_interpreter() -> None:
-        await asyncio.to_thread(
-            subprocess.run, [sys.executable, "-I", "-S", "-c", "pass"], check=True
-        )
+        await asyncio.to_thread(subprocess.run, [python, "-I", "-S", "-c", "pass"], check=True)
+
+    async def in_the(sandbox: Sandbox) -> None:
+        assert (await sandbox.run(NO_OP, "main", {})).succeeded
 
     bare = await _timed(args.sandboxed, bare_interpreter)
+    jailed = await _timed(args.sandboxed, lambda: in_the(jail))
+    unjailed = await _timed(args.sandboxed, lambda: in_the(weaker))
     return {
         "builtin_execute_p50_ms": _p50(builtin),
         "builtin_direct_p50_ms": _p50(bare_call),
@@ -166,6 +176,9 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
         "sandbox_execute_p50_ms": _p50(sandboxed),
         "bare_interpreter_ms": _p50(bare),
         "sandbox_overhead_ms": round(_p50(sandboxed) - _p50(bare), 3),
+        "jail_run_p50_ms": _p50(jailed),
+        "process_mode_run_p50_ms": _p50(unjailed),
+        "bubblewrap_ms": round(_p50(jailed) - _p50(unjailed), 3),
         **discovery,
     }
 

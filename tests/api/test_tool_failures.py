@@ -108,10 +108,11 @@ async def test_what_cannot_pass_by_trying_again_is_tried_once(
 ) -> None:
     async with running_app(urls, SETTINGS) as (_app, client):
         auth = await bearer(client, *fresh_owner)
-        bad = "import os\ndef main():\n    os.system('true')\n"
-        await tool(client, auth, "shells", code_type="python", code=bad)
-        refused = await run(client, auth, "shells")
+        bad = "def main():\n    return len(bytearray(10 * 2**30))\n"  # a limit: tried once
+        await tool(client, auth, "hoards", code_type="python", code=bad)
+        refused = await run(client, auth, "hoards")
         assert (refused["status"], refused["attempt"]) == ("failed", 1)
+        assert "out of memory" in refused["error"]
         letters = (await client.get("/v1/dead-letters", headers=auth)).json()["items"]
         assert not [item for item in letters if item["execution_id"] == refused["id"]]
         member = await join(client, auth, f"m-{uuid.uuid4().hex[:8]}@example.com", "member")
