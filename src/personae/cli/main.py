@@ -69,11 +69,11 @@ def serve(
     from personae.vault.keyring import resolve_master_key
 
     settings = settings_for(data_dir, host=host, port=port)
-    _warn_about_isolation(settings)
     with open_database(settings) as urls:
         master = resolve_master_key(settings, embedded=settings.database_url is None)
         migrate.upgrade(urls.owner)
         asyncio.run(prepare_database(urls.owner, master))
+        _warn_about_isolation(settings)  # once configuration errors (one line each) are past
         uvicorn.run(
             create_app(settings, urls, master_key=master),
             host=settings.host,
