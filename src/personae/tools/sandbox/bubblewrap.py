@@ -13,6 +13,7 @@ not root on the host either and the kernel's process limit binds it."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -29,6 +30,8 @@ SCRATCH = "/tmp"  # noqa: S108 - the sandbox's own tmpfs, not the host's
 SANDBOX_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": SCRATCH}
 """All a tool sees of an environment; bubblewrap itself (the sandbox's PID 1, whose
 `/proc/1/environ` a tool can read) gets only PATH."""
+LAUNCHER_ENVIRONMENT = {"PATH": SANDBOX_ENVIRONMENT["PATH"]}
+"""What bubblewrap and the interpreter probe are started with: nothing of the server's."""
 EGRESS_SOCKET = "/run/personae/egress.sock"
 TOP_LEVEL = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -50,22 +53,24 @@ class Interpreter:
     site_packages: tuple[str, ...]
     """Its third-party packages: hidden in the jail (a tool gets the standard library)."""
 
-    @classmethod
-    def inspect(cls, executable: str) -> Interpreter:
-        try:
-            found = subprocess.run(  # noqa: S603 - an interpreter the operator chose
-                [executable, "-I", "-S", "-c", _PROBE],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=True,
-                env={"PATH": SANDBOX_ENVIRONMENT["PATH"]},
-            )
-            facts = json.loads(found.stdout)
-        except (OSError, subprocess.SubprocessError, ValueError) as error:
-            raise SandboxUnavailable(f"cannot run the interpreter {executable}: {error}") from None
-        hidden = tuple(p for p in facts["site"] if os.path.isdir(p))
-        return cls(os.path.realpath(executable), str(facts["prefix"]), hidden)
+
+@functools.cache
+def inspect_interpreter(executable: str) -> Interpreter:
+    """An interpreter's prefix and site-packages, asked of it once per process."""
+    try:
+        found = subprocess.run(  # noqa: S603 - an interpreter the operator chose
+            [executable, "-I", "-S", "-c", _PROBE],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+            env=LAUNCHER_ENVIRONMENT,
+        )
+        facts = json.loads(found.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        raise SandboxUnavailable(f"cannot run the interpreter {executable}: {error}") from None
+    hidden = tuple(p for p in facts["site"] if os.path.isdir(p))
+    return Interpreter(os.path.realpath(executable), str(facts["prefix"]), hidden)
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,8 @@ class Jail:
 
     @classmethod
     def discover(cls, settings: Settings) -> Jail:
-        """The jail for this machine, tried once; SandboxUnavailable says why not."""
+        """The jail for this machine, tried once per process (serve's start-up check and
+        the first tool share it); SandboxUnavailable says why not."""
         bwrap = shutil.which("bwrap")
         if bwrap is None:
             raise SandboxUnavailable(
@@ -92,22 +98,11 @@ class Jail:
                     f"uid {settings.tool_sandbox_uid}: install util-linux or run as a user"
                 )
             become = (setpriv, settings.tool_sandbox_uid)
-        jail = cls(bwrap, Interpreter.inspect(_interpreter(settings, become)), become)
-        trial = subprocess.run(  # noqa: S603 - our own command line
-            jail.command("pass", seccomp_fd=None, scratch_mb=1, egress_socket=None),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env=jail.environment,
-        )
-        if trial.returncode != 0:
-            reason = (trial.stderr.strip().splitlines() or ["no reason given"])[-1]
-            raise SandboxUnavailable(f"bubblewrap cannot set up the sandbox here: {reason}")
+        jail = cls(bwrap, inspect_interpreter(_interpreter(settings, become)), become)
+        refusal = _tried(jail)
+        if refusal is not None:
+            raise SandboxUnavailable(f"bubblewrap cannot set up the sandbox here: {refusal}")
         return jail
-
-    @property
-    def environment(self) -> dict[str, str]:
-        return {"PATH": SANDBOX_ENVIRONMENT["PATH"]}
 
     def command(
         self,
@@ -129,7 +124,7 @@ class Jail:
         files = ["--ro-bind", "/usr", "/usr", *_top_level()]
         files += ["--ro-bind-try", "/etc/ssl/certs", "/etc/ssl/certs"]
         python = self.interpreter
-        if not _under(python.prefix, "/usr"):
+        if not Path(python.prefix).is_relative_to("/usr"):
             files += ["--ro-bind", python.prefix, python.prefix]
         for hidden in python.site_packages:
             files += ["--tmpfs", hidden]
@@ -155,6 +150,21 @@ class Jail:
             "--",
             *run,
         ]
+
+
+@functools.cache
+def _tried(jail: Jail) -> str | None:
+    """Why the jail cannot run an interpreter here (bubblewrap's last word), or None."""
+    trial = subprocess.run(  # noqa: S603 - our own command line
+        jail.command("pass", seccomp_fd=None, scratch_mb=1, egress_socket=None),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=LAUNCHER_ENVIRONMENT,
+    )
+    if trial.returncode == 0:
+        return None
+    return (trial.stderr.strip().splitlines() or ["no reason given"])[-1]
 
 
 def _interpreter(settings: Settings, become: tuple[str, int] | None) -> str:
@@ -194,7 +204,3 @@ def _top_level() -> list[str]:
         elif os.path.isdir(path):
             made += ["--ro-bind", path, path]
     return made
-
-
-def _under(path: str, parent: str) -> bool:
-    return Path(path) == Path(parent) or Path(parent) in Path(path).parents

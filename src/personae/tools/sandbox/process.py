@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import logging
 import os
 import signal
 import sys
@@ -23,15 +22,13 @@ from typing import Any
 from personae.settings import Settings
 from personae.tools.outcome import Outcome
 from personae.tools.sandbox import seccomp
-from personae.tools.sandbox.bubblewrap import Jail, SandboxUnavailable
+from personae.tools.sandbox.bubblewrap import LAUNCHER_ENVIRONMENT, Jail, SandboxUnavailable
 from personae.tools.sandbox.egress import Refusal, egress_proxy
 from personae.tools.sandbox.limits import Limits
 
 RUNNER = (Path(__file__).with_name("runner.py")).read_text()
 WEAKER_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 SIGNALLED = 128  # bubblewrap exits 128 + N when the tool died of signal N
-
-logger = logging.getLogger(__name__)
 
 
 class Sandbox:
@@ -85,7 +82,6 @@ class Sandbox:
             "limits": dataclasses.asdict(limits),
             "jail": jail is not None,
             "network": egress is not None,
-            "egress": egress is not None and jail is not None,
         }
         async with self._started(jail, limits, egress) as process:
             try:
@@ -143,7 +139,7 @@ async def _start_jailed(
             RUNNER, seccomp_fd=reading, scratch_mb=limits.scratch_mb, egress_socket=socket
         )
         return await _start(
-            command, env=jail.environment, pass_fds=() if reading is None else (reading,)
+            command, env=LAUNCHER_ENVIRONMENT, pass_fds=() if reading is None else (reading,)
         )
     finally:
         if reading is not None:

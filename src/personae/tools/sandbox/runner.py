@@ -1,13 +1,13 @@
 """Runs one python tool inside its sandbox (started as `python -I -S -c <this source>`,
 standard library only). Reads {"code", "entry", "arguments", "limits", "jail",
-"network", "egress"} as JSON on stdin, sets the kernel's limits on itself, then runs
+"network"} as JSON on stdin, sets the kernel's limits on itself, then runs
 `entry(**arguments)` from `code`, and writes {"value": ...} or {"error": ...} as the last
 line of stdout (with `retryable`: whether trying again could help); the tool's own prints
 go to stderr.
 
 In the jail (bubblewrap) the operating system is the boundary and nothing here needs to
-hold against the tool: lowering the limits is one-way, and with `egress` a loopback port
-is forwarded to the egress socket and set as the HTTP(S) proxy. In the weaker process
+hold against the tool: lowering the limits is one-way, and with the network a loopback
+port is forwarded to the egress socket and set as the HTTP(S) proxy. In the weaker process
 mode (`jail` false, single-user installations only), an audit hook refuses starting
 processes, native code, changing the limits and, without the network, sockets; it is a
 speed bump, not a wall."""
@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-EGRESS_SOCKET = "/run/personae/egress.sock"
+EGRESS_SOCKET = "/run/personae/egress.sock"  # where bubblewrap.py binds it (stdlib only here)
 FORBIDDEN = {
     "os.fork",
     "os.forkpty",
@@ -138,7 +138,7 @@ def main() -> None:
     limits = order["limits"]
     if jail:
         _limit(limits, limits["processes"])
-        if order.get("egress"):
+        if network:  # through the egress socket, the only way out
             proxy = _forward_egress()
             for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
                 os.environ[name] = proxy
