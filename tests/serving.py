@@ -48,11 +48,13 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -
 
 
 @contextmanager
-def serving(data_dir: Path, port: int, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+def serving(
+    data_dir: Path, port: int, *, log_to: Path | None = None, **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """`personae serve` on a data directory; stopped with SIGINT (as Ctrl-C) on exit. Its
-    log goes to a file (a pipe nobody reads would stop the server once full), shown when
-    something failed."""
-    with tempfile.TemporaryFile() as log:
+    log goes to a file (a pipe nobody reads would stop the server once full; `log_to`, or
+    a temporary one), shown when something failed."""
+    with open(log_to, "w+b") if log_to else tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [*PERSONAE, "serve", "--data-dir", str(data_dir), "--port", str(port)],
             env=clean_env(**env),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -38,6 +39,16 @@ def test_fresh_data_dir_serves_within_15_s_then_restarts_on_the_same_data(tmp_pa
     assert version_file.stat().st_mtime_ns == initialised, "the cluster was initialised again"
     assert sorted(p.name for p in marker.iterdir()) == before, "databases changed on restart"
     assert health["migration"] == {"current": migrate.head(), "head": migrate.head()}
+
+
+def test_serve_warns_loudly_when_tools_are_not_isolated(tmp_path: Path) -> None:
+    port, log = free_port(), tmp_path / "serve.log"
+    weaker = {"PERSONAE_TOOL_SANDBOX": "process", "PERSONAE_EMBEDDER": "hashing"}
+    with serving(tmp_path / "personae", port, log_to=log, **weaker) as process:
+        wait_healthy(f"http://127.0.0.1:{port}", process, timeout_s=30)
+    said = log.read_text()
+    assert "WARNING: PERSONAE_TOOL_SANDBOX=process: python tools are NOT isolated" in said
+    assert ("WARNING: personae serve runs as root" in said) == (os.geteuid() == 0)
 
 
 def _assert_one_line(result: subprocess.CompletedProcess[str], *needles: str) -> None:
