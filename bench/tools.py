@@ -23,6 +23,7 @@ import itertools
 import random
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -156,29 +157,36 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
 
     jail = Sandbox(Settings())
     weaker = Sandbox(Settings(tool_sandbox="process"))
-    interpreter = jail.check()
-    assert interpreter is not None
-    python = interpreter.interpreter.executable  # the one the jail runs
+    found = jail.check()
+    assert found is not None
+    jails_python = found.interpreter.executable  # as root: often not the server's own
 
-    async def bare_interpreter() -> None:
-        await asyncio.to_thread(subprocess.run, [python, "-I", "-S", "-c", "pass"], check=True)
+    def bare(python: str) -> Callable[[], Awaitable[Any]]:
+        return lambda: asyncio.to_thread(
+            subprocess.run, [python, "-I", "-S", "-c", "pass"], check=True
+        )
 
     async def in_the(sandbox: Sandbox) -> None:
         assert (await sandbox.run(NO_OP, "main", {})).succeeded
 
-    bare = await _timed(args.sandboxed, bare_interpreter)
+    bare_jails = await _timed(args.sandboxed, bare(jails_python))
+    bare_own = await _timed(args.sandboxed, bare(sys.executable))  # the weaker mode's
     jailed = await _timed(args.sandboxed, lambda: in_the(jail))
     unjailed = await _timed(args.sandboxed, lambda: in_the(weaker))
+    jail_cost = _p50(jailed) - _p50(bare_jails)
+    weaker_cost = _p50(unjailed) - _p50(bare_own)
     return {
         "builtin_execute_p50_ms": _p50(builtin),
         "builtin_direct_p50_ms": _p50(bare_call),
         "builtin_overhead_ms": round(_p50(builtin) - _p50(bare_call), 3),
         "sandbox_execute_p50_ms": _p50(sandboxed),
-        "bare_interpreter_ms": _p50(bare),
-        "sandbox_overhead_ms": round(_p50(sandboxed) - _p50(bare), 3),
+        "bare_interpreter_ms": _p50(bare_jails),
+        "sandbox_overhead_ms": round(_p50(sandboxed) - _p50(bare_jails), 3),
         "jail_run_p50_ms": _p50(jailed),
         "process_mode_run_p50_ms": _p50(unjailed),
-        "bubblewrap_ms": round(_p50(jailed) - _p50(unjailed), 3),
+        "process_mode_bare_interpreter_ms": _p50(bare_own),
+        # each mode over its own interpreter's bare start: what the jail itself adds
+        "bubblewrap_ms": round(jail_cost - weaker_cost, 3),
         **discovery,
     }
 
