@@ -14,14 +14,16 @@ speed bump, not a wall."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import resource
-import socket
 import sys
-from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs a tool's every start some milliseconds: not imported
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Callable
+    from typing import Any
 
 EGRESS_SOCKET = "/run/personae/egress.sock"  # where bubblewrap.py binds it (stdlib only here)
 FORBIDDEN = {
@@ -81,7 +83,9 @@ def _weaker(network: bool) -> None:
 
 def _forward_egress() -> str:
     """Forward a loopback port to the egress socket, in a thread; its proxy URL."""
+    import contextlib
     import selectors
+    import socket
     import threading
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
