@@ -87,3 +87,59 @@ async def test_sharing_on_top_of_tenant_roles(
         assert (await client.get(path, headers=viewer)).status_code == 404
         assert (await client.delete(path, headers=owner)).status_code == 204
         assert (await client.get(path, headers=editor)).status_code == 404
+
+
+async def test_a_token_uses_its_creators_shares_only_within_its_scopes(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        owner = await bearer(client, OWNER, owner_password)
+        persona = (await client.post("/v1/personas", headers=owner, json={"name": "Own"})).json()
+        path = f"/v1/personas/{persona['id']}"
+
+        async def token(headers: dict[str, str], scopes: list[str]) -> dict[str, str]:
+            made = await client.post(
+                "/v1/tokens", headers=headers, json={"name": "t", "scopes": scopes}
+            )
+            assert made.status_code == 201, made.text
+            return {"Authorization": f"Bearer {made.json()['token']}"}
+
+        bare = await token(owner, [])  # the creator owns the persona; the token may do nothing
+        assert (await client.get("/v1/personas", headers=bare)).json()["items"] == []
+        assert (await client.get(path, headers=bare)).status_code == 404
+        assert (
+            await client.patch(path, headers=bare, json={"system_prompt": "x"})
+        ).status_code in (
+            403,
+            404,
+        )
+        share = {"user_id": await user_id(client, owner), "role": "viewer"}
+        assert (await client.post(f"{path}/members", headers=bare, json=share)).status_code in (
+            403,
+            404,
+        )
+        nudged = await client.post(f"{path}/mood", headers=bare, json={"deltas": {"dopamine": 1}})
+        assert nudged.status_code in (403, 404)
+        assert (await client.delete(path, headers=bare)).status_code in (403, 404)
+
+        role = await client.post(
+            "/v1/roles",
+            headers=owner,
+            json={"name": "token-maker", "permissions": ["tokens:create", "personas:read"]},
+        )
+        assert role.status_code == 201, role.text
+        editor = await join(client, owner, "tok-ed@personas.example.com", "token-maker")
+        shared = await client.post(
+            f"{path}/members",
+            headers=owner,
+            json={"user_id": await user_id(client, editor), "role": "editor"},
+        )
+        assert shared.status_code == 201, shared.text
+        reader = await token(editor, ["personas:read"])
+        assert (await client.get(path, headers=reader)).status_code == 200
+        refused = await client.patch(path, headers=reader, json={"system_prompt": "x"})
+        assert refused.status_code == 403 and "personas:update" in refused.text
+        assert (
+            await client.patch(path, headers=editor, json={"description": "d"})
+        ).status_code == 200
+        assert (await client.get(path, headers=owner)).json()["system_prompt"] != "x"

@@ -108,6 +108,7 @@ async def token_principal(
         user_id=row.user_id,
         permissions=permissions,
         ip_address=ip_address,
+        scopes=frozenset(row.scopes),
     )
     row.last_used_at = now
     await record(session, principal, "use", "token", row.id, category="access")

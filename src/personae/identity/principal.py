@@ -21,6 +21,9 @@ class Principal:
     session_id: uuid.UUID | None = None
     ip_address: str | None = None
     trace_id: str | None = None
+    scopes: frozenset[str] | None = None
+    """A token's own scopes (None for users): they bound what a share of a resource allows
+    too, not only what the creator's tenant role allows."""
 
     @property
     def actor_id(self) -> uuid.UUID | None:
@@ -28,6 +31,11 @@ class Principal:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+    def scoped_for(self, permission: str) -> bool:
+        """Whether a right held otherwise than by role (a share) may be used for `permission`:
+        always for users, for tokens only within their scopes."""
+        return self.scopes is None or permission in self.scopes
 
     def require(self, permission: str) -> None:
         if permission not in self.permissions:

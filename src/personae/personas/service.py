@@ -3,7 +3,9 @@
 Tenant roles come first: `personas:<action>` allows the action on every persona. On top of
 them, a persona's owner may read, change, delete and share it; an editor may read and
 change it; a viewer may read it. Whoever can neither read all personas nor has a share
-does not see the persona at all (404). Agents (within a persona or not) go by `agents:*`."""
+does not see the persona at all (404). An API token uses its creator's shares only within
+its own scopes (a token without `personas:read` sees no persona at all). Agents (within a
+persona or not) go by `agents:*`."""
 
 from __future__ import annotations
 
@@ -51,6 +53,8 @@ async def require_on_persona(
     tenant_permission = "personas:update" if action == "share" else f"personas:{action}"
     if principal.can(tenant_permission):
         return
+    if not principal.scoped_for(tenant_permission):
+        raise Forbidden(f"this token lacks the scope {tenant_permission}")
     if action not in SHARE_ALLOWS.get(await share_of(session, persona, principal) or "", ()):
         raise Forbidden(f"this needs {tenant_permission} or a share of the persona that allows it")
 
@@ -82,7 +86,7 @@ class _Personas(Resource[Persona]):
     def visible(self, principal: Principal) -> ColumnElement[bool]:
         if principal.can("personas:read"):
             return true()
-        if principal.user_id is None:
+        if principal.user_id is None or not principal.scoped_for("personas:read"):
             return Persona.id.is_(None)
         shared = select(PersonaMember.persona_id).where(PersonaMember.user_id == principal.user_id)
         return or_(Persona.owner_id == principal.user_id, Persona.id.in_(shared))
