@@ -140,6 +140,17 @@ async def test_conditional_and_idempotent_appends(
         page = (await client.get(events, headers=auth)).json()
         assert [e["seq"] for e in page["items"]] == [1, 2, 3]
 
+        # a key that is another's prefix plus "#" is a key of its own, not a replay
+        first = await client.post(
+            events, headers={"Idempotency-Key": "order#1", **auth}, json={"events": [user("d")]}
+        )
+        second = await client.post(
+            events, headers={"Idempotency-Key": "order", **auth}, json={"events": [user("d")]}
+        )
+        assert first.status_code == second.status_code == 201
+        assert "idempotent-replayed" not in second.headers
+        assert [e["seq"] for e in second.json()["events"]] == [5]
+
 
 async def test_bad_appends_are_4xx_problems(
     urls: DatabaseUrls, api_client: ClientFactory, owner_password: str

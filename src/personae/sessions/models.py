@@ -102,6 +102,7 @@ class SessionEvent(TenantKey, Base):
             "tenant_id",
             "session_id",
             "idempotency_key",
+            "idempotency_index",
             unique=True,
             postgresql_where=text("idempotency_key IS NOT NULL"),
         ),
@@ -115,6 +116,8 @@ class SessionEvent(TenantKey, Base):
     schema_version: Mapped[int] = mapped_column(server_default=text("1"))
     payload: Mapped[dict[str, Any]] = json_object()
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    idempotency_index: Mapped[int | None]
+    """The event's place in its idempotent batch (1, 2, ...), kept apart from the key."""
     trace_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = created_at()
 
