@@ -97,6 +97,10 @@ async def test_model_config_keys_live_in_the_vault(
             headers=auth,
             json={"rpm": 20, "kwargs": {"temperature": 0.2}},
         )
+        nulls = [
+            await client.patch(f"/v1/model-configs/{config_id}", headers=auth, json={name: None})
+            for name in ("kwargs", "model_name", "vision")
+        ]
         fetched = await client.get(f"/v1/model-configs/{config_id}", headers=auth)
         async with owner_engine.connect() as conn:
             secrets = (await conn.execute(select(Secret.key_name))).scalars().all()
@@ -112,7 +116,13 @@ async def test_model_config_keys_live_in_the_vault(
         "base_url",
     }
     assert patched.json()["rpm"] == 20 and patched.json()["kwargs"] == {"temperature": 0.2}
+    assert [(n.status_code, n.json()["errors"][0]["field"]) for n in nulls] == [
+        (422, "kwargs"),
+        (422, "model_name"),
+        (422, "vision"),
+    ]
     assert fetched.json()["context_length"] == 8192 and key not in fetched.text
+    assert fetched.json()["kwargs"] == {"temperature": 0.2}
     assert f"model_config:{config_id}" in secrets
     assert deleted.status_code == 204 and gone.status_code == 404
     assert f"model_config:{config_id}" not in secrets_after

@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect
 from personae.db.errors import (
     CHECK_VIOLATION,
     FOREIGN_KEY_VIOLATION,
+    NOT_NULL_VIOLATION,
     UNIQUE_VIOLATION,
     is_invalid_data,
     server_error,
@@ -93,6 +94,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if sqlstate(exc) == NOT_NULL_VIOLATION:  # a null the input schema let through
+        column = getattr(server_error(exc), "column_name", None) or "a field"
+        detail = f"{column} may not be null"
+        errors = [{"field": column, "message": detail}]
+        return problem(422, "Validation failed", detail, path=request.url.path, errors=errors)
     known = _known(exc)
     if known is None:
         logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)

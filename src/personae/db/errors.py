@@ -36,6 +36,7 @@ def sqlstate(exc: BaseException) -> str:
     return str(getattr(server_error(exc), "sqlstate", "") or "")
 
 
+NOT_NULL_VIOLATION = "23502"
 UNIQUE_VIOLATION = "23505"
 FOREIGN_KEY_VIOLATION = "23503"
 CHECK_VIOLATION = "23514"

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from personae.db.errors import INT4_MAX
 from personae.validation import Input
@@ -55,6 +55,9 @@ class ModelConfigIn(Input):
 
 
 class ModelConfigPatch(Input):
+    """What a PATCH may change; a field left out stays, and null clears only a nullable one
+    (`model_name`, `kwargs` and `vision` refuse it)."""
+
     model_name: str | None = Field(default=None, min_length=1, max_length=255)
     base_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
     api_key: SecretStr | None = None
@@ -65,6 +68,13 @@ class ModelConfigPatch(Input):
     vision: bool | None = None
     input_cost_per_mtok: Price = None
     output_cost_per_mtok: Price = None
+
+    @field_validator("model_name", "kwargs", "vision", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:  # sent as null (left out, the field is not validated)
+            raise ValueError("may not be null")
+        return value
 
 
 class ModelConfigOut(BaseModel):
