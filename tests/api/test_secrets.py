@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
-from tests.api.conftest import ClientFactory, bearer, new_tenant
+from tests.api.conftest import ClientFactory, bearer, join, new_tenant
 
 PLAINTEXT = "sk-live-4b1d-9f0e-do-not-leak"
 PROBLEM = "application/problem+json"
@@ -98,3 +98,47 @@ async def test_bad_secret_input_names_the_field(
     assert response.status_code == 422, response.text
     assert field in [e["field"] for e in response.json()["errors"]]
     assert "x" * 100 not in response.text
+
+
+async def test_a_resources_secret_changes_only_through_that_resource(
+    urls: DatabaseUrls, api_client: ClientFactory, owner: tuple[str, str]
+) -> None:
+    async with api_client(urls) as client:
+        auth = await bearer(client, *owner)
+        role = await client.post(
+            "/v1/roles",
+            headers=auth,
+            json={
+                "name": "secret-keeper",
+                "permissions": ["secrets:read", "secrets:write", "secrets:delete"],
+            },
+        )
+        assert role.status_code == 201, role.text
+        keeper = await join(client, auth, "secret-keeper@example.com", "secret-keeper")
+        config = await client.post(
+            "/v1/model-configs",
+            headers=auth,
+            json={"name": "owned", "provider": "openai", "model_name": "m", "api_key": PLAINTEXT},
+        )
+        assert config.status_code == 201, config.text
+        key_name = f"model_config:{config.json()['id']}"
+        stolen = await client.put(
+            "/v1/secrets",
+            headers=keeper,
+            json={"key_name": key_name, "value": "sk-attacker", "secret_type": "llm_provider_key"},
+        )
+        secret = next(
+            s
+            for s in (await client.get("/v1/secrets", headers=keeper)).json()
+            if s["key_name"] == key_name
+        )
+        removed = await client.delete(f"/v1/secrets/{secret['id']}", headers=keeper)
+        setting = await client.put(
+            "/v1/secrets",
+            headers=keeper,
+            json={"key_name": "setting:mail:password", "value": "x", "secret_type": "other"},
+        )
+        revealed = await client.post(f"/v1/secrets/{secret['id']}/reveal", headers=auth)
+    assert stolen.status_code == 403 and "model_configs:update" in stolen.json()["detail"]
+    assert removed.status_code == 403 and setting.status_code == 403
+    assert revealed.json()["value"] == PLAINTEXT

@@ -9,9 +9,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import record
-from personae.errors import NotFound, ValidationFailed
+from personae.errors import Forbidden, NotFound, ValidationFailed
 from personae.identity.principal import Principal
-from personae.vault.models import SECRET_SCOPES, SECRET_TYPES, Secret
+from personae.vault.models import SECRET_SCOPES, SECRET_TYPES, Secret, owner_of
 from personae.vault.schemas import MAX_SECRET_BYTES, SecretWrite
 from personae.vault.service import Vault
 
@@ -20,6 +20,7 @@ async def write_secret(
     session: AsyncSession, vault: Vault, principal: Principal, body: SecretWrite
 ) -> Secret:
     principal.require("secrets:write")
+    _not_owned(body.key_name)
     if body.secret_type not in SECRET_TYPES:
         raise ValidationFailed(f"one of {', '.join(SECRET_TYPES)}", field="secret_type")
     if body.scope not in SECRET_SCOPES:
@@ -81,10 +82,17 @@ async def reveal_secret(
 async def delete_secret(session: AsyncSession, principal: Principal, secret_id: uuid.UUID) -> None:
     principal.require("secrets:delete")
     secret = await _get(session, secret_id)
+    _not_owned(secret.key_name)
     await session.execute(delete(Secret).where(Secret.id == secret.id))
     await record(
         session, principal, "delete", "secret", secret_id, data={"key_name": secret.key_name}
     )
+
+
+def _not_owned(key_name: str) -> None:
+    owner = owner_of(key_name)
+    if owner is not None:
+        raise Forbidden(f"this secret is {owner}: change it through that resource")
 
 
 async def _get(session: AsyncSession, secret_id: uuid.UUID) -> Secret:

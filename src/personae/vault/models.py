@@ -12,6 +12,17 @@ from personae.db.base import Base, Created, TenantOwned, Timestamps, one_of
 
 SECRET_SCOPES = ("tenant", "persona", "agent", "user")
 SECRET_TYPES = ("llm_provider_key", "email_imap", "email_smtp", "agent_setting", "other")
+OWNED_SECRETS = {
+    "model_config:": "a model config's (PATCH /v1/model-configs/{id}, model_configs:update)",
+    "setting:": "a secret setting's (PUT /v1/settings, settings:write)",
+}
+"""Key-name prefixes of secrets a resource owns: written and deleted through that resource
+only, never through `/v1/secrets` (whose `secrets:write` would otherwise bypass it)."""
+
+
+def owner_of(key_name: str) -> str | None:
+    """Whose a secret of this name is, when a resource owns it (see `OWNED_SECRETS`)."""
+    return next((o for p, o in OWNED_SECRETS.items() if key_name.startswith(p)), None)
 
 
 class Secret(TenantOwned, Timestamps, Base):
