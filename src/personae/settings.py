@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     login_attempts_per_ip: int = Field(default=50, ge=1, description="per window")
     login_window_s: float = Field(default=60.0, gt=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="request body limit")
+    max_json_depth: int = Field(
+        default=32, ge=4, le=200, description="levels of nesting a JSON body may hold"
+    )
     worker: bool = Field(
         default=True, description="Run a job worker inside `personae serve` as well."
     )

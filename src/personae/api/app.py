@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from personae import __version__
+from personae import __version__, validation
 from personae.api import problems
 from personae.api.limits import BodySizeLimit
 from personae.api.routes import (
@@ -138,6 +138,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    validation.set_max_depth(settings.max_json_depth)
     app.state.scanners = scanning.configured(settings)
     app.state.embedders = Embedders(settings)
     app.state.tools = ToolRunner(settings, {"embedders": app.state.embedders})

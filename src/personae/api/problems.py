@@ -80,11 +80,19 @@ async def _personae_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
-    ]
+    errors = [{"field": _field(_location(e)), "message": e.get("msg", "")} for e in exc.errors()]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(422, "Validation failed", detail, path=request.url.path, errors=errors)
+
+
+def _location(error: dict[str, Any]) -> tuple[Any, ...]:
+    """Where an error lies: pydantic's location, and within it the place an input check
+    names (`validation.Input`: a dotted path in its context)."""
+    location = tuple(error.get("loc", ()))
+    where = (error.get("ctx") or {}).get("where")
+    if error.get("type") == "unstorable" and where and where != "body":
+        location += tuple(where.split("."))
+    return location
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
