@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -12,6 +15,7 @@ from personae.db.tenancy import tenant_session
 from personae.identity.models import AuthSession
 from personae.identity.service import create_tenant, sync_permissions
 from personae.jobs import JobDeps, Queue
+from personae.jobs.queue import task
 from personae.settings import Settings
 
 
@@ -62,3 +66,46 @@ async def test_the_cleanup_task_deletes_long_expired_sign_in_sessions(
         ).scalar_one()
     assert status is None  # succeeded, then deleted
     assert failed == 0
+
+
+FINISHED: list[str] = []
+
+
+@task("tests.slow_job")
+async def _slow_job(deps: JobDeps, *, label: str) -> None:
+    await asyncio.sleep(1.5)
+    FINISHED.append(label)
+
+
+async def test_stopping_the_worker_lets_a_running_job_finish(
+    urls: DatabaseUrls,
+    app_sessions: async_sessionmaker[AsyncSession],
+    owner_engine: AsyncEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queue = Queue(urls.app, Settings(worker_concurrency=1, worker_shutdown_timeout_s=10))
+    await queue.open()
+    queue.start_worker(JobDeps(app_sessions))
+    job_id = await queue.defer("tests.slow_job", label="drained")
+    for _ in range(100):  # until the worker has taken it
+        async with owner_engine.connect() as conn:
+            status = (
+                await conn.execute(
+                    text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
+                )
+            ).scalar_one()
+        if status == "doing":
+            break
+        await asyncio.sleep(0.05)
+    assert status == "doing"
+    with caplog.at_level(logging.WARNING):
+        await queue.close()
+    assert FINISHED == ["drained"]
+    assert "job worker stopped" not in caplog.text
+    async with owner_engine.connect() as conn:
+        left = (
+            await conn.execute(
+                text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
+            )
+        ).scalar_one_or_none()
+    assert left is None  # succeeded (and deleted), not left 'doing' for another worker

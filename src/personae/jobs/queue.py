@@ -226,8 +226,10 @@ class Queue:
                 except Exception as error:
                     log.warning("stalled jobs not checked (%s)", type(error).__name__)
 
-        async def both() -> None:
-            await asyncio.gather(keep_working(), keep_recovering())
+        async def both() -> None:  # cancelled, a task group waits for both to end
+            async with asyncio.TaskGroup() as group:
+                group.create_task(keep_working())
+                group.create_task(keep_recovering())
 
         self._worker = asyncio.create_task(both(), name="personae-worker")
 
