@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
+
+import httpx
 
 from personae.db import migrate
 from tests.serving import (
@@ -87,3 +92,76 @@ def test_server_without_pgvector_is_one_line_with_the_fix() -> None:
     with postgres_without_pgvector() as url:
         result = run_personae("serve", PERSONAE_DATABASE_URL=url)
         _assert_one_line(result, "has no pgvector extension", "install pgvector")
+
+
+def _sign_in(base: str, data_dir: Path) -> dict[str, str]:
+    made = run_personae(
+        "tenant",
+        "create",
+        "Stops",
+        "--owner-email",
+        "stop@example.com",
+        "--data-dir",
+        str(data_dir),
+    )
+    assert made.returncode == 0, made.stderr
+    password = next(
+        line.split()[-1] for line in made.stdout.splitlines() if line.startswith("password:")
+    )
+    login = httpx.post(
+        f"{base}/v1/auth/login", json={"email": "stop@example.com", "password": password}
+    )
+    assert login.status_code == 200, (login.text, made.stdout)
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def test_sigterm_closes_streams_and_stops_the_database(tmp_path: Path) -> None:
+    data_dir, port = tmp_path / "personae", free_port()
+    base = f"http://127.0.0.1:{port}"
+    hashing = {"PERSONAE_EMBEDDER": "hashing", "PERSONAE_SSE_HEARTBEAT_S": "60"}
+    with serving(data_dir, port, **hashing) as process:
+        wait_healthy(base, process, timeout_s=30)
+        auth = _sign_in(base, data_dir)
+        session = httpx.post(f"{base}/v1/sessions", headers=auth, json={}).json()
+        received: list[str] = []
+
+        def listen() -> None:
+            with httpx.stream(
+                "GET", f"{base}/v1/sessions/{session['id']}/stream", headers=auth, timeout=60
+            ) as stream:
+                received.extend(stream.iter_lines())
+
+        listener = threading.Thread(target=listen)
+        listener.start()
+        deadline = time.monotonic() + 10
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+        stopped_in = time.monotonic() - started
+        listener.join(timeout=5)
+    assert process.returncode == 0
+    assert stopped_in < 10  # the open stream did not hold the shutdown up
+    assert received[0] == ": connected"
+    assert any("server is stopping" in line for line in received)
+    assert not (data_dir / "pg" / "postmaster.pid").exists(), "PostgreSQL left running"
+
+
+def test_a_killed_server_does_not_keep_the_next_from_stopping_the_database(
+    tmp_path: Path,
+) -> None:
+    data_dir, port = tmp_path / "personae", free_port()
+    hashing = {"PERSONAE_EMBEDDER": "hashing"}
+    with serving(data_dir, port, **hashing) as process:
+        wait_healthy(f"http://127.0.0.1:{port}", process, timeout_s=30)
+        process.kill()  # its PostgreSQL lives on, its handle left behind
+        process.wait()
+    assert (data_dir / "pg" / "postmaster.pid").exists()
+    port = free_port()
+    with serving(data_dir, port, **hashing) as process:
+        wait_healthy(f"http://127.0.0.1:{port}", process, timeout_s=30)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    assert process.returncode == 0
+    assert not (data_dir / "pg" / "postmaster.pid").exists(), "PostgreSQL left running"

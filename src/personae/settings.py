@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(
         default=32, ge=4, le=200, description="levels of nesting a JSON body may hold"
     )
+    shutdown_grace_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="On SIGTERM or Ctrl-C, open requests (a turn) may finish within this; "
+        "live streams end at once.",
+    )
     worker: bool = Field(
         default=True, description="Run a job worker inside `personae serve` as well."
     )

@@ -84,6 +84,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
             FEED_CHANNEL, hot.notified, lambda: hot.reset(listening=listener.connected)
         )
         app.state.hot_sessions = hot
+        app.state.loop = asyncio.get_running_loop()
         app.state.feed = feed
         app.state.engine = engine
         app.state.listener = listener
@@ -182,6 +183,16 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(profiles.router)
     app.include_router(tools.router)
     return app
+
+
+def begin_stopping(app: FastAPI) -> None:
+    """The server has been asked to stop (called from its signal handler, so through the
+    loop): live streams end now, so that only requests that finish on their own are waited
+    for (`shutdown_grace_s`)."""
+    loop: asyncio.AbstractEventLoop | None = getattr(app.state, "loop", None)
+    feed: Feed | None = getattr(app.state, "feed", None)
+    if loop is not None and feed is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(feed.close)
 
 
 async def _warmed(embedders: Embedders) -> None:

@@ -5,10 +5,13 @@ Configuration errors print one line naming the problem and the fix, and exit wit
 from __future__ import annotations
 
 import asyncio
+import math
 import os
+import signal
 import subprocess
 import sys
 import uuid
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -63,23 +66,38 @@ def serve(
     """Start the HTTP API (embedded PostgreSQL unless PERSONAE_DATABASE_URL is set)."""
     import uvicorn
 
-    from personae.api.app import create_app
+    from personae.api.app import begin_stopping, create_app
     from personae.db import migrate
     from personae.db.database import open_database
     from personae.vault.keyring import resolve_master_key
 
     settings = settings_for(data_dir, host=host, port=port)
+    # SIGTERM stops like Ctrl-C: requests drain, then the database (embedded) stops too
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with open_database(settings) as urls:
         master = resolve_master_key(settings, embedded=settings.database_url is None)
         migrate.upgrade(urls.owner)
         asyncio.run(prepare_database(urls.owner, master))
         _warn_about_isolation(settings)  # once configuration errors (one line each) are past
-        uvicorn.run(
-            create_app(settings, urls, master_key=master),
+        api = create_app(settings, urls, master_key=master)
+
+        class Server(uvicorn.Server):
+            def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+                super().handle_exit(sig, frame)
+                begin_stopping(api)
+
+        config = uvicorn.Config(
+            api,
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),
         )
+        Server(config).run()  # it raises the signal that stopped it again, once stopped
+
+
+def _exit_on_sigterm(_signal: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)  # unwinds through `open_database`, which stops the embedded server
 
 
 def _warn_about_isolation(settings: Settings) -> None:

@@ -54,6 +54,9 @@ class Watch:
 class Feed:
     def __init__(self) -> None:
         self._watching: dict[str, set[Watch]] = {}
+        self.closing = False
+        """Set as the server begins to stop: every stream ends (its client reconnects to
+        another process, or to this one restarted, with `Last-Event-ID`)."""
 
     @contextmanager
     def subscribe(self, session_id: uuid.UUID) -> Iterator[Watch]:
@@ -90,6 +93,11 @@ class Feed:
         for watching in self._watching.values():
             for watch in watching:
                 watch.wake.set()
+
+    def close(self) -> None:
+        """End every live stream, now and from now on."""
+        self.closing = True
+        self.wake_all()
 
     @property
     def streams(self) -> int:

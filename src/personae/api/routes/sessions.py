@@ -229,7 +229,7 @@ async def _events(
     tenant = context.principal.tenant_id
     with feed.subscribe(session_id) as watch:
         yield ": connected\n\n"
-        while True:
+        while not feed.closing:
             watch.wake.clear()  # before reading: a write after this read sets it again
             for event, passed in watch.take():  # passing events (tokens): no id, not kept
                 yield f"event: {event}\ndata: {json.dumps(passed)}\n\n"
@@ -245,3 +245,4 @@ async def _events(
                 await asyncio.wait_for(watch.wake.wait(), settings.sse_heartbeat_s)
             except TimeoutError:
                 yield ": heartbeat\n\n"
+        yield ": the server is stopping; reconnect with Last-Event-ID\n\n"
