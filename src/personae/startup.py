@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from personae.db.database import ensure_partitions
+from personae.db.locks import STARTUP_XACT_LOCK
 from personae.identity.service import sync_permissions
 from personae.vault.keyring import ensure_data_key
 
@@ -17,6 +18,7 @@ async def prepare_database(owner_url: str, master_key: bytes) -> None:
     engine = create_async_engine(owner_url, poolclass=NullPool)
     try:
         async with engine.begin() as conn:
+            await conn.execute(STARTUP_XACT_LOCK)
             await sync_permissions(conn)
             await ensure_data_key(conn, master_key)
     finally:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -16,6 +18,8 @@ from sqlalchemy.pool import NullPool
 from personae.db import migrate
 from personae.db.embedded import EmbeddedPostgres
 from personae.schema import metadata
+from personae.startup import prepare_database
+from personae.vault.crypto import new_key
 from tests.conftest import create_database
 
 
@@ -66,3 +70,22 @@ def test_upgrade_downgrade_upgrade_round_trip_without_drift(pg: EmbeddedPostgres
 def test_history_lists_the_head() -> None:
     revisions = [revision for revision, _ in migrate.history()]
     assert revisions[0] == migrate.head()
+
+
+def _start(url: str, key: bytes) -> None:
+    """What `personae serve` does to the database before serving (in a process of its own:
+    Alembic's context is one per process)."""
+    migrate.upgrade(url)
+    asyncio.run(prepare_database(url, key))
+
+
+def test_two_servers_starting_on_a_fresh_database_do_not_race(pg: EmbeddedPostgres) -> None:
+    name = f"personae_race_{uuid.uuid4().hex[:6]}"
+    create_database(pg, name)
+    url = pg.url(database=name)
+    key = new_key()
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for started in [pool.submit(_start, url, key) for _ in range(2)]:
+            started.result()  # neither raised
+    drift, tables = asyncio.run(_inspect(url))
+    assert drift == [] and set(metadata.tables) <= tables

@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from personae.db.embedded import EmbeddedPostgres
 from personae.db.engine import DatabaseUrls, external_urls
+from personae.db.locks import STARTUP_XACT_LOCK
 from personae.errors import ConfigurationError
 from personae.settings import APP_ROLE, Settings
 
@@ -128,6 +129,7 @@ async def ensure_partitions(owner_url: str) -> int:
     engine = create_async_engine(owner_url, poolclass=NullPool)
     try:
         async with engine.begin() as conn:
+            await conn.execute(STARTUP_XACT_LOCK)
             created = (
                 await conn.execute(
                     text(

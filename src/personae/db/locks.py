@@ -5,6 +5,12 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+STARTUP = "personae:startup"
+"""Held by whoever migrates or prepares the database, so that two servers starting on one
+fresh database take turns (the second then finds nothing left to do)."""
+STARTUP_LOCK = text(f"SELECT pg_advisory_lock(hashtextextended('{STARTUP}', 0))")
+STARTUP_XACT_LOCK = text(f"SELECT pg_advisory_xact_lock(hashtextextended('{STARTUP}', 0))")
+
 _ALONE = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 _SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))")
 

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from personae.db.locks import STARTUP_LOCK
 from personae.db.migrate import include_name
 from personae.schema import metadata
 
@@ -35,6 +36,8 @@ async def run_online() -> None:
     engine = create_async_engine(url, poolclass=NullPool)
     try:
         async with engine.connect() as connection:
+            await connection.execute(STARTUP_LOCK)  # for the session: freed as it closes
+            await connection.commit()
             await connection.run_sync(run_with)
             await connection.commit()
     finally:
