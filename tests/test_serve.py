@@ -165,3 +165,31 @@ def test_a_killed_server_does_not_keep_the_next_from_stopping_the_database(
         process.wait(timeout=30)
     assert process.returncode == 0
     assert not (data_dir / "pg" / "postmaster.pid").exists(), "PostgreSQL left running"
+
+
+def test_while_the_database_is_down_requests_get_503_and_one_log_line(tmp_path: Path) -> None:
+    data_dir, port, log = tmp_path / "personae", free_port(), tmp_path / "serve.log"
+    base = f"http://127.0.0.1:{port}"
+    with serving(data_dir, port, log_to=log, PERSONAE_EMBEDDER="hashing") as process:
+        wait_healthy(base, process, timeout_s=30)
+        auth = _sign_in(base, data_dir)
+        assert httpx.get(f"{base}/v1/sessions", headers=auth).status_code == 200
+        postmaster = int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGINT)  # a fast shutdown, as an operator's would be
+        while (data_dir / "pg" / "postmaster.pid").exists():
+            time.sleep(0.05)
+        answers = [httpx.get(f"{base}/v1/sessions", headers=auth) for _ in range(20)]
+        answers.append(
+            httpx.post(f"{base}/v1/auth/login", json={"email": "a@example.com", "password": "p"})
+        )
+        back = run_personae("db", "current", "--data-dir", str(data_dir))  # starts it again
+        assert back.returncode == 0, back.stderr
+        again = httpx.get(f"{base}/v1/sessions", headers=auth)
+    said = log.read_text()
+    assert {a.status_code for a in answers} == {503}
+    assert all(a.headers["content-type"] == "application/problem+json" for a in answers)
+    assert all(int(a.headers["retry-after"]) > 0 for a in answers)
+    assert again.status_code == 200
+    assert said.count("database unreachable") == 1, said[-3000:]
+    assert said.count("database reachable again") == 1
+    assert "Traceback" not in said, said

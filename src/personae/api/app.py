@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from personae import __version__, validation
 from personae.api import problems
@@ -40,6 +41,7 @@ from personae.api.routes import settings as settings_routes
 from personae.cache import open_cache
 from personae.db.engine import DatabaseUrls, create_engine, create_listen_engine, sessionmaker
 from personae.db.listener import Listener
+from personae.db.outage import Outage
 from personae.identity.access_cache import CHANNEL as ACCESS_CHANNEL
 from personae.identity.access_cache import ON_CHANGE as ACCESS_CHANGED
 from personae.identity.access_cache import AccessCache
@@ -70,6 +72,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(urls.app, settings, role=urls.app_role)
+        event.listen(engine.sync_engine, "connect", lambda *_: app.state.outage.reached())
         listen_engine = create_listen_engine(urls.app, settings, role=urls.app_role)
         listener = Listener(listen_engine)
         access = AccessCache(ttl_s=settings.access_cache_ttl_s)
@@ -139,6 +142,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.outage = Outage()
     validation.set_max_depth(settings.max_json_depth)
     app.state.scanners = scanning.configured(settings)
     app.state.embedders = Embedders(settings)

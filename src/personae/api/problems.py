@@ -19,13 +19,16 @@ from starlette.requests import ClientDisconnect
 
 from personae.db.errors import (
     CHECK_VIOLATION,
+    CONNECTION_ERRORS,
     FOREIGN_KEY_VIOLATION,
     NOT_NULL_VIOLATION,
     UNIQUE_VIOLATION,
     is_invalid_data,
+    is_unreachable,
     server_error,
     sqlstate,
 )
+from personae.db.outage import RETRY_AFTER_S, Outage
 from personae.errors import PersonaeError, RateLimited, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
@@ -114,6 +117,20 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem(*known, path=request.url.path)
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After while the database cannot be reached (logged once per outage,
+    by `Outage`); any other database error as `_unexpected` answers it."""
+    if not is_unreachable(exc):
+        return await _unexpected(request, exc)
+    outage: Outage | None = getattr(request.app.state, "outage", None)
+    if outage is not None:
+        outage.failed(exc)
+    detail = "the database cannot be reached just now; try again shortly"
+    return problem(
+        503, "Service unavailable", detail, path=request.url.path, retry_after=RETRY_AFTER_S
+    )
+
+
 def _known(exc: Exception) -> tuple[int, str, str | None] | None:
     """The problem an error that reached no handler is, when it is the client's or a race's."""
     if isinstance(exc, ClientDisconnect):  # nobody is listening (e.g. a refused body)
@@ -159,4 +176,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PersonaeError, _personae_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    for error in CONNECTION_ERRORS:  # before `Exception`'s, which would log and re-raise
+        app.add_exception_handler(error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -77,10 +77,14 @@ class Listener:
 
     async def _run(self) -> None:
         delay = self.reconnect_delay_s
+        failing = False  # logged once when the link fails, once when it is back
         while True:
             try:
                 await self._connect()
                 delay = self.reconnect_delay_s
+                if failing:
+                    failing = False
+                    log.warning("LISTEN connection back")
                 while not self._lost.is_set():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._lost.wait(), self.keepalive_s)
@@ -89,7 +93,11 @@ class Listener:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # any failure: log (without the URL) and retry
-                log.warning("LISTEN connection unavailable (%s); retrying", type(error).__name__)
+                if not failing:
+                    failing = True
+                    log.warning(
+                        "LISTEN connection unavailable (%s); retrying", type(error).__name__
+                    )
             self._mark_lost()
             await self._close()
             await asyncio.sleep(delay)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import procrastinate
+import psycopg
 import psycopg_pool
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -21,6 +22,34 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from personae.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def _unreachable(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) says the database cannot be reached."""
+    while error is not None:
+        if isinstance(error, psycopg.OperationalError | psycopg_pool.PoolTimeout | OSError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+class _QuietOutages(logging.Handler):
+    """Drops the libraries' own reports of an unreachable database (a traceback per worker
+    restart, a line per reconnection attempt: the worker says it once, and once when the
+    database is back) and hands everything else to the root logger, as if propagated."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith("psycopg.pool") and record.levelno < logging.ERROR:
+            return
+        if record.exc_info and _unreachable(record.exc_info[1]):
+            return
+        logging.getLogger().handle(record)
+
+
+for _library in ("procrastinate", "psycopg.pool"):  # the handler sees their children's too
+    _logger = logging.getLogger(_library)
+    _logger.addHandler(_QuietOutages())
+    _logger.propagate = False
 
 TASK_MODULES = (
     "personae.identity.jobs",
@@ -210,12 +239,23 @@ class Queue:
         """Run a worker inside this process until `stop_worker` (as `personae serve` does),
         starting it again after a failure (the database going away, say)."""
 
+        waiting = False  # for the database: said once when it goes, once when it is back
+
         async def keep_working() -> None:
+            nonlocal waiting
             while True:
                 try:
-                    await self.run_worker(deps)
+                    await self.recover_stalled()  # the first query: reaches the database
+                    if waiting:
+                        waiting = False
+                        log.warning("job worker: the database is back; working again")
+                    await self.run_worker(deps, recover=False)
                 except Exception as error:  # log without details that may hold the URL
-                    log.warning("job worker stopped (%s); restarting", type(error).__name__)
+                    if not _unreachable(error):
+                        log.warning("job worker stopped (%s); restarting", type(error).__name__)
+                    elif not waiting:
+                        waiting = True
+                        log.warning("job worker: the database is unreachable; waiting for it")
                 await asyncio.sleep(self.settings.worker_restart_delay_s)
 
         async def keep_recovering() -> None:  # other processes' workers die too
@@ -224,7 +264,8 @@ class Queue:
                 try:
                     await self.recover_stalled()
                 except Exception as error:
-                    log.warning("stalled jobs not checked (%s)", type(error).__name__)
+                    if not _unreachable(error):
+                        log.warning("stalled jobs not checked (%s)", type(error).__name__)
 
         async def both() -> None:  # cancelled, a task group waits for both to end
             async with asyncio.TaskGroup() as group:
@@ -249,11 +290,14 @@ class Queue:
         await manager.prune_stalled_workers(self.settings.worker_stalled_after_s)
         return len(stalled)
 
-    async def run_worker(self, deps: JobDeps, *, wait: bool = True, signals: bool = False) -> None:
+    async def run_worker(
+        self, deps: JobDeps, *, wait: bool = True, signals: bool = False, recover: bool = True
+    ) -> None:
         """Work until cancelled (or, with `wait=False`, until the queue is empty; with
         `signals`, until SIGINT/SIGTERM, letting running jobs finish). Jobs left running by
-        a dead worker are queued again first."""
-        await self.recover_stalled()
+        a dead worker are queued again first (unless `recover` is False: done already)."""
+        if recover:
+            await self.recover_stalled()
         await self.app.run_worker_async(
             concurrency=self.settings.worker_concurrency,
             wait=wait,
