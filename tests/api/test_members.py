@@ -110,3 +110,39 @@ async def test_grants_are_bounded_and_the_last_owner_stays(
     assert to_owner.status_code == 422 and "tenant:delete" in to_owner.json()["detail"]
     assert demote_boss.status_code == 409
     assert unknown.status_code == 422 and duplicate.status_code == 409
+
+
+async def test_an_invitation_to_an_existing_account_needs_that_account_signed_in(
+    urls: DatabaseUrls,
+    api_client: ClientFactory,
+    owner_password: str,
+    fresh_owner: tuple[str, str],
+) -> None:
+    victim_email, victim_password = fresh_owner  # owns a tenant of their own
+    async with api_client(urls) as client:
+        inviter = await bearer(client, OWNER, owner_password)
+        victim = await bearer(client, victim_email, victim_password)
+        home = (await client.get("/v1/me", headers=victim)).json()["tenant_id"]
+        invitation = await client.post(
+            "/v1/invitations", headers=inviter, json={"email": victim_email, "role": "viewer"}
+        )
+        token = invitation.json()["token"]
+        someone = await join(client, inviter, "someone@roles.example.com", "viewer")
+        attempts = [
+            await client.post("/v1/invitations/accept", json={"token": token}),
+            await client.post(
+                "/v1/invitations/accept", json={"token": token, "password": "new password 123"}
+            ),
+            await client.post("/v1/invitations/accept", headers=someone, json={"token": token}),
+        ]
+        for refused in attempts:
+            assert refused.status_code == 401, refused.text
+        members = (await client.get("/v1/members", headers=inviter)).json()
+        assert victim_email not in {m["email"] for m in members}
+
+        accepted = await client.post(
+            "/v1/invitations/accept", headers=victim, json={"token": token}
+        )
+        assert accepted.status_code == 200, accepted.text
+        again = await bearer(client, victim_email, victim_password)  # no tenant named
+        assert (await client.get("/v1/me", headers=again)).json()["tenant_id"] == home

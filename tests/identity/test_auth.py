@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.audit.models import AuditEvent
 from personae.db.tenancy import tenant_session
-from personae.errors import Unauthorized, ValidationFailed
+from personae.errors import Unauthorized
 from personae.identity.auth import WRONG_CREDENTIALS, Authenticator, delete_expired_sessions
 from personae.identity.models import AuthSession
 from personae.identity.permissions import BUILTIN_ROLES
@@ -83,11 +83,13 @@ async def test_wrong_password_and_unknown_email_look_the_same(people: People) ->
     assert ("auth.login", "failure") in await _events(people, people.bob_tenant)
 
 
-async def test_a_member_of_several_tenants_must_name_one(people: People) -> None:
-    with pytest.raises(ValidationFailed) as caught:
-        await people.auth.login("ana@example.com", people.ana_password)
-    assert caught.value.field == "tenant"
-    assert people.acme_slug in caught.value.detail and people.beta_slug in caught.value.detail
+async def test_a_member_of_several_tenants_signs_in_to_the_first_unless_naming_one(
+    people: People,
+) -> None:
+    first = await people.auth.login("ana@example.com", people.ana_password)
+    assert first.tenant_id == people.acme  # joined first
+    named = await people.auth.login("ana@example.com", people.ana_password, tenant=people.beta_slug)
+    assert named.tenant_id != people.acme
     with pytest.raises(Unauthorized):
         await people.auth.login("ana@example.com", people.ana_password, tenant="not-hers")
 

@@ -6,6 +6,7 @@ unless the handler commits it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -59,6 +60,21 @@ async def request_context(request: Request) -> AsyncIterator[RequestContext]:
         finally:
             if session.in_transaction():
                 await session.rollback()
+
+
+async def signed_in_user(request: Request) -> uuid.UUID:
+    """The user a sign-in (an access token, not an API token) belongs to."""
+    token = bearer_token(request)
+    if token.startswith(f"{API_TOKEN_PREFIX}_"):
+        raise Unauthorized("sign in as a user: an API token does not speak for its creator here")
+    state = request.app.state
+    async with state.sessions() as session:
+        principal: Principal = await state.authenticator.principal(
+            session, token, ip_address=client_ip(request)
+        )
+        await session.rollback()
+    assert principal.user_id is not None
+    return principal.user_id
 
 
 def authorized(permission: str | None = None) -> Any:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.audit.service import record
 from personae.db.tenancy import bind_each_transaction, bind_tenant, every_tenant, tenant_session
-from personae.errors import Unauthorized, ValidationFailed
+from personae.errors import Unauthorized
 from personae.identity.access_cache import AccessCache, AccessState
 from personae.identity.models import AuthSession, User
 from personae.identity.passwords import verify_password
@@ -73,7 +73,8 @@ class Authenticator:
         ip_address: str | None = None,
         user_agent: str | None = None,
     ) -> TokenPair:
-        """Check the password, choose the tenant, open a session family."""
+        """Check the password, choose the tenant (`tenant`, a slug or id; else the one the
+        user joined first), open a session family."""
         async with self._sessions() as session, session.begin():
             user = (
                 await session.execute(
@@ -93,12 +94,7 @@ class Authenticator:
                     await self._record_failure(session, chosen[0].tenant_id, user.id, ip_address)
                     await session.commit()
                 raise Unauthorized(WRONG_CREDENTIALS)
-            if len(chosen) > 1:
-                slugs = ", ".join(m.slug for m in chosen)
-                raise ValidationFailed(
-                    f"you belong to several tenants; name one of: {slugs}", field="tenant"
-                )
-            tenant_id = chosen[0].tenant_id
+            tenant_id = chosen[0].tenant_id  # none named: the one joined first
             await bind_tenant(session, tenant_id)
             user.last_login_at = datetime.now(UTC)
             pair = await self._open(

@@ -217,9 +217,14 @@ async def invite(
 
 
 async def accept_invitation(
-    sessions: async_sessionmaker[AsyncSession], token_text: str, password: str | None
+    sessions: async_sessionmaker[AsyncSession],
+    token_text: str,
+    password: str | None,
+    signed_in: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, uuid.UUID]:
-    """Join the tenant (creating the account when there is none); returns (tenant, user)."""
+    """Join the tenant; returns (tenant, user). An invitation to an email with no account
+    creates one with `password`; one to an existing account is accepted by that account
+    only, signed in (`signed_in`, its user id): holding the token is not consent."""
     token = parse_opaque(INVITATION_PREFIX, token_text)
     async with tenant_session(sessions, token.tenant_id) as session:
         row = (
@@ -239,6 +244,11 @@ async def accept_invitation(
                 select(User).where(func.lower(User.email) == row.email, User.deleted_at.is_(None))
             )
         ).scalar_one_or_none()
+        if user is not None and signed_in != user.id:
+            raise Unauthorized(
+                "this invitation is for an existing account: sign in as it, then accept "
+                "with its access token"
+            )
         if user is None:
             if password is None or len(password) < MIN_LENGTH:
                 raise ValidationFailed(

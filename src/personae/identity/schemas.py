@@ -17,7 +17,9 @@ class LoginRequest(Input):
     email: str = Field(min_length=3, max_length=255)
     password: str = Field(min_length=1, max_length=1024)
     tenant: str | None = Field(
-        default=None, max_length=255, description="Tenant slug or id, when you belong to several."
+        default=None,
+        max_length=255,
+        description="Tenant slug or id; without it, the tenant you joined first.",
     )
 
 
