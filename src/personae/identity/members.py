@@ -244,6 +244,12 @@ async def accept_invitation(
                 select(User).where(func.lower(User.email) == row.email, User.deleted_at.is_(None))
             )
         ).scalar_one_or_none()
+        if signed_in is None and (password is None or len(password) < MIN_LENGTH):
+            raise ValidationFailed(  # the same whether the account exists or not
+                f"a password of {MIN_LENGTH} characters or more for a new account; or, if "
+                "the invited email has an account, sign in as it and accept again",
+                field="password",
+            )
         if user is not None and signed_in != user.id:
             raise Unauthorized(
                 "this invitation is for an existing account: sign in as it, then accept "
