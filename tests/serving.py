@@ -26,7 +26,12 @@ def free_port() -> int:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without this process's PERSONAE_ settings, but for the allowance of
+    loopback model endpoints (where the tests' scripted providers listen)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PERSONAE_")}
+    allowance = os.environ.get("PERSONAE_MODEL_ENDPOINT_HOSTS")
+    if allowance is not None:
+        env["PERSONAE_MODEL_ENDPOINT_HOSTS"] = allowance
     env.update(extra)
     return env
 

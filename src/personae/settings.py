@@ -10,6 +10,21 @@ import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MODEL_ENDPOINT_HOSTS = (
+    "api.openai.com",
+    "api.anthropic.com",
+    ".openai.azure.com",
+    "openrouter.ai",
+    "api.groq.com",
+    "api.mistral.ai",
+    "api.together.xyz",
+    "api.deepseek.com",
+    "api.fireworks.ai",
+    "api.x.ai",
+    "generativelanguage.googleapis.com",
+)
+"""Public providers a model config may name out of the box; a self-hosted endpoint (on
+loopback or the private network) must be added by the operator."""
 APP_ROLE = "personae_app"
 """The database role the application runs as: no superuser, no BYPASSRLS."""
 
@@ -237,6 +252,11 @@ class Settings(BaseSettings):
     )
     tool_http_timeout_s: float = Field(
         default=10.0, gt=0, le=600, description="an http tool's time to answer"
+    )
+    model_endpoint_hosts: list[str] = Field(
+        default_factory=lambda: list(MODEL_ENDPOINT_HOSTS),
+        description="hosts a model config's base_url may name (JSON list; `.example.com` "
+        "allows subdomains; `*`: any host whose addresses are all public)",
     )
     tool_http_allowed_hosts: list[str] = Field(
         default_factory=list,

@@ -5,6 +5,7 @@ Configuration errors print one line naming the problem and the fix, and exit wit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import signal
@@ -93,7 +94,8 @@ def serve(
             log_level=settings.log_level,
             timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),
         )
-        Server(config).run()  # it raises the signal that stopped it again, once stopped
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stopped, as asked
+            Server(config).run()  # it raises the signal that stopped it again, once stopped
 
 
 def _exit_on_sigterm(_signal: int, _frame: FrameType | None) -> None:

@@ -110,6 +110,7 @@ async def curate(
     version: int,
     *,
     vault: Vault | None = None,
+    endpoint_hosts: Sequence[str] = (),
     final_attempt: bool = True,
     max_tokens: int = 256,
 ) -> int:
@@ -118,7 +119,7 @@ async def curate(
     async with tenant_session(sessions, tenant_id) as session:
         chunks = await _parts(session, document_id, version)
         embedder = await tenant_embedder(session, embedders, tenant_id)
-        model = None if vault is None else await background_model(session, vault)
+        model = None if vault is None else await background_model(session, vault, endpoint_hosts)
     groups = [chunks[i : i + GROUP] for i in range(0, len(chunks), GROUP)]
     groups = [group for group in groups if len(group) > 1]
     try:

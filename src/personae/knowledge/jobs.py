@@ -37,6 +37,7 @@ async def curate_document(deps: JobDeps, tenant_id: str, document_id: str, versi
         uuid.UUID(document_id),
         version,
         vault=deps.services.get("vault"),
+        endpoint_hosts=deps.settings.model_endpoint_hosts,
         final_attempt=deps.final_attempt,
     )
 

@@ -117,6 +117,7 @@ async def extract_session(
     session_id: uuid.UUID,
     *,
     vault: Vault | None,
+    endpoint_hosts: Sequence[str] = (),
     batch_size: int,
     thresholds: Thresholds = DEFAULTS,
 ) -> int:
@@ -128,7 +129,7 @@ async def extract_session(
             if vault is None or not await enabled(session, tenant_id, "memory_extraction"):
                 return stored
             turns = await _unread(session, session_id, batch_size)
-            model = await background_model(session, vault) if turns else None
+            model = await background_model(session, vault, endpoint_hosts) if turns else None
         if model is None:
             return stored
         try:

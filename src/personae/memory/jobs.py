@@ -44,6 +44,7 @@ async def summarize_turns(deps: JobDeps, tenant_id: str, session_id: str) -> int
         window=deps.settings.memory_summary_window,
         meta=deps.settings.memory_meta_window,
         vault=deps.services.get("vault"),
+        endpoint_hosts=deps.settings.model_endpoint_hosts,
         final_attempt=deps.final_attempt,
     )
 
@@ -57,6 +58,7 @@ async def extract_facts(deps: JobDeps, tenant_id: str, session_id: str) -> int:
         uuid.UUID(tenant_id),
         uuid.UUID(session_id),
         vault=deps.services.get("vault"),
+        endpoint_hosts=deps.settings.model_endpoint_hosts,
         batch_size=settings.memory_extraction_batch,
         thresholds=Thresholds.configured(settings),
     )

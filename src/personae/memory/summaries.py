@@ -10,6 +10,7 @@ model, with its tokens and cost, or extractively). Windows are fixed (turns 1 to
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,7 @@ async def summarize_session(
     window: int,
     meta: int,
     vault: Vault | None = None,
+    endpoint_hosts: Sequence[str] = (),
     final_attempt: bool = True,
 ) -> int:
     """Write every summary the session is due; returns how many were written."""
@@ -63,7 +65,9 @@ async def summarize_session(
             if due is None:
                 return written
             embedder = await tenant_embedder(session, embedders, tenant_id)
-            model = None if vault is None else await background_model(session, vault)
+            model = (
+                None if vault is None else await background_model(session, vault, endpoint_hosts)
+            )
         try:
             texts = [source.content for source in due.sources]
             summary = await summarize(

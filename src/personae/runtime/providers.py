@@ -214,6 +214,7 @@ async def open_chain(
     agent: Agent | None,
     *,
     timeout_s: float,
+    endpoint_hosts: Sequence[str],
 ) -> Chain:
     """The persona's (or agent's) chain, opened (409 naming a model config that is not
     there)."""
@@ -235,7 +236,14 @@ async def open_chain(
         key = (c.id, c.updated_at, c.api_key_secret_id, keyed_at[c.id], timeout_s)
 
         async def opener(config: ModelConfig = c) -> ChatModel:
-            return await open_chat(session, vault, config, timeout_s=timeout_s, max_retries=0)
+            return await open_chat(
+                session,
+                vault,
+                config,
+                endpoint_hosts=endpoint_hosts,
+                timeout_s=timeout_s,
+                max_retries=0,
+            )
 
         client = await clients.get(key, opener)
         links.append(Link(c.id, c.name, client, c.rpm, c.tpm, c.context_length))

@@ -168,6 +168,7 @@ async def start_run(
                     persona,
                     agent,
                     timeout_s=runtime.settings.turn_model_timeout_s,
+                    endpoint_hosts=runtime.settings.model_endpoint_hosts,
                 )
             except PersonaeError as unopened:  # a model missing: the run fails on it
                 chain = unopened

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
@@ -12,6 +13,7 @@ from personae.audit.service import record
 from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.identity.principal import Principal
 from personae.providers.chat import AnthropicChat, ChatModel, OpenAIChat, Prices
+from personae.providers.endpoints import check_endpoint, endpoint_refusal
 from personae.settings_store.models import MODEL_TYPES, ModelConfig
 from personae.settings_store.schemas import ModelConfigIn, ModelConfigPatch
 from personae.vault.models import Secret
@@ -19,9 +21,14 @@ from personae.vault.service import Vault
 
 
 async def create_model_config(
-    session: AsyncSession, vault: Vault, principal: Principal, body: ModelConfigIn
+    session: AsyncSession,
+    vault: Vault,
+    principal: Principal,
+    body: ModelConfigIn,
+    endpoint_hosts: Sequence[str],
 ) -> ModelConfig:
     principal.require("model_configs:create")
+    _check_base_url(body.base_url, endpoint_hosts)
     if body.model_type not in MODEL_TYPES:
         raise ValidationFailed(f"one of {', '.join(MODEL_TYPES)}", field="model_type")
     taken = (
@@ -78,8 +85,10 @@ async def update_model_config(
     principal: Principal,
     config_id: uuid.UUID,
     body: ModelConfigPatch,
+    endpoint_hosts: Sequence[str],
 ) -> ModelConfig:
     principal.require("model_configs:update")
+    _check_base_url(body.base_url, endpoint_hosts)
     config = await get_model_config(session, principal, config_id)
     changes = body.model_dump(exclude_unset=True, exclude={"api_key"})
     for name, value in changes.items():
@@ -113,6 +122,15 @@ async def delete_model_config(
     )
 
 
+def _check_base_url(base_url: str | None, endpoint_hosts: Sequence[str]) -> None:
+    refusal = None if base_url is None else endpoint_refusal(base_url, endpoint_hosts)
+    if refusal is not None:
+        raise ValidationFailed(
+            f"{refusal} (PERSONAE_MODEL_ENDPOINT_HOSTS lists what may be called)",
+            field="base_url",
+        )
+
+
 async def _store_key(
     session: AsyncSession, vault: Vault, principal: Principal, config: ModelConfig, key: str
 ) -> None:
@@ -127,7 +145,9 @@ async def _store_key(
     config.api_key_secret_id = secret.id
 
 
-async def background_model(session: AsyncSession, vault: Vault) -> ChatModel | None:
+async def background_model(
+    session: AsyncSession, vault: Vault, endpoint_hosts: Sequence[str]
+) -> ChatModel | None:
     """The session's tenant's model for background work (curated summaries): its first
     live model config of type `utility` (by name), opened with its key from the vault;
     None when it has none."""
@@ -141,7 +161,7 @@ async def background_model(session: AsyncSession, vault: Vault) -> ChatModel | N
     ).scalar_one_or_none()
     if config is None:
         return None
-    return await open_chat(session, vault, config)
+    return await open_chat(session, vault, config, endpoint_hosts=endpoint_hosts)
 
 
 async def open_chat(
@@ -149,11 +169,15 @@ async def open_chat(
     vault: Vault,
     config: ModelConfig,
     *,
+    endpoint_hosts: Sequence[str],
     timeout_s: float = 60.0,
     max_retries: int = 2,
 ) -> ChatModel:
     """A client of the config's model, with its key from the vault: Anthropic's Messages
-    API for provider `anthropic`, else an OpenAI-compatible endpoint."""
+    API for provider `anthropic`, else an OpenAI-compatible endpoint. A `base_url` the
+    installation does not allow (`endpoint_hosts`) is refused (ProviderError)."""
+    if config.base_url is not None:
+        await check_endpoint(config.base_url, endpoint_hosts)
     key = None
     if config.api_key_secret_id is not None:
         secret = await session.get(Secret, (config.tenant_id, config.api_key_secret_id))

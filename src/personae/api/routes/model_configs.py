@@ -20,8 +20,13 @@ async def create(
     request: Request,
     context: Annotated[RequestContext, authorized("model_configs:create")],
 ) -> ModelConfigOut:
+    state = request.app.state
     config = await service.create_model_config(
-        context.session, request.app.state.vault, context.principal, body
+        context.session,
+        state.vault,
+        context.principal,
+        body,
+        state.settings.model_endpoint_hosts,
     )
     await context.session.refresh(config)
     out = ModelConfigOut.model_validate(config)
@@ -52,8 +57,14 @@ async def update(
     request: Request,
     context: Annotated[RequestContext, authorized("model_configs:update")],
 ) -> ModelConfigOut:
+    state = request.app.state
     config = await service.update_model_config(
-        context.session, request.app.state.vault, context.principal, config_id, body
+        context.session,
+        state.vault,
+        context.principal,
+        config_id,
+        body,
+        state.settings.model_endpoint_hosts,
     )
     await context.session.flush()
     await context.session.refresh(config)
