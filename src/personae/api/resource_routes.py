@@ -85,10 +85,10 @@ def mount(
     async def list_page(**params: Any) -> Any:
         ctx: RequestContext = params["context"]
         where = await scope(ctx, params)
-        if filters is not None:
-            where = {**params["filters"].model_dump(exclude_none=True), **where}
+        query = params["query"].model_dump(exclude_none=True)
+        after, limit = query.pop("after", None), query.pop("limit")
         page = await resource.page(
-            ctx.session, ctx.principal, after=params["after"], limit=params["limit"], where=where
+            ctx.session, ctx.principal, after=after, limit=limit, where={**query, **where}
         )
         return {
             "items": [out.model_validate(r) for r in page.items],
@@ -137,7 +137,12 @@ def mount(
         handler.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
         return handler
 
-    query = {"filters": (Annotated[filters, Query()], inspect.Parameter.empty)} if filters else {}
+    paged = create_model(  # one model for the query: the filters and the page's place
+        f"{filters.__name__ if filters else out.__name__}Query",
+        __base__=filters or Input,
+        after=(uuid.UUID | None, Field(default=None, description="A page's `next_cursor`.")),
+        limit=(int, Field(default=50, ge=1, le=MAX_PAGE)),
+    )
     if create is not None:
         router.add_api_route(
             collection,
@@ -155,9 +160,7 @@ def mount(
             list_page,
             ids,
             page_shape(out),
-            after=(Annotated[uuid.UUID | None, Query()], None),
-            limit=(Annotated[int, Query(ge=1, le=MAX_PAGE)], 50),
-            **query,
+            query=(Annotated[paged, Query()], inspect.Parameter.empty),
         ),
         methods=["GET"],
         summary=f"List {kind}s, oldest first",
