@@ -796,6 +796,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/openai/v1/chat/completions"): Case(
         body=_completion_body, status=503, audit_events=2
     ),
+    ("GET", "/openai/v1/models"): Case(),
     ("GET", "/v1/runs"): Case(),
     ("GET", "/v1/runs/{run_id}"): Case(ids=_a_run),
     ("GET", "/v1/runs/{run_id}/steps"): Case(ids=_a_run),

@@ -21,6 +21,8 @@ SCOPES = [
     "documents:read",
     "tools:read",
     "tools:execute",
+    "personas:read",
+    "agents:read",
 ]
 
 
@@ -87,6 +89,8 @@ async def test_openai_clients_talk_to_a_persona(
             )
             assert clerk.choices[0].message.content == "The night clerk here."
             assert script.chat_requests[-1]["messages"][0]["content"] == "You are the night clerk."
+            listed = [model.id async for model in sdk.models.list()]
+            assert listed == ["Harbour guide", "night-clerk"]
             await post(client, auth, "/v1/agents", name="drifter")  # of no persona
             with pytest.raises(openai.ConflictError, match="belongs to no persona"):
                 await sdk.chat.completions.create(
@@ -113,3 +117,26 @@ async def test_openai_clients_talk_to_a_persona(
             )
             assert "error" not in outside.json() and outside.json()["errors"][0]["field"] == "name"
             await sdk.close()
+
+
+async def test_a_token_lacking_a_turns_scopes_is_refused_with_403_naming_them(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(replies=["Never said."])
+    async with served(urls) as client:
+        auth = await bearer(client, *fresh_owner)
+        scopes = [s for s in SCOPES if s not in ("memory:read", "personas:read")]
+        token = (await post(client, auth, "/v1/tokens", name="narrow", scopes=scopes))["token"]
+        async with persona_with_models(client, auth, script):
+            sdk = openai.AsyncOpenAI(
+                base_url=str(client.base_url).rstrip("/") + "/openai/v1", api_key=token
+            )  # the SDK's own retries on: a 403 must not be retried
+            with pytest.raises(openai.PermissionDeniedError, match="lacks memory:read"):
+                await sdk.chat.completions.create(
+                    model="Harbour guide", messages=[{"role": "user", "content": "Hello?"}]
+                )
+            assert [model.id async for model in sdk.models.list()] == []  # no personas:read
+            await sdk.close()
+        assert script.chat_requests == []
+        sessions = (await client.get("/v1/sessions", headers=auth)).json()["items"]
+        assert [s["channel"] for s in sessions if s["channel"] == "openai"] == []  # none written

@@ -299,7 +299,7 @@ async def test_the_fallback_answers_and_all_down_fails_cleanly(
         chain = ("anthropic", "openai")
         async with persona_with_models(client, auth, primary, backup, providers=chain) as sid:
             done = await post(client, auth, f"/v1/sessions/{sid}/messages", content="Hi!")
-            assert done["content"] == "From Claude."
+            assert done["content"] == "From Claude.", done
             sent = primary.chat_requests[0]  # the Messages API: the system prompt apart
             assert sent["system"].startswith("You guide visitors")
             assert sent["messages"][-1] == {"role": "user", "content": "Hi!"}

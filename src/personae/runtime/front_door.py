@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.identity.principal import Principal
 from personae.personas.models import Agent, Persona
+from personae.personas.service import PERSONAS
 from personae.sessions import log
 from personae.sessions.event_types import TEXT
 from personae.sessions.service import SESSIONS, find_or_create
@@ -97,6 +99,31 @@ async def speaker(session: AsyncSession, model: str) -> Speaker:
     if len(personas) > 1:
         raise Conflict(f"several personas are called {model!r}: name an agent instead")
     return Speaker(personas[0], None)
+
+
+FRONT_DOOR_NEEDS = ("sessions:create", "sessions:read")
+"""Besides a turn's own needs (`turn.TURN_NEEDS`): the front door finds or opens sessions."""
+
+
+async def callable_models(
+    session: AsyncSession, principal: Principal
+) -> list[tuple[str, datetime, str]]:
+    """(name, created, owned by) of each persona the caller may read, then each agent of a
+    persona (with `agents:read`), by name."""
+    personas = await session.execute(
+        select(Persona.name, Persona.created_at)
+        .where(Persona.deleted_at.is_(None), PERSONAS.visible(principal))
+        .order_by(Persona.name)
+    )
+    found = [(name, created, "persona") for name, created in personas]
+    if principal.can("agents:read"):
+        agents = await session.execute(
+            select(Agent.name, Agent.created_at)
+            .where(Agent.deleted_at.is_(None), Agent.persona_id.is_not(None))
+            .order_by(Agent.name)
+        )
+        found += [(name, created, "agent") for name, created in agents]
+    return found
 
 
 def last_user_message(messages: Sequence[ChatMessageIn]) -> tuple[int, str]:

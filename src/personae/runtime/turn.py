@@ -46,7 +46,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.audit.service import audit_values
 from personae.db.tenancy import tenant_session
-from personae.errors import Conflict, NotFound, PersonaeError, ProviderError, ProviderUnavailable
+from personae.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PersonaeError,
+    ProviderError,
+    ProviderUnavailable,
+)
 from personae.identity.models import Tenant
 from personae.identity.principal import Principal
 from personae.knowledge.embedding_models import model_embedder
@@ -145,12 +152,28 @@ RUN_STARTS = insert(Run).values({c: bindparam(f"run_{c}") for c in RUN_COLUMNS})
 """A run written as it starts, with the append of its first events."""
 
 
+TURN_NEEDS = ("sessions:update", "memory:read", "documents:read", "tools:read")
+"""What a caller must hold for a turn: it writes the session, and the persona answers from
+its memories, the documents and the tools it finds (tools it calls need `tools:execute`)."""
+
+
+def require_turn(principal: Principal, *also: str) -> None:
+    """403 naming every permission (a token's scopes) a turn needs and the caller lacks,
+    before anything is written."""
+    missing = [p for p in (*TURN_NEEDS, *also) if not principal.can(p)]
+    if missing:
+        raise Forbidden(
+            f"a turn needs {', '.join((*TURN_NEEDS, *also))}; this caller lacks "
+            f"{', '.join(missing)}"
+        )
+
+
 async def start_run(
     runtime: Runtime, principal: Principal, session_id: uuid.UUID, text: str
 ) -> Turn:
     """Append the user's message and start its run (committed), its retrieval begun
     meanwhile; the turn to carry."""
-    principal.require("sessions:update")
+    require_turn(principal)
     retrieved: asyncio.Future[Retrieved] | None = None
     try:
         async with tenant_session(runtime.sessions, principal.tenant_id) as session:

@@ -1,6 +1,8 @@
 """The OpenAI-compatible front door: `POST /openai/v1/chat/completions`, where `model` names
 a persona or an agent, so OpenAI clients and SDKs talk to a persona with its memory,
-knowledge and tools. Authentication is by API token (`Authorization: Bearer pat_…`)."""
+knowledge and tools; `GET /openai/v1/models` lists what a token may name. Authentication is
+by API token (`Authorization: Bearer pat_…`) with the scopes `FRONT_DOOR_NEEDS` (403 naming
+those it lacks, before anything is written)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,15 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from personae.api.deps import RequestContext, authorized
 from personae.errors import ProviderUnavailable
-from personae.runtime.front_door import ChatCompletionIn, conversation, last_user_message, speaker
-from personae.runtime.turn import Emitted, Runtime, ending, start_run
+from personae.runtime.front_door import (
+    FRONT_DOOR_NEEDS,
+    ChatCompletionIn,
+    callable_models,
+    conversation,
+    last_user_message,
+    speaker,
+)
+from personae.runtime.turn import Emitted, Runtime, ending, require_turn, start_run
 
 router = APIRouter(prefix="/openai/v1", tags=["openai"])
 
@@ -35,6 +44,7 @@ async def chat_completions(
 ) -> Response:
     """An OpenAI `chat.completion` (or, with `stream`, `chat.completion.chunk`s then
     `[DONE]`) answered by the persona or agent `model` names, through a full turn."""
+    require_turn(context.principal, *FRONT_DOOR_NEEDS)
     who = await speaker(context.session, body.model)
     session_id = await conversation(
         context.session, context.principal, who, body, x_personae_session
@@ -74,6 +84,19 @@ async def chat_completions(
         },
         headers=headers,
     )
+
+
+@router.get("/models", summary="The personas and agents a token may name as `model`")
+async def models(context: Annotated[RequestContext, authorized()]) -> dict[str, Any]:
+    """OpenAI's model list: each persona (and agent) the caller may read, by name."""
+    named = await callable_models(context.session, context.principal)
+    return {
+        "object": "list",
+        "data": [
+            {"id": name, "object": "model", "created": int(made.timestamp()), "owned_by": owner}
+            for name, made, owner in named
+        ],
+    }
 
 
 def _usage(total: dict[str, Any]) -> dict[str, int]:
