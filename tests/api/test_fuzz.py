@@ -33,7 +33,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     )
     port = free_port()
     limits = {
-        "PERSONAE_LOGIN_ATTEMPTS_PER_ACCOUNT": "100000",
+        "PERSONAE_LOGIN_ATTEMPTS_PER_PAIR": "100000",
+        "PERSONAE_LOGIN_ATTEMPTS_PER_PAIR_HOURLY": "100000",
         "PERSONAE_LOGIN_ATTEMPTS_PER_IP": "100000",
         "PERSONAE_EMBEDDER": "hashing",  # fuzzing the routes, not the model: keep it quick
     }

@@ -27,7 +27,11 @@ from tests.api.registry import CASES, Actor
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 PROBLEM = "application/problem+json"
-UNLIMITED = Settings(login_attempts_per_account=10_000, login_attempts_per_ip=10_000)
+UNLIMITED = Settings(
+    login_attempts_per_pair=10_000,
+    login_attempts_per_pair_hourly=10_000,
+    login_attempts_per_ip=10_000,
+)
 
 
 @dataclass

@@ -148,8 +148,11 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.state.embedders = Embedders(settings)
     app.state.tools = ToolRunner(settings, {"embedders": app.state.embedders})
     limits = open_cache(settings, "ratelimit:*")
-    app.state.login_limit_account = SharedWindow(
-        limits, "login:account", settings.login_attempts_per_account, settings.login_window_s
+    app.state.login_limits_pair = (
+        SharedWindow(
+            limits, "login:pair", settings.login_attempts_per_pair, settings.login_window_s
+        ),
+        SharedWindow(limits, "login:pair-hour", settings.login_attempts_per_pair_hourly, 3600),
     )
     app.state.login_limit_ip = SharedWindow(
         limits, "login:ip", settings.login_attempts_per_ip, settings.login_window_s

@@ -93,6 +93,8 @@ def serve(
             port=settings.port,
             log_level=settings.log_level,
             timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),
+            proxy_headers=bool(settings.trusted_proxies),  # else X-Forwarded-For is ignored
+            forwarded_allow_ips=settings.trusted_proxies or None,
         )
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stopped, as asked
             Server(config).run()  # it raises the signal that stopped it again, once stopped

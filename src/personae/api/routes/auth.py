@@ -29,8 +29,10 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 async def login(body: LoginRequest, request: Request) -> TokenResponse:
     state = request.app.state
     ip = client_ip(request)
-    await state.login_limit_account.hit(body.email.strip().lower(), what="sign-in attempts")
-    if ip:
+    if ip:  # per account *and* address: a stranger elsewhere cannot lock the user out
+        who_where = f"{body.email.strip().lower()} {ip}"
+        for window in state.login_limits_pair:  # a minute's, then an hour's: back-off
+            await window.hit(who_where, what="sign-in attempts to this account from this address")
         await state.login_limit_ip.hit(ip, what="sign-in attempts from this address")
     authenticator: Authenticator = state.authenticator
     pair = await authenticator.login(
