@@ -143,3 +143,21 @@ async def test_a_token_uses_its_creators_shares_only_within_its_scopes(
             await client.patch(path, headers=editor, json={"description": "d"})
         ).status_code == 200
         assert (await client.get(path, headers=owner)).json()["system_prompt"] != "x"
+
+
+async def test_a_live_personas_name_is_unique_in_its_tenant(
+    urls: DatabaseUrls, api_client: ClientFactory, owner_password: str
+) -> None:
+    async with api_client(urls) as client:
+        owner = await bearer(client, OWNER, owner_password)
+        first = await client.post("/v1/personas", headers=owner, json={"name": "Twin"})
+        second = await client.post("/v1/personas", headers=owner, json={"name": "Twin"})
+        other = await client.post("/v1/personas", headers=owner, json={"name": "Other"})
+        renamed = await client.patch(
+            f"/v1/personas/{other.json()['id']}", headers=owner, json={"name": "Twin"}
+        )
+        gone = await client.delete(f"/v1/personas/{first.json()['id']}", headers=owner)
+        again = await client.post("/v1/personas", headers=owner, json={"name": "Twin"})
+    assert first.status_code == 201 and second.status_code == 409
+    assert renamed.status_code == 409 and "Twin" in renamed.json()["detail"]
+    assert gone.status_code == 204 and again.status_code == 201  # a deleted one frees it

@@ -89,3 +89,39 @@ def test_two_servers_starting_on_a_fresh_database_do_not_race(pg: EmbeddedPostgr
             started.result()  # neither raised
     drift, tables = asyncio.run(_inspect(url))
     assert drift == [] and set(metadata.tables) <= tables
+
+
+async def _personas(url: str, sql: str) -> list[tuple[str, bool]]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            if sql:
+                await conn.execute(text(sql))
+            rows = await conn.execute(
+                text("SELECT name, deleted_at IS NULL FROM personas ORDER BY created_at, id")
+            )
+            return [(name, live) for name, live in rows]
+    finally:
+        await engine.dispose()
+
+
+def test_live_duplicate_persona_names_are_told_apart_on_upgrade(pg: EmbeddedPostgres) -> None:
+    name = f"personae_names_{uuid.uuid4().hex[:6]}"
+    create_database(pg, name)
+    url = pg.url(database=name)
+    migrate.upgrade(url, "0020")
+    made = asyncio.run(
+        _personas(
+            url,
+            "WITH t AS (INSERT INTO tenants (name, slug) VALUES ('T', 't') RETURNING id) "
+            "INSERT INTO personas (tenant_id, name, deleted_at, created_at) "
+            "SELECT t.id, n, d, now() + make_interval(secs => o) FROM t, (VALUES "
+            "('Ada', NULL::timestamptz, 1), ('Ada', NULL, 2), ('Ada', now(), 3), ('Bob', NULL, 4)"
+            ") AS v(n, d, o)",
+        )
+    )
+    assert [n for n, _ in made] == ["Ada", "Ada", "Ada", "Bob"]
+    migrate.upgrade(url)
+    names = asyncio.run(_personas(url, ""))
+    assert names[0] == ("Ada", True) and names[2] == ("Ada", False) and names[3] == ("Bob", True)
+    assert names[1][0].startswith("Ada (") and names[1][1]  # the later live one, told apart

@@ -45,7 +45,7 @@ class Persona(TenantOwned, Timestamps, SoftDelete, Base):
     __table_args__ = (
         CheckConstraint("length(btrim(name)) > 0", name="name_not_empty"),
         Index("idx_personas_owner_id", "tenant_id", "owner_id"),
-        Index("idx_personas_name", "tenant_id", "name"),
+        live("uq_personas_tenant_name", "tenant_id", "name", unique=True),
         gin("personas", "search_tsv"),
     )
 

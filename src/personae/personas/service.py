@@ -135,7 +135,7 @@ def _persona_id(row: PersonaMember | None, where: Mapping[str, Any]) -> uuid.UUI
     return persona_id
 
 
-PERSONAS = _Personas(Persona, "persona", "personas")
+PERSONAS = _Personas(Persona, "persona", "personas", unique=("name",))
 PERSONA_MEMBERS = _PersonaMembers(
     PersonaMember, "persona_member", "personas", unique=("persona_id", "user_id")
 )

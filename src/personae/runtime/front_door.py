@@ -1,6 +1,6 @@
 """The OpenAI-compatible front door: existing OpenAI clients talk to a persona.
 
-`model` names an agent (by name) or a persona (by name, which must be unambiguous). The
+`model` names an agent or a persona, by name (unique among a tenant's live ones). The
 conversation continues in one of the persona's sessions:
 
 - the `X-Personae-Session` header names it: the session's own history is used, and only
@@ -76,7 +76,7 @@ class Speaker:
 
 
 async def speaker(session: AsyncSession, model: str) -> Speaker:
-    """The agent or persona `model` names (404 if none, 409 if personas share the name)."""
+    """The agent or persona `model` names (404 if none)."""
     agent = (
         await session.execute(select(Agent).where(Agent.name == model, Agent.deleted_at.is_(None)))
     ).scalar_one_or_none()
@@ -87,18 +87,14 @@ async def speaker(session: AsyncSession, model: str) -> Speaker:
             await session.execute(select(Persona).where(Persona.id == agent.persona_id))
         ).scalar_one()
         return Speaker(persona, agent)
-    personas = list(
-        (
-            await session.execute(
-                select(Persona).where(Persona.name == model, Persona.deleted_at.is_(None)).limit(2)
-            )
-        ).scalars()
-    )
-    if not personas:
+    named = (
+        await session.execute(
+            select(Persona).where(Persona.name == model, Persona.deleted_at.is_(None))
+        )
+    ).scalar_one_or_none()  # names are unique among live personas
+    if named is None:
         raise NotFound(f"no persona or agent is called {model!r}")
-    if len(personas) > 1:
-        raise Conflict(f"several personas are called {model!r}: name an agent instead")
-    return Speaker(personas[0], None)
+    return Speaker(named, None)
 
 
 FRONT_DOOR_NEEDS = ("sessions:create", "sessions:read")
