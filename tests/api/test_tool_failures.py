@@ -38,7 +38,7 @@ SETTINGS = Settings(
     tool_http_timeout_s=0.5,
     tool_http_allowed_hosts=["127.0.0.1"],
 )
-RAISES = "def main():\n    raise RuntimeError('the backend is down')\n"
+RAISES = "def main():\n    raise ConnectionError('the backend is down')\n"  # may pass
 WORKS = "def main():\n    return 'fixed'\n"
 
 
@@ -113,8 +113,15 @@ async def test_what_cannot_pass_by_trying_again_is_tried_once(
         refused = await run(client, auth, "hoards")
         assert (refused["status"], refused["attempt"]) == ("failed", 1)
         assert "out of memory" in refused["error"]
+        buggy = "def main():\n    return {}['missing']\n"  # the code's own error: once
+        await tool(client, auth, "buggy", code_type="python", code=buggy)
+        broken = await run(client, auth, "buggy")
+        assert (broken["status"], broken["attempt"]) == ("failed", 1)
+        assert "KeyError" in broken["error"]
         letters = (await client.get("/v1/dead-letters", headers=auth)).json()["items"]
-        assert not [item for item in letters if item["execution_id"] == refused["id"]]
+        assert not [
+            item for item in letters if item["execution_id"] in (refused["id"], broken["id"])
+        ]
         member = await join(client, auth, f"m-{uuid.uuid4().hex[:8]}@example.com", "member")
         assert (await client.get("/v1/dead-letters", headers=member)).status_code == 403
 
@@ -225,3 +232,39 @@ async def test_circuits_are_shared_by_the_processes_and_kept_through_an_outage(
     assert await one.refusal(circuit) is None  # the shared circuit never heard of those
     for breakers in (one, two, alone):
         await breakers.close()
+
+
+async def test_python_code_is_checked_against_the_contract_when_written(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        body = {"description": "d", "schema": {"type": "object"}, "code_type": "python"}
+        answers = {}
+        for name, code in (
+            ("no-main", "def run():\n    return 1\n"),
+            ("async-main", "async def main():\n    return 1\n"),
+            ("unparsable", "def main(:\n"),
+            ("nested-main", "class Tool:\n    def main(self):\n        return 1\n"),
+        ):
+            answer = await client.post(
+                "/v1/tools", headers=auth, json={**body, "name": name, "code": code}
+            )
+            answers[name] = (answer.status_code, answer.json()["errors"][0]["field"])
+        own_entry = await client.post(
+            "/v1/tools",
+            headers=auth,
+            json={
+                **body,
+                "name": "own-entry",
+                "code": "def handle(x=1):\n    return x\n",
+                "settings": {"entry": "handle"},
+            },
+        )
+        made = await tool(client, auth, "good", code_type="python", code=WORKS)
+        broken = await client.patch(
+            f"/v1/tools/{made['id']}", headers=auth, json={"code": "print('no main')\n"}
+        )
+    assert answers == {name: (422, "code") for name in answers}
+    assert own_entry.status_code == 201, own_entry.text
+    assert broken.status_code == 422 and "def main(**arguments)" in broken.text

@@ -27,6 +27,7 @@ from personae.tools.functions import NAME, check_schema
 from personae.tools.http_calls import check_endpoint
 from personae.tools.models import Tool, ToolDependency
 from personae.tools.plugins import registered_tools
+from personae.tools.python_code import ENTRY, check_code
 
 RUNNABLE = ("python", "http")
 """Code types a tenant may register (built-ins come from plugins)."""
@@ -48,6 +49,9 @@ class _Tools(Resource[Tool]):
             check_schema(values["schema"])
         if values.get("code_type") == "python" and not values.get("code"):
             raise ValidationFailed("a python tool needs its code", field="code")
+        if values.get("code"):  # only python tools run code
+            entry = (values.get("settings") or {}).get("entry", ENTRY)
+            check_code(values["code"], str(entry))
         if values.get("code_type") == "http" or values.get("endpoint") is not None:
             check_endpoint(values.get("endpoint"))
 

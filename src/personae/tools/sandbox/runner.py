@@ -49,6 +49,10 @@ class Refused(Exception):
     """What the weaker mode's audit hook does not allow."""
 
 
+class Contract(Exception):
+    """The code breaks the tool contract (no entry function): no retry will mend it."""
+
+
 def _guard(network: bool) -> Callable[[str, tuple[Any, ...]], None]:
     refused = FORBIDDEN if network else FORBIDDEN | NETWORK
 
@@ -155,14 +159,20 @@ def main() -> None:
     namespace: dict = {"__name__": "tool"}  # type: ignore[type-arg]
     try:
         exec(compile(order["code"], "<tool>", "exec"), namespace)  # noqa: S102 - the sandbox's job
-        value = namespace[order["entry"]](**order["arguments"])
+        entry = namespace.get(order["entry"])
+        if not callable(entry):
+            raise Contract(f"the tool defines no function {order['entry']}(**arguments)")
+        value = entry(**order["arguments"])
         answer = {"value": value}
     except MemoryError:
         answer = {"error": "the tool ran out of memory", "retryable": False}
     except Refused as error:
         answer = {"error": f"Refused: {error}", "retryable": False}
-    except BaseException as error:
-        answer = {"error": f"{type(error).__name__}: {error}", "retryable": True}
+    except Contract as error:
+        answer = {"error": str(error), "retryable": False}
+    except BaseException as error:  # a failure of the outside world may pass; the code's not
+        transient = isinstance(error, OSError)
+        answer = {"error": f"{type(error).__name__}: {error}", "retryable": transient}
     if os.getpid() != origin:  # a process the tool forked: only the tool's own answers
         os._exit(0)
     try:
