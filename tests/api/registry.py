@@ -78,6 +78,13 @@ async def _refresh_body(actor: Actor) -> dict[str, Any]:
     return {"refresh_token": (await actor.sign_in())["refresh_token"]}
 
 
+async def _password_change_body(actor: Actor) -> dict[str, Any]:
+    """Changes the actor's password (to the same with one more character, 1 to 9)."""
+    current = actor.password
+    actor.password = current + str(len(current) % 9 + 1)
+    return {"current_password": current, "new_password": actor.password}
+
+
 async def _token_body(actor: Actor) -> dict[str, Any]:
     return {"name": "sweep", "scopes": ["audit:read"]}
 
@@ -197,7 +204,11 @@ _a_team_member = created("/v1/teams/{team_id}/members", _team_member_body, "memb
 
 
 async def _persona_body(actor: Actor) -> dict[str, Any]:
-    return {"name": "Sweep persona", "system_prompt": "Be brief.", "metadata": {"k": "v"}}
+    return {
+        "name": f"Sweep persona {uuid.uuid4().hex[:8]}",
+        "system_prompt": "Be brief.",
+        "metadata": {"k": "v"},
+    }
 
 
 async def _share_body(actor: Actor) -> dict[str, Any]:
@@ -419,7 +430,7 @@ async def _a_dead_letter(actor: Actor) -> dict[str, str]:
     tool = {
         **await _tool_body(actor),
         "code_type": "python",
-        "code": "def main(q=''):\n    raise RuntimeError('down')\n",
+        "code": "def main(q=''):\n    raise ConnectionError('down')\n",  # may pass: kept
         "settings": {"max_attempts": 1},
     }
     made = await actor.client.post("/v1/tools", headers=actor.headers, json=tool)
@@ -504,7 +515,10 @@ async def _a_persona_session(actor: Actor) -> dict[str, str]:
     persona = await actor.client.post(
         "/v1/personas",
         headers=actor.headers,
-        json={"name": "Sweep speaker", "default_provider": "sweep-no-such-model"},
+        json={
+            "name": f"Sweep speaker {uuid.uuid4().hex[:8]}",
+            "default_provider": "sweep-no-such-model",
+        },
     )
     assert persona.status_code == 201, persona.text
     made = await actor.client.post(
@@ -797,6 +811,7 @@ CASES: dict[tuple[str, str], Case] = {
         body=_completion_body, status=503, audit_events=2
     ),
     ("GET", "/openai/v1/models"): Case(),
+    ("POST", "/v1/me/password"): Case(body=_password_change_body),
     ("GET", "/v1/runs"): Case(),
     ("GET", "/v1/runs/{run_id}"): Case(ids=_a_run),
     ("GET", "/v1/runs/{run_id}/steps"): Case(ids=_a_run),

@@ -19,7 +19,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from personae import __version__
-from personae.cli import chat, knowledge
+from personae.cli import chat, knowledge, users
 from personae.cli.common import (
     DataDir,
     Sessions,
@@ -48,6 +48,7 @@ app.add_typer(vault_app, name="vault")
 app.command("ingest")(knowledge.ingest)
 app.command("chat")(chat.chat)
 app.add_typer(knowledge.embeddings_app, name="embeddings")
+app.add_typer(users.users_app, name="user")
 
 
 @app.command()
@@ -243,7 +244,7 @@ def tenant_create(
     typer.echo(f"owner:    {created.owner.email}")
     if created.one_time_password:
         typer.echo(f"password: {created.one_time_password}")
-        typer.echo("(shown once: sign in and change it)")
+        typer.echo("(shown once: sign in and change it with POST /v1/me/password)")
     else:
         typer.echo("password: unchanged (the owner already has an account)")
 

@@ -23,6 +23,11 @@ class LoginRequest(Input):
     )
 
 
+class PasswordChange(Input):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
 class RefreshRequest(Input):
     refresh_token: str = Field(min_length=1, max_length=512)
 

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from personae.api.deps import SignedIn, client_ip
-from personae.identity import external
+from personae.identity import credentials, external
 from personae.identity.auth import Authenticator, TokenPair
 from personae.identity.schemas import (
     IdentityOut,
     LoginRequest,
     MeResponse,
+    PasswordChange,
     RefreshRequest,
     TokenResponse,
 )
@@ -73,6 +74,21 @@ async def me(context: SignedIn) -> MeResponse:
         user_id=principal.user_id,
         permissions=sorted(principal.permissions),
     )
+
+
+@router.post("/me/password", status_code=204, summary="Change your password")
+async def change_password(body: PasswordChange, request: Request, context: SignedIn) -> Response:
+    """The current password, then the new one (12 characters or more); your other sign-ins
+    end (this one goes on). Limited like sign-ins."""
+    await context.session.rollback()
+    state = request.app.state
+    who_where = f"user {context.principal.user_id} {client_ip(request)}"
+    for window in state.login_limits_pair:
+        await window.hit(who_where, what="password attempts")
+    await credentials.change_password(
+        state.sessions, context.principal, body.current_password, body.new_password
+    )
+    return Response(status_code=204)
 
 
 @router.get(
