@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from personae.audit.service import record
 from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.identity.principal import Principal
-from personae.providers.chat import AnthropicChat, ChatModel, OpenAIChat, Prices
+from personae.providers.chat import AnthropicChat, ChatModel, EchoChat, OpenAIChat, Prices
 from personae.providers.endpoints import check_endpoint, endpoint_refusal
 from personae.settings_store.models import MODEL_TYPES, ModelConfig
 from personae.settings_store.schemas import ModelConfigIn, ModelConfigPatch
@@ -174,8 +174,11 @@ async def open_chat(
     max_retries: int = 2,
 ) -> ChatModel:
     """A client of the config's model, with its key from the vault: Anthropic's Messages
-    API for provider `anthropic`, else an OpenAI-compatible endpoint. A `base_url` the
-    installation does not allow (`endpoint_hosts`) is refused (ProviderError)."""
+    API for provider `anthropic`, the offline echo model for `echo`, else an
+    OpenAI-compatible endpoint. A `base_url` the installation does not allow
+    (`endpoint_hosts`) is refused (ProviderError)."""
+    if config.provider == EchoChat.provider:
+        return EchoChat(config.model_name)
     if config.base_url is not None:
         await check_endpoint(config.base_url, endpoint_hosts)
     key = None

@@ -1,5 +1,5 @@
-"""Chat models behind one interface (`ChatModel`): OpenAI-compatible endpoints and
-Anthropic's Messages API."""
+"""Chat models behind one interface (`ChatModel`): OpenAI-compatible endpoints,
+Anthropic's Messages API, and the offline `echo` model for first steps."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from personae.providers.chat.base import (
     ToolCall,
     spent,
 )
+from personae.providers.chat.echo import EchoChat
 from personae.providers.chat.openai_compat import OpenAIChat
 
 __all__ = [
     "AnthropicChat",
     "ChatModel",
     "Completion",
+    "EchoChat",
     "Message",
     "OpenAIChat",
     "Prices",
