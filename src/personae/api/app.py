@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from personae import __version__, validation
-from personae.api import problems
+from personae.api import docs, problems
 from personae.api.limits import BodySizeLimit
 from personae.api.routes import (
     attachments,
@@ -140,6 +140,8 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         version=__version__,
         summary="An open, self-hostable backend for persona-based AI agents.",
         lifespan=lifespan,
+        docs_url=None,  # served with local assets by `docs.install`
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.outage = Outage()
@@ -166,6 +168,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         },
     )
     problems.install(app)
+    docs.install(app)
     # routes are matched in order, router by router: a turn's and the log's first
     app.include_router(runs.router)
     app.include_router(openai_front.router)
