@@ -53,6 +53,26 @@ async def test_app_role_is_least_privileged(app_engine: AsyncEngine) -> None:
     assert tuple(role) == (APP_ROLE, False, False, False, False)
 
 
+async def test_app_role_cannot_read_password_hashes(
+    world: World, app_engine: AsyncEngine, owner_engine: AsyncEngine
+) -> None:
+    async with owner_engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO users (email, password_hash) VALUES ('hashed@x.io', 'secret')")
+        )
+    for forbidden in ("SELECT password_hash FROM users", "SELECT * FROM users"):
+        async with app_engine.connect() as conn:
+            with pytest.raises(DBAPIError, match="permission denied"):
+                await conn.execute(text(forbidden))
+    readable = [c.name for c in metadata.tables["users"].columns if c.name != "password_hash"]
+    async with app_engine.begin() as conn:
+        emails = await conn.execute(text(f"SELECT {', '.join(readable)} FROM users"))
+        assert "hashed@x.io" in {row.email for row in emails}
+        await conn.execute(  # written, as a password change does, though never read
+            text("UPDATE users SET password_hash = 'new' WHERE email = 'hashed@x.io'")
+        )
+
+
 async def test_bound_tenant_sees_only_its_own_rows(world: World, app_engine: AsyncEngine) -> None:
     async with app_engine.begin() as conn:
         await bind_tenant(conn, world.a)

@@ -10,7 +10,7 @@ from personae.audit.models import AuditEvent
 from personae.db.tenancy import tenant_session
 from personae.errors import ValidationFailed
 from personae.identity.models import Permission, Role, RolePermission, TenantMember, UserRole
-from personae.identity.passwords import verify_password
+from personae.identity.password_checks import password_of
 from personae.identity.permissions import BUILTIN_ROLES, CATALOGUE
 from personae.identity.service import create_tenant, sync_permissions
 
@@ -33,8 +33,11 @@ async def test_new_tenant_has_builtin_roles_and_an_owner_with_one_time_password(
     assert created.tenant.name == "Acme Corp" and created.tenant.slug == "acme-corp"
     assert created.owner.email == "ana@example.com"
     assert created.one_time_password and len(created.one_time_password) >= 20
-    assert verify_password(created.owner.password_hash, created.one_time_password)
     assert created.one_time_password not in (created.owner.password_hash or "")
+    async with sessions() as session:
+        owner = await password_of(session, "ana@example.com", created.one_time_password)
+        wrong = await password_of(session, "ana@example.com", "not the password")
+    assert owner == created.owner.id and wrong is None
 
     async with tenant_session(sessions, created.tenant.id) as session:
         grants = (

@@ -19,7 +19,7 @@ from personae.db.tenancy import bind_each_transaction, bind_tenant, every_tenant
 from personae.errors import Unauthorized
 from personae.identity.access_cache import AccessCache, AccessState
 from personae.identity.models import AuthSession, User
-from personae.identity.passwords import verify_password
+from personae.identity.password_checks import password_of
 from personae.identity.principal import Principal
 from personae.identity.tokens import (
     REFRESH_PREFIX,
@@ -84,7 +84,8 @@ class Authenticator:
                     )
                 )
             ).scalar_one_or_none()
-            password_ok = verify_password(user.password_hash if user else None, password)
+            matched = await password_of(session, email, password)
+            password_ok = user is not None and matched == user.id
             memberships = (
                 (await session.execute(USER_TENANTS, {"user": user.id})).all() if user else []
             )

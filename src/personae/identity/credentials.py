@@ -17,12 +17,8 @@ from personae.db.tenancy import bind_tenant, tenant_session
 from personae.errors import NotFound, Unauthorized, ValidationFailed
 from personae.identity.auth import USER_TENANTS
 from personae.identity.models import AuthSession, User
-from personae.identity.passwords import (
-    MIN_LENGTH,
-    generate_password,
-    hash_password,
-    verify_password,
-)
+from personae.identity.password_checks import password_of
+from personae.identity.passwords import MIN_LENGTH, generate_password, hash_password
 from personae.identity.principal import Principal
 
 
@@ -36,9 +32,9 @@ async def change_password(
         raise ValidationFailed(f"at least {MIN_LENGTH} characters", field="new_password")
     async with tenant_session(sessions, principal.tenant_id) as session:
         user = await _user(session, User.id == principal.user_id)
-        if not verify_password(user.password_hash, current):
+        if await password_of(session, user.email, current) != user.id:
             raise ValidationFailed("this is not the current password", field="current_password")
-        if verify_password(user.password_hash, new):
+        if await password_of(session, user.email, new) == user.id:
             raise ValidationFailed("the new password is the current one", field="new_password")
         kept = (
             await session.execute(

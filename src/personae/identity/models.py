@@ -62,7 +62,10 @@ class User(GlobalId, Timestamps, SoftDelete, Base):
     )
 
     email: Mapped[str] = mapped_column(String(255))
-    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(
+        String(255), deferred=True, deferred_raiseload=True
+    )
+    """Written, never read by the application (migration 0022: `password_checks`)."""
     name: Mapped[str | None] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(50))
