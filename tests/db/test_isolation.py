@@ -53,14 +53,18 @@ async def test_app_role_is_least_privileged(app_engine: AsyncEngine) -> None:
     assert tuple(role) == (APP_ROLE, False, False, False, False)
 
 
-async def test_app_role_cannot_read_password_hashes(
+async def test_app_role_cannot_read_password_hashes_or_wrapped_keys(
     world: World, app_engine: AsyncEngine, owner_engine: AsyncEngine
 ) -> None:
     async with owner_engine.begin() as conn:
         await conn.execute(
             text("INSERT INTO users (email, password_hash) VALUES ('hashed@x.io', 'secret')")
         )
-    for forbidden in ("SELECT password_hash FROM users", "SELECT * FROM users"):
+    for forbidden in (
+        "SELECT password_hash FROM users",
+        "SELECT * FROM users",
+        "SELECT * FROM vault_keys",
+    ):
         async with app_engine.connect() as conn:
             with pytest.raises(DBAPIError, match="permission denied"):
                 await conn.execute(text(forbidden))

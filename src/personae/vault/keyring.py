@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from personae.errors import ConfigurationError
@@ -66,14 +66,16 @@ class Keyring:
         return max(self.keys)
 
 
+WRAPPED_KEYS = text(
+    "SELECT version, wrapped_key, nonce, master_fingerprint FROM personae_vault_keys()"
+)
+"""The application role reads the wrapped keys through this function only (migration
+0023)."""
+NEWEST_KEY = text("SELECT max(version) FROM personae_vault_keys()")
+
+
 async def load_keyring(executor: Executor, master: bytes) -> Keyring:
-    rows = (
-        await executor.execute(
-            select(
-                VaultKey.version, VaultKey.wrapped_key, VaultKey.nonce, VaultKey.master_fingerprint
-            )
-        )
-    ).all()
+    rows = (await executor.execute(WRAPPED_KEYS)).all()
     expected = fingerprint(master)
     keys = {}
     for row in rows:

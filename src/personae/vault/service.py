@@ -7,14 +7,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.db.tenancy import tenant_session
 from personae.identity.models import Tenant
 from personae.vault.crypto import DecryptionFailed, seal, secret_aad, unseal
-from personae.vault.keyring import Keyring, add_data_key, load_keyring
-from personae.vault.models import Secret, VaultKey
+from personae.vault.keyring import NEWEST_KEY, Keyring, add_data_key, load_keyring
+from personae.vault.models import Secret
 
 REWRAP_BATCH = 500
 
@@ -36,7 +36,7 @@ class Vault:
         """The data keys, reloaded when `needs` (or, by default, the newest key) is unknown:
         another process may have rotated since they were loaded."""
         if needs is None:
-            needs = (await session.execute(select(func.max(VaultKey.version)))).scalar_one()
+            needs = (await session.execute(NEWEST_KEY)).scalar_one()
         if needs not in self._keyring.keys:
             self._keyring = await load_keyring(session, self._master)
         return self._keyring

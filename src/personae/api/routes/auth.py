@@ -26,14 +26,19 @@ def _tokens(pair: TokenPair) -> TokenResponse:
     return TokenResponse.model_validate(pair, from_attributes=True)
 
 
+async def _attempt(request: Request, who_where: str) -> None:
+    """Count a password tried by one account from one address: a minute's window, then an
+    hour's (a repeated guesser waits longer); 429 past either."""
+    for window in request.app.state.login_limits_pair:
+        await window.hit(who_where, what="password attempts for this account from here")
+
+
 @router.post("/auth/login", summary="Sign in with email and password")
 async def login(body: LoginRequest, request: Request) -> TokenResponse:
     state = request.app.state
     ip = client_ip(request)
     if ip:  # per account *and* address: a stranger elsewhere cannot lock the user out
-        who_where = f"{body.email.strip().lower()} {ip}"
-        for window in state.login_limits_pair:  # a minute's, then an hour's: back-off
-            await window.hit(who_where, what="sign-in attempts to this account from this address")
+        await _attempt(request, f"{body.email.strip().lower()} {ip}")
         await state.login_limit_ip.hit(ip, what="sign-in attempts from this address")
     authenticator: Authenticator = state.authenticator
     pair = await authenticator.login(
@@ -82,9 +87,7 @@ async def change_password(body: PasswordChange, request: Request, context: Signe
     end (this one goes on). Limited like sign-ins."""
     await context.session.rollback()
     state = request.app.state
-    who_where = f"user {context.principal.user_id} {client_ip(request)}"
-    for window in state.login_limits_pair:
-        await window.hit(who_where, what="password attempts")
+    await _attempt(request, f"user {context.principal.user_id} {client_ip(request)}")
     await credentials.change_password(
         state.sessions, context.principal, body.current_password, body.new_password
     )
