@@ -50,6 +50,7 @@ from personae.identity.ratelimit import SharedWindow
 from personae.identity.tokens import signing_key
 from personae.jobs import JobDeps, Queue
 from personae.providers.embeddings import Embedders
+from personae.providers.embeddings.minilm import MiniLMEmbedder
 from personae.runtime.providers import Limiter
 from personae.runtime.runs import CANCEL_CHANNEL
 from personae.runtime.turn import Runtime
@@ -210,9 +211,9 @@ async def _warmed(embedders: Embedders) -> None:
     than by the first search (which waits for it if it comes sooner; health answers at
     once); then what starting up allocated is kept out of the garbage collector's sweeps
     (`gc.freeze`: shorter pauses under load)."""
-    if embedders.default.provider == "minilm":
+    if isinstance(embedders.default, MiniLMEmbedder):
         try:
-            await embedders.default.embed(["warm up"])
+            await embedders.default.warm()
         except Exception as error:  # the first search reports it to its caller
             log.warning("embedding model not loaded at startup: %s", error)
     gc.collect()

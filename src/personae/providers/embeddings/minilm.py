@@ -12,6 +12,7 @@ long from a worker thread as from the main one). The vectors are the same."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import threading
@@ -116,6 +117,29 @@ class MiniLMEmbedder:
     def load(self) -> None:
         """Load the model now (else on the first `embed`)."""
         _model()
+
+    async def warm(self) -> None:
+        """Load the model, and embed a first text, in a daemon thread: a server asked to
+        stop meanwhile does not wait for the load (asyncio's own worker threads are joined
+        as its loop closes)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def settle(error: BaseException | None) -> None:
+            if not done.done():
+                done.set_result(None) if error is None else done.set_exception(error)
+
+        def run() -> None:
+            error: BaseException | None = None
+            try:
+                _encode_one("warm up")
+            except BaseException as failed:  # reported to the awaiting task
+                error = failed
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(settle, error)
+
+        threading.Thread(target=run, name="minilm-warm-up", daemon=True).start()
+        await done
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return await asyncio.to_thread(self._encode, list(texts))
