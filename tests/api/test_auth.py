@@ -17,7 +17,7 @@ from personae.identity.permissions import BUILTIN_ROLES
 from personae.settings import Settings
 from tests.api.conftest import ClientFactory, new_tenant, running_app
 from tests.conftest import redis_url
-from tests.serving import free_port, run_personae, serving, wait_healthy
+from tests.serving import free_port, serving, tenant_on, wait_healthy
 
 PROBLEM = "application/problem+json"
 EMAIL = "owner@example.com"
@@ -194,14 +194,7 @@ def test_forwarded_addresses_are_believed_only_from_trusted_proxies(tmp_path: Pa
         env = {"PERSONAE_EMBEDDER": "hashing", "PERSONAE_TRUSTED_PROXIES": trusted}
         with serving(data_dir, port, **env) as process:
             wait_healthy(base, process, timeout_s=30)
-            made = run_personae(
-                "tenant", "create", "Proxied", "--owner-email", EMAIL, "--data-dir", str(data_dir)
-            )
-            owner_password = next(
-                line.split()[-1]
-                for line in made.stdout.splitlines()
-                if line.startswith("password:")
-            )
+            owner_password = tenant_on(data_dir, "Proxied", EMAIL)
             login = httpx.post(
                 f"{base}/v1/auth/login",
                 json={"email": EMAIL, "password": owner_password},

@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.serving import free_port, run_personae, serving, wait_healthy
+from tests.serving import free_port, serving, tenant_on, wait_healthy
 
 EMAIL = "fuzz@example.com"
 EXAMPLES = 20
@@ -22,15 +22,7 @@ EXAMPLES = 20
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     data_dir = Path(tmp_path_factory.mktemp("fuzz")) / "data"
-    created = run_personae(
-        "tenant", "create", "Fuzz", "--owner-email", EMAIL, "--data-dir", str(data_dir)
-    )
-    assert created.returncode == 0, created.stderr
-    password = next(
-        line.split(":", 1)[1].strip()
-        for line in created.stdout.splitlines()
-        if line.startswith("password:")
-    )
+    password = tenant_on(data_dir, "Fuzz", EMAIL)
     port = free_port()
     limits = {
         "PERSONAE_LOGIN_ATTEMPTS_PER_PAIR": "100000",

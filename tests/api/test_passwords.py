@@ -10,7 +10,7 @@ import httpx
 from personae.db.engine import DatabaseUrls
 from personae.vault.crypto import encode_key
 from tests.api.conftest import MASTER_KEY, ClientFactory, bearer
-from tests.serving import PERSONAE, clean_env
+from tests.serving import PERSONAE, clean_env, printed_password
 
 NEW = "a new password, long enough"
 
@@ -71,9 +71,7 @@ async def test_the_operator_resets_a_password_by_cli(
         )
         out, err = await asyncio.wait_for(process.communicate(), 120)
         assert process.returncode == 0, err.decode()
-        given = next(
-            line.split()[-1] for line in out.decode().splitlines() if line.startswith("password:")
-        )
+        given = printed_password(out.decode())
         old = await _sign_in(client, email, password)
         new = await _sign_in(client, email, given)
         ended = await client.post("/v1/auth/refresh", json={"refresh_token": before})
