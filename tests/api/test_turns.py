@@ -28,8 +28,8 @@ from tests.api.conftest import MASTER_KEY, bearer, running_app
 from tests.scripted_openai import Script, scripted_openai
 from tests.serving import on_loopback
 
-SETTINGS = Settings(
-    connect_timeout_s=2, embedder="hashing", turn_model_timeout_s=1.0, tool_retry_base_s=0.01
+SETTINGS = Settings(  # a new database connection may take seconds on a busy CI machine
+    connect_timeout_s=15, embedder="hashing", turn_model_timeout_s=1.0, tool_retry_base_s=0.01
 )
 
 
@@ -294,10 +294,7 @@ async def test_the_fallback_answers_and_all_down_fails_cleanly(
     # an Anthropic model first, an OpenAI-compatible one as its fallback
     primary = Script(chat_failures=[None, 500], replies=["From Claude."])
     backup = Script(replies=["From the backup."])
-    # the Anthropic SDK's first call imports and builds its models: more than the 1 s the
-    # other tests allow a model on a busy machine
-    patient = SETTINGS.model_copy(update={"turn_model_timeout_s": 10.0})
-    async with running_app(urls, patient) as (_app, client):
+    async with running_app(urls, SETTINGS) as (_app, client):
         auth = await bearer(client, *fresh_owner)
         chain = ("anthropic", "openai")
         async with persona_with_models(client, auth, primary, backup, providers=chain) as sid:
