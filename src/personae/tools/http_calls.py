@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from personae.errors import ValidationFailed
+from personae.providers.endpoints import listed
 from personae.tools.outcome import Outcome
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -30,13 +31,7 @@ def check_endpoint(endpoint: str | None) -> None:
 
 
 def host_allowed(endpoint: str, allowed: Sequence[str]) -> bool:
-    return _listed((urlsplit(endpoint).hostname or "").lower(), allowed)
-
-
-def _listed(host: str, allowed: Sequence[str]) -> bool:
-    return any(
-        host == a.lower() or (a.startswith(".") and host.endswith(a.lower())) for a in allowed
-    )
+    return listed((urlsplit(endpoint).hostname or "").lower(), allowed)
 
 
 def host_refusal(
@@ -44,9 +39,9 @@ def host_refusal(
 ) -> str | None:
     """Why `host` may not be called (not on the installation's list, or not on the
     tenant's when it set one), or None when it may."""
-    if not _listed(host.lower(), allowed_hosts):
+    if not listed(host.lower(), allowed_hosts):
         return f"{host} is not on the allow-list of tool hosts"
-    if tenant_hosts is not None and not _listed(host.lower(), tenant_hosts):
+    if tenant_hosts is not None and not listed(host.lower(), tenant_hosts):
         return f"{host} is not on this tenant's allow-list of tool hosts"
     return None
 
