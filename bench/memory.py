@@ -38,7 +38,7 @@ from sqlalchemy import text as sql_text
 
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.db.tenancy import tenant_session
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.memory.episodes import EPISODES
 from personae.memory.facts import FactInput, record
 from personae.memory.models import Episode, Relationship

@@ -36,15 +36,17 @@ from sqlalchemy.pool import NullPool
 
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.db.tenancy import tenant_session
-from personae.identity.principal import Principal
 from personae.identity.service import create_tenant, sync_permissions
 from personae.jobs import JobDeps, Queue
-from personae.knowledge import chunking, documents
+from personae.kernel.principal import Principal
+from personae.knowledge import documents
 from personae.knowledge.ingest import embedded_text
 from personae.knowledge.models import Chunk, Document
 from personae.knowledge.search import Filters, Request, search
 from personae.providers.embeddings import Embedders, HashingEmbedder, label
+from personae.retrieval import chunking
 from personae.settings import Settings
+from personae.tasks import TASKS
 from throwaway import measure_and_report
 
 DIMS = 384
@@ -277,7 +279,7 @@ async def quality(
         await embedder.embed(texts[i : i + settings.embedding_batch_size])
     embed_s = time.perf_counter() - started
 
-    queue = Queue(urls.app, settings)
+    queue = Queue(urls.app, settings, TASKS)
     await queue.open()
     started = time.perf_counter()
     ids = {}

@@ -38,7 +38,7 @@ from personae.api.app import create_app
 from personae.cache import open_cache
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.db.tenancy import bind_each_transaction, tenant_session
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.sessions import log
 from personae.sessions.hot import INFO_KEY, NAMESPACE, HotSessions
 from personae.sessions.service import SESSIONS

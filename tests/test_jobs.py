@@ -14,9 +14,9 @@ from personae.db.engine import DatabaseUrls
 from personae.db.tenancy import tenant_session
 from personae.identity.models import AuthSession
 from personae.identity.service import create_tenant, sync_permissions
-from personae.jobs import JobDeps, Queue
-from personae.jobs.queue import task
+from personae.jobs import Job, JobDeps, Queue, Task
 from personae.settings import Settings
+from personae.tasks import TASKS
 
 
 async def test_the_cleanup_task_deletes_long_expired_sign_in_sessions(
@@ -40,7 +40,7 @@ async def test_the_cleanup_task_deletes_long_expired_sign_in_sessions(
                 )
             )
 
-    queue = Queue(urls.app, Settings(worker_concurrency=1))
+    queue = Queue(urls.app, Settings(worker_concurrency=1), TASKS)
     await queue.open()
     try:
         job_id = await queue.defer("cleanup_sign_in_sessions", timestamp=0)
@@ -71,7 +71,6 @@ async def test_the_cleanup_task_deletes_long_expired_sign_in_sessions(
 FINISHED: list[str] = []
 
 
-@task("tests.slow_job")
 async def _slow_job(deps: JobDeps, *, label: str) -> None:
     await asyncio.sleep(1.5)
     FINISHED.append(label)
@@ -83,7 +82,8 @@ async def test_stopping_the_worker_lets_a_running_job_finish(
     owner_engine: AsyncEngine,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    queue = Queue(urls.app, Settings(worker_concurrency=1, worker_shutdown_timeout_s=10))
+    slow = Task(Job("tests.slow_job"), _slow_job)
+    queue = Queue(urls.app, Settings(worker_concurrency=1, worker_shutdown_timeout_s=10), [slow])
     await queue.open()
     queue.start_worker(JobDeps(app_sessions))
     job_id = await queue.defer("tests.slow_job", label="drained")

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from personae.audit import models as audit_models
 from personae.behavior import models as behavior_models
 from personae.db.base import GLOBAL_TABLES, Base
 from personae.identity import models as identity_models
+from personae.kernel.audit import models as audit_models
 from personae.knowledge import models as knowledge_models
 from personae.mail import models as mail_models
 from personae.memory import models as memory_models
 from personae.personas import models as personas_models
 from personae.profiles import models as profiles_models
+from personae.retrieval import models as retrieval_models
 from personae.sessions import models as sessions_models
 from personae.settings_store import models as settings_models
 from personae.storage import models as storage_models
@@ -34,6 +35,7 @@ AREAS = (
     knowledge_models,
     memory_models,
     profiles_models,
+    retrieval_models,
     mail_models,
     storage_models,
     telemetry_models,

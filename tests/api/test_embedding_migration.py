@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
 from personae.db.tenancy import tenant_session
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.knowledge import entries, migration
 from personae.knowledge.models import Chunk
 from personae.settings import Settings

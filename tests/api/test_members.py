@@ -4,7 +4,7 @@ role with one permission gets exactly that; invitations are single-use; grants a
 from __future__ import annotations
 
 from personae.db.engine import DatabaseUrls
-from personae.identity.permissions import BUILTIN_ROLES
+from personae.kernel.permissions import BUILTIN_ROLES
 from tests.api.conftest import PASSWORD, ClientFactory, bearer, join
 
 OWNER = "boss@roles.example.com"

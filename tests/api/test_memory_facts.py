@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.db.engine import DatabaseUrls
 from personae.db.tenancy import tenant_session
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.memory.facts import FactInput, facts, record
 from personae.memory.resolution import EntityRef
 from personae.providers.embeddings import Embedders

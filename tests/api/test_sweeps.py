@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from personae.audit.models import AuditEvent
 from personae.db.engine import DatabaseUrls
+from personae.kernel.audit.models import AuditEvent
 from personae.schema import tenant_owned_tables
 from personae.settings import Settings
 from tests.api.conftest import ClientFactory, new_tenant

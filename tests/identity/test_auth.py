@@ -12,15 +12,15 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from personae.audit.models import AuditEvent
 from personae.db.tenancy import tenant_session
 from personae.errors import Unauthorized
 from personae.identity.auth import WRONG_CREDENTIALS, Authenticator, delete_expired_sessions
 from personae.identity.models import AuthSession
-from personae.identity.permissions import BUILTIN_ROLES
-from personae.identity.principal import Principal
 from personae.identity.service import create_tenant, sync_permissions
 from personae.identity.tokens import AccessClaims, issue_access, read_access, signing_key
+from personae.kernel.audit.models import AuditEvent
+from personae.kernel.permissions import BUILTIN_ROLES
+from personae.kernel.principal import Principal
 from personae.settings import Settings
 from personae.vault.crypto import new_key
 

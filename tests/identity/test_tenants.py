@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from personae.audit.models import AuditEvent
 from personae.db.tenancy import tenant_session
 from personae.errors import ValidationFailed
 from personae.identity.models import Permission, Role, RolePermission, TenantMember, UserRole
 from personae.identity.password_checks import password_of
-from personae.identity.permissions import BUILTIN_ROLES, CATALOGUE
 from personae.identity.service import create_tenant, sync_permissions
+from personae.kernel.audit.models import AuditEvent
+from personae.kernel.permissions import BUILTIN_ROLES, CATALOGUE
 
 
 @pytest.fixture(scope="module")

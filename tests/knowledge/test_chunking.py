@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from personae.knowledge.chunking import TOKEN, count_tokens, split
-from personae.knowledge.curator import extractive_summary
+from personae.retrieval.chunking import TOKEN, count_tokens, split
+from personae.retrieval.summaries import extractive_summary
 
 
 def test_a_heading_starts_a_chunk_and_is_remembered_by_the_chunks_below_it() -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.db.tenancy import tenant_session
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.knowledge import entries
 from personae.knowledge.models import Embedding
 from personae.providers.embeddings import Embedders

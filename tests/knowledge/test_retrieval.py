@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.db.tenancy import tenant_session
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.knowledge.search import Request, search
 from personae.providers.embeddings import HashingEmbedder, label
 from personae.settings import Settings

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from personae.errors import ValidationFailed
-from personae.runtime.modulation import (
+from personae.personas.modulation import (
     EVENTS,
     NAMES,
     Levels,

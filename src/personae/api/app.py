@@ -61,6 +61,7 @@ from personae.sessions.hot import NAMESPACE as HOT_NAMESPACE
 from personae.sessions.hot import HotSessions
 from personae.settings import Settings
 from personae.storage import scanning
+from personae.tasks import TASKS
 from personae.tools.execution import ToolRunner
 from personae.vault.service import Vault
 
@@ -113,7 +114,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
             settings,
         )
         listener.subscribe(CANCEL_CHANNEL, app.state.runtime.cancel_notified)
-        queue = Queue(urls.app, settings, role=urls.app_role)
+        queue = Queue(urls.app, settings, TASKS, role=urls.app_role)
         app.state.queue = queue
         await listener.start()
         await queue.open()

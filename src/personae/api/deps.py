@@ -18,8 +18,8 @@ from personae.db.after_commit import commit
 from personae.db.tenancy import bind_each_transaction
 from personae.errors import Unauthorized
 from personae.identity.api_tokens import token_principal
-from personae.identity.principal import Principal
 from personae.identity.tokens import API_TOKEN_PREFIX
+from personae.kernel.principal import Principal
 
 
 @dataclass

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, Field, create_model
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.api.deps import RequestContext, authorized
-from personae.resources import MAX_PAGE, Resource
+from personae.kernel.principal import Principal
+from personae.kernel.resources import MAX_PAGE, Resource
 from personae.validation import Input
 
 
@@ -43,6 +45,9 @@ def page_shape(out: type[BaseModel]) -> type[BaseModel]:
     )
 
 
+Deleter = Callable[[AsyncSession, Principal, uuid.UUID, Mapping[str, Any]], Awaitable[None]]
+
+
 def mount(
     router: APIRouter,
     resource: Resource[Any],
@@ -56,9 +61,12 @@ def mount(
     filters: type[Input] | None = None,
     tag: str | None = None,
     deletable: bool = True,
+    delete: Deleter | None = None,
 ) -> None:
     """Add the resource's routes to `router` (PATCH only with `update`, POST with `create`,
-    DELETE unless not `deletable`)."""
+    DELETE unless not `deletable`, calling `delete` where the area's orchestration does
+    more than the resource's own delete)."""
+    deleter: Deleter = delete or resource.delete
     kind = resource.kind.replace("_", " ")
     prefix = f"{parent.path}/{{{parent.id_param}}}" if parent else ""
     collection, item = f"{prefix}{path}", f"{prefix}{path}/{{{id_param}}}"
@@ -114,7 +122,7 @@ def mount(
     async def delete_one(**params: Any) -> Any:
         ctx: RequestContext = params["context"]
         where = await scope(ctx, params)
-        await resource.delete(ctx.session, ctx.principal, params[id_param], where)
+        await deleter(ctx.session, ctx.principal, params[id_param], where)
         await ctx.commit()
         return Response(status_code=204)
 

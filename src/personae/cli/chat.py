@@ -45,7 +45,7 @@ async def _converse(
 ) -> None:
     from personae.cache import open_cache
     from personae.db.tenancy import tenant_session
-    from personae.identity.principal import Principal
+    from personae.kernel.principal import Principal
     from personae.providers.embeddings import Embedders
     from personae.runtime.front_door import speaker
     from personae.runtime.providers import Limiter

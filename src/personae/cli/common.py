@@ -67,11 +67,12 @@ async def run_jobs(
     """Work through the job queue as a worker: until no job is ready, or until a signal."""
     from personae.jobs import JobDeps, Queue
     from personae.providers.embeddings import Embedders
+    from personae.tasks import TASKS
     from personae.vault.keyring import resolve_master_key
     from personae.vault.service import Vault
 
     vault = Vault(resolve_master_key(settings, embedded=settings.database_url is None))
-    queue = Queue(urls.app, settings, role=urls.app_role)
+    queue = Queue(urls.app, settings, TASKS, role=urls.app_role)
     embedders = Embedders(settings)
     await queue.open()
     try:

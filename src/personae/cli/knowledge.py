@@ -77,7 +77,7 @@ def ingest(
 
     from personae.db.database import open_database
     from personae.db.tenancy import tenant_session
-    from personae.identity.principal import Principal
+    from personae.kernel.principal import Principal
     from personae.knowledge.documents import upload
     from personae.knowledge.models import Document
 
@@ -197,8 +197,8 @@ def embeddings_status(tenant: TenantOption = None, data_dir: DataDir = None) -> 
     """Each tenant's model, and its live rows (chunks and entries) per model."""
     from personae.db.database import open_database
     from personae.db.tenancy import tenant_session
-    from personae.knowledge.embedding_models import tenant_model
     from personae.knowledge.migration import census
+    from personae.retrieval.embedding_models import tenant_model
 
     settings = settings_for(data_dir)
 
@@ -223,10 +223,10 @@ def embeddings_prune(tenant: TenantOption = None, data_dir: DataDir = None) -> N
     """Delete rows of other models than each tenant's own that have a twin of it."""
     from personae.db.database import open_database
     from personae.db.tenancy import tenant_session
-    from personae.identity.principal import Principal
-    from personae.knowledge.embedding_models import tenant_embedder
+    from personae.kernel.principal import Principal
     from personae.knowledge.migration import prune
     from personae.providers.embeddings import Embedders, label
+    from personae.retrieval.embedding_models import tenant_embedder
 
     settings = settings_for(data_dir)
     embedders = Embedders(settings)

@@ -1,7 +1,7 @@
 """What `personae_authenticate` answered, kept per process while nothing has changed.
 
 Entries live at most `ttl_s` and only while the process listens to `personae_access`
-(see migration 0006): a change to a tenant's sessions, members or roles drops that
+(see `db/sql/notify_access.sql`): a change to a tenant's sessions, members or roles drops that
 tenant's entries in every process, and a lost listening connection drops them all and
 bypasses the cache until it is back."""
 

@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.db.tenancy import bind_tenant
 from personae.db.types import uuid7
 from personae.errors import NotFound, Unauthorized, ValidationFailed
 from personae.identity.auth import AUTHENTICATE
 from personae.identity.models import ApiToken
-from personae.identity.principal import Principal
 from personae.identity.tokens import API_TOKEN_PREFIX, new_opaque, parse_opaque, same_digest
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 
 MAX_TTL_DAYS = 3650
 

@@ -14,13 +14,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from personae.audit.service import record
 from personae.db.tenancy import bind_each_transaction, bind_tenant, every_tenant, tenant_session
 from personae.errors import Unauthorized
 from personae.identity.access_cache import AccessCache, AccessState
 from personae.identity.models import AuthSession, User
 from personae.identity.password_checks import password_of
-from personae.identity.principal import Principal
 from personae.identity.tokens import (
     REFRESH_PREFIX,
     AccessClaims,
@@ -30,6 +28,8 @@ from personae.identity.tokens import (
     read_access,
     same_digest,
 )
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 from personae.settings import Settings
 
 WRONG_CREDENTIALS = "wrong email or password"

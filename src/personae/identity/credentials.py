@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from personae.audit.service import record
 from personae.db.tenancy import bind_tenant, tenant_session
 from personae.errors import NotFound, Unauthorized, ValidationFailed
 from personae.identity.auth import USER_TENANTS
 from personae.identity.models import AuthSession, User
 from personae.identity.password_checks import password_of
 from personae.identity.passwords import MIN_LENGTH, generate_password, hash_password
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 
 
 async def change_password(

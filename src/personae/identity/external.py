@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.db.tenancy import bind_tenant
 from personae.errors import Conflict, NotFound
 from personae.identity.auth import USER_TENANTS
 from personae.identity.models import Identity, User
-from personae.identity.principal import Principal
 from personae.identity.service import normalise_email
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 
 
 async def link(

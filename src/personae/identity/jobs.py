@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from personae.identity.auth import delete_expired_sessions
-from personae.jobs import JobDeps, task
+from personae.jobs import Job, JobDeps, Task
+
+CLEANUP_SIGN_IN_SESSIONS = Job("cleanup_sign_in_sessions", queue="maintenance")
 
 
-@task("cleanup_sign_in_sessions", queue="maintenance", cron="*/30 * * * *")
 async def cleanup_sign_in_sessions(deps: JobDeps, timestamp: int) -> int:
     """Every 30 minutes; the count deleted goes to the worker's log."""
     return await delete_expired_sessions(deps.sessions)
+
+
+TASKS = (Task(CLEANUP_SIGN_IN_SESSIONS, cleanup_sign_in_sessions, cron="*/30 * * * *"),)

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from personae.audit.service import record
 from personae.db.tenancy import tenant_session
 from personae.db.types import uuid7
 from personae.errors import Conflict, NotFound, Unauthorized, ValidationFailed
@@ -26,9 +25,10 @@ from personae.identity.models import (
     UserRole,
 )
 from personae.identity.passwords import MIN_LENGTH, hash_password
-from personae.identity.principal import Principal
 from personae.identity.service import normalise_email
 from personae.identity.tokens import new_opaque, parse_opaque, same_digest
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 
 INVITATION_PREFIX = "piv"
 INVITATION_TTL = timedelta(days=7)

@@ -1,6 +1,7 @@
 """Whether a password is an account's, asked of the database: the application role may not
-read password hashes (migration 0022), so it computes the hash of the password offered
-with the stored hash's setting and the database compares."""
+read password hashes (`db/sql/password_setting.sql`, `password_matches.sql`), so it
+computes the hash of the password offered with the stored hash's setting and the
+database compares."""
 
 from __future__ import annotations
 

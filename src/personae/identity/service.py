@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from personae.audit.service import record
 from personae.db.tenancy import bind_tenant
 from personae.errors import ValidationFailed
 from personae.identity.models import (
@@ -24,8 +23,9 @@ from personae.identity.models import (
     UserRole,
 )
 from personae.identity.passwords import generate_password, hash_password
-from personae.identity.permissions import BUILTIN_ROLES, CATALOGUE, describe
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.permissions import BUILTIN_ROLES, CATALOGUE, describe
+from personae.kernel.principal import Principal
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MAX_NAME = 255

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.identity.members import require_member
 from personae.identity.models import Team, TeamMember
-from personae.identity.principal import Principal
-from personae.resources import Resource
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Resource
 
 
 class _TeamMembers(Resource[TeamMember]):

@@ -1,13 +1,16 @@
-"""The one place procrastinate is touched: task registration, the app, the worker."""
+"""The one place procrastinate is touched: jobs and tasks, the app, the worker.
+
+An area names its kinds of work as `Job`s (a task name and its queue) and lists how to run
+them as `Task`s in its `jobs.py`; `personae.tasks` gathers every area's tasks for the
+queues. Deferring needs only the `Job`, so an area defers work without knowing the rest."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -46,18 +49,13 @@ class _QuietOutages(logging.Handler):
         logging.getLogger().handle(record)
 
 
-for _library in ("procrastinate", "psycopg.pool"):  # the handler sees their children's too
-    _logger = logging.getLogger(_library)
-    _logger.addHandler(_QuietOutages())
-    _logger.propagate = False
-
-TASK_MODULES = (
-    "personae.identity.jobs",
-    "personae.knowledge.jobs",
-    "personae.memory.jobs",
-    "personae.runtime.jobs",
-)
-"""Imported by every queue so that it knows every task."""
+def quiet_outages() -> None:
+    """Have the libraries' logs go through `_QuietOutages` (once per process)."""
+    for library in ("procrastinate", "psycopg.pool"):  # the handler sees their children's too
+        logger = logging.getLogger(library)
+        if not any(isinstance(h, _QuietOutages) for h in logger.handlers):
+            logger.addHandler(_QuietOutages())
+        logger.propagate = False
 
 
 @dataclass(frozen=True)
@@ -76,35 +74,25 @@ TaskFunction = Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True)
-class _Spec:
-    function: TaskFunction
+class Job:
+    """A kind of background work: the task's name and the queue its jobs wait in."""
+
     name: str
-    queue: str
-    cron: str | None
-    retry_on: tuple[type[Exception], ...]
+    queue: str = "default"
 
 
-_SPECS: dict[str, _Spec] = {}
-
-
-def task(
-    name: str,
-    *,
-    queue: str = "default",
-    cron: str | None = None,
-    retry_on: tuple[type[Exception], ...] = (),
-) -> Callable[[TaskFunction], TaskFunction]:
-    """Declare `async def f(deps: JobDeps, **arguments)` as the task `name`.
+@dataclass(frozen=True)
+class Task:
+    """How a `Job` runs: `async def function(deps: JobDeps, **arguments)`.
 
     With `cron`, it is also deferred on that schedule (once across all workers) and gets
     the scheduled `timestamp` as an argument. A run failing with one of `retry_on` runs
     again later (`job_max_attempts`, waits growing by `job_retry_backoff`)."""
 
-    def register(function: TaskFunction) -> TaskFunction:
-        _SPECS[name] = _Spec(function, name, queue, cron, retry_on)
-        return function
-
-    return register
+    job: Job
+    function: TaskFunction
+    cron: str | None = None
+    retry_on: tuple[type[Exception], ...] = ()
 
 
 DEFER = text(
@@ -125,24 +113,23 @@ added (the waiting one will do)."""
 
 async def defer_in(
     session: AsyncSession,
-    name: str,
+    job: Job,
     *,
     lock: str | None = None,
     once: bool = False,
     delay_s: float = 0,
     **arguments: Any,
 ) -> None:
-    """Queue the task `name` in `session`'s transaction: it runs only if that commits (no
+    """Queue `job` in `session`'s transaction: it runs only if that commits (no
     work without its rows, no rows without their work), `delay_s` seconds after. Jobs with
     the same `lock` run one at a time; with `once`, none is queued while one with that lock
     still waits to start."""
-    spec = _specs()[name]
     assert lock is not None or not once, "`once` goes by the lock"
     await session.execute(
         DEFER_ONCE if once else DEFER,
         {
-            "queue": spec.queue,
-            "task": spec.name,
+            "queue": job.queue,
+            "task": job.name,
             "lock": lock,
             "arguments": json.dumps(arguments, default=str),
             "delay": delay_s,
@@ -150,19 +137,12 @@ async def defer_in(
     )
 
 
-def _specs() -> dict[str, _Spec]:
-    """Every task, their modules imported on first use."""
-    for module in TASK_MODULES:
-        importlib.import_module(module)
-    return _SPECS
-
-
 def conninfo(url: str) -> str:
     """A libpq connection string for an SQLAlchemy URL (password included)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _retry(spec: _Spec, settings: Settings) -> procrastinate.RetryStrategy | None:
+def _retry(spec: Task, settings: Settings) -> procrastinate.RetryStrategy | None:
     """How a run failing with one of the task's `retry_on` is tried again."""
     if not spec.retry_on or settings.job_max_attempts < 2:
         return None
@@ -174,7 +154,7 @@ def _retry(spec: _Spec, settings: Settings) -> procrastinate.RetryStrategy | Non
     )
 
 
-def _bound(spec: _Spec, settings: Settings) -> Callable[..., Awaitable[Any]]:
+def _bound(spec: Task, settings: Settings) -> Callable[..., Awaitable[Any]]:
     async def run(context: procrastinate.JobContext, **arguments: Any) -> Any:
         deps: JobDeps = context.additional_context["deps"]
         attempts = context.job.attempts if context.job is not None else 0
@@ -191,6 +171,7 @@ class Queue:
 
     url: str
     settings: Settings
+    tasks: Sequence[Task] = ()
     role: str | None = None
     app: procrastinate.App = field(init=False)
     _pool: psycopg_pool.AsyncConnectionPool = field(init=False)
@@ -208,16 +189,17 @@ class Queue:
             open=False,
             check=psycopg_pool.AsyncConnectionPool.check_connection,
         )
+        quiet_outages()
         self.app = procrastinate.App(connector=procrastinate.PsycopgConnector())
-        for spec in _specs().values():
+        for spec in self.tasks:
             registered = self.app.task(
-                name=spec.name,
-                queue=spec.queue,
+                name=spec.job.name,
+                queue=spec.job.queue,
                 pass_context=True,
                 retry=_retry(spec, self.settings) or False,
             )(_bound(spec, self.settings))
             if spec.cron is not None:
-                self.app.periodic(cron=spec.cron, periodic_id=spec.name)(registered)
+                self.app.periodic(cron=spec.cron, periodic_id=spec.job.name)(registered)
 
     async def open(self) -> None:
         """Open without waiting for the database: deferring fails until it is reachable,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from personae.errors import Forbidden
 from personae.identity.models import TeamMember
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.knowledge.models import Document, DocumentTeam
 
 ADMINISTRATOR = "members:manage"

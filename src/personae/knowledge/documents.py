@@ -10,22 +10,22 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.errors import ValidationFailed
-from personae.identity.principal import Principal
-from personae.jobs import defer_in
+from personae.jobs import Job, defer_in
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Action, Resource
 from personae.knowledge import access
 from personae.knowledge.extract import document_type
 from personae.knowledge.models import Chunk, Document, DocumentVersion
 from personae.memory.models import EntityDocumentAssociation
 from personae.personas.models import Persona
-from personae.resources import Action, Resource
 from personae.storage import objects
 from personae.storage.models import StorageObject
 
 BUCKET = "documents"
-INGEST = "ingest_document"
-CURATE = "curate_document"
+INGEST = Job("ingest_document", queue="ingest")
+CURATE = Job("curate_document", queue="ingest")
 MAX_NAME = 255
 
 
@@ -67,10 +67,12 @@ class _Documents(Resource[Document]):
         principal: Principal,
         row_id: uuid.UUID,
         where: Mapping[str, Any] | None = None,
+        *,
+        noted: Mapping[str, Any] | None = None,
     ) -> None:
         """Keep the document's record (deleted); erase its chunks (and the mentions in
         them), its links to entities, and its stored versions."""
-        await super().delete(session, principal, row_id, where)
+        await super().delete(session, principal, row_id, where, noted=noted)
         await session.execute(delete(Chunk).where(Chunk.document_id == row_id))
         await session.execute(
             delete(EntityDocumentAssociation).where(EntityDocumentAssociation.document_id == row_id)

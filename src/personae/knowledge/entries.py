@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import register, tenant_embedder
+from personae.kernel.principal import Principal
 from personae.knowledge.models import Embedding
-from personae.knowledge.search import Corpus, Mode, bound, corpus_statement
 from personae.providers.embeddings import Embedders, label
+from personae.retrieval.embedding_models import register, tenant_embedder
+from personae.retrieval.hybrid import Corpus, Mode, bound, corpus_statement
 
 ENTRIES = Corpus(
     table="embeddings",

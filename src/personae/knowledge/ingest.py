@@ -17,17 +17,18 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from personae.audit.service import record
 from personae.db.tenancy import tenant_session
 from personae.errors import ProviderError, ProviderUnavailable, ValidationFailed
-from personae.identity.principal import Principal
 from personae.jobs import defer_in
-from personae.knowledge import chunking, mentions
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
+from personae.knowledge import mentions
 from personae.knowledge.documents import CURATE
-from personae.knowledge.embedding_models import register, tenant_embedder
 from personae.knowledge.extract import extract
 from personae.knowledge.models import Chunk, Document, DocumentVersion
 from personae.providers.embeddings import Embedder, Embedders, label
+from personae.retrieval import chunking
+from personae.retrieval.embedding_models import register, tenant_embedder
 from personae.settings import Settings
 from personae.settings_store.flags import enabled
 from personae.storage import objects

@@ -6,16 +6,16 @@ from __future__ import annotations
 import uuid
 
 from personae.errors import ConfigurationError, ProviderUnavailable
-from personae.jobs import JobDeps, task
+from personae.jobs import JobDeps, Task
 from personae.knowledge.curator import curate
 from personae.knowledge.documents import CURATE, INGEST
-from personae.knowledge.embedding_models import SWITCH
 from personae.knowledge.ingest import ingest
-from personae.knowledge.mentions import FIND, find_mentions
+from personae.knowledge.mentions import find_mentions
 from personae.knowledge.migration import switch
+from personae.memory.entities import FIND
+from personae.retrieval.embedding_models import SWITCH
 
 
-@task(INGEST, queue="ingest", retry_on=(ProviderUnavailable,))
 async def ingest_document(deps: JobDeps, tenant_id: str, document_id: str, version: int) -> str:
     return await ingest(
         deps.sessions,
@@ -28,7 +28,6 @@ async def ingest_document(deps: JobDeps, tenant_id: str, document_id: str, versi
     )
 
 
-@task(CURATE, queue="ingest", retry_on=(ProviderUnavailable,))
 async def curate_document(deps: JobDeps, tenant_id: str, document_id: str, version: int) -> int:
     return await curate(
         deps.sessions,
@@ -42,14 +41,20 @@ async def curate_document(deps: JobDeps, tenant_id: str, document_id: str, versi
     )
 
 
-@task(FIND, queue="ingest")
 async def find_entity_mentions(deps: JobDeps, tenant_id: str, entity_id: str) -> int:
     return await find_mentions(deps.sessions, uuid.UUID(tenant_id), uuid.UUID(entity_id))
 
 
-@task(SWITCH, queue="ingest", retry_on=(ProviderUnavailable,))
 async def switch_embedding_model(deps: JobDeps, tenant_id: str, to: str) -> int:
     target = deps.services["embedders"].named(to)
     if target is None:
         raise ConfigurationError(f"the embedding model {to} is not configured here")
     return await switch(deps.sessions, uuid.UUID(tenant_id), target)
+
+
+TASKS = (
+    Task(INGEST, ingest_document, retry_on=(ProviderUnavailable,)),
+    Task(CURATE, curate_document, retry_on=(ProviderUnavailable,)),
+    Task(FIND, find_entity_mentions),
+    Task(SWITCH, switch_embedding_model, retry_on=(ProviderUnavailable,)),
+)

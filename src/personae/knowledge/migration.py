@@ -20,16 +20,16 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from personae.audit.service import record
 from personae.db import locks
 from personae.db.tenancy import tenant_session
 from personae.identity.models import Tenant
-from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import lock_key, register, tenant_model
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 from personae.knowledge.mentions import copy_mentions
 from personae.knowledge.models import Chunk, Embedding
 from personae.memory.reembedding import moved as memory_follows
 from personae.providers.embeddings import Embedder, label
+from personae.retrieval.embedding_models import lock_key, register, tenant_model
 
 BATCH = 128
 

@@ -11,10 +11,11 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.errors import ValidationFailed
 from personae.identity.models import Team
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Resource
 from personae.knowledge.documents import DOCUMENTS
 from personae.knowledge.models import (
     Collection,
@@ -26,7 +27,6 @@ from personae.knowledge.models import (
     DocumentTagAssociation,
     DocumentTeam,
 )
-from personae.resources import Resource
 
 ORGANISE = {"create": "update", "update": "update", "delete": "update"}
 """Organising documents needs `documents:update` (reading them, `documents:read`)."""

@@ -17,9 +17,9 @@ from personae.knowledge.models import (
     DocumentCategory,
     DocumentTag,
     DocumentVersion,
-    EmbeddingModel,
 )
 from personae.knowledge.search import Hit
+from personae.retrieval.models import EmbeddingModel
 from personae.validation import Input
 
 DocumentOut = output_shape(Document, exclude=["name_tsv", "file_path"])

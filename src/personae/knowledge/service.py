@@ -7,11 +7,11 @@ import time
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.errors import ValidationFailed
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.knowledge import search
-from personae.knowledge.embedding_models import register, tenant_embedder
 from personae.knowledge.schemas import SearchRequest, SearchResponse
 from personae.providers.embeddings import Embedders, label
+from personae.retrieval.embedding_models import register, tenant_embedder
 from personae.settings_store.flags import enabled
 
 FILTER_FIELDS = (

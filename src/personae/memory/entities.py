@@ -9,16 +9,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.identity.principal import Principal
-from personae.jobs import defer_in
-from personae.knowledge.mentions import FIND
+from personae.jobs import Job, defer_in
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Resource
 from personae.memory.models import Entity, EntityType
 from personae.personas.models import Persona
-from personae.resources import Resource
 
 MEMORY = {"create": "write", "update": "write"}
 """Entities need `memory:write` to make and change, `memory:delete` to delete."""
 NAMES = ("name", "canonical_name", "aliases")
+FIND = Job("find_entity_mentions", queue="ingest")
+"""The job that looks for a made or renamed entity in the documents (knowledge runs it)."""
 
 
 class _Entities(Resource[Entity]):

@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.errors import ValidationFailed
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Resource
 from personae.memory.entities import MEMORY
 from personae.memory.models import Episode
 from personae.memory.writing import embed_later
 from personae.personas.models import Agent, Persona
 from personae.profiles.models import CustomerProfile
-from personae.resources import Resource
 from personae.sessions.models import Session
 
 

@@ -1,6 +1,6 @@
 """Erasing what memory holds about a persona or a customer, in the caller's transaction.
 
-Their episodes go (and with them, through the triggers of migrations 0014 and 0016, the
+Their episodes go (and with them, through the trigger of `db/sql/forget_support.sql`, the
 facts only those episodes supported, their mentions, and the learned entities nothing
 names any more), and so do the entities kept in their scope with every fact about them.
 The counts say what was erased, never what it said: they are what the audit records."""

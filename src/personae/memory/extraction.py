@@ -25,18 +25,18 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from personae.audit.service import record
 from personae.db import locks
 from personae.db.tenancy import tenant_session
 from personae.errors import ProviderError
-from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import tenant_embedder
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 from personae.memory.facts import FactInput, assert_facts
 from personae.memory.mentions import mention
 from personae.memory.models import Episode
 from personae.memory.resolution import DEFAULTS, EntityRef, Scope, Thresholds, resolve
 from personae.providers.chat import Completion, Message
 from personae.providers.embeddings import Embedders
+from personae.retrieval.embedding_models import tenant_embedder
 from personae.settings_store.flags import enabled
 from personae.settings_store.model_configs import background_model
 from personae.vault.service import Vault

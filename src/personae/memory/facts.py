@@ -20,11 +20,10 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from personae.audit.service import record as audit
 from personae.db import locks
 from personae.errors import ValidationFailed
-from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import tenant_embedder
+from personae.kernel.audit.service import record as audit
+from personae.kernel.principal import Principal
 from personae.memory.mentions import mention
 from personae.memory.models import Entity, Relationship, RelationshipType
 from personae.memory.resolution import (
@@ -37,6 +36,7 @@ from personae.memory.resolution import (
     resolve,
 )
 from personae.providers.embeddings import Embedder, Embedders, label
+from personae.retrieval.embedding_models import tenant_embedder
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from personae.errors import ProviderUnavailable
-from personae.jobs import JobDeps, task
+from personae.jobs import Job, JobDeps, Task
 from personae.memory.extraction import extract_session
 from personae.memory.reembedding import REEMBED, reembed_graph
 from personae.memory.resolution import Thresholds
@@ -20,8 +20,9 @@ from personae.memory.writing import (
     remember,
 )
 
+EMBED_WAITING_EPISODES = Job("embed_waiting_episodes", queue="memory")
 
-@task(REMEMBER, queue="memory")
+
 async def remember_session(deps: JobDeps, tenant_id: str, session_id: str) -> int:
     return await remember(
         deps.sessions,
@@ -34,7 +35,6 @@ async def remember_session(deps: JobDeps, tenant_id: str, session_id: str) -> in
     )
 
 
-@task(SUMMARIZE, queue="memory", retry_on=(ProviderUnavailable,))
 async def summarize_turns(deps: JobDeps, tenant_id: str, session_id: str) -> int:
     return await summarize_session(
         deps.sessions,
@@ -49,7 +49,6 @@ async def summarize_turns(deps: JobDeps, tenant_id: str, session_id: str) -> int
     )
 
 
-@task(EXTRACT, queue="memory", retry_on=(ProviderUnavailable,))
 async def extract_facts(deps: JobDeps, tenant_id: str, session_id: str) -> int:
     settings = deps.settings
     return await extract_session(
@@ -64,7 +63,6 @@ async def extract_facts(deps: JobDeps, tenant_id: str, session_id: str) -> int:
     )
 
 
-@task(EMBED, queue="memory", retry_on=(ProviderUnavailable,))
 async def embed_episodes(deps: JobDeps, tenant_id: str) -> int:
     return await embed_pending(
         deps.sessions,
@@ -74,7 +72,6 @@ async def embed_episodes(deps: JobDeps, tenant_id: str) -> int:
     )
 
 
-@task(REEMBED, queue="memory", retry_on=(ProviderUnavailable,))
 async def reembed_names_and_facts(deps: JobDeps, tenant_id: str) -> int:
     return await reembed_graph(
         deps.sessions,
@@ -84,8 +81,17 @@ async def reembed_names_and_facts(deps: JobDeps, tenant_id: str) -> int:
     )
 
 
-@task("embed_waiting_episodes", queue="memory", cron="*/10 * * * *")
 async def embed_waiting_episodes(deps: JobDeps, timestamp: int) -> int:
     """Every ten minutes: episodes whose embedding jobs gave up get another chance."""
     del timestamp
     return await embed_everywhere(deps.sessions)
+
+
+TASKS = (
+    Task(REMEMBER, remember_session),
+    Task(SUMMARIZE, summarize_turns, retry_on=(ProviderUnavailable,)),
+    Task(EXTRACT, extract_facts, retry_on=(ProviderUnavailable,)),
+    Task(EMBED, embed_episodes, retry_on=(ProviderUnavailable,)),
+    Task(REEMBED, reembed_names_and_facts, retry_on=(ProviderUnavailable,)),
+    Task(EMBED_WAITING_EPISODES, embed_waiting_episodes, cron="*/10 * * * *"),
+)

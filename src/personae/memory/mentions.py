@@ -12,8 +12,8 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.knowledge.mentions import Found, Gazetteer, Named
 from personae.memory.models import Entity, EntityMention, Episode
+from personae.retrieval.mentions import Found, Gazetteer, Named
 
 
 async def mention(

@@ -180,7 +180,7 @@ class Entity(TenantOwned, Timestamps, Base):
     expired_at: Mapped[datetime | None]
     learned: Mapped[bool] = mapped_column(server_default=text("false"))
     """Made by memory (a fact, an extraction), not a user: it goes when its episodes are
-    erased and nothing names it any more (migration 0016)."""
+    erased and nothing names it any more (`db/sql/forget_support.sql`)."""
     name_tsv: Mapped[Any] = searchable("name", "canonical_name")
 
 

@@ -14,13 +14,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.db.tenancy import tenant_session
-from personae.jobs import defer_in
-from personae.knowledge.embedding_models import tenant_embedder
+from personae.jobs import Job, defer_in
 from personae.memory.models import Entity, Episode, Relationship
 from personae.memory.writing import embed_later
 from personae.providers.embeddings import Embedders, label
+from personae.retrieval.embedding_models import tenant_embedder
 
-REEMBED = "reembed_graph"
+REEMBED = Job("reembed_graph", queue="memory")
 
 
 async def moved(session: AsyncSession, tenant_id: uuid.UUID) -> None:

@@ -21,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.statements import cached_text
 from personae.errors import ValidationFailed
-from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import QueryVector, tenant_embedder
-from personae.knowledge.search import Corpus, Mode, bound, corpus_statement
+from personae.kernel.principal import Principal
 from personae.memory.bitemporal import AS_OF, HELD_AT, KNOWN
 from personae.memory.graph import REACHED, seeded
 from personae.memory.resolution import Scope
 from personae.providers.embeddings import Embedder, Embedders, label
+from personae.retrieval.embedding_models import QueryVector, tenant_embedder
+from personae.retrieval.hybrid import Corpus, Mode, bound, corpus_statement
 
 EPISODES = Corpus(
     table="episodes",

@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.db import locks
 from personae.db.tenancy import tenant_session
-from personae.knowledge.curator import Summary, summarize
-from personae.knowledge.embedding_models import tenant_embedder
 from personae.memory.models import Episode
 from personae.memory.writing import embed_later, try_embed, vector_columns
 from personae.providers.embeddings import Embedders, label
+from personae.retrieval.embedding_models import tenant_embedder
+from personae.retrieval.summaries import Summary, summarize
 from personae.settings_store.model_configs import background_model
 from personae.vault.service import Vault
 

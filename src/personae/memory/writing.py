@@ -1,10 +1,10 @@
 """The memory write path: a turn never waits for it, and nothing is lost on the way.
 
 Appending a user or assistant message queues `remember_session` in the same transaction
-(migration 0012: the job row is the outbox). The job turns the session's new messages into
-TURN episodes, a batch per transaction, each unique per source event, so a job that runs
-again after a crash writes nothing twice. A batch whose embedding fails is stored without
-vectors (`embedding_status` failed) and `embed_episodes` fills them in later."""
+(`db/sql/memory_outbox.sql`: the job row is the outbox). The job turns the session's new
+messages into TURN episodes, a batch per transaction, each unique per source event, so a
+job that runs again after a crash writes nothing twice. A batch whose embedding fails is
+stored without vectors (`embedding_status` failed) and `embed_episodes` fills them in later."""
 
 from __future__ import annotations
 
@@ -18,19 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.db.tenancy import every_tenant, tenant_session
 from personae.errors import ProviderError, ProviderUnavailable
-from personae.jobs import defer_in
-from personae.knowledge.embedding_models import tenant_embedder
+from personae.jobs import Job, defer_in
 from personae.memory.models import Episode
 from personae.personas.models import Persona
 from personae.providers.embeddings import Embedder, Embedders, label
+from personae.retrieval.embedding_models import tenant_embedder
 from personae.sessions.models import Message, Session
 from personae.settings_store.flags import enabled
 
-REMEMBER = "remember_session"
-"""Queued by the messages trigger of migration 0012, which names it."""
-EMBED = "embed_episodes"
-SUMMARIZE = "summarize_session"
-EXTRACT = "extract_session"
+REMEMBER = Job("remember_session", queue="memory")
+"""Queued by the messages trigger (`db/sql/memory_outbox.sql`), which names it."""
+EMBED = Job("embed_episodes", queue="memory")
+SUMMARIZE = Job("summarize_session", queue="memory")
+EXTRACT = Job("extract_session", queue="memory")
 REMEMBERED_ROLES = ("user", "assistant")
 EPISODE_TEXT = 100_000
 """Characters an episode holds (as the API accepts)."""

@@ -4,8 +4,7 @@ Tenant roles come first: `personas:<action>` allows the action on every persona.
 them, a persona's owner may read, change, delete and share it; an editor may read and
 change it; a viewer may read it. Whoever can neither read all personas nor has a share
 does not see the persona at all (404). An API token uses its creator's shares only within
-its own scopes (a token without `personas:read` sees no persona at all). Agents (within a
-persona or not) go by `agents:*`."""
+its own scopes (a token without `personas:read` sees no persona at all)."""
 
 from __future__ import annotations
 
@@ -18,12 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.errors import Forbidden
 from personae.identity.members import require_member
-from personae.identity.principal import Principal
-from personae.memory.erasure import erase
-from personae.personas.models import Agent, Persona, PersonaMember
-from personae.resources import Action, Resource
-from personae.runtime.modulation import Levels, adaptation
-from personae.tools.catalogue import require_tools
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Action, Resource
+from personae.personas.models import Persona, PersonaMember
+from personae.personas.modulation import Levels, adaptation
 
 SHARE_ALLOWS: dict[str, frozenset[str]] = {
     "owner": frozenset({"read", "update", "delete", "share"}),
@@ -102,10 +99,6 @@ class _Personas(Resource[Persona]):
             session, principal, {**values, "owner_id": principal.user_id}, where
         )
 
-    async def deleted(self, session: AsyncSession, row: Persona) -> dict[str, Any]:
-        """A deleted persona's memories are erased (the audit counts them)."""
-        return {"erased": await erase(session, persona_id=row.id)}
-
 
 class _PersonaMembers(Resource[PersonaMember]):
     """Shares of one persona (the path names it): whoever may share it manages them."""
@@ -139,18 +132,3 @@ PERSONAS = _Personas(Persona, "persona", "personas", unique=("name",))
 PERSONA_MEMBERS = _PersonaMembers(
     PersonaMember, "persona_member", "personas", unique=("persona_id", "user_id")
 )
-
-
-class _Agents(Resource[Agent]):
-    """Agents; the tools their `tool_permissions` name must exist (by id or name)."""
-
-    async def check(
-        self, session: AsyncSession, principal: Principal, values: Mapping[str, Any]
-    ) -> None:
-        named = values.get("tool_permissions")
-        if named:
-            fields = {f"tool_permissions.{i}": name for i, name in enumerate(named)}
-            await require_tools(session, principal.tenant_id, fields)
-
-
-AGENTS = _Agents(Agent, "agent", "agents", unique=("name",), references={"persona_id": Persona})

@@ -15,8 +15,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from personae.db.after_commit import after_commit
 from personae.db.tenancy import tenant_session
 from personae.personas.models import Persona
+from personae.personas.modulation import Levels, adaptation, decayed
 from personae.runtime.context import Emitted, Turn
-from personae.runtime.modulation import Levels, adaptation, decayed
 from personae.runtime.providers import Chain
 from personae.runtime.record import Step, usage_total
 from personae.runtime.runs import GOING

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.errors import PersonaeError
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.personas.models import Agent, Persona
 from personae.providers.chat import Message
 from personae.providers.embeddings import Embedder, Embedders

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.errors import Conflict, NotFound, ValidationFailed
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.personas.models import Agent, Persona
 from personae.personas.service import PERSONAS
 from personae.sessions import log

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
+from personae.personas.modulation import Levels, nudged, parameters
 from personae.personas.service import PERSONAS
-from personae.runtime.modulation import Levels, nudged, parameters
 
 
 def shown(levels: Levels) -> dict[str, Any]:

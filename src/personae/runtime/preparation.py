@@ -22,14 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.tenancy import tenant_session
 from personae.errors import PersonaeError
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.knowledge import search as knowledge
 from personae.memory import search as memory
 from personae.personas.models import Agent, Persona
+from personae.personas.modulation import Levels, parameters
 from personae.providers.chat import Message, Request, ToolCall
 from personae.providers.embeddings import Embedder
 from personae.runtime.context import Services, Turn
-from personae.runtime.modulation import Levels, parameters
 from personae.runtime.prompt import assemble, schema_tokens
 from personae.runtime.providers import Chain
 from personae.runtime.record import Step

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.db.tenancy import tenant_session
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
 from personae.providers.chat import spent
 from personae.sessions import log
 from personae.sessions.models import RunStep

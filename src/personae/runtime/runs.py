@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from personae.audit.service import record
 from personae.db.tenancy import every_tenant, tenant_session
 from personae.errors import Conflict, NotFound
-from personae.identity.principal import Principal
-from personae.resources import Resource
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Resource
 from personae.sessions.models import Run, RunStep
 
 RUNS = Resource(Run, "run", "sessions")

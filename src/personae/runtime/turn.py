@@ -44,7 +44,6 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import audit_values
 from personae.db.tenancy import tenant_session
 from personae.errors import (
     Conflict,
@@ -55,14 +54,15 @@ from personae.errors import (
     ProviderUnavailable,
 )
 from personae.identity.models import Tenant
-from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import model_embedder
+from personae.kernel.audit.service import audit_values
+from personae.kernel.principal import Principal
 from personae.personas.models import Agent, Persona
+from personae.personas.modulation import Levels
 from personae.providers.chat import Completion, Message, Request
 from personae.providers.embeddings import Embedder
+from personae.retrieval.embedding_models import model_embedder
 from personae.runtime.closing import end_cancelled, fail, finish
 from personae.runtime.context import Emitted, Services, Turn
-from personae.runtime.modulation import Levels
 from personae.runtime.preparation import Retrieved, history, prepare, retrieve
 from personae.runtime.providers import Chain, open_chain
 from personae.runtime.record import Step

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.errors import Forbidden, ValidationFailed
-from personae.identity.principal import Principal
-from personae.resources import Resource
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Resource
 from personae.sessions import log
 from personae.sessions.models import Attachment
 from personae.sessions.service import SESSIONS
@@ -46,11 +46,13 @@ class _Attachments(Resource[Attachment]):
         principal: Principal,
         row_id: uuid.UUID,
         where: Mapping[str, Any] | None = None,
+        *,
+        noted: Mapping[str, Any] | None = None,
     ) -> None:
         """Remove the attachment and its stored bytes."""
         row = await self.get(session, principal, row_id, where, action="delete")
         stored = row.storage_object_id
-        await super().delete(session, principal, row_id, where)
+        await super().delete(session, principal, row_id, where, noted=noted)
         if stored is not None:
             await session.execute(delete(StorageObject).where(StorageObject.id == stored))
 

@@ -77,7 +77,7 @@ class EnvelopePatch:
         )
 
     def as_json(self) -> dict[str, Any]:
-        """The shape `personae_append_events` applies (see migration 0008)."""
+        """The shape `personae_append_events` applies (`db/sql/apply_envelope.sql`)."""
         return {
             "set": self.set,
             "variables": self.variables,

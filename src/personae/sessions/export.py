@@ -10,9 +10,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from personae.audit.service import record
 from personae.db.tenancy import tenant_session
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 from personae.sessions import log
 from personae.sessions.models import Attachment, Session
 from personae.sessions.schemas import AttachmentOut, EventOut, SessionOut

@@ -2,7 +2,7 @@
 
 Every change to a conversation is an event. Appending validates each event by its type,
 derives what the views hold (`derive.py`), and hands it all to `personae_append_events`
-(migration 0008): one round trip that keeps `seq` gap-free, honours `expected_seq` and
+(`db/sql/append_events.sql`): one round trip that keeps `seq` gap-free, honours `expected_seq` and
 idempotency keys, writes the views and the audit event, and wakes the live streams."""
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import Delete, Insert, Select, Update, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from personae.audit.service import audit_values
 from personae.db.after_commit import after_commit
 from personae.db.direct import fetch_value
 from personae.db.errors import DATABASE_ERRORS, server_error, sqlstate
@@ -26,7 +25,8 @@ from personae.db.shapes import attribute_name
 from personae.db.tenancy import tenant_session
 from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.identity.models import Tenant
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import audit_values
+from personae.kernel.principal import Principal
 from personae.sessions import derive, event_types
 from personae.sessions.hot import hot_sessions, snapshot
 from personae.sessions.models import Message, Session, SessionEvent, TurnRecord

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.db import locks
 from personae.db.after_commit import after_commit
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Resource
 from personae.personas.models import Agent, Persona
 from personae.profiles.models import CustomerProfile
-from personae.resources import Resource
 from personae.sessions import log
 from personae.sessions.feed import CHANNEL as FEED_CHANNEL
 from personae.sessions.hot import OPEN_STATUSES, Snapshot, hot_sessions, index_key, snapshot
@@ -99,6 +99,8 @@ class _Sessions(Resource[Session]):
         principal: Principal,
         row_id: uuid.UUID,
         where: Mapping[str, Any] | None = None,
+        *,
+        noted: Mapping[str, Any] | None = None,
     ) -> None:
         """Erase the session and everything derived from it or attached to it."""
         row = await self.get(session, principal, row_id, where, action="delete")
@@ -130,7 +132,12 @@ class _Sessions(Resource[Session]):
             "delete",
             "session",
             row_id,
-            data={"events": events, "attachments": len(stored), "episodes": remembered},
+            data={
+                "events": events,
+                "attachments": len(stored),
+                "episodes": remembered,
+                **(noted or {}),
+            },
         )
 
 

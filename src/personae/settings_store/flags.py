@@ -10,10 +10,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.errors import NotFound, ValidationFailed
 from personae.identity.models import FEATURE_PROFILES, Tenant
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 from personae.settings_store.models import FeatureFlag
 
 FLAGS: dict[str, tuple[str, str]] = {

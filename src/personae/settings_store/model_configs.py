@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.errors import Conflict, NotFound, ValidationFailed
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 from personae.providers.chat import AnthropicChat, ChatModel, EchoChat, OpenAIChat, Prices
 from personae.providers.endpoints import check_endpoint, endpoint_refusal
 from personae.settings_store.models import MODEL_TYPES, ModelConfig

@@ -14,9 +14,9 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.errors import Forbidden, NotFound, ValidationFailed
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 from personae.settings_store.models import (
     SETTING_NAMESPACES,
     SETTING_SCOPES,

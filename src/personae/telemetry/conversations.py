@@ -3,7 +3,7 @@ any session key a client uses), and the events recorded in it."""
 
 from __future__ import annotations
 
-from personae.resources import Resource
+from personae.kernel.resources import Resource
 from personae.sessions.models import Session
 from personae.telemetry.models import TelemetryEvent, TelemetrySession
 

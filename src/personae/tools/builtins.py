@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from personae.errors import ValidationFailed
 from personae.knowledge import search as knowledge
-from personae.knowledge.embedding_models import tenant_embedder
 from personae.memory import search as memory
+from personae.retrieval.embedding_models import tenant_embedder
 from personae.sessions.models import Message
 from personae.sessions.service import SESSIONS
 from personae.tools.calculator import evaluate

@@ -20,11 +20,11 @@ from pydantic import Field, JsonValue, ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.db import locks
 from personae.errors import Conflict, NotFound, ValidationFailed
-from personae.identity.principal import Principal
-from personae.resources import Resource
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Resource
 from personae.tools.capsule_plan import Package, dependents, install_order
 from personae.tools.catalogue import ensure_builtins
 from personae.tools.functions import NAME, check_schema

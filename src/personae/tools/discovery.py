@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.tenancy import search_effort
 from personae.db.types import EMBEDDING_DIMS, Vector
-from personae.identity.principal import Principal
-from personae.knowledge.embedding_models import QueryVector, tenant_embedder
+from personae.kernel.principal import Principal
 from personae.providers.embeddings import Embedder, Embedders, label
+from personae.retrieval.embedding_models import QueryVector, tenant_embedder
 from personae.tools.catalogue import embed_descriptions, ensure_builtins
 from personae.tools.models import Tool
 from personae.tools.permissions import GRANTED_TOOL_IDS, permits

@@ -32,10 +32,10 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.cache import open_cache
 from personae.errors import Conflict, Forbidden, NotFound, PersonaeError, ValidationFailed
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 from personae.settings import Settings
 from personae.settings_store.flags import enabled
 from personae.settings_store.service import tenant_value

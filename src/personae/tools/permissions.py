@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.behavior.models import ToolActivation
 from personae.errors import ValidationFailed
-from personae.identity.principal import Principal
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Action, Resource
 from personae.personas.models import Agent, Persona
 from personae.personas.service import PERSONAS, require_on_persona
-from personae.resources import Action, Resource
 from personae.tools.catalogue import require_tools, tools_named
 from personae.tools.functions import check_arguments
 from personae.tools.models import PersonaTool, Tool

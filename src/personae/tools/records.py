@@ -4,7 +4,7 @@ inspect and purge them; replaying one is `ToolRunner.replay`)."""
 
 from __future__ import annotations
 
-from personae.resources import Resource
+from personae.kernel.resources import Resource
 from personae.tools.models import DeadLetter, ToolExecution
 
 EXECUTIONS = Resource(ToolExecution, "tool_execution", "tools")

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.db import locks
 from personae.errors import Conflict, ValidationFailed
-from personae.identity.principal import Principal
-from personae.resources import Action, Page, Resource
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Action, Page, Resource
 from personae.tools.catalogue import ensure_builtins
 from personae.tools.dependencies import KINDS, find_cycle, graph, plan
 from personae.tools.functions import NAME, check_schema

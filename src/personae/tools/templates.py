@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.errors import Conflict, ValidationFailed
-from personae.identity.principal import Principal
-from personae.resources import Action, Resource
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Action, Resource
 from personae.tools.models import PromptTemplate
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.errors import Forbidden, NotFound, ValidationFailed
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 from personae.vault.models import SECRET_SCOPES, SECRET_TYPES, Secret, owner_of
 from personae.vault.schemas import MAX_SECRET_BYTES, SecretWrite
 from personae.vault.service import Vault

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from personae.api.deps import RequestContext, authorized
-from personae.audit import service
-from personae.audit.schemas import AuditEventOut, AuditFilters, AuditPage
+from personae.kernel.audit import service
+from personae.kernel.audit.schemas import AuditEventOut, AuditFilters, AuditPage
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 

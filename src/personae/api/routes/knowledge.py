@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from personae.api.deps import RequestContext, authorized
 from personae.knowledge import migration
-from personae.knowledge.embedding_models import listed, start_switch, tenant_embedder
 from personae.knowledge.schemas import (
     EmbeddingModelOut,
     EmbeddingsState,
@@ -20,6 +19,7 @@ from personae.knowledge.schemas import (
 )
 from personae.knowledge.service import search_documents
 from personae.providers.embeddings import label
+from personae.retrieval.embedding_models import listed, start_switch, tenant_embedder
 
 router = APIRouter(prefix="/v1", tags=["knowledge"])
 

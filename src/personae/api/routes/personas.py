@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from personae.agents.service import AGENTS
 from personae.api.resource_routes import Parent, mount
+from personae.erasure import delete_persona
 from personae.personas import schemas
-from personae.personas.service import AGENTS, PERSONA_MEMBERS, PERSONAS
+from personae.personas.service import PERSONA_MEMBERS, PERSONAS
 
 router = APIRouter(prefix="/v1")
 mount(
@@ -17,6 +19,7 @@ mount(
     out=schemas.PersonaOut,
     create=schemas.PersonaCreate,
     update=schemas.PersonaUpdate,
+    delete=delete_persona,
 )
 mount(
     router,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from personae.api.resource_routes import mount
+from personae.erasure import delete_customer
 from personae.profiles import schemas
 from personae.profiles.service import PROFILES
 
@@ -17,4 +18,5 @@ mount(
     out=schemas.ProfileOut,
     create=schemas.ProfileCreate,
     update=schemas.ProfileUpdate,
+    delete=delete_customer,
 )

@@ -10,10 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from personae.agents.service import AGENTS
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import Parent, mount
 from personae.errors import ValidationFailed
-from personae.personas.service import AGENTS, PERSONAS
+from personae.personas.service import PERSONAS
 from personae.tools import capsules, discovery, registry, schemas
 from personae.tools.capsules import Manifest
 from personae.tools.execution import Call, ToolRunner

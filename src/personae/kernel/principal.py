@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from personae.errors import Forbidden, ValidationFailed
-from personae.identity.permissions import CATALOGUE
+from personae.kernel.permissions import CATALOGUE
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.models import AuditEvent
-from personae.audit.schemas import AuditFilters
-from personae.identity.principal import Principal
+from personae.kernel.audit.models import AuditEvent
+from personae.kernel.audit.schemas import AuditFilters
+from personae.kernel.principal import Principal
 
 
 def audit_values(

@@ -10,17 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.db import locks
 from personae.errors import Unavailable, ValidationFailed
 from personae.identity.models import Tenant
-from personae.identity.principal import Principal
-from personae.jobs import defer_in
-from personae.knowledge.models import EmbeddingModel
+from personae.jobs import Job, defer_in
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 from personae.providers.embeddings import Embedder, Embedders, label
+from personae.retrieval.models import EmbeddingModel
 
 VERSION = "1"
-SWITCH = "switch_embedding_model"
+SWITCH = Job("switch_embedding_model", queue="ingest")
 
 
 def lock_key(tenant_id: uuid.UUID) -> str:

@@ -16,11 +16,11 @@ from typing import Any, Generic, Literal, TypeVar
 from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.audit.service import record
 from personae.db.base import Base
 from personae.db.shapes import attribute_name
 from personae.errors import Conflict, NotFound, ValidationFailed
-from personae.identity.principal import Principal
+from personae.kernel.audit.service import record
+from personae.kernel.principal import Principal
 
 Row = TypeVar("Row", bound=Base)
 Action = Literal["read", "create", "update", "delete"]
@@ -75,10 +75,6 @@ class Resource(Generic[Row]):
     def visible(self, principal: Principal) -> ColumnElement[bool]:
         """Rows the caller may see at all (beyond the tenant, which RLS enforces)."""
         return true()
-
-    async def deleted(self, session: AsyncSession, row: Row) -> dict[str, Any]:
-        """Erase what goes with a deleted row; what to add to the audit event (counts)."""
-        return {}
 
     # -- steps -------------------------------------------------------------------------
 
@@ -184,18 +180,19 @@ class Resource(Generic[Row]):
         principal: Principal,
         row_id: uuid.UUID,
         where: Mapping[str, Any] | None = None,
+        *,
+        noted: Mapping[str, Any] | None = None,
     ) -> None:
-        """Soft-delete where the table keeps deleted rows, else delete."""
+        """Soft-delete where the table keeps deleted rows, else delete. `noted`: what else
+        the deletion took (an orchestration's counts), for its one audit event."""
         row = await self.get(session, principal, row_id, where, action="delete")
         if self._soft:
             row.deleted_at = datetime.now(UTC)  # type: ignore[attr-defined]
         else:
             await session.delete(row)
         await session.flush()
-        followed = await self.deleted(session, row)
-        await record(
-            session, principal, "delete", self.kind, row_id, data={**_summary(row), **followed}
-        )
+        data = {**_summary(row), **(noted or {})}
+        await record(session, principal, "delete", self.kind, row_id, data=data)
 
     # -- helpers -----------------------------------------------------------------------
 
