@@ -8,13 +8,29 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from alembic import command
+from alembic import command, op
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy.util import await_only
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+FROZEN_DIR = MIGRATIONS_DIR / "sql"
+"""Migrations' own copies of the SQL they apply: what ran then, whatever `db/sql/` says now."""
 PARTITION_NAME = re.compile(r".+_(p\d{6}|default)$")
 """Monthly and default partitions are made by SQL, not declared as models."""
+
+
+def frozen(name: str) -> str:
+    """The SQL a migration applies, frozen in `db/migrations/sql/<name>`."""
+    return (FROZEN_DIR / name).read_text()
+
+
+def apply_script(sql: str) -> None:
+    """Run a script of many statements in the running migration's transaction (the
+    driver's simple protocol: `op.execute` takes one statement)."""
+    driver = op.get_bind().connection.driver_connection
+    assert driver is not None
+    await_only(driver.execute(sql))
 
 
 def alembic_config(owner_url: str | None = None) -> Config:

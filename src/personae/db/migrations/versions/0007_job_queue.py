@@ -4,18 +4,19 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-23
 
-Applies the schema of the installed procrastinate (3.10). Its tables are global (jobs
-carry tenant ids in their arguments, never secrets). When procrastinate is upgraded, add
-a migration that applies its new files from `procrastinate/sql/migrations`.
+Applies procrastinate 3.10's schema, frozen in `db/migrations/sql/`. Its tables are global
+(jobs carry tenant ids in their arguments, never secrets). When procrastinate is
+upgraded, add a migration that applies frozen copies of its new files from
+`procrastinate/sql/migrations`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
 
 from alembic import op
-from sqlalchemy.util import await_only
+
+from personae.db.migrate import apply_script, frozen
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -24,11 +25,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    schema = resources.files("procrastinate.sql").joinpath("schema.sql").read_text()
-    # A script of many statements: the driver's simple protocol, in the migration's transaction.
-    driver = op.get_bind().connection.driver_connection
-    assert driver is not None
-    await_only(driver.execute(schema))
+    apply_script(frozen("0007_procrastinate_schema.sql"))
 
 
 def downgrade() -> None:

@@ -9,18 +9,18 @@ prefix, so a later key `order` matched the events of an earlier `order#1` and it
 was answered as a replay and lost. The key is now stored as sent, with the event's place
 in its batch in `idempotency_index`, and found by equality.
 
-The function is migration 0018's, with these changes.
+The function is migration 0018's with these changes (frozen copies of both are in
+`db/migrations/sql/`).
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 import sqlalchemy as sa
 from alembic import op
+
+from personae.db.migrate import frozen
 
 revision: str = "0019"
 down_revision: str | None = "0018"
@@ -29,41 +29,6 @@ depends_on: str | Sequence[str] | None = None
 
 INDEX = "uq_session_events_idempotency"
 KEYED = sa.text("idempotency_key IS NOT NULL")
-
-
-def _migration(name: str) -> ModuleType:
-    path = Path(__file__).with_name(name)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _appending_0018() -> str:
-    numbered = _migration("0018_turns_numbered_by_the_log.py")
-    appending: str = numbered._changed(numbered._appending_0008())
-    return appending
-
-
-def _changed(appending: str) -> str:
-    for anchor, replacement in (
-        (
-            "AND left(e.idempotency_key, length(p_key) + 1) = p_key || '#';",
-            "AND e.idempotency_key = p_key;",
-        ),
-        (
-            "payload, idempotency_key, trace_id)",
-            "payload, idempotency_key, idempotency_index, trace_id)",
-        ),
-        (
-            "e->'payload', CASE WHEN p_key IS NULL THEN NULL ELSE p_key || '#' || n END,",
-            "e->'payload', p_key, CASE WHEN p_key IS NULL THEN NULL ELSE n END,",
-        ),
-    ):
-        assert appending.count(anchor) == 1, anchor
-        appending = appending.replace(anchor, replacement)
-    return appending
 
 
 def upgrade() -> None:
@@ -82,11 +47,11 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=KEYED,
     )
-    op.execute(_changed(_appending_0018()))
+    op.execute(frozen("0019_append_events.sql"))
 
 
 def downgrade() -> None:
-    op.execute(_appending_0018())
+    op.execute(frozen("0018_append_events.sql"))
     op.drop_index(INDEX, table_name="session_events")
     op.execute(
         "UPDATE session_events SET idempotency_key = idempotency_key || '#' || idempotency_index "
