@@ -155,11 +155,12 @@ class Settings(BaseSettings):
         "reach every process at once through NOTIFY. 0: query on every request.",
     )
 
-    embedder: Literal["auto", "minilm", "hashing", "openai"] = Field(
+    embedder: str = Field(
         default="auto",
-        description="The embedding model: minilm (local, the `minilm` extra), hashing "
-        "(dependency-free, lexical), openai (any OpenAI-compatible endpoint). auto: minilm "
-        "when installed, else hashing.",
+        min_length=1,
+        description="The embedding model's provider: minilm (local, the `minilm` extra), "
+        "hashing (dependency-free, lexical), openai (any OpenAI-compatible endpoint), or one "
+        "a plugin registers. auto: minilm when installed, else hashing.",
     )
     embedding_base_url: str = Field(
         default="https://api.openai.com/v1", description="the openai embedder's endpoint"

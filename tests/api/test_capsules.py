@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from personae.db.engine import DatabaseUrls
+from personae.plugins import hookimpl
 from personae.settings import Settings
 from personae.tools import plugins
-from personae.tools.plugins import hookimpl
 from tests.api.conftest import bearer, running_app
 
 SETTINGS = Settings(connect_timeout_s=2, embedder="hashing")

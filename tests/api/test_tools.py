@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
 from personae.errors import ValidationFailed
+from personae.plugins import hookimpl
 from personae.settings import Settings
 from personae.tools.calculator import evaluate
 from personae.tools.functions import ToolContext, function_tool
-from personae.tools.plugins import Specs, hookimpl, registered_tools
+from personae.tools.plugins import Specs, registered_tools
 from tests.api.conftest import bearer, running_app
 from tests.api.test_documents import drain
 from tests.api.test_memory_writing import say

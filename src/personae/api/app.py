@@ -51,7 +51,7 @@ from personae.identity.tokens import signing_key
 from personae.jobs import JobDeps, Queue
 from personae.providers.embeddings import Embedders
 from personae.providers.embeddings.minilm import MiniLMEmbedder
-from personae.runtime.providers import Limiter
+from personae.runtime.fallback_chain import Limiter
 from personae.runtime.runs import CANCEL_CHANNEL
 from personae.runtime.turn import Runtime
 from personae.sessions.feed import CHANNEL as FEED_CHANNEL

@@ -47,8 +47,8 @@ async def _converse(
     from personae.db.tenancy import tenant_session
     from personae.kernel.principal import Principal
     from personae.providers.embeddings import Embedders
+    from personae.runtime.fallback_chain import Limiter
     from personae.runtime.front_door import speaker
-    from personae.runtime.providers import Limiter
     from personae.runtime.turn import Runtime, run_turn, start_run
     from personae.sessions.service import SESSIONS
     from personae.tools.execution import ToolRunner

@@ -17,7 +17,7 @@ from personae.db.tenancy import tenant_session
 from personae.personas.models import Persona
 from personae.personas.modulation import Levels, adaptation, decayed
 from personae.runtime.context import Emitted, Turn
-from personae.runtime.providers import Chain
+from personae.runtime.fallback_chain import FallbackChain
 from personae.runtime.record import Step, usage_total
 from personae.runtime.runs import GOING
 from personae.sessions import log
@@ -73,7 +73,7 @@ async def finish(turn: Turn, text: str, step: Step) -> Emitted:
     )
 
 
-async def fail(turn: Turn, reason: str, chain: Chain | None = None) -> Emitted:
+async def fail(turn: Turn, reason: str, chain: FallbackChain | None = None) -> Emitted:
     recorder = turn.recorder
     error = Step(
         "error",
@@ -96,7 +96,7 @@ async def fail(turn: Turn, reason: str, chain: Chain | None = None) -> Emitted:
     return Emitted("run.failed", {"run_id": str(turn.run_id), "error": reason})
 
 
-async def end_cancelled(turn: Turn, chain: Chain, step: Step | None) -> Emitted:
+async def end_cancelled(turn: Turn, chain: FallbackChain, step: Step | None) -> Emitted:
     recorder = turn.recorder
     async with tenant_session(turn.services.sessions, turn.principal.tenant_id) as session:
         await _close(

@@ -15,7 +15,7 @@ from personae.kernel.principal import Principal
 from personae.personas.models import Agent, Persona
 from personae.providers.chat import Message
 from personae.providers.embeddings import Embedder, Embedders
-from personae.runtime.providers import Chain, Clients, Limiter
+from personae.runtime.fallback_chain import Clients, FallbackChain, Limiter
 from personae.runtime.record import Recorder
 from personae.sessions.models import Run
 from personae.settings import Settings
@@ -58,7 +58,7 @@ class Turn:
     agent: Agent | None
     embedder: Embedder
     """The tenant's."""
-    chain: Chain | PersonaeError
+    chain: FallbackChain | PersonaeError
     """The persona's (or agent's) models, opened (or why they could not be: the run fails
     with it)."""
     history: list[Message]

@@ -30,8 +30,8 @@ from personae.personas.modulation import Levels, parameters
 from personae.providers.chat import Message, Request, ToolCall
 from personae.providers.embeddings import Embedder
 from personae.runtime.context import Services, Turn
+from personae.runtime.fallback_chain import FallbackChain
 from personae.runtime.prompt import assemble, schema_tokens
-from personae.runtime.providers import Chain
 from personae.runtime.record import Step
 from personae.sessions.models import Message as StoredMessage
 from personae.tools import discovery
@@ -122,7 +122,7 @@ async def retrieve(
     return Retrieved([retrieval, rag], recalled, chunks, tools)
 
 
-async def prepare(turn: Turn) -> tuple[list[Message], Request, Chain]:
+async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
     """Retrieval (begun as the run started), rules, prompt assembly (their steps
     recorded); the chain to call."""
     settings, persona = turn.services.settings, turn.persona

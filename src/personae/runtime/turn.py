@@ -63,8 +63,8 @@ from personae.providers.embeddings import Embedder
 from personae.retrieval.embedding_models import model_embedder
 from personae.runtime.closing import end_cancelled, fail, finish
 from personae.runtime.context import Emitted, Services, Turn
+from personae.runtime.fallback_chain import FallbackChain, open_fallback_chain
 from personae.runtime.preparation import Retrieved, history, prepare, retrieve
-from personae.runtime.providers import Chain, open_chain
 from personae.runtime.record import Step
 from personae.runtime.relay import Relay
 from personae.runtime.tool_calls import call_tools
@@ -181,9 +181,9 @@ async def start_run(
             retrieved = asyncio.ensure_future(  # while the run is written
                 retrieve(runtime, principal, persona, agent, embedder, session_id, text)
             )
-            chain: Chain | PersonaeError
+            chain: FallbackChain | PersonaeError
             try:
-                chain = await open_chain(
+                chain = await open_fallback_chain(
                     session,
                     runtime.vault,
                     runtime.limiter,
@@ -347,7 +347,7 @@ async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
 
 
 async def _stream(
-    chain: Chain, messages: Sequence[Message], request: Request, stop: asyncio.Event
+    chain: FallbackChain, messages: Sequence[Message], request: Request, stop: asyncio.Event
 ) -> AsyncIterator[str | Completion]:
     """The chain's stream until it ends or `stop` is set (then the provider's stream is
     closed: the model stops producing)."""

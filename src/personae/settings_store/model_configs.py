@@ -9,15 +9,20 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.errors import Conflict, NotFound, ValidationFailed
+from personae.errors import Conflict, NotFound, ProviderError, ValidationFailed
 from personae.kernel.audit.service import record
 from personae.kernel.principal import Principal
-from personae.providers.chat import AnthropicChat, ChatModel, EchoChat, OpenAIChat, Prices
+from personae.plugins import unknown
+from personae.providers.chat import ChatModel, Endpoint, Prices
 from personae.providers.endpoints import check_endpoint, endpoint_refusal
+from personae.providers.plugins import chat_models
 from personae.settings_store.models import MODEL_TYPES, ModelConfig
 from personae.settings_store.schemas import ModelConfigIn, ModelConfigPatch
 from personae.vault.models import Secret
 from personae.vault.service import Vault
+
+CHAT_TYPES = ("chat", "utility", "vision")
+"""Model types whose configs open chat models (their provider must be installed)."""
 
 
 async def create_model_config(
@@ -31,6 +36,12 @@ async def create_model_config(
     _check_base_url(body.base_url, endpoint_hosts)
     if body.model_type not in MODEL_TYPES:
         raise ValidationFailed(f"one of {', '.join(MODEL_TYPES)}", field="model_type")
+    if body.model_type in CHAT_TYPES and body.provider not in chat_models():
+        raise ValidationFailed(
+            unknown("chat provider", body.provider, chat_models())
+            + " (`openai` takes any OpenAI-compatible base_url)",
+            field="provider",
+        )
     taken = (
         await session.execute(
             select(func.count()).where(
@@ -173,28 +184,28 @@ async def open_chat(
     timeout_s: float = 60.0,
     max_retries: int = 2,
 ) -> ChatModel:
-    """A client of the config's model, with its key from the vault: Anthropic's Messages
-    API for provider `anthropic`, the offline echo model for `echo`, else an
-    OpenAI-compatible endpoint. A `base_url` the installation does not allow
-    (`endpoint_hosts`) is refused (ProviderError)."""
-    if config.provider == EchoChat.provider:
-        return EchoChat(config.model_name)
+    """A client of the config's model through its provider's plugin, with its key from the
+    vault. A `base_url` the installation does not allow (`endpoint_hosts`) and a provider
+    no plugin registers are refused (ProviderError)."""
+    opener = chat_models().get(config.provider)
+    if opener is None:
+        raise ProviderError(unknown("chat provider", config.provider, chat_models()))
     if config.base_url is not None:
         await check_endpoint(config.base_url, endpoint_hosts)
     key = None
     if config.api_key_secret_id is not None:
         secret = await session.get(Secret, (config.tenant_id, config.api_key_secret_id))
         key = None if secret is None else await vault.reveal(session, secret)
-    adapter = AnthropicChat if config.provider == AnthropicChat.provider else OpenAIChat
-    return adapter(
+    endpoint = Endpoint(
+        model=config.model_name,
         base_url=config.base_url,
         api_key=key,
-        model=config.model_name,
         options=config.kwargs,
         prices=prices(config),
         timeout_s=timeout_s,
         max_retries=max_retries,
     )
+    return opener(endpoint)
 
 
 def prices(config: ModelConfig) -> Prices | None:

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from personae.errors import ValidationFailed
 from personae.knowledge import search as knowledge
 from personae.memory import search as memory
+from personae.plugins import hookimpl
 from personae.retrieval.embedding_models import tenant_embedder
 from personae.sessions.models import Message
 from personae.sessions.service import SESSIONS
 from personae.tools.calculator import evaluate
 from personae.tools.functions import ToolContext
-from personae.tools.plugins import Register, hookimpl
+from personae.tools.plugins import Register
 
 MAX_RESULTS = 50
 Count = Annotated[int, Field(ge=1, le=MAX_RESULTS)]

@@ -1,6 +1,7 @@
-"""Plugins: packages that add tools (and capsules) through hooks, as the built-ins do.
+"""Tools (and capsules) that plugins add through hooks (`personae.plugins`), as the
+built-ins do.
 
-    from personae.tools.plugins import hookimpl
+    from personae.plugins import PluginManager, hookimpl
 
     @hookimpl
     def register_tools(register):
@@ -21,12 +22,9 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-import pluggy
-
+from personae.plugins import PluginManager, hookspec, manager
 from personae.tools.functions import FunctionTool, function_tool
 
-hookspec = pluggy.HookspecMarker("personae")
-hookimpl = pluggy.HookimplMarker("personae")
 Register = Callable[[Callable[..., Any]], None]
 RegisterCapsule = Callable[[Mapping[str, Any]], None]
 
@@ -42,20 +40,16 @@ class Specs:
 
 
 @lru_cache(maxsize=1)
-def plugins() -> pluggy.PluginManager:
+def plugins() -> PluginManager:
     """The built-ins and every installed plugin (entry points of the `personae` group)."""
     from personae.tools import builtins
 
-    manager = pluggy.PluginManager("personae")
-    manager.add_hookspecs(Specs)
-    manager.register(builtins)
-    manager.load_setuptools_entrypoints("personae")
-    return manager
+    return manager(Specs, builtins)
 
 
-def registered_tools(manager: pluggy.PluginManager | None = None) -> dict[str, FunctionTool]:
+def registered_tools(plugins_: PluginManager | None = None) -> dict[str, FunctionTool]:
     """Every plugin's tools by name (a name registered twice is refused)."""
-    return _installed_tools() if manager is None else _tools_of(manager)
+    return _installed_tools() if plugins_ is None else _tools_of(plugins_)
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +57,7 @@ def _installed_tools() -> dict[str, FunctionTool]:
     return _tools_of(plugins())
 
 
-def _tools_of(manager: pluggy.PluginManager) -> dict[str, FunctionTool]:
+def _tools_of(plugins_: PluginManager) -> dict[str, FunctionTool]:
     tools: dict[str, FunctionTool] = {}
 
     def register(function: Callable[..., Any]) -> None:
@@ -72,12 +66,12 @@ def _tools_of(manager: pluggy.PluginManager) -> dict[str, FunctionTool]:
             raise ValueError(f"two plugins register a tool named {tool.name!r}")
         tools[tool.name] = tool
 
-    manager.hook.register_tools(register=register)
+    plugins_.hook.register_tools(register=register)
     return tools
 
 
-def offered_capsules(manager: pluggy.PluginManager | None = None) -> list[Mapping[str, Any]]:
+def offered_capsules(plugins_: PluginManager | None = None) -> list[Mapping[str, Any]]:
     """The capsule manifests plugins offer (as given: checked when installed)."""
     manifests: list[Mapping[str, Any]] = []
-    (manager or plugins()).hook.register_capsules(register=manifests.append)
+    (plugins_ or plugins()).hook.register_capsules(register=manifests.append)
     return manifests

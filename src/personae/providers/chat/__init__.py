@@ -7,6 +7,7 @@ from personae.providers.chat.anthropic import AnthropicChat
 from personae.providers.chat.base import (
     ChatModel,
     Completion,
+    Endpoint,
     Message,
     Prices,
     Request,
@@ -21,6 +22,7 @@ __all__ = [
     "ChatModel",
     "Completion",
     "EchoChat",
+    "Endpoint",
     "Message",
     "OpenAIChat",
     "Prices",

@@ -52,6 +52,20 @@ class Prices:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """What opening a chat model takes: a model config, its key revealed."""
+
+    model: str
+    base_url: str | None = None
+    api_key: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """The config's `kwargs`: sent with every call."""
+    prices: Prices | None = None
+    timeout_s: float = 60.0
+    max_retries: int = 2
+
+
+@dataclass(frozen=True)
 class Completion:
     text: str
     model: str

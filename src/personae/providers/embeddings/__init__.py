@@ -1,56 +1,51 @@
-"""Embedding models behind one interface (`Embedder`): `minilm`, `hashing`, `openai`."""
+"""Embedding models behind one interface (`Embedder`); which exist is up to the plugins
+(`providers.plugins`: `minilm`, `hashing` and `openai` are built in)."""
 
 from __future__ import annotations
 
-import importlib.util
-
-from personae.db.types import EMBEDDING_DIMS
+from personae.errors import ConfigurationError
 from personae.providers.embeddings.base import Embedder, label
 from personae.providers.embeddings.hashing import HashingEmbedder
 from personae.settings import Settings
 
 __all__ = ["Embedder", "Embedders", "HashingEmbedder", "label", "open_embedder"]
-PROVIDERS = ("minilm", "hashing", "openai")
-
-
-def _minilm_installed() -> bool:
-    return importlib.util.find_spec("sentence_transformers") is not None
 
 
 def open_embedder(settings: Settings, provider: str | None = None) -> Embedder:
     """The embedder of `provider`, or the one the settings name (`auto`: minilm when its
-    extra is installed)."""
-    choice = provider or settings.embedder
-    if choice == "auto":
-        choice = "minilm" if _minilm_installed() else "hashing"
-    if choice == "minilm":
-        from personae.providers.embeddings.minilm import MiniLMEmbedder
+    extra is installed, else hashing). An unknown name is a ConfigurationError."""
+    from personae.plugins import unknown
+    from personae.providers.plugins import embedders
 
-        return MiniLMEmbedder(batch_size=settings.embedding_batch_size)
-    if choice == "openai":
-        from personae.providers.embeddings.openai_compat import OpenAIEmbedder
+    known = embedders()
+    choice = _resolved(provider or settings.embedder)
+    if choice not in known:
+        raise ConfigurationError(unknown("embedder", choice, known) + " (PERSONAE_EMBEDDER)")
+    return known[choice].open(settings)
 
-        key = settings.embedding_api_key
-        return OpenAIEmbedder(
-            base_url=settings.embedding_base_url,
-            api_key=None if key is None else key.get_secret_value(),
-            model=settings.embedding_model,
-            dimensions=EMBEDDING_DIMS,
-            batch_size=settings.embedding_batch_size,
-            timeout_s=settings.embedding_timeout_s,
-            max_retries=settings.embedding_max_retries,
-            requests_per_minute=settings.embedding_requests_per_minute,
-            request_dimensions=settings.embedding_request_dimensions,
-        )
-    return HashingEmbedder(EMBEDDING_DIMS, batch_size=settings.embedding_batch_size)
+
+def _resolved(choice: str) -> str:
+    if choice != "auto":
+        return choice
+    from personae.providers.builtins import minilm_installed
+
+    return "minilm" if minilm_installed() else "hashing"
 
 
 class Embedders:
     """The embedders this installation runs, each opened once on first use: `default`
-    (`PERSONAE_EMBEDDER`), `hashing` always, `minilm` when installed, and `openai` when
-    it is the default or an endpoint is configured (`PERSONAE_EMBEDDING_BASE_URL`)."""
+    (`PERSONAE_EMBEDDER`) and every provider available here (`hashing` always, `minilm`
+    when installed, `openai` when it is the default or its endpoint is configured)."""
 
     def __init__(self, settings: Settings) -> None:
+        """Refuses (ConfigurationError) a default no plugin registers."""
+        from personae.plugins import unknown
+        from personae.providers.plugins import embedders
+
+        if (default := _resolved(settings.embedder)) not in embedders():
+            raise ConfigurationError(
+                unknown("embedder", default, embedders()) + " (PERSONAE_EMBEDDER)"
+            )
         self._settings = settings
         self._open: dict[str, Embedder] = {}
 
@@ -59,17 +54,18 @@ class Embedders:
         return self.get(self._settings.embedder)
 
     def providers(self) -> list[str]:
-        offered = {"hashing", self.default.provider}
-        if _minilm_installed():
-            offered.add("minilm")
-        if "embedding_base_url" in self._settings.model_fields_set:
-            offered.add("openai")
-        return [p for p in PROVIDERS if p in offered]
+        from personae.providers.plugins import embedders
+
+        default = self.default.provider
+        return [
+            name
+            for name, provider in embedders().items()
+            if name == default or provider.available(self._settings)
+        ]
 
     def get(self, provider: str) -> Embedder:
         """The embedder of `provider` (or `auto`)."""
-        if provider == "auto":
-            provider = "minilm" if _minilm_installed() else "hashing"
+        provider = _resolved(provider)
         if provider not in self._open:
             self._open[provider] = open_embedder(self._settings, provider)
         return self._open[provider]

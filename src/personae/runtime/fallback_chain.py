@@ -1,5 +1,5 @@
-"""Calling a persona's models: the chain of model configs to try, each within its rate
-limits, every attempt recorded.
+"""The fallback chain: the model configs a persona's call tries in turn, each within its
+rate limits, every attempt recorded.
 
 The chain is the agent's models when it names them (`default_model`, then
 `fallback_models`), else the persona's (`default_provider`, then `fallback_providers`):
@@ -92,7 +92,7 @@ class Limiter:
 
 
 @dataclass
-class Chain:
+class FallbackChain:
     links: Sequence[Link]
     limiter: Limiter
     attempts: list[Attempt] = field(default_factory=list)
@@ -205,7 +205,7 @@ CHAT_MODELS = (
 replaced through the vault's own API changes no config)."""
 
 
-async def open_chain(
+async def open_fallback_chain(
     session: AsyncSession,
     vault: Vault,
     limiter: Limiter,
@@ -215,7 +215,7 @@ async def open_chain(
     *,
     timeout_s: float,
     endpoint_hosts: Sequence[str],
-) -> Chain:
+) -> FallbackChain:
     """The persona's (or agent's) chain, opened (409 naming a model config that is not
     there)."""
     names = chain_names(persona, agent)
@@ -247,4 +247,4 @@ async def open_chain(
 
         client = await clients.get(key, opener)
         links.append(Link(c.id, c.name, client, c.rpm, c.tpm, c.context_length))
-    return Chain(links, limiter)
+    return FallbackChain(links, limiter)

