@@ -15,6 +15,7 @@ import inspect
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from types import GenericAlias
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -34,10 +35,15 @@ class Parent:
     id_param: str
 
 
+def list_of(shape: type[BaseModel]) -> Any:
+    """`list[shape]` for a shape made at run time (which a type checker takes for a value)."""
+    return GenericAlias(list, (shape,))
+
+
 def page_shape(out: type[BaseModel]) -> type[BaseModel]:
     return create_model(
         f"{out.__name__}Page",
-        items=(list[out], ...),  # type: ignore[valid-type]
+        items=(list_of(out), ...),
         next_cursor=(
             uuid.UUID | None,
             Field(description="Pass as `after` for the next page; null on the last."),
@@ -142,7 +148,7 @@ def mount(
         parameters.append(
             inspect.Parameter("context", inspect.Parameter.KEYWORD_ONLY, annotation=context)
         )
-        handler.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+        vars(handler)["__signature__"] = inspect.Signature(parameters, return_annotation=returns)
         return handler
 
     paged = create_model(  # one model for the query: the filters and the page's place

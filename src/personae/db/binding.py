@@ -9,7 +9,7 @@ when the connection goes back to the pool, so it can never open another's transa
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import event
@@ -47,7 +47,7 @@ class BindingConnection(asyncpg.Connection):  # type: ignore[misc] # untyped dri
 def binding(driver: object) -> BindingConnection | None:
     """`driver` if it binds with its BEGIN (asyncpg's `isinstance` says yes to any of its
     connections, so the class is looked for itself)."""
-    return driver if BindingConnection in type(driver).__mro__ else None  # type: ignore[return-value]
+    return cast(BindingConnection, driver) if BindingConnection in type(driver).__mro__ else None
 
 
 @event.listens_for(Pool, "checkin")

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import NullPool
 
 from personae.db.binding import BindingConnection
@@ -89,6 +94,6 @@ def create_listen_engine(url: str, settings: Settings, *, role: str | None = Non
     return create_async_engine(url, poolclass=NullPool, connect_args=_connect_args(settings, role))
 
 
-def sessionmaker(engine: AsyncEngine, **info: Any) -> async_sessionmaker:  # type: ignore[type-arg]
+def sessionmaker(engine: AsyncEngine, **info: Any) -> async_sessionmaker[AsyncSession]:
     """Sessions over `engine`; `info` is copied into every session's `info`."""
     return async_sessionmaker(engine, expire_on_commit=False, info=info)

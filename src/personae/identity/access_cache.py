@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, inspect
+from sqlalchemy import Table, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from personae.db.tenancy import bound_tenant
@@ -132,7 +132,7 @@ def _bulk_change(state: ORMExecuteState) -> None:
     if ON_CHANGE not in state.session.info or not (state.is_update or state.is_delete):
         return
     mapper = state.bind_mapper
-    table = mapper.local_table.name if mapper is not None else ""  # type: ignore[attr-defined]
+    table = cast(Table, mapper.local_table).name if mapper is not None else ""
     if table in WATCHED:
         _note(state.session, _tenant_of(state.session, table, None))
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from personae.db.statements import rowcount
 from personae.db.tenancy import bind_each_transaction, bind_tenant, every_tenant, tenant_session
 from personae.errors import Unauthorized
 from personae.identity.access_cache import AccessCache, AccessState
@@ -257,5 +258,5 @@ async def delete_expired_sessions(
                     (AuthSession.expires_at < cutoff) | (AuthSession.revoked_at < cutoff)
                 )
             )
-            deleted += result.rowcount  # type: ignore[attr-defined]
+            deleted += rowcount(result)
     return deleted

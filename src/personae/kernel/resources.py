@@ -16,7 +16,7 @@ from typing import Any, Generic, Literal, TypeVar
 from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.db.base import Base
+from personae.db.base import Base, SoftDelete
 from personae.db.shapes import attribute_name
 from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.kernel.audit.service import record
@@ -186,8 +186,8 @@ class Resource(Generic[Row]):
         """Soft-delete where the table keeps deleted rows, else delete. `noted`: what else
         the deletion took (an orchestration's counts), for its one audit event."""
         row = await self.get(session, principal, row_id, where, action="delete")
-        if self._soft:
-            row.deleted_at = datetime.now(UTC)  # type: ignore[attr-defined]
+        if isinstance(row, SoftDelete):
+            row.deleted_at = datetime.now(UTC)
         else:
             await session.delete(row)
         await session.flush()

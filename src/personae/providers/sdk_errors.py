@@ -56,7 +56,8 @@ _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 def _field(error: Exception, name: str) -> str | None:
     """The error's machine-readable `code` or `type` (`invalid_api_key`), when it is one."""
     value = getattr(error, name, None)
-    if value is None and isinstance(getattr(error, "body", None), dict):
-        body = error.body  # type: ignore[attr-defined]
-        value = (body.get("error") if isinstance(body.get("error"), dict) else body).get(name)
+    body = getattr(error, "body", None)
+    if value is None and isinstance(body, dict):
+        inner = body.get("error")
+        value = (inner if isinstance(inner, dict) else body).get(name)
     return value if isinstance(value, str) and _CODE.fullmatch(value) else None

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from personae.db.statements import rowcount
 from personae.db.tenancy import every_tenant, tenant_session
 from personae.errors import Conflict, NotFound
 from personae.kernel.audit.service import record
@@ -103,5 +104,5 @@ async def fail_stale(sessions: async_sessionmaker[AsyncSession], older_than: tim
                     completed_at=datetime.now(UTC),
                 )
             )
-            failed += result.rowcount  # type: ignore[attr-defined]
+            failed += rowcount(result)
     return failed

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, JsonValue
 
 from personae.db.shapes import output_shape
 from personae.sessions.event_types import TEXT
-from personae.sessions.models import RUN_STATUSES, Run, RunStep
+from personae.sessions.models import Run, RunStatus, RunStep
 from personae.validation import Input
 
-RunOut = output_shape(Run)
-RunStepOut = output_shape(RunStep)
+if TYPE_CHECKING:  # shapes made at run time are, to a type checker, their base
+    RunOut = BaseModel
+    RunStepOut = BaseModel
+else:
+    RunOut = output_shape(Run)
+    RunStepOut = output_shape(RunStep)
 
 
 class TurnIn(Input):
@@ -30,7 +34,7 @@ class DetachedIn(TurnIn):
 
 
 class TurnOut(BaseModel):
-    run: RunOut  # type: ignore[valid-type]
+    run: RunOut
     content: str | None
     """The answer (null when the run failed or was cancelled)."""
     error: str | None = None
@@ -39,14 +43,14 @@ class TurnOut(BaseModel):
 
 
 class RunDetail(BaseModel):
-    run: RunOut  # type: ignore[valid-type]
-    steps: list[RunStepOut]  # type: ignore[valid-type]
+    run: RunOut
+    steps: list[RunStepOut]
 
 
 class RunFilters(Input):
     session_id: uuid.UUID | None = None
     persona_id: uuid.UUID | None = None
-    status: Literal[RUN_STATUSES] | None = None  # type: ignore[valid-type]
+    status: RunStatus | None = None
 
 
 class Nudge(Input):

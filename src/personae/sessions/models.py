@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -38,7 +38,8 @@ from personae.db.base import (
 
 SESSION_STATUSES = ("ACTIVE", "IDLE", "CLOSED", "ARCHIVED")
 MESSAGE_ROLES = ("system", "user", "assistant", "tool")
-RUN_STATUSES = ("pending", "running", "completed", "failed", "cancelled")
+RunStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
+RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 STEP_TYPES = (
     "llm_call",
     "tool_call",

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.db.statements import rowcount
 from personae.errors import NotFound, ValidationFailed
 from personae.identity.models import FEATURE_PROFILES, Tenant
 from personae.kernel.audit.service import record
@@ -109,6 +110,6 @@ async def clear_override(session: AsyncSession, principal: Principal, flag: str)
     principal.require("flags:write")
     _known(flag)
     result = await session.execute(delete(FeatureFlag).where(FeatureFlag.flag_key == flag))
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not rowcount(result):
         raise NotFound(f"flag {flag!r} has no override")
     await record(session, principal, "clear_override", "flag", flag)

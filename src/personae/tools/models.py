@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,7 +30,7 @@ from personae.db.types import EMBEDDING_DIMS, Vector
 
 CODE_TYPES = ("builtin", "python", "http", "javascript")
 DEPENDENCY_TYPES = ("requires", "recommends", "optional")
-EXECUTION_STATUSES = (
+ExecutionStatus = Literal[
     "pending",
     "awaiting_approval",
     "running",
@@ -39,7 +39,8 @@ EXECUTION_STATUSES = (
     "denied",
     "cancelled",
     "timed_out",
-)
+]
+EXECUTION_STATUSES: tuple[str, ...] = get_args(ExecutionStatus)
 
 
 class Capsule(TenantOwned, Timestamps, Base):

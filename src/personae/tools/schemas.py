@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
@@ -12,9 +12,9 @@ from personae.behavior.models import ToolActivation
 from personae.db.shapes import input_shape, output_shape
 from personae.tools.capsules import Manifest
 from personae.tools.models import (
-    EXECUTION_STATUSES,
     Capsule,
     DeadLetter,
+    ExecutionStatus,
     PersonaTool,
     PromptTemplate,
     Tool,
@@ -43,8 +43,12 @@ with warnings.catch_warnings():
         Tool, TOOL_FIELDS, required=["name", "description", "schema", "code_type"]
     )
     ToolUpdate = input_shape(Tool, [f for f in TOOL_FIELDS if f != "name"], partial=True)
-ExecutionOut = output_shape(ToolExecution)
-DeadLetterOut = output_shape(DeadLetter)
+if TYPE_CHECKING:  # shapes made at run time are, to a type checker, their base
+    ExecutionOut = BaseModel
+    DeadLetterOut = BaseModel
+else:
+    ExecutionOut = output_shape(ToolExecution)
+    DeadLetterOut = output_shape(DeadLetter)
 PersonaToolOut = output_shape(PersonaTool)
 PersonaToolCreate = input_shape(
     PersonaTool, ["tool_id", "is_enabled", "config"], required=["tool_id"]
@@ -82,7 +86,7 @@ class SecretsIn(Input):
 
 
 class ExecutionFilters(Input):
-    status: Literal[EXECUTION_STATUSES] | None = None  # type: ignore[valid-type]
+    status: ExecutionStatus | None = None
     tool_name: str | None = Field(default=None, max_length=255)
     session_id: uuid.UUID | None = None
     persona_id: uuid.UUID | None = None
@@ -109,8 +113,8 @@ class FoundOut(BaseModel):
 
 
 class ReplayOut(BaseModel):
-    dead_letter: DeadLetterOut  # type: ignore[valid-type]
-    execution: ExecutionOut  # type: ignore[valid-type]
+    dead_letter: DeadLetterOut
+    execution: ExecutionOut
 
 
 class DependencyIn(Input):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from personae.db.statements import rowcount
 from personae.db.tenancy import tenant_session
 from personae.identity.models import Tenant
 from personae.vault.crypto import DecryptionFailed, seal, secret_aad, unseal
@@ -139,7 +140,7 @@ class Vault:
                     .values(nonce=nonce, ciphertext=ciphertext, key_version=newest)
                     .execution_options(synchronize_session=False)
                 )
-                result.rewrapped += swapped.rowcount  # type: ignore[attr-defined]
+                result.rewrapped += rowcount(swapped)
             session.expunge_all()
 
     async def _seal_into(self, session: AsyncSession, secret: Secret, plaintext: bytes) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from personae.api.deps import SignedIn, client_ip
+from personae.api.resource_routes import list_of
 from personae.identity import credentials, external
 from personae.identity.auth import Authenticator, TokenPair
 from personae.identity.schemas import (
@@ -96,7 +97,7 @@ async def change_password(body: PasswordChange, request: Request, context: Signe
 
 @router.get(
     "/me/identities",
-    response_model=list[IdentityOut],  # type: ignore[valid-type]
+    response_model=list_of(IdentityOut),
     summary="The caller's linked external identities",
 )
 async def my_identities(context: SignedIn) -> list[BaseModel]:

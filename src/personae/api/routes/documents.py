@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from personae.api.deps import RequestContext, authorized
-from personae.api.resource_routes import Parent, mount
+from personae.api.resource_routes import Parent, list_of, mount
 from personae.api.uploads import RAW_BODY, read_file
 from personae.knowledge import documents, organisation
 from personae.knowledge.schemas import (
@@ -103,7 +103,7 @@ mount(
 )
 
 
-@router.get("/documents/{document_id}/versions", response_model=list[DocumentVersionOut])  # type: ignore[valid-type]
+@router.get("/documents/{document_id}/versions", response_model=list_of(DocumentVersionOut))
 async def versions(
     document_id: uuid.UUID, context: Annotated[RequestContext, authorized("documents:read")]
 ) -> list[BaseModel]:
@@ -111,7 +111,7 @@ async def versions(
     return [DocumentVersionOut.model_validate(row) for row in rows]
 
 
-@router.get("/documents/{document_id}/chunks", response_model=list[ChunkOut])  # type: ignore[valid-type]
+@router.get("/documents/{document_id}/chunks", response_model=list_of(ChunkOut))
 async def chunks(
     document_id: uuid.UUID, context: Annotated[RequestContext, authorized("documents:read")]
 ) -> list[BaseModel]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from personae.api.deps import RequestContext, authorized
+from personae.api.resource_routes import list_of
 from personae.knowledge import migration
 from personae.knowledge.schemas import (
     EmbeddingModelOut,
@@ -43,7 +44,7 @@ async def search(
     return found
 
 
-@router.get("/embedding-models", response_model=list[EmbeddingModelOut])  # type: ignore[valid-type]
+@router.get("/embedding-models", response_model=list_of(EmbeddingModelOut))
 async def embedding_models(
     context: Annotated[RequestContext, authorized("documents:read")],
 ) -> list[BaseModel]:

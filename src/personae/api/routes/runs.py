@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from personae.api.deps import RequestContext, authorized
-from personae.api.resource_routes import mount
+from personae.api.resource_routes import list_of, mount
 from personae.runtime import mood, runs, schemas
 from personae.runtime.turn import Emitted, Runtime, ending, start_run
 
@@ -99,7 +99,7 @@ mount(
 )
 
 
-@router.get("/runs/{run_id}/steps", response_model=list[schemas.RunStepOut])  # type: ignore[valid-type]
+@router.get("/runs/{run_id}/steps", response_model=list_of(schemas.RunStepOut))
 async def run_steps(
     run_id: uuid.UUID, context: Annotated[RequestContext, authorized("sessions:read")]
 ) -> list[BaseModel]:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from personae.api.deps import RequestContext, authorized
-from personae.api.resource_routes import mount
+from personae.api.resource_routes import list_of, mount
 from personae.db.tenancy import tenant_session
 from personae.errors import PayloadTooLarge, ValidationFailed
 from personae.sessions import export, log
@@ -48,11 +48,11 @@ Reader = Annotated[RequestContext, authorized("sessions:read")]
     responses={201: {"description": "Created"}},
 )
 async def by_channel(
-    body: ChannelSession,  # type: ignore[valid-type]
+    body: ChannelSession,
     response: Response,
     context: Annotated[RequestContext, authorized("sessions:create")],
 ) -> BaseModel:
-    values = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    values = body.model_dump(exclude_unset=True)
     state, created = await find_or_create(context.session, context.principal, values)
     shown = SessionOut.model_validate(state)
     await context.commit()
@@ -127,7 +127,7 @@ async def list_events(
 
 @router.get(
     "/sessions/{session_id}/messages",
-    response_model=list[MessageOut],  # type: ignore[valid-type]
+    response_model=list_of(MessageOut),
     summary="The messages derived from the log, in order",
 )
 async def list_messages(
@@ -148,7 +148,7 @@ async def list_messages(
 
 @router.get(
     "/sessions/{session_id}/turns",
-    response_model=list[TurnOut],  # type: ignore[valid-type]
+    response_model=list_of(TurnOut),
     summary="Records of the completed turns",
 )
 async def list_turns(session_id: uuid.UUID, context: Reader) -> list[BaseModel]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from personae.agents.service import AGENTS
 from personae.api.deps import RequestContext, authorized
-from personae.api.resource_routes import Parent, mount
+from personae.api.resource_routes import Parent, list_of, mount
 from personae.errors import ValidationFailed
 from personae.personas.service import PERSONAS
 from personae.tools import capsules, discovery, registry, schemas
@@ -209,7 +209,7 @@ async def offered_capsules(
     return list(capsules.offered().values())
 
 
-@router.post("/capsules/install", response_model=list[schemas.CapsuleOut])  # type: ignore[valid-type]
+@router.post("/capsules/install", response_model=list_of(schemas.CapsuleOut))
 async def install_capsules(
     body: schemas.InstallIn, context: Annotated[RequestContext, authorized("tools:create")]
 ) -> list[BaseModel]:

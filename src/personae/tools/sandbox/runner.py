@@ -96,7 +96,7 @@ def _forward_egress() -> str:
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     chooser = selectors.DefaultSelector()
-    chooser.register(listener, selectors.EVENT_READ)
+    chooser.register(listener, selectors.EVENT_READ, listener)
     peers: dict[socket.socket, socket.socket] = {}
 
     def finish(side: socket.socket) -> None:
@@ -114,7 +114,7 @@ def _forward_egress() -> str:
     def loop() -> None:
         while True:
             for key, _ in chooser.select():
-                side: socket.socket = key.fileobj  # type: ignore[assignment]
+                side: socket.socket = key.data  # registered with itself as its data
                 if side is listener:
                     inner, _ = listener.accept()
                     outer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -124,8 +124,8 @@ def _forward_egress() -> str:
                         inner.close()
                         continue
                     peers[inner], peers[outer] = outer, inner
-                    chooser.register(inner, selectors.EVENT_READ)
-                    chooser.register(outer, selectors.EVENT_READ)
+                    chooser.register(inner, selectors.EVENT_READ, inner)
+                    chooser.register(outer, selectors.EVENT_READ, outer)
                     continue
                 try:
                     data = side.recv(65536)
@@ -156,7 +156,7 @@ def main() -> None:
         sys.addaudithook(_guard(network))
     origin = os.getpid()
     real_stdout, sys.stdout = sys.stdout, sys.stderr
-    namespace: dict = {"__name__": "tool"}  # type: ignore[type-arg]
+    namespace: dict[str, Any] = {"__name__": "tool"}
     try:
         exec(compile(order["code"], "<tool>", "exec"), namespace)  # noqa: S102 - the sandbox's job
         entry = namespace.get(order["entry"])
