@@ -320,7 +320,7 @@ async def facts(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
                 r.target_entity_id,
                 r.relationship_type,
                 r.fact,
-                "[" + ",".join(f"{x:.6f}" for x in r.fact_embedding) + "]",
+                "[" + ",".join(f"{x:.6f}" for x in r.fact_embedding or ()) + "]",
                 r.embedding_model,
                 r.valid_from,
                 r.valid_to,

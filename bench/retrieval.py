@@ -45,6 +45,7 @@ from personae.knowledge.models import Chunk, Document
 from personae.knowledge.search import Filters, Request, search
 from personae.providers.embeddings import Embedders, HashingEmbedder, label
 from personae.retrieval import chunking
+from personae.retrieval.hybrid import Mode
 from personae.settings import Settings
 from personae.tasks import TASKS
 from throwaway import measure_and_report
@@ -154,7 +155,7 @@ async def latency(
         queries.append((owned_by[i], [float(x) for x in q], text))
 
     async def ours(
-        tenant: uuid.UUID, q: list[float], text: str, mode: str, timings: list[float] | None = None
+        tenant: uuid.UUID, q: list[float], text: str, mode: Mode, timings: list[float] | None = None
     ) -> list[uuid.UUID]:
         """Our search in a tenant-bound transaction, as a request makes it; `timings` gets
         the search alone (the transaction's own cost is `bound_transaction_p50_ms`)."""
@@ -165,7 +166,7 @@ async def latency(
                 session,
                 Principal.system(tenant),
                 embedder,
-                Request(text, mode=mode, k=10),  # type: ignore[arg-type]
+                Request(text, mode=mode, k=10),
                 vector=q,
             )
             if timings is not None:
@@ -190,7 +191,12 @@ async def latency(
         async with tenant_session(sessions, tenant) as session:
             plan = await session.execute(sql_text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params)
             print("\n".join(line[:160] for line in plan.scalars()))
-    hybrid_ms, vector_ms, text_ms, raw_ms, bound_ms, recalls = [], [], [], [], [], []
+    hybrid_ms: list[float] = []
+    vector_ms: list[float] = []
+    text_ms: list[float] = []
+    raw_ms: list[float] = []
+    bound_ms: list[float] = []
+    recalls: list[float] = []
     for tenant, q, text in queries:
         literal = "[" + ",".join(map(str, q)) + "]"
         await ours(tenant, q, text, "hybrid", hybrid_ms)
@@ -307,9 +313,8 @@ async def quality(
 
     questions = [(s["sample_id"], q) for s in samples for q in s["qa"] if q.get("evidence")]
     vectors = await embedder.embed([q["question"] for _, q in questions])
-    found: dict[str, dict[tuple[str, int], list[float]]] = {
-        m: defaultdict(list) for m in ("vector", "text", "hybrid")
-    }
+    modes: tuple[Mode, ...] = ("vector", "text", "hybrid")
+    found: dict[Mode, dict[tuple[str, int], list[float]]] = {m: defaultdict(list) for m in modes}
     for (sample_id, q), vector in zip(questions, vectors, strict=True):
         evidence = set(q["evidence"])
         for mode in found:
@@ -320,7 +325,7 @@ async def quality(
                     embedder,
                     Request(
                         q["question"], mode=mode, k=10, filters=Filters(document_id=ids[sample_id])
-                    ),  # type: ignore[arg-type]
+                    ),
                     vector=vector,
                 )
             ranked = [dia_of[h.chunk_id] for h in hits]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,9 @@ from personae.identity.service import TenantCreated, create_tenant, sync_permiss
 from personae.settings import APP_ROLE
 
 
-def measure_and_report(run: Callable[[DatabaseUrls], Awaitable[dict[str, Any]]]) -> None:
+def measure_and_report(
+    run: Callable[[DatabaseUrls], Coroutine[Any, Any, dict[str, Any]]],
+) -> None:
     """Run `run` against a fresh database, print its figures, then one JSON line."""
     with tempfile.TemporaryDirectory(prefix="personae-bench-") as tmp:
         server = EmbeddedPostgres(Path(tmp))

@@ -117,7 +117,7 @@ class RowFactory:
         fk_for: dict[str, tuple[str, str]] = {}
         fk_rank: dict[str, int] = {}
         seen: dict[str, int] = {}
-        for fk in sorted(table.foreign_key_constraints, key=lambda c: c.column_keys):
+        for fk in sorted(table.foreign_key_constraints, key=lambda c: tuple(c.column_keys)):
             target = fk.referred_table.name
             for local, element in zip(fk.column_keys, fk.elements, strict=True):
                 if local != "tenant_id":

@@ -212,7 +212,7 @@ async def _streamed_messages(
     def event(kind: str, **data: Any) -> str:
         return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
 
-    message = {
+    message: dict[str, Any] = {
         "id": "msg_stream",
         "type": "message",
         "role": "assistant",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -
 
 @contextmanager
 def serving(
-    data_dir: Path, port: int, *, log_to: Path | None = None, **env: str
+    data_dir: Path, port: int, *, log_to: str | Path | None = None, **env: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`personae serve` on a data directory; stopped with SIGINT (as Ctrl-C) on exit. Its
     log goes to a file (a pipe nobody reads would stop the server once full; `log_to`, or
@@ -72,7 +73,7 @@ def serving(
             failed = False
         finally:
             if process.poll() is None:
-                process.send_signal(subprocess.signal.SIGINT)
+                process.send_signal(signal.SIGINT)
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -146,30 +147,30 @@ def postgres_without_pgvector() -> Iterator[str]:
         shutil.chown(root / "log", user, user)
     port = free_port()
     bin_dir = install / "bin"
-    run = {"check": True, "capture_output": True, "user": user}
-    subprocess.run([bin_dir / "initdb", "-D", data, "-U", "postgres", "--auth=trust"], **run)  # type: ignore[call-overload]
-    subprocess.run(  # type: ignore[call-overload]
-        [
-            bin_dir / "pg_ctl",
-            "-D",
-            data,
-            "-l",
-            root / "log",
-            "-w",
-            "-o",
-            f"-p {port} -h 127.0.0.1 -k {data}",
-            "start",
-        ],
-        **run,
+
+    def run(*command: str | Path) -> None:
+        subprocess.run([str(part) for part in command], check=True, capture_output=True, user=user)
+
+    run(bin_dir / "initdb", "-D", data, "-U", "postgres", "--auth=trust")
+    run(
+        bin_dir / "pg_ctl",
+        "-D",
+        data,
+        "-l",
+        root / "log",
+        "-w",
+        "-o",
+        f"-p {port} -h 127.0.0.1 -k {data}",
+        "start",
     )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([bin_dir / "pg_ctl", "-D", data, "-w", "-m", "fast", "stop"], **run)  # type: ignore[call-overload]
+        run(bin_dir / "pg_ctl", "-D", data, "-w", "-m", "fast", "stop")
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _link_or_copy(source: Path, target: Path) -> object:
+def _link_or_copy(source: Path, target: Path) -> Callable[[str, str], object]:
     """Hard links when both sides are on one file system (fast, no space), copies otherwise."""
     same_device = source.stat().st_dev == target.stat().st_dev
     return os.link if same_device else shutil.copy2

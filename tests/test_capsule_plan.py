@@ -5,6 +5,8 @@ installed capsule's constraint is refused, and uninstall sees every dependent.""
 
 from __future__ import annotations
 
+from random import Random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -84,11 +86,11 @@ def circular(found: list[Package]) -> bool:
 
 @given(st.lists(VERSIONS, min_size=1, max_size=7), DEPENDENCIES, st.randoms())
 def test_a_set_installs_exactly_when_it_is_consistent(
-    versions: list[Version], edges: list[tuple[int, int, str, Version]], random: object
+    versions: list[Version], edges: list[tuple[int, int, str, Version]], random: Random
 ) -> None:
     found = packages(versions, edges)
     given_order = list(found)
-    random.shuffle(given_order)  # type: ignore[attr-defined]
+    random.shuffle(given_order)
     by_name = {p.name: p for p in found}
     consistent = all(
         c.allows(by_name[n].version) for p in found for n, c in p.requires.items()

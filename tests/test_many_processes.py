@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -55,8 +56,10 @@ async def sign_in(base: str, password: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-async def all_events(client: httpx.AsyncClient, sid: str, auth: dict[str, str]) -> list[dict]:  # type: ignore[type-arg]
-    events: list[dict] = []  # type: ignore[type-arg]
+async def all_events(
+    client: httpx.AsyncClient, sid: str, auth: dict[str, str]
+) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
     after: int | None = 0
     while after is not None:
         page = await client.get(

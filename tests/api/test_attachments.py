@@ -8,6 +8,7 @@ import hashlib
 import struct
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from personae.db.engine import DatabaseUrls
@@ -19,7 +20,7 @@ OWNER = "owner@attachments.example.com"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
 
 
-async def new_session(client, auth) -> str:  # type: ignore[no-untyped-def]
+async def new_session(client: httpx.AsyncClient, auth: dict[str, str]) -> str:
     made = await client.post("/v1/sessions", headers=auth, json={"title": "files"})
     assert made.status_code == 201, made.text
     return str(made.json()["id"])

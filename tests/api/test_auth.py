@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -260,7 +261,7 @@ async def test_oversized_bodies_are_413(urls: DatabaseUrls, api_client: ClientFa
     async with api_client(urls, settings) as client:
         declared = await client.post("/v1/auth/login", json=big)
 
-        async def chunks():  # no Content-Length: counted while read
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted while read
             for _ in range(5):
                 yield b"x" * 1000
 

@@ -28,8 +28,13 @@ def test_every_route_is_the_first_to_match_its_own_paths() -> None:
     for route in routes:
         for filler in (str(uuid.uuid4()), "search", "x"):
             path = re.sub(r"\{[^}]+\}", filler, route.path)
-            for method in sorted(route.methods):
-                scope = {"type": "http", "path": path, "root_path": "", "method": method}
+            for method in sorted(route.methods or ()):
+                scope: dict[str, object] = {
+                    "type": "http",
+                    "path": path,
+                    "root_path": "",
+                    "method": method,
+                }
                 first = next(
                     (r for r in app.router.routes if r.matches(dict(scope))[0] == Match.FULL),
                     None,

@@ -4,6 +4,7 @@ that a rebuild reproduces exactly, find-or-create by channel identity, erasure."
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -268,7 +269,7 @@ async def test_rebuild_reproduces_the_views_exactly(
         for batch in batches:
             assert (await client.post(events, headers=auth, json={"events": batch})).is_success
 
-    async def views() -> tuple[object, ...]:
+    async def views() -> tuple[Any, ...]:
         async with owner_engine.connect() as conn:
             envelope = (
                 await conn.execute(

@@ -193,7 +193,7 @@ def _pages(spec: dict[str, Any], operation: dict[str, Any]) -> str | None:
         return None
     names = {p["name"] for p in operation.get("parameters", [])}
     [place] = names & {"after", "cursor"}
-    return place
+    return str(place)
 
 
 async def test_every_list_route_pages_to_its_end(
@@ -244,7 +244,7 @@ class Pages:
         seen: list[str] = []
         cursor = None
         for _ in range(1000):
-            at = {self.place: cursor} if cursor is not None else {}
+            at: dict[str, Any] = {self.place: cursor} if cursor is not None else {}
             page = await self.client.get(
                 self.url, headers=self.headers, params={**self.query, "limit": size, **at}
             )

@@ -168,7 +168,7 @@ async def test_time_series_are_partitioned_by_month(owner_engine: AsyncEngine) -
                 )
             )
         ).scalar_one()
-    counts = dict(parts)
+    counts: dict[str, int] = dict(parts)
     assert set(counts) == {
         "agent_metrics",
         "alerts",

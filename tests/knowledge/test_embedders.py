@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import pytest
 
@@ -55,14 +56,14 @@ async def test_an_openai_compatible_endpoint_is_batched_paced_and_checked() -> N
     script = Script()
     async with scripted_openai(script) as base_url:
 
-        def embedder(**options: object) -> OpenAIEmbedder:
+        def embedder(**options: Any) -> OpenAIEmbedder:
             return OpenAIEmbedder(
                 base_url=base_url,
                 api_key="sk-test",
                 model="scripted",
                 dimensions=384,
                 max_retries=0,
-                **options,  # type: ignore[arg-type]
+                **options,
             )
 
         paced = embedder(batch_size=2, requests_per_minute=600)  # one call per 0.1 s

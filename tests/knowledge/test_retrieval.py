@@ -84,7 +84,8 @@ async def test_a_tenant_with_one_percent_of_the_chunks_still_gets_k_results_from
                 assert len(hits) < 10, "the trap did not spring: the test proves nothing"
             else:
                 assert len(hits) == 10
-                similarities = [h.similarity for h in hits]
+                similarities = [h.similarity for h in hits if h.similarity is not None]
+                assert len(similarities) == 10
                 assert similarities == sorted(similarities, reverse=True)
     finally:
         await engine.dispose()

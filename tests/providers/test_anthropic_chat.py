@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncGenerator
+from typing import Any
 
 import pytest
 
@@ -14,7 +16,7 @@ from personae.errors import ProviderError, ProviderUnavailable
 from personae.providers.chat import AnthropicChat, Completion, Message, Prices, Request
 from tests.scripted_openai import Script, scripted_openai
 
-WEATHER = {
+WEATHER: dict[str, Any] = {
     "type": "function",
     "function": {
         "name": "weather",
@@ -54,7 +56,7 @@ async def test_a_whole_answer_with_tool_calls_both_ways() -> None:
             {
                 "name": "weather",
                 "description": "The forecast for a city.",
-                "input_schema": WEATHER["function"]["parameters"],  # type: ignore[index]
+                "input_schema": WEATHER["function"]["parameters"],
             }
         ]
         assert sent["max_tokens"] == 1024  # required by the API: a default when unasked
@@ -131,7 +133,8 @@ async def test_failures_are_told_apart_and_a_stream_stops_with_its_reader() -> N
             await model.complete([Message("user", "Hello?")])
         pieces = model.stream([Message("user", "Talk.")])
         assert await anext(pieces) == "word"
-        await pieces.aclose()  # type: ignore[attr-defined]
+        assert isinstance(pieces, AsyncGenerator)
+        await pieces.aclose()
         for _ in range(40):
             if script.streams_closed:
                 break

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncGenerator
+from typing import Any
 
 import pytest
 
@@ -23,7 +25,7 @@ WEATHER = {
 }
 
 
-def chat(base_url: str, **options: object) -> OpenAIChat:
+def chat(base_url: str, **options: Any) -> OpenAIChat:
     return OpenAIChat(
         base_url=base_url,
         api_key="sk-test",
@@ -31,7 +33,7 @@ def chat(base_url: str, **options: object) -> OpenAIChat:
         max_retries=0,
         options={"temperature": 0.2, "seed": 7},
         prices=Prices(1.0, 2.0),
-        **options,  # type: ignore[arg-type]
+        **options,
     )
 
 
@@ -144,6 +146,7 @@ async def test_failures_are_told_apart_and_a_stream_stops_with_its_reader() -> N
         script.stream_break_after, script.stream_delay_s = None, 0.2
         stream = model.stream([Message("user", "hi")])
         assert await anext(stream) == "one"
+        assert isinstance(stream, AsyncGenerator)
         await stream.aclose()  # the reader goes away
         for _ in range(50):
             if script.streams_closed:
