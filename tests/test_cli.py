@@ -9,13 +9,13 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from personae import __version__
 from personae.db import migrate
 from personae.db.embedded import EmbeddedPostgres
-from personae.db.engine import DatabaseUrls
+from personae.db.engine import DatabaseUrls, sessionmaker
 from personae.db.tenancy import tenant_session
 from personae.settings import Settings
 from personae.vault.crypto import encode_key, new_key, parse_master_key
@@ -122,7 +122,7 @@ async def _store_secret(url: str, master: bytes) -> None:
     try:
         async with engine.begin() as conn:
             tenant = await RowFactory().tenant(conn, "rotating")
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        sessions = sessionmaker(engine)
         async with tenant_session(sessions, tenant) as session:
             await Vault(master).put(session, tenant, key_name="k", value="sk-rotate-me")
     finally:
@@ -132,7 +132,7 @@ async def _store_secret(url: str, master: bytes) -> None:
 async def _reveal(url: str, master: bytes) -> tuple[int, str]:
     engine = create_async_engine(url, poolclass=NullPool)
     try:
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        sessions = sessionmaker(engine)
         async with sessions() as session:
             secret = (await session.execute(select(Secret))).scalar_one()
             return secret.key_version, await Vault(master).reveal(session, secret)

@@ -44,7 +44,7 @@ async def test_the_cleanup_task_deletes_long_expired_sign_in_sessions(
     await queue.open()
     try:
         job_id = await queue.defer("cleanup_sign_in_sessions", timestamp=0)
-        await queue.run_worker(JobDeps(app_sessions), wait=False)
+        await queue.run_worker(JobDeps(app_sessions, Settings(), None), wait=False)
     finally:
         await queue.close()
 
@@ -71,7 +71,7 @@ async def test_the_cleanup_task_deletes_long_expired_sign_in_sessions(
 FINISHED: list[str] = []
 
 
-async def _slow_job(deps: JobDeps, *, label: str) -> None:
+async def _slow_job(deps: JobDeps[object], *, label: str) -> None:
     await asyncio.sleep(1.5)
     FINISHED.append(label)
 
@@ -85,7 +85,7 @@ async def test_stopping_the_worker_lets_a_running_job_finish(
     slow = Task(Job("tests.slow_job"), _slow_job)
     queue = Queue(urls.app, Settings(worker_concurrency=1, worker_shutdown_timeout_s=10), [slow])
     await queue.open()
-    queue.start_worker(JobDeps(app_sessions))
+    queue.start_worker(JobDeps(app_sessions, Settings(), None))
     job_id = await queue.defer("tests.slow_job", label="drained")
     for _ in range(100):  # until the worker has taken it
         async with owner_engine.connect() as conn:

@@ -9,10 +9,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.api.app import create_app
-from personae.db.engine import DatabaseUrls
+from personae.db.engine import DatabaseUrls, sessionmaker
 from personae.identity.service import TenantCreated, create_tenant, sync_permissions
 from personae.settings import Settings
 from personae.startup import prepare_database
@@ -66,7 +66,7 @@ async def new_tenant(
     """A tenant with its owner, made as `personae tenant create` makes it."""
     async with owner_engine.begin() as conn:
         await sync_permissions(conn)
-    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
+    sessions = sessionmaker(app_engine)
     async with sessions() as session, session.begin():
         created = await create_tenant(session, name, owner_email)
     assert created.one_time_password

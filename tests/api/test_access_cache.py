@@ -42,7 +42,7 @@ async def test_a_revocation_in_sql_reaches_the_cache(
         async with owner_engine.begin() as conn:  # another process, or an operator
             await conn.execute(REVOKE_SESSIONS, {"email": fresh_owner[0]})
         await eventually(lambda: _is(status(client, "/v1/me", auth), 401))
-        assert app.state.listener.connected
+        assert app.state.services.listener.connected
 
 
 async def test_a_role_change_in_sql_reaches_the_cache(
@@ -66,7 +66,7 @@ async def test_without_its_listening_connection_a_process_stops_trusting_its_cac
     urls: DatabaseUrls, owner_engine: AsyncEngine, fresh_owner: tuple[str, str]
 ) -> None:
     async with running_app(urls) as (app, client):
-        listener = app.state.listener
+        listener = app.state.services.listener
         auth = await bearer(client, *fresh_owner)
         assert await status(client, "/v1/me", auth) == 200
         pid = listener.backend_pid
@@ -88,7 +88,7 @@ async def test_with_the_cache_off_every_request_asks_the_database(
     async with running_app(urls, Settings(access_cache_ttl_s=0)) as (app, client):
         auth = await bearer(client, *fresh_owner)
         assert await status(client, "/v1/me", auth) == 200
-        await app.state.listener.stop()  # no notification can arrive now
+        await app.state.services.listener.stop()  # no notification can arrive now
         async with owner_engine.begin() as conn:
             await conn.execute(REVOKE_SESSIONS, {"email": fresh_owner[0]})
         assert await status(client, "/v1/me", auth) == 401

@@ -17,6 +17,7 @@ from personae.db.engine import DatabaseUrls
 from personae.jobs import JobDeps
 from personae.knowledge.models import Chunk, SearchQuery, SearchResult
 from personae.settings import Settings
+from personae.tasks import WorkerServices
 from tests.api.conftest import bearer, join, running_app, user_id
 from tests.pdfs import text_pdf
 from tests.scripted_openai import Script, scripted_openai
@@ -50,9 +51,9 @@ QUERIES = {
 
 async def drain(app: FastAPI) -> None:
     """Run the queued jobs (ingestion) until none is ready, as the worker would."""
-    services = {"embedders": app.state.embedders, "vault": app.state.vault}
-    deps = JobDeps(app.state.sessions, app.state.settings, services)
-    await app.state.queue.run_until_idle(deps)
+    services = WorkerServices(app.state.services.embedders, app.state.services.vault)
+    deps = JobDeps(app.state.services.sessions, app.state.services.settings, services)
+    await app.state.services.queue.run_until_idle(deps)
 
 
 async def upload(

@@ -42,7 +42,7 @@ async def test_a_tenant_moves_to_another_model_without_a_gap_in_search(
             auth = await bearer(client, OWNER, owner_password)
             tenant = (await client.get("/v1/me", headers=auth)).json()["tenant_id"]
             system = Principal.system(tenant)
-            sessions, embedders = app.state.sessions, app.state.embedders
+            sessions, embedders = app.state.services.sessions, app.state.services.embedders
             await client.put("/v1/flags/curated_summaries", headers=auth, json={"enabled": True})
             place = {"name": "lighthouse", "entity_type": "place"}
             assert (await client.post("/v1/entities", headers=auth, json=place)).status_code == 201

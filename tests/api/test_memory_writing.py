@@ -115,8 +115,8 @@ async def test_messages_become_turn_episodes_once_each(
                 text("SELECT tenant_id FROM sessions WHERE id = :s"), {"s": sid}
             )
         written = await remember(
-            app.state.sessions,
-            app.state.embedders,
+            app.state.services.sessions,
+            app.state.services.embedders,
             tenant,
             uuid.UUID(sid),
             batch_size=8,

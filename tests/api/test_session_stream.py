@@ -93,7 +93,7 @@ async def test_many_clients_and_heartbeats(urls: DatabaseUrls, owner_password: s
         readers = [
             asyncio.create_task(collect(client, f"{path}/stream", auth, 4)) for _ in range(5)
         ]
-        while app.state.feed.streams < 5:  # noqa: ASYNC110 - polling another task's state
+        while app.state.services.feed.streams < 5:  # noqa: ASYNC110 - polling another task's state
             await asyncio.sleep(0.01)
         for text in ("x", "y", "z"):
             await append(client, f"{path}/events", auth, text)

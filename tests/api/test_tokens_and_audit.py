@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from personae.db.engine import DatabaseUrls
+from personae.db.engine import DatabaseUrls, sessionmaker
 from personae.identity.service import create_tenant, sync_permissions
 from tests.api.conftest import ClientFactory, bearer
 
@@ -27,7 +27,7 @@ async def owners(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> Owners:
     made = []
     for name in ("Token A", "Token B"):
         email = f"{name.split()[1].lower()}@tokens.example.com"
-        async with async_sessionmaker(app_engine)() as session, session.begin():
+        async with sessionmaker(app_engine)() as session, session.begin():
             created = await create_tenant(session, name, email)
         assert created.one_time_password
         made.append((email, created.one_time_password))

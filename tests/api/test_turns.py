@@ -549,7 +549,7 @@ async def test_runs_left_by_a_dead_process_are_cancelled_or_failed_as_stale(
                 "cancelled",
                 "no process was carrying it",
             )
-            swept = await fail_stale(app.state.sessions, timedelta(hours=1))
+            swept = await fail_stale(app.state.services.sessions, timedelta(hours=1))
             assert swept == 1
             runs = [(await client.get(f"/v1/runs/{i}", headers=auth)).json() for i in ids]
             assert [r["status"] for r in runs] == ["cancelled", "failed", "completed"]

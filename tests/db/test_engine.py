@@ -7,10 +7,9 @@ import uuid
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from personae.db.embedded import shared_buffers_mb
-from personae.db.engine import DatabaseUrls, async_url, create_engine, external_urls
+from personae.db.engine import DatabaseUrls, async_url, create_engine, external_urls, sessionmaker
 from personae.db.tenancy import search_effort, tenant_session
 from personae.errors import ConfigurationError
 from personae.settings import APP_ROLE, Settings
@@ -81,7 +80,7 @@ async def test_a_transaction_may_search_with_its_own_hnsw_effort(urls: DatabaseU
     """`search_ef` for every connection; `tenant_session(ef_search=)` for one transaction
     (a turn's searches), gone with it."""
     engine = create_engine(urls.owner, Settings(search_ef=300), role=APP_ROLE)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    sessions = sessionmaker(engine)
     show = text("SELECT current_setting('hnsw.ef_search'), current_setting('personae.tenant_id')")
     tenant = uuid.uuid4()
     try:
@@ -101,7 +100,7 @@ async def test_the_tenant_goes_with_the_begin_and_never_to_another_transaction(
     """On the product's connections the tenant binding rides with the BEGIN (no statement
     of its own); one a transaction left unsent is gone when the connection is returned."""
     engine = create_engine(urls.owner, Settings(pool_size=1), role=APP_ROLE)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    sessions = sessionmaker(engine)
     tenant = uuid.uuid4()
     show = text("SELECT coalesce(current_setting('personae.tenant_id', true), '')")
     sent: list[str] = []

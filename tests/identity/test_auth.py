@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from personae.db.engine import sessionmaker
 from personae.db.tenancy import tenant_session
 from personae.errors import Unauthorized
 from personae.identity.auth import WRONG_CREDENTIALS, Authenticator, delete_expired_sessions
@@ -42,7 +43,7 @@ class People:
 async def people(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> People:
     async with owner_engine.begin() as conn:
         await sync_permissions(conn)
-    sessions = async_sessionmaker(app_engine, expire_on_commit=False)
+    sessions = sessionmaker(app_engine)
     async with sessions() as session, session.begin():
         acme = await create_tenant(session, "Acme", "ana@example.com")
     async with sessions() as session, session.begin():

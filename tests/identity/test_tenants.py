@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from personae.db.engine import sessionmaker
 from personae.db.tenancy import tenant_session
 from personae.errors import ValidationFailed
 from personae.identity.models import Permission, Role, RolePermission, TenantMember, UserRole
@@ -22,7 +23,7 @@ async def sessions(
     async with owner_engine.begin() as conn:
         await sync_permissions(conn)
         await sync_permissions(conn)  # idempotent
-    return async_sessionmaker(app_engine, expire_on_commit=False)
+    return sessionmaker(app_engine)
 
 
 async def test_new_tenant_has_builtin_roles_and_an_owner_with_one_time_password(

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from personae.db.engine import sessionmaker
 from personae.db.tenancy import tenant_session
 from personae.errors import ConfigurationError
 from personae.vault.crypto import DecryptionFailed, new_key
@@ -37,7 +38,7 @@ async def setup(owner_engine: AsyncEngine, app_engine: AsyncEngine) -> Setup:
         await ensure_data_key(conn, master)
         a = await factory.tenant(conn, "vault-a")
         b = await factory.tenant(conn, "vault-b")
-    return Setup(master, a, b, async_sessionmaker(app_engine, expire_on_commit=False), owner_engine)
+    return Setup(master, a, b, sessionmaker(app_engine), owner_engine)
 
 
 async def test_round_trip_and_no_plaintext_at_rest(setup: Setup) -> None:

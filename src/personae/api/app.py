@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from personae import __version__, validation
-from personae.api import docs, problems
+from personae.api import docs, problems, services
 from personae.api.limits import BodySizeLimit
 from personae.api.routes import (
     attachments,
@@ -38,6 +38,7 @@ from personae.api.routes import (
     tools,
 )
 from personae.api.routes import settings as settings_routes
+from personae.api.services import Services
 from personae.cache import open_cache
 from personae.db.engine import DatabaseUrls, create_engine, create_listen_engine, sessionmaker
 from personae.db.listener import Listener
@@ -61,7 +62,7 @@ from personae.sessions.hot import NAMESPACE as HOT_NAMESPACE
 from personae.sessions.hot import HotSessions
 from personae.settings import Settings
 from personae.storage import scanning
-from personae.tasks import TASKS
+from personae.tasks import TASKS, WorkerServices
 from personae.tools.execution import ToolRunner
 from personae.vault.service import Vault
 
@@ -71,10 +72,14 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> FastAPI:
     """An app that talks to the database as the application role only."""
 
+    outage = Outage()
+    validation.set_max_depth(settings.max_json_depth)
+    embedders = Embedders(settings)  # refuses an unknown embedder before serving
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(urls.app, settings, role=urls.app_role)
-        event.listen(engine.sync_engine, "connect", lambda *_: app.state.outage.reached())
+        event.listen(engine.sync_engine, "connect", lambda *_: outage.reached())
         listen_engine = create_listen_engine(urls.app, settings, role=urls.app_role)
         listener = Listener(listen_engine)
         access = AccessCache(ttl_s=settings.access_cache_ttl_s)
@@ -88,52 +93,59 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         listener.subscribe(
             FEED_CHANNEL, hot.notified, lambda: hot.reset(listening=listener.connected)
         )
-        app.state.hot_sessions = hot
-        app.state.loop = asyncio.get_running_loop()
-        app.state.feed = feed
-        app.state.engine = engine
-        app.state.listener = listener
-        app.state.sessions = sessionmaker(
-            engine, **{ACCESS_CHANGED: access.changed, HOT_SESSIONS: hot}
-        )
-        app.state.vault = Vault(master_key)
-        app.state.authenticator = Authenticator(
-            app.state.sessions, signing_key(master_key), settings, access
-        )
+        sessions = sessionmaker(engine, **{ACCESS_CHANGED: access.changed, HOT_SESSIONS: hot})
+        vault = Vault(master_key)
+        tools = ToolRunner(settings, embedders)
         rates = open_cache(settings, "model-rate:*")
-        app.state.runtime = Runtime(
-            app.state.sessions,
-            app.state.embedders,
-            app.state.vault,
-            Limiter(
-                rates,
-                window_s=settings.model_rate_window_s,
-                max_wait_s=settings.model_rate_max_wait_s,
-            ),
-            app.state.tools,
-            settings,
+        limiter = Limiter(
+            rates, window_s=settings.model_rate_window_s, max_wait_s=settings.model_rate_max_wait_s
         )
-        listener.subscribe(CANCEL_CHANNEL, app.state.runtime.cancel_notified)
+        runtime = Runtime(sessions, embedders, vault, limiter, tools, settings)
+        listener.subscribe(CANCEL_CHANNEL, runtime.cancel_notified)
         queue = Queue(urls.app, settings, TASKS, role=urls.app_role)
-        app.state.queue = queue
+        limits = open_cache(settings, "ratelimit:*")
+        login = settings.login_window_s
+        app.state.services = Services(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            embedders=embedders,
+            vault=vault,
+            tools=tools,
+            runtime=runtime,
+            queue=queue,
+            listener=listener,
+            feed=feed,
+            hot_sessions=hot,
+            authenticator=Authenticator(sessions, signing_key(master_key), settings, access),
+            scanners=scanning.configured(settings),
+            login_limits_pair=(
+                SharedWindow(limits, "login:pair", settings.login_attempts_per_pair, login),
+                SharedWindow(
+                    limits, "login:pair-hour", settings.login_attempts_per_pair_hourly, 3600
+                ),
+            ),
+            login_limit_ip=SharedWindow(limits, "login:ip", settings.login_attempts_per_ip, login),
+            outage=outage,
+            loop=asyncio.get_running_loop(),
+        )
         await listener.start()
         await queue.open()
         if settings.worker:
-            services = {"embedders": app.state.embedders, "vault": app.state.vault}
-            queue.start_worker(JobDeps(app.state.sessions, settings, services))
-        warming = asyncio.create_task(_warmed(app.state.embedders))
+            queue.start_worker(JobDeps(sessions, settings, WorkerServices(embedders, vault)))
+        warming = asyncio.create_task(_warmed(embedders))
         try:
             yield
         finally:
             warming.cancel()
-            await app.state.runtime.close()
+            await runtime.close()
             await rates.close()
             await queue.close()
             await listener.stop()
             await hot.cache.close()
             await limits.close()
-            await app.state.embedders.close()
-            await app.state.tools.close()
+            await embedders.close()
+            await tools.close()
             await listen_engine.dispose()
             await engine.dispose()
 
@@ -144,22 +156,6 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         lifespan=lifespan,
         docs_url=None,  # served with local assets by `docs.install`
         redoc_url=None,
-    )
-    app.state.settings = settings
-    app.state.outage = Outage()
-    validation.set_max_depth(settings.max_json_depth)
-    app.state.scanners = scanning.configured(settings)
-    app.state.embedders = Embedders(settings)
-    app.state.tools = ToolRunner(settings, {"embedders": app.state.embedders})
-    limits = open_cache(settings, "ratelimit:*")
-    app.state.login_limits_pair = (
-        SharedWindow(
-            limits, "login:pair", settings.login_attempts_per_pair, settings.login_window_s
-        ),
-        SharedWindow(limits, "login:pair-hour", settings.login_attempts_per_pair_hourly, 3600),
-    )
-    app.state.login_limit_ip = SharedWindow(
-        limits, "login:ip", settings.login_attempts_per_ip, settings.login_window_s
     )
     app.add_middleware(
         BodySizeLimit,
@@ -201,10 +197,9 @@ def begin_stopping(app: FastAPI) -> None:
     """The server has been asked to stop (called from its signal handler, so through the
     loop): live streams end now, so that only requests that finish on their own are waited
     for (`shutdown_grace_s`)."""
-    loop: asyncio.AbstractEventLoop | None = getattr(app.state, "loop", None)
-    feed: Feed | None = getattr(app.state, "feed", None)
-    if loop is not None and feed is not None and not loop.is_closed():
-        loop.call_soon_threadsafe(feed.close)
+    running = services.of(app)
+    if running is not None and not running.loop.is_closed():
+        running.loop.call_soon_threadsafe(running.feed.close)
 
 
 async def _warmed(embedders: Embedders) -> None:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.api.services import services
 from personae.db.after_commit import commit
 from personae.db.tenancy import bind_each_transaction
 from personae.errors import Unauthorized
@@ -45,14 +46,14 @@ def bearer_token(request: Request) -> str:
 
 async def request_context(request: Request) -> AsyncIterator[RequestContext]:
     token = bearer_token(request)
-    state = request.app.state
-    async with state.sessions() as session:
+    shared = services(request)
+    async with shared.sessions() as session:
         if token.startswith(f"{API_TOKEN_PREFIX}_"):
             async with session.begin():  # the token's use is audited even if the request fails
                 principal = await token_principal(session, token, ip_address=client_ip(request))
             bind_each_transaction(session, principal.tenant_id)
         else:
-            principal = await state.authenticator.principal(
+            principal = await shared.authenticator.principal(
                 session, token, ip_address=client_ip(request)
             )
         try:
@@ -67,9 +68,9 @@ async def signed_in_user(request: Request) -> uuid.UUID:
     token = bearer_token(request)
     if token.startswith(f"{API_TOKEN_PREFIX}_"):
         raise Unauthorized("sign in as a user: an API token does not speak for its creator here")
-    state = request.app.state
-    async with state.sessions() as session:
-        principal: Principal = await state.authenticator.principal(
+    shared = services(request)
+    async with shared.sessions() as session:
+        principal: Principal = await shared.authenticator.principal(
             session, token, ip_address=client_ip(request)
         )
         await session.rollback()

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from personae.api import services
 from personae.db.errors import (
     CHECK_VIOLATION,
     CONNECTION_ERRORS,
@@ -28,7 +29,7 @@ from personae.db.errors import (
     server_error,
     sqlstate,
 )
-from personae.db.outage import RETRY_AFTER_S, Outage
+from personae.db.outage import RETRY_AFTER_S
 from personae.errors import PersonaeError, RateLimited, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
@@ -122,9 +123,9 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     by `Outage`); any other database error as `_unexpected` answers it."""
     if not is_unreachable(exc):
         return await _unexpected(request, exc)
-    outage: Outage | None = getattr(request.app.state, "outage", None)
-    if outage is not None:
-        outage.failed(exc)
+    running = services.of(request.app)
+    if running is not None:
+        running.outage.failed(exc)
     detail = "the database cannot be reached just now; try again shortly"
     return problem(
         503, "Service unavailable", detail, path=request.url.path, retry_after=RETRY_AFTER_S

@@ -66,7 +66,7 @@ async def _converse(
         Limiter(
             rates, window_s=settings.model_rate_window_s, max_wait_s=settings.model_rate_max_wait_s
         ),
-        ToolRunner(settings, {"embedders": embedders}),
+        ToolRunner(settings, embedders),
         settings,
     )
     try:

@@ -67,7 +67,7 @@ async def run_jobs(
     """Work through the job queue as a worker: until no job is ready, or until a signal."""
     from personae.jobs import JobDeps, Queue
     from personae.providers.embeddings import Embedders
-    from personae.tasks import TASKS
+    from personae.tasks import TASKS, WorkerServices
     from personae.vault.keyring import resolve_master_key
     from personae.vault.service import Vault
 
@@ -76,7 +76,7 @@ async def run_jobs(
     embedders = Embedders(settings)
     await queue.open()
     try:
-        deps = JobDeps(sessions, settings, {"embedders": embedders, "vault": vault})
+        deps = JobDeps(sessions, settings, WorkerServices(embedders, vault))
         if until_idle:
             await queue.run_until_idle(deps)
         else:

@@ -8,7 +8,7 @@ from personae.jobs import Job, JobDeps, Task
 CLEANUP_SIGN_IN_SESSIONS = Job("cleanup_sign_in_sessions", queue="maintenance")
 
 
-async def cleanup_sign_in_sessions(deps: JobDeps, timestamp: int) -> int:
+async def cleanup_sign_in_sessions(deps: JobDeps[object], timestamp: int) -> int:
     """Every 30 minutes; the count deleted goes to the worker's log."""
     return await delete_expired_sessions(deps.sessions)
 

@@ -10,10 +10,10 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import procrastinate
 import psycopg
@@ -58,14 +58,18 @@ def quiet_outages() -> None:
         logger.propagate = False
 
 
+S = TypeVar("S")
+
+
 @dataclass(frozen=True)
-class JobDeps:
+class JobDeps(Generic[S]):
     """What a task gets besides its arguments: sessions as the application role, the
-    settings, and the shared outside services (`services`, by name: the embedder, …)."""
+    settings, and the process's shared services (typed by whoever runs the worker: each
+    area's tasks say, as a protocol, what they use of them)."""
 
     sessions: async_sessionmaker[AsyncSession]
-    settings: Settings = field(default_factory=Settings)
-    services: Mapping[str, Any] = field(default_factory=dict)
+    settings: Settings
+    services: S
     final_attempt: bool = True
     """False while a failure of this run would be retried."""
 
@@ -83,7 +87,7 @@ class Job:
 
 @dataclass(frozen=True)
 class Task:
-    """How a `Job` runs: `async def function(deps: JobDeps, **arguments)`.
+    """How a `Job` runs: `async def function(deps: JobDeps[...], **arguments)`.
 
     With `cron`, it is also deferred on that schedule (once across all workers) and gets
     the scheduled `timestamp` as an argument. A run failing with one of `retry_on` runs
@@ -156,7 +160,7 @@ def _retry(spec: Task, settings: Settings) -> procrastinate.RetryStrategy | None
 
 def _bound(spec: Task, settings: Settings) -> Callable[..., Awaitable[Any]]:
     async def run(context: procrastinate.JobContext, **arguments: Any) -> Any:
-        deps: JobDeps = context.additional_context["deps"]
+        deps: JobDeps[Any] = context.additional_context["deps"]
         attempts = context.job.attempts if context.job is not None else 0
         final = not spec.retry_on or attempts + 1 >= settings.job_max_attempts
         return await spec.function(replace(deps, final_attempt=final), **arguments)
@@ -217,7 +221,7 @@ class Queue:
         job_id: int = await self.app.configure_task(name).defer_async(**arguments)
         return job_id
 
-    def start_worker(self, deps: JobDeps) -> None:
+    def start_worker(self, deps: JobDeps[Any]) -> None:
         """Run a worker inside this process until `stop_worker` (as `personae serve` does),
         starting it again after a failure (the database going away, say)."""
 
@@ -273,7 +277,7 @@ class Queue:
         return len(stalled)
 
     async def run_worker(
-        self, deps: JobDeps, *, wait: bool = True, signals: bool = False, recover: bool = True
+        self, deps: JobDeps[Any], *, wait: bool = True, signals: bool = False, recover: bool = True
     ) -> None:
         """Work until cancelled (or, with `wait=False`, until the queue is empty; with
         `signals`, until SIGINT/SIGTERM, letting running jobs finish). Jobs left running by
@@ -291,7 +295,7 @@ class Queue:
             stalled_worker_timeout=self.settings.worker_stalled_after_s,
         )
 
-    async def run_until_idle(self, deps: JobDeps) -> None:
+    async def run_until_idle(self, deps: JobDeps[Any]) -> None:
         """Work until no job is ready, including jobs that finished jobs queued (as the
         CLI's `--wait` and tests want); jobs waiting for a retry later are left."""
         while True:

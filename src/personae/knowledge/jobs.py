@@ -13,13 +13,16 @@ from personae.knowledge.ingest import ingest
 from personae.knowledge.mentions import find_mentions
 from personae.knowledge.migration import switch
 from personae.memory.entities import FIND
+from personae.memory.jobs import Services
 from personae.retrieval.embedding_models import SWITCH
 
 
-async def ingest_document(deps: JobDeps, tenant_id: str, document_id: str, version: int) -> str:
+async def ingest_document(
+    deps: JobDeps[Services], tenant_id: str, document_id: str, version: int
+) -> str:
     return await ingest(
         deps.sessions,
-        deps.services["embedders"],
+        deps.services.embedders,
         deps.settings,
         uuid.UUID(tenant_id),
         uuid.UUID(document_id),
@@ -28,25 +31,27 @@ async def ingest_document(deps: JobDeps, tenant_id: str, document_id: str, versi
     )
 
 
-async def curate_document(deps: JobDeps, tenant_id: str, document_id: str, version: int) -> int:
+async def curate_document(
+    deps: JobDeps[Services], tenant_id: str, document_id: str, version: int
+) -> int:
     return await curate(
         deps.sessions,
-        deps.services["embedders"],
+        deps.services.embedders,
         uuid.UUID(tenant_id),
         uuid.UUID(document_id),
         version,
-        vault=deps.services.get("vault"),
+        vault=deps.services.vault,
         endpoint_hosts=deps.settings.model_endpoint_hosts,
         final_attempt=deps.final_attempt,
     )
 
 
-async def find_entity_mentions(deps: JobDeps, tenant_id: str, entity_id: str) -> int:
+async def find_entity_mentions(deps: JobDeps[Services], tenant_id: str, entity_id: str) -> int:
     return await find_mentions(deps.sessions, uuid.UUID(tenant_id), uuid.UUID(entity_id))
 
 
-async def switch_embedding_model(deps: JobDeps, tenant_id: str, to: str) -> int:
-    target = deps.services["embedders"].named(to)
+async def switch_embedding_model(deps: JobDeps[Services], tenant_id: str, to: str) -> int:
+    target = deps.services.embedders.named(to)
     if target is None:
         raise ConfigurationError(f"the embedding model {to} is not configured here")
     return await switch(deps.sessions, uuid.UUID(tenant_id), target)

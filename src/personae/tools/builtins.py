@@ -50,7 +50,7 @@ async def memory_search(context: ToolContext, query: str, k: Count = 5) -> list[
     recalled = await memory.search(
         context.session,
         context.principal,
-        context.services["embedders"],
+        context.embedders,
         memory.MemoryQuery(query, k=k, facts=0),
     )
     return [
@@ -63,7 +63,7 @@ async def knowledge_search(context: ToolContext, query: str, k: Count = 5) -> li
     """Passages of the documents you may read that best answer a question, with the
     document each comes from."""
     embedder = await tenant_embedder(
-        context.session, context.services["embedders"], context.principal.tenant_id
+        context.session, context.embedders, context.principal.tenant_id
     )
     hits = await knowledge.search(
         context.session, context.principal, embedder, knowledge.Request(query, k=k)

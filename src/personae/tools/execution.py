@@ -36,6 +36,7 @@ from personae.cache import open_cache
 from personae.errors import Conflict, Forbidden, NotFound, PersonaeError, ValidationFailed
 from personae.kernel.audit.service import record
 from personae.kernel.principal import Principal
+from personae.providers.embeddings import Embedders
 from personae.settings import Settings
 from personae.settings_store.flags import enabled
 from personae.settings_store.service import tenant_value
@@ -76,12 +77,12 @@ class Call:
 
 
 class ToolRunner:
-    """Runs tools for one server process: its settings, the services built-ins use
-    (`embedders`), the circuit breakers, and a pooled HTTP client for `http` tools."""
+    """Runs tools for one server process: its settings, the embedders built-ins use, the
+    circuit breakers, and a pooled HTTP client for `http` tools."""
 
-    def __init__(self, settings: Settings, services: Mapping[str, Any]) -> None:
+    def __init__(self, settings: Settings, embedders: Embedders) -> None:
         self.settings = settings
-        self.services = {**services, "settings": settings}
+        self.embedders = embedders
         self.breakers = Breakers(
             open_cache(settings, CIRCUITS),
             settings.tool_breaker_threshold,
@@ -310,7 +311,8 @@ class ToolRunner:
             if builtin is None:
                 return Outcome("failed", error=f"the built-in {tool.name} is not installed here")
             limit = timeout or self.settings.tool_builtin_timeout_s
-            return await _in_process(session, principal, builtin, arguments, self.services, limit)
+            context = ToolContext(session, principal, self.embedders, self.settings)
+            return await _in_process(context, builtin, arguments, limit)
         if tool.code_type == "python":
             egress = None
             if bool(tool.settings.get("network")) and await enabled(
@@ -375,17 +377,11 @@ class ToolRunner:
 
 
 async def _in_process(
-    session: AsyncSession,
-    principal: Principal,
-    tool: FunctionTool,
-    arguments: Mapping[str, Any],
-    services: Mapping[str, Any],
-    timeout_s: float,
+    context: ToolContext, tool: FunctionTool, arguments: Mapping[str, Any], timeout_s: float
 ) -> Outcome:
     """A built-in, in a savepoint (what it wrote goes if it fails), as the caller."""
-    context = ToolContext(session, principal, services)
     try:
-        async with session.begin_nested():
+        async with context.session.begin_nested():
             value = await asyncio.wait_for(tool.call(arguments, context), timeout_s)
             return Outcome("succeeded", value=to_jsonable_python(value))
     except TimeoutError:

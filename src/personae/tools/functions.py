@@ -12,13 +12,17 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 import jsonschema
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.errors import ValidationFailed
+from personae.kernel.principal import Principal
+from personae.providers.embeddings import Embedders
+from personae.settings import Settings
 
 NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,63}$")
 """What OpenAI accepts as a function name."""
@@ -26,12 +30,13 @@ NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,63}$")
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What a built-in tool may use: the caller's transaction, who calls, and services
-    (`embedders`, `settings`), as the API and the runtime hold them."""
+    """What a built-in tool may use: the caller's transaction, who calls, the embedders
+    and the settings, as the API and the runtime hold them."""
 
-    session: Any
-    principal: Any
-    services: Mapping[str, Any] = field(default_factory=dict)
+    session: AsyncSession
+    principal: Principal
+    embedders: Embedders
+    settings: Settings
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import Parent, mount
+from personae.api.services import Shared
 from personae.api.uploads import RAW_BODY, read_file
 from personae.sessions.attachments import ATTACHMENTS, attach, download
 from personae.sessions.schemas import AttachmentOut
@@ -29,6 +30,7 @@ UPLOADS = r"^/v1/sessions/[^/]+/attachments$"
     openapi_extra=RAW_BODY,
 )
 async def upload(
+    shared: Shared,
     session_id: uuid.UUID,
     request: Request,
     context: Annotated[RequestContext, authorized("sessions:update")],
@@ -39,14 +41,14 @@ async def upload(
     quarantine with the reason."""
     await SESSIONS.get(context.session, context.principal, session_id)
     await context.session.rollback()  # hold no connection while the file arrives
-    content = await read_file(request, request.app.state.settings.max_attachment_bytes)
+    content = await read_file(request, shared.settings.max_attachment_bytes)
     row = await attach(
         context.session,
         context.principal,
         session_id,
         filename,
         content,
-        request.app.state.scanners,
+        shared.scanners,
     )
     shown = AttachmentOut.model_validate(row)
     await context.commit()

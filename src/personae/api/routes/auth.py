@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from personae.api.deps import SignedIn, client_ip
 from personae.api.resource_routes import list_of
+from personae.api.services import Shared
 from personae.identity import credentials, external
-from personae.identity.auth import Authenticator, TokenPair
+from personae.identity.auth import TokenPair
 from personae.identity.schemas import (
     IdentityOut,
     LoginRequest,
@@ -27,21 +28,20 @@ def _tokens(pair: TokenPair) -> TokenResponse:
     return TokenResponse.model_validate(pair, from_attributes=True)
 
 
-async def _attempt(request: Request, who_where: str) -> None:
+async def _attempt(shared: Shared, who_where: str) -> None:
     """Count a password tried by one account from one address: a minute's window, then an
     hour's (a repeated guesser waits longer); 429 past either."""
-    for window in request.app.state.login_limits_pair:
+    for window in shared.login_limits_pair:
         await window.hit(who_where, what="password attempts for this account from here")
 
 
 @router.post("/auth/login", summary="Sign in with email and password")
-async def login(body: LoginRequest, request: Request) -> TokenResponse:
-    state = request.app.state
+async def login(shared: Shared, body: LoginRequest, request: Request) -> TokenResponse:
     ip = client_ip(request)
     if ip:  # per account *and* address: a stranger elsewhere cannot lock the user out
-        await _attempt(request, f"{body.email.strip().lower()} {ip}")
-        await state.login_limit_ip.hit(ip, what="sign-in attempts from this address")
-    authenticator: Authenticator = state.authenticator
+        await _attempt(shared, f"{body.email.strip().lower()} {ip}")
+        await shared.login_limit_ip.hit(ip, what="sign-in attempts from this address")
+    authenticator = shared.authenticator
     pair = await authenticator.login(
         body.email,
         body.password,
@@ -53,8 +53,8 @@ async def login(body: LoginRequest, request: Request) -> TokenResponse:
 
 
 @router.post("/auth/refresh", summary="Trade a refresh token for a new pair")
-async def refresh(body: RefreshRequest, request: Request) -> TokenResponse:
-    authenticator: Authenticator = request.app.state.authenticator
+async def refresh(shared: Shared, body: RefreshRequest, request: Request) -> TokenResponse:
+    authenticator = shared.authenticator
     pair = await authenticator.refresh(
         body.refresh_token,
         ip_address=client_ip(request),
@@ -64,9 +64,9 @@ async def refresh(body: RefreshRequest, request: Request) -> TokenResponse:
 
 
 @router.post("/auth/logout", status_code=204, summary="Sign out: revoke this session")
-async def logout(request: Request, context: SignedIn) -> Response:
+async def logout(shared: Shared, context: SignedIn) -> Response:
     await context.session.rollback()
-    authenticator: Authenticator = request.app.state.authenticator
+    authenticator = shared.authenticator
     await authenticator.logout(context.principal)
     return Response(status_code=204)
 
@@ -83,14 +83,15 @@ async def me(context: SignedIn) -> MeResponse:
 
 
 @router.post("/me/password", status_code=204, summary="Change your password")
-async def change_password(body: PasswordChange, request: Request, context: SignedIn) -> Response:
+async def change_password(
+    shared: Shared, body: PasswordChange, request: Request, context: SignedIn
+) -> Response:
     """The current password, then the new one (12 characters or more); your other sign-ins
     end (this one goes on). Limited like sign-ins."""
     await context.session.rollback()
-    state = request.app.state
-    await _attempt(request, f"user {context.principal.user_id} {client_ip(request)}")
+    await _attempt(shared, f"user {context.principal.user_id} {client_ip(request)}")
     await credentials.change_password(
-        state.sessions, context.principal, body.current_password, body.new_password
+        shared.sessions, context.principal, body.current_password, body.new_password
     )
     return Response(status_code=204)
 

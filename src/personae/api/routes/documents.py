@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import Parent, list_of, mount
+from personae.api.services import Shared
 from personae.api.uploads import RAW_BODY, read_file
 from personae.knowledge import documents, organisation
 from personae.knowledge.schemas import (
@@ -48,6 +49,7 @@ Filename = Annotated[str, Query(min_length=1, max_length=1000)]
     openapi_extra=RAW_BODY,
 )
 async def upload(
+    shared: Shared,
     request: Request,
     context: Annotated[RequestContext, authorized("documents:create")],
     filename: Filename,
@@ -56,7 +58,7 @@ async def upload(
     """The document is `processing` until its chunks are written (a background job);
     then `completed`, or `failed` with `error_message`. 415 for other types."""
     await context.session.rollback()  # hold no connection while the file arrives
-    content = await read_file(request, request.app.state.settings.max_document_bytes)
+    content = await read_file(request, shared.settings.max_document_bytes)
     row = await documents.upload(
         context.session, context.principal, filename, content, persona_id=persona_id
     )
@@ -73,6 +75,7 @@ async def upload(
     openapi_extra=RAW_BODY,
 )
 async def new_version(
+    shared: Shared,
     document_id: uuid.UUID,
     request: Request,
     context: Annotated[RequestContext, authorized("documents:update")],
@@ -83,7 +86,7 @@ async def new_version(
     swap is one transaction."""
     await documents.DOCUMENTS.get(context.session, context.principal, document_id, action="update")
     await context.session.rollback()
-    content = await read_file(request, request.app.state.settings.max_document_bytes)
+    content = await read_file(request, shared.settings.max_document_bytes)
     row = await documents.replace(
         context.session, context.principal, document_id, filename, content, change_note=change_note
     )

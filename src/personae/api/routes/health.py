@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from personae import __version__
 from personae.api.problems import problem
+from personae.api.services import Shared
 from personae.db import migrate
 from personae.db.database import schema_revision
 
@@ -23,8 +24,8 @@ VERSIONS = text(
 
 
 @router.get("/healthz", summary="Versions of the server, PostgreSQL, pgvector and the schema")
-async def healthz(request: Request) -> Any:
-    engine = request.app.state.engine
+async def healthz(shared: Shared) -> Any:
+    engine = shared.engine
     try:
         async with engine.connect() as conn:
             postgres, pgvector = (await conn.execute(VERSIONS)).one()
@@ -42,9 +43,9 @@ async def healthz(request: Request) -> Any:
 
 
 @router.get("/readyz", summary="200 when the database is reachable and fully migrated")
-async def readyz(request: Request) -> Any:
+async def readyz(shared: Shared) -> Any:
     try:
-        revision = await schema_revision(request.app.state.engine)
+        revision = await schema_revision(shared.engine)
     except (SQLAlchemyError, OSError) as exc:
         return problem(503, "Database unreachable", type(exc).__name__)
     head = migrate.head()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import list_of
+from personae.api.services import Shared
 from personae.knowledge import migration
 from personae.knowledge.schemas import (
     EmbeddingModelOut,
@@ -27,8 +28,8 @@ router = APIRouter(prefix="/v1", tags=["knowledge"])
 
 @router.post("/search", response_model=SearchResponse)
 async def search(
+    shared: Shared,
     body: SearchRequest,
-    request: Request,
     context: Annotated[RequestContext, authorized("documents:read")],
 ) -> SearchResponse:
     """Hybrid (default), vector or full-text search over document chunks, in one SQL
@@ -36,9 +37,9 @@ async def search(
     found = await search_documents(
         context.session,
         context.principal,
-        request.app.state.embedders,
+        shared.embedders,
         body,
-        max_k=request.app.state.settings.search_max_k,
+        max_k=shared.settings.search_max_k,
     )
     await context.commit()  # the query's log, when the tenant keeps one
     return found
@@ -52,9 +53,9 @@ async def embedding_models(
 
 
 async def _state(
-    request: Request, context: RequestContext, switching_to: str | None = None
+    shared: Shared, context: RequestContext, switching_to: str | None = None
 ) -> EmbeddingsState:
-    embedders = request.app.state.embedders
+    embedders = shared.embedders
     current = await tenant_embedder(context.session, embedders, context.principal.tenant_id)
     return EmbeddingsState(
         model=label(current),
@@ -67,33 +68,34 @@ async def _state(
 
 @router.get("/embeddings", response_model=EmbeddingsState)
 async def embeddings_state(
-    request: Request, context: Annotated[RequestContext, authorized("documents:read")]
+    shared: Shared, context: Annotated[RequestContext, authorized("documents:read")]
 ) -> EmbeddingsState:
     """The tenant's embedding model, the models it may move to, and its rows per model."""
-    return await _state(request, context)
+    return await _state(shared, context)
 
 
 @router.post("/embeddings/switch", status_code=202, response_model=EmbeddingsState)
 async def switch(
+    shared: Shared,
     body: SwitchRequest,
-    request: Request,
     context: Annotated[RequestContext, authorized("settings:write")],
 ) -> EmbeddingsState:
     """Move the tenant to another model in the background: every chunk and entry gets a
     vector of it while search goes on with the current one, then the tenant switches."""
-    embedders = request.app.state.embedders
+    embedders = shared.embedders
     target = await start_switch(context.session, context.principal, embedders, body.to)
-    state = await _state(request, context, switching_to=label(target))
+    state = await _state(shared, context, switching_to=label(target))
     await context.commit()
     return state
 
 
 @router.post("/embeddings/prune", response_model=Pruned)
 async def prune(
-    request: Request, context: Annotated[RequestContext, authorized("settings:write")]
+    shared: Shared,
+    context: Annotated[RequestContext, authorized("settings:write")],
 ) -> Pruned:
     """Delete the rows of other models that have a vector of the tenant's current one."""
-    embedders = request.app.state.embedders
+    embedders = shared.embedders
     current = await tenant_embedder(context.session, embedders, context.principal.tenant_id)
     removed = await migration.prune(context.session, context.principal, label(current))
     await context.commit()

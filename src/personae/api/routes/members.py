@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 
 from personae.api.deps import RequestContext, authorized, signed_in_user
+from personae.api.services import Shared
 from personae.identity import members
 from personae.identity.schemas import (
     InvitationAccept,
@@ -88,11 +89,11 @@ async def invite(
 
 
 @router.post("/invitations/accept", summary="Accept an invitation")
-async def accept(body: InvitationAccept, request: Request) -> InvitationAccepted:
+async def accept(shared: Shared, body: InvitationAccept, request: Request) -> InvitationAccepted:
     """For an email with no account: no sign-in, a `password` for the new account. For an
     existing account: signed in as that account (any of its tenants), no password."""
     signed_in = await signed_in_user(request) if "authorization" in request.headers else None
     tenant_id, user_id = await members.accept_invitation(
-        request.app.state.sessions, body.token, body.password, signed_in
+        shared.sessions, body.token, body.password, signed_in
     )
     return InvitationAccepted(tenant_id=tenant_id, user_id=user_id)

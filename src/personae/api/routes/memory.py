@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import mount
+from personae.api.services import Shared
 from personae.memory import facts as facts_service
 from personae.memory import graph as memory_graph
 from personae.memory import schemas
@@ -52,8 +53,8 @@ def _inputs(body: schemas.FactsIn) -> list[facts_service.FactInput]:
 
 @router.post("/facts", status_code=201, response_model=list[facts_service.StoredFact])
 async def record_facts(
+    shared: Shared,
     body: schemas.FactsIn,
-    request: Request,
     context: Annotated[RequestContext, authorized("memory:write")],
 ) -> list[facts_service.StoredFact]:
     """Store facts as given, no model involved: each subject and object is found among the
@@ -62,10 +63,10 @@ async def record_facts(
     stored = await facts_service.record(
         context.session,
         context.principal,
-        request.app.state.embedders,
+        shared.embedders,
         _inputs(body),
         scope,
-        Thresholds.configured(request.app.state.settings),
+        Thresholds.configured(shared.settings),
     )
     shown = [facts_service.shown(s) for s in stored]
     await context.commit()
@@ -103,8 +104,8 @@ async def graph(
 
 @router.post("/search", response_model=schemas.MemorySearchOut)
 async def search(
+    shared: Shared,
     body: schemas.MemorySearchIn,
-    request: Request,
     context: Annotated[RequestContext, authorized("memory:read")],
 ) -> schemas.MemorySearchOut:
     """The episodes (and facts) that best answer `query`: vector and full-text ranks fused,
@@ -121,9 +122,9 @@ async def search(
     recalled = await memory_search.search(
         context.session,
         context.principal,
-        request.app.state.embedders,
+        shared.embedders,
         memory_search.MemoryQuery(**fields, weights=weights),
-        max_k=request.app.state.settings.search_max_k,
+        max_k=shared.settings.search_max_k,
     )
     return schemas.MemorySearchOut(
         episodes=recalled.episodes, facts=recalled.facts, tokens=recalled.tokens

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from personae.api.deps import RequestContext, authorized
+from personae.api.services import Shared
 from personae.settings_store import model_configs as service
 from personae.settings_store.schemas import ModelConfigIn, ModelConfigOut, ModelConfigPatch
 
@@ -17,16 +18,15 @@ router = APIRouter(prefix="/v1/model-configs", tags=["model configs"])
 @router.post("", status_code=201, summary="Add a model config")
 async def create(
     body: ModelConfigIn,
-    request: Request,
+    shared: Shared,
     context: Annotated[RequestContext, authorized("model_configs:create")],
 ) -> ModelConfigOut:
-    state = request.app.state
     config = await service.create_model_config(
         context.session,
-        state.vault,
+        shared.vault,
         context.principal,
         body,
-        state.settings.model_endpoint_hosts,
+        shared.settings.model_endpoint_hosts,
     )
     await context.session.refresh(config)
     out = ModelConfigOut.model_validate(config)
@@ -54,17 +54,16 @@ async def get(
 async def update(
     config_id: uuid.UUID,
     body: ModelConfigPatch,
-    request: Request,
+    shared: Shared,
     context: Annotated[RequestContext, authorized("model_configs:update")],
 ) -> ModelConfigOut:
-    state = request.app.state
     config = await service.update_model_config(
         context.session,
-        state.vault,
+        shared.vault,
         context.principal,
         config_id,
         body,
-        state.settings.model_endpoint_hosts,
+        shared.settings.model_endpoint_hosts,
     )
     await context.session.flush()
     await context.session.refresh(config)

@@ -13,10 +13,11 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from personae.api.deps import RequestContext, authorized
+from personae.api.services import Shared
 from personae.errors import ProviderUnavailable
 from personae.runtime.front_door import (
     FRONT_DOOR_NEEDS,
@@ -37,8 +38,8 @@ router = APIRouter(prefix="/openai/v1", tags=["openai"])
     summary="Chat with a persona as with an OpenAI model",
 )
 async def chat_completions(
+    shared: Shared,
     body: ChatCompletionIn,
-    request: Request,
     context: Annotated[RequestContext, authorized("sessions:update")],
     x_personae_session: Annotated[uuid.UUID | None, Header()] = None,
 ) -> Response:
@@ -51,7 +52,7 @@ async def chat_completions(
     )
     await context.commit()
     _index, text = last_user_message(body.messages)
-    runtime: Runtime = request.app.state.runtime
+    runtime: Runtime = shared.runtime
     turn = await start_run(runtime, context.principal, session_id, text)
     queue = runtime.launch(turn, stream=body.stream)
     ident, created = f"chatcmpl-{turn.run_id}", int(time.time())

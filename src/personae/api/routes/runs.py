@@ -9,21 +9,17 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import list_of, mount
+from personae.api.services import Shared
 from personae.runtime import mood, runs, schemas
-from personae.runtime.turn import Emitted, Runtime, ending, start_run
+from personae.runtime.turn import Emitted, ending, start_run
 
 router = APIRouter(prefix="/v1", tags=["runs"])
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 @router.post(
@@ -35,7 +31,7 @@ def _runtime(request: Request) -> Runtime:
 async def send_message(
     session_id: uuid.UUID,
     body: schemas.TurnIn,
-    request: Request,
+    shared: Shared,
     context: Annotated[RequestContext, authorized("sessions:update")],
     accept: Annotated[str | None, Header()] = None,
 ) -> Response | BaseModel:
@@ -45,7 +41,7 @@ async def send_message(
     produces it: `run.started`, `token`, `tool.called`, `tool.result`, then
     `run.completed` / `run.failed` / `run.cancelled`. The turn goes on if the caller leaves."""
     await context.session.rollback()  # the turn writes in transactions of its own
-    runtime = _runtime(request)
+    runtime = shared.runtime
     turn = await start_run(runtime, context.principal, session_id, body.content)
     streaming = body.stream or "text/event-stream" in (accept or "")
     queue = runtime.launch(turn, stream=streaming)
@@ -76,13 +72,13 @@ async def _sse(queue: asyncio.Queue[Emitted | None]) -> AsyncIterator[str]:
 @router.post("/runs", response_model=schemas.RunOut, status_code=202)
 async def start_detached(
     body: schemas.DetachedIn,
-    request: Request,
+    shared: Shared,
     context: Annotated[RequestContext, authorized("sessions:update")],
 ) -> BaseModel:
     """Send a message to a session and answer it in the background: the run comes back at
     once (`running`); follow it on the session's stream or with GET /v1/runs/{id}."""
     await context.session.rollback()
-    runtime = _runtime(request)
+    runtime = shared.runtime
     turn = await start_run(runtime, context.principal, body.session_id, body.content)
     runtime.launch(turn, stream=False)
     return schemas.RunOut.model_validate(turn.run)
@@ -113,7 +109,7 @@ async def run_steps(
 @router.post("/runs/{run_id}/cancel", response_model=schemas.RunOut, status_code=202)
 async def cancel_run(
     run_id: uuid.UUID,
-    request: Request,
+    shared: Shared,
     context: Annotated[RequestContext, authorized("sessions:update")],
 ) -> BaseModel:
     """Stop a run, whichever process carries it: its model's stream is closed and it ends
@@ -123,7 +119,7 @@ async def cancel_run(
     run = await runs.request_cancel(context.session, context.principal, run_id)
     shown = schemas.RunOut.model_validate(run)
     await context.commit()  # every process hears of it
-    runtime = _runtime(request)
+    runtime = shared.runtime
     if not runtime.cancel(run_id) and not await runs.ended_within(
         runtime.sessions, context.principal, run_id, runtime.settings.run_cancel_wait_s
     ):

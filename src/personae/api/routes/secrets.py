@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from personae.api.deps import RequestContext, authorized
+from personae.api.services import Shared
 from personae.vault import manage
 from personae.vault.schemas import SecretOut, SecretRevealed, SecretWrite
 
@@ -16,13 +17,11 @@ router = APIRouter(prefix="/v1/secrets", tags=["secrets"])
 
 @router.put("", summary="Store a secret (or replace its value); the value is never returned")
 async def write_secret(
+    shared: Shared,
     body: SecretWrite,
-    request: Request,
     context: Annotated[RequestContext, authorized("secrets:write")],
 ) -> SecretOut:
-    secret = await manage.write_secret(
-        context.session, request.app.state.vault, context.principal, body
-    )
+    secret = await manage.write_secret(context.session, shared.vault, context.principal, body)
     await context.session.refresh(secret)
     out = SecretOut.model_validate(secret)
     await context.commit()
@@ -39,12 +38,12 @@ async def list_secrets(
 
 @router.post("/{secret_id}/reveal", summary="Reveal a secret's value (audited)")
 async def reveal_secret(
+    shared: Shared,
     secret_id: uuid.UUID,
-    request: Request,
     context: Annotated[RequestContext, authorized("secrets:reveal")],
 ) -> SecretRevealed:
     secret, value = await manage.reveal_secret(
-        context.session, request.app.state.vault, context.principal, secret_id
+        context.session, shared.vault, context.principal, secret_id
     )
     await context.commit()
     return SecretRevealed(id=secret.id, key_name=secret.key_name, value=value)

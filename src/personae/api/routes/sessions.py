@@ -6,15 +6,17 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import list_of, mount
+from personae.api.services import Shared
 from personae.db.tenancy import tenant_session
 from personae.errors import PayloadTooLarge, ValidationFailed
 from personae.sessions import export, log
@@ -88,16 +90,16 @@ def _check_sizes(body: AppendRequest, settings: Settings) -> None:
 
 @router.post("/sessions/{session_id}/events", status_code=201, summary="Append events")
 async def append_events(
+    shared: Shared,
     session_id: uuid.UUID,
     body: AppendRequest,
-    request: Request,
     response: Response,
     context: Annotated[RequestContext, authorized("sessions:update")],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> AppendResult:
     """Append one or many events atomically. `expected_seq` makes it conditional (409 when
     the session moved on); an `Idempotency-Key` makes a retry return the first result."""
-    _check_sizes(body, request.app.state.settings)
+    _check_sizes(body, shared.settings)
     appended = await log.append_committed(
         context.session,
         context.principal,
@@ -168,14 +170,14 @@ async def list_turns(session_id: uuid.UUID, context: Reader) -> list[BaseModel]:
     responses={200: {"content": {"application/jsonl": {}}}},
 )
 async def export_session(
-    session_id: uuid.UUID, request: Request, context: Reader
+    shared: Shared, session_id: uuid.UUID, context: Reader
 ) -> StreamingResponse:
     """`{"type": "session" | "event" | "attachment", "data": {…}}` per line: the session,
     every event in order, then each attachment's metadata (fetch bytes one by one)."""
     await export.begin(context.session, context.principal, session_id)
     await context.commit()
     return StreamingResponse(
-        export.lines(request.app.state.sessions, context.principal.tenant_id, session_id),
+        export.lines(shared.sessions, context.principal.tenant_id, session_id),
         media_type="application/jsonl",
         headers={
             "Content-Disposition": f'attachment; filename="session-{session_id}.jsonl"',
@@ -191,8 +193,8 @@ async def export_session(
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def stream(
+    shared: Shared,
     session_id: uuid.UUID,
-    request: Request,
     context: Reader,
     after: Annotated[int | None, Query(ge=0, le=9_223_372_036_854_775_807)] = None,
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
@@ -210,16 +212,15 @@ async def stream(
         if not last_event_id.isdigit():
             raise ValidationFailed("the seq of the last event received", field="Last-Event-ID")
         start = int(last_event_id)
-    state = request.app.state
     return StreamingResponse(
-        _events(state.sessions, state.feed, state.settings, context, session_id, start),
+        _events(shared.sessions, shared.feed, shared.settings, context, session_id, start),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
 async def _events(
-    sessions: Any,
+    sessions: async_sessionmaker[AsyncSession],
     feed: Feed,
     settings: Settings,
     context: RequestContext,

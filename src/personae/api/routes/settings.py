@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from personae.api.deps import RequestContext, SignedIn, authorized
+from personae.api.services import Shared
 from personae.settings_store import service
 from personae.settings_store.schemas import ResolvedSetting, SettingIn
 
@@ -26,10 +27,10 @@ async def resolved(
 
 @router.put("/{scope}/{key}", summary="Set a setting at one scope")
 async def put_setting(
-    scope: str, key: Key, body: SettingIn, request: Request, context: SignedIn
+    shared: Shared, scope: str, key: Key, body: SettingIn, context: SignedIn
 ) -> ResolvedSetting:
     setting = await service.put_setting(
-        context.session, request.app.state.vault, context.principal, scope, key, body
+        context.session, shared.vault, context.principal, scope, key, body
     )
     out = ResolvedSetting(
         key=setting.key,

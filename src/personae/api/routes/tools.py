@@ -7,27 +7,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from personae.agents.service import AGENTS
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import Parent, list_of, mount
+from personae.api.services import Shared
 from personae.errors import ValidationFailed
 from personae.personas.service import PERSONAS
 from personae.tools import capsules, discovery, registry, schemas
 from personae.tools.capsules import Manifest
-from personae.tools.execution import Call, ToolRunner
+from personae.tools.execution import Call
 from personae.tools.permissions import PERSONA_TOOLS, TOOL_ACTIVATIONS
 from personae.tools.records import DEAD_LETTERS, EXECUTIONS
 from personae.tools.templates import PROMPT_TEMPLATES, render
 
 router = APIRouter(prefix="/v1", tags=["tools"])
-
-
-def _runner(request: Request) -> ToolRunner:
-    runner: ToolRunner = request.app.state.tools
-    return runner
 
 
 @router.get("/tools/builtins", response_model=list[registry.BuiltinTool])
@@ -40,8 +36,8 @@ async def builtin_tools(
 
 @router.post("/tools/search", response_model=list[schemas.FoundOut])
 async def search_tools(
+    shared: Shared,
     body: schemas.SearchIn,
-    request: Request,
     context: Annotated[RequestContext, authorized("tools:read")],
 ) -> list[schemas.FoundOut]:
     """The `k` enabled tools that best fit a task, by their descriptions' meaning, among
@@ -49,12 +45,12 @@ async def search_tools(
     found = await discovery.search(
         context.session,
         context.principal,
-        request.app.state.embedders,
+        shared.embedders,
         body.task,
         k=body.k,
         persona_id=body.persona_id,
         agent_id=body.agent_id,
-        ef_search=request.app.state.settings.turn_search_ef,
+        ef_search=shared.settings.turn_search_ef,
     )
     await context.commit()  # descriptions embedded on the way are kept
     return [
@@ -121,7 +117,7 @@ mount(
 async def execute(
     name: str,
     body: schemas.ExecuteIn,
-    request: Request,
+    shared: Shared,
     response: Response,
     context: Annotated[RequestContext, authorized("tools:execute")],
 ) -> BaseModel:
@@ -136,7 +132,7 @@ async def execute(
         trace_id=body.trace_id,
         queue_if_denied=body.queue_if_denied,
     )
-    execution = await _runner(request).execute(
+    execution = await shared.tools.execute(
         context.session, context.principal, name, body.arguments, call
     )
     if execution.status == "awaiting_approval":
@@ -149,12 +145,12 @@ async def execute(
 @router.post("/tool-executions/{execution_id}/approve", response_model=schemas.ExecutionOut)
 async def approve(
     execution_id: uuid.UUID,
-    request: Request,
+    shared: Shared,
     context: Annotated[RequestContext, authorized("tools:approve")],
     body: schemas.SecretsIn | None = None,
 ) -> BaseModel:
     """Approve a call awaiting approval: it runs now (its secret arguments given again)."""
-    execution = await _runner(request).decide(
+    execution = await shared.tools.decide(
         context.session,
         context.principal,
         execution_id,
@@ -169,11 +165,11 @@ async def approve(
 @router.post("/tool-executions/{execution_id}/deny", response_model=schemas.ExecutionOut)
 async def deny(
     execution_id: uuid.UUID,
-    request: Request,
+    shared: Shared,
     context: Annotated[RequestContext, authorized("tools:approve")],
 ) -> BaseModel:
     """Deny a call awaiting approval: it never runs."""
-    execution = await _runner(request).decide(
+    execution = await shared.tools.decide(
         context.session, context.principal, execution_id, approve=False
     )
     shown = schemas.ExecutionOut.model_validate(execution)
@@ -184,13 +180,13 @@ async def deny(
 @router.post("/dead-letters/{letter_id}/replay", response_model=schemas.ReplayOut)
 async def replay(
     letter_id: uuid.UUID,
-    request: Request,
+    shared: Shared,
     context: Annotated[RequestContext, authorized("tools:approve")],
     body: schemas.SecretsIn | None = None,
 ) -> BaseModel:
     """Run a dead letter's call again (after fixing the tool): success resolves the letter;
     failure keeps it, with the new error."""
-    letter, execution = await _runner(request).replay(
+    letter, execution = await shared.tools.replay(
         context.session, context.principal, letter_id, body.arguments if body else None
     )
     shown = schemas.ReplayOut(
