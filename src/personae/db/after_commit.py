@@ -40,6 +40,10 @@ async def run_hooks(session: AsyncSession) -> None:
             log.exception("after-commit hook failed")
 
 
-@event.listens_for(Session, "after_rollback")
 def _drop(session: Session, *_args: Any) -> None:
     session.info.pop(_HOOKS, None)
+
+
+def watch(session_class: type[Session]) -> None:
+    """Have sessions of `session_class` drop their hooks when they roll back."""
+    event.listen(session_class, "after_rollback", _drop)

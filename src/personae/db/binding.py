@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import event
-from sqlalchemy.pool import Pool
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 class BindingConnection(asyncpg.Connection):  # type: ignore[misc] # untyped driver
@@ -50,8 +50,12 @@ def binding(driver: object) -> BindingConnection | None:
     return cast(BindingConnection, driver) if BindingConnection in type(driver).__mro__ else None
 
 
-@event.listens_for(Pool, "checkin")
 def _forget(dbapi_connection: Any, _record: Any) -> None:
     driver = binding(getattr(dbapi_connection, "driver_connection", None))
     if driver is not None:
         driver.forget_binding()
+
+
+def watch(engine: AsyncEngine) -> None:
+    """Have `engine`'s pool drop a binding left unsent when a connection comes back."""
+    event.listen(engine.sync_engine, "checkin", _forget)

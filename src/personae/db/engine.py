@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +13,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from personae.db import after_commit, binding, tenancy
 from personae.db.binding import BindingConnection
 from personae.errors import ConfigurationError
 from personae.settings import APP_ROLE, Settings
@@ -77,9 +80,13 @@ def _connect_args(settings: Settings, role: str | None) -> dict[str, Any]:
     }
 
 
+Watcher = Callable[[type[Session]], None]
+"""Adds listeners to a session class (`tenancy.watch`, `access_cache.watch`…)."""
+
+
 def create_engine(url: str, settings: Settings, *, role: str | None = None) -> AsyncEngine:
     """An asyncpg engine with explicit pool, connect and statement time limits."""
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
@@ -87,6 +94,8 @@ def create_engine(url: str, settings: Settings, *, role: str | None = None) -> A
         pool_recycle=settings.pool_recycle_s,
         connect_args=_connect_args(settings, role),
     )
+    binding.watch(engine)
+    return engine
 
 
 def create_listen_engine(url: str, settings: Settings, *, role: str | None = None) -> AsyncEngine:
@@ -94,6 +103,16 @@ def create_listen_engine(url: str, settings: Settings, *, role: str | None = Non
     return create_async_engine(url, poolclass=NullPool, connect_args=_connect_args(settings, role))
 
 
-def sessionmaker(engine: AsyncEngine, **info: Any) -> async_sessionmaker[AsyncSession]:
-    """Sessions over `engine`; `info` is copied into every session's `info`."""
-    return async_sessionmaker(engine, expire_on_commit=False, info=info)
+def sessionmaker(
+    engine: AsyncEngine, *, watchers: Sequence[Watcher] = (), **info: Any
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions over `engine` that bind each transaction to its tenant (`tenancy`) and run
+    after-commit hooks (`after_commit`), and whatever `watchers` add; `info` is copied
+    into every session's `info`. Listeners go on a session class of this maker's own:
+    importing a module registers none, and other sessions are left alone."""
+    session_class = type("PersonaeSession", (Session,), {})
+    for watch in (tenancy.watch, after_commit.watch, *watchers):
+        watch(session_class)
+    return async_sessionmaker(
+        engine, expire_on_commit=False, info=info, sync_session_class=session_class
+    )

@@ -81,7 +81,6 @@ def bound_tenant(session: Session) -> uuid.UUID | None:
     return tenant_id
 
 
-@event.listens_for(Session, "after_begin")
 def _bind_on_begin(session: Session, _transaction: Any, connection: Connection) -> None:
     tenant_id = session.info.get(_TENANT)
     driver = binding(connection.connection.driver_connection)
@@ -98,3 +97,8 @@ def _bind_on_begin(session: Session, _transaction: Any, connection: Connection) 
         connection.execute(
             BIND_TENANT_AND_EFFORT, {"tenant": str(tenant_id), "ef_search": ef_search}
         )
+
+
+def watch(session_class: type[Session]) -> None:
+    """Have sessions of `session_class` bind each transaction as it begins."""
+    event.listen(session_class, "after_begin", _bind_on_begin)

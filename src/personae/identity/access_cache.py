@@ -110,7 +110,6 @@ def _tenant_of(session: Session, table: str, row: object | None) -> str:
     return EVERY_TENANT if tenant is None else str(tenant)
 
 
-@event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
     if ON_CHANGE not in session.info:
         return
@@ -127,7 +126,6 @@ def _after_flush(session: Session, _context: Any) -> None:
             _note(session, _tenant_of(session, table, row))
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _bulk_change(state: ORMExecuteState) -> None:
     if ON_CHANGE not in state.session.info or not (state.is_update or state.is_delete):
         return
@@ -137,12 +135,19 @@ def _bulk_change(state: ORMExecuteState) -> None:
         _note(state.session, _tenant_of(state.session, table, None))
 
 
-@event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     for tenant in session.info.pop(_CHANGED, ()):
         session.info[ON_CHANGE](tenant)
 
 
-@event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_CHANGED, None)
+
+
+def watch(session_class: type[Session]) -> None:
+    """Have sessions of `session_class` note the access changes they commit (those whose
+    `info` holds `ON_CHANGE`: the app's)."""
+    event.listen(session_class, "after_flush", _after_flush)
+    event.listen(session_class, "do_orm_execute", _bulk_change)
+    event.listen(session_class, "after_commit", _after_commit)
+    event.listen(session_class, "after_rollback", _after_rollback)

@@ -80,7 +80,8 @@ async def ensure_builtins(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     names = [name for name, _, _ in code]
     gone = Tool.is_builtin.is_(True) & Tool.deleted_at.is_(None) & Tool.name.not_in(names)
     try:
-        async with AsyncSession(session.bind) as own, own.begin():
+        own_session = AsyncSession(session.bind, sync_session_class=type(session.sync_session))
+        async with own_session as own, own.begin():
             await bind_tenant(own, tenant_id)
             await own.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
             await own.execute(upsert)

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from personae.db.engine import sessionmaker
 from personae.db.statements import rowcount
 from personae.db.tenancy import tenant_session
 from personae.identity.models import Tenant
@@ -170,7 +171,7 @@ async def rotate(owner: AsyncEngine, master: bytes) -> RotationReport:
     async with owner.begin() as conn:
         report = RotationReport(version=await add_data_key(conn, master))
     vault = Vault(master)
-    sessions = async_sessionmaker(owner, expire_on_commit=False)
+    sessions = sessionmaker(owner)
     async with sessions() as session:
         tenant_ids = (await session.execute(select(Tenant.id).order_by(Tenant.id))).scalars().all()
     for tenant_id in tenant_ids:
