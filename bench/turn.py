@@ -40,7 +40,7 @@ from fastapi import FastAPI
 from personae.api.app import create_app
 from personae.db.engine import DatabaseUrls
 from personae.providers.embeddings import Embedders, label
-from personae.settings import Settings
+from personae.settings import MODEL_ENDPOINT_HOSTS, Settings
 from personae.startup import prepare_database
 from personae.vault.crypto import new_key
 from throwaway import measure_and_report, new_tenant
@@ -180,7 +180,12 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
     tenant = created.tenant.id
     master = new_key()
     await prepare_database(urls.owner, master)
-    settings = Settings(worker=False, log_level="warning", embedder=args.embedder)
+    settings = Settings(
+        worker=False,
+        log_level="warning",
+        embedder=args.embedder,
+        model_endpoint_hosts=[*MODEL_ENDPOINT_HOSTS, "127.0.0.1"],  # the scripted model
+    )
     model = label(Embedders(settings).default)
     app = create_app(settings, urls, master_key=master)
     transport = httpx.ASGITransport(app=app)

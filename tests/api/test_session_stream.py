@@ -38,14 +38,22 @@ async def append(client: httpx.AsyncClient, path: str, auth: dict[str, str], *te
 
 
 async def collect(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], until_seq: int
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    until_seq: int,
+    connected: asyncio.Event | None = None,
 ) -> list[int]:
+    """The seqs a stream shows up to `until_seq`; `connected` is set once it is subscribed
+    (its first comment)."""
     seen: list[int] = []
     async with client.stream("GET", url, headers=headers) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         async for seq, _event, data in sse(response):
             if seq is None:
+                if connected is not None:
+                    connected.set()
                 continue
             assert data["seq"] == seq
             seen.append(seq)
@@ -66,16 +74,18 @@ async def test_resume_gets_exactly_the_missed_events(
         path = f"/v1/sessions/{session['id']}"
         await append(client, f"{path}/events", auth, "a", "b")
 
-        first = asyncio.create_task(collect(client, f"{path}/stream", auth, 5))
-        await asyncio.sleep(0.2)
+        connected = asyncio.Event()
+        first = asyncio.create_task(collect(client, f"{path}/stream", auth, 5, connected))
+        await asyncio.wait_for(connected.wait(), 10)
         await append(client, f"{path}/events", auth, "c", "d")
         assert await first == [1, 2, 3, 4, 5]
 
         await append(client, f"{path}/events", auth, "e", "f", "g")  # while away
+        connected = asyncio.Event()
         resumed = asyncio.create_task(
-            collect(client, f"{path}/stream", {**auth, "Last-Event-ID": "5"}, 9)
+            collect(client, f"{path}/stream", {**auth, "Last-Event-ID": "5"}, 9, connected)
         )
-        await asyncio.sleep(0.2)
+        await asyncio.wait_for(connected.wait(), 10)
         await append(client, f"{path}/events", auth, "h")
         assert await resumed == [6, 7, 8, 9]
         after = await collect(client, f"{path}/stream?after=8", auth, 9)

@@ -392,11 +392,16 @@ async def served(urls: DatabaseUrls) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def sse(response: httpx.Response) -> AsyncIterator[tuple[str, dict[str, Any], float]]:
-    """(event, data, arrival time) of each Server-Sent Event."""
+async def sse(
+    response: httpx.Response, connected: asyncio.Event | None = None
+) -> AsyncIterator[tuple[str, dict[str, Any], float]]:
+    """(event, data, arrival time) of each Server-Sent Event; `connected` is set at the
+    stream's first comment (`: connected`)."""
     event = ""
     async for line in response.aiter_lines():
-        if line.startswith("event: "):
+        if line.startswith(":") and connected is not None:
+            connected.set()
+        elif line.startswith("event: "):
             event = line.removeprefix("event: ")
         elif line.startswith("data: "):
             yield event, json.loads(line.removeprefix("data: ")), time.monotonic()
@@ -410,8 +415,11 @@ async def test_the_answer_streams_token_by_token_as_the_model_produces_it(
     async with served(urls) as client, served(urls) as elsewhere:
         auth = await bearer(client, *fresh_owner)
         async with persona_with_models(client, auth, script) as sid:
-            watching = asyncio.create_task(watch(elsewhere, auth, sid, until="run.completed"))
-            await asyncio.sleep(0.3)  # the watcher is connected
+            connected = asyncio.Event()
+            watching = asyncio.create_task(
+                watch(elsewhere, auth, sid, until="run.completed", connected=connected)
+            )
+            await asyncio.wait_for(connected.wait(), 10)
             body = {"content": "Who waves at ships?", "stream": True}
             got = []
             async with client.stream(
@@ -441,12 +449,18 @@ async def test_the_answer_streams_token_by_token_as_the_model_produces_it(
 
 
 async def watch(
-    client: httpx.AsyncClient, auth: dict[str, str], sid: str, *, until: str
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    sid: str,
+    *,
+    until: str,
+    connected: asyncio.Event | None = None,
 ) -> list[tuple[str, dict[str, Any], float]]:
-    """What the session's live stream shows, up to the first `until` event."""
+    """What the session's live stream shows, up to the first `until` event; `connected` is
+    set when the stream says it is subscribed."""
     seen = []
     async with client.stream("GET", f"/v1/sessions/{sid}/stream", headers=auth) as response:
-        async for event in sse(response):
+        async for event in sse(response, connected):
             seen.append(event)
             if event[0] == until:
                 break
