@@ -13,7 +13,7 @@ BIGINT_MAX = 9_223_372_036_854_775_807
 
 
 DATABASE_ERRORS = (DBAPIError, asyncpg.PostgresError)
-"""What a statement raises: through SQLAlchemy, or straight from the driver (`db.direct`)."""
+"""What a statement raises: through SQLAlchemy, or straight from the driver (`db.calls`)."""
 
 CONNECTION_ERRORS = (*DATABASE_ERRORS, asyncpg.InterfaceError, PoolTimeout, OSError)
 """What may be raised when the database cannot be reached (see `is_unreachable`)."""

@@ -12,14 +12,13 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Delete, Insert, Select, Update, delete, func, select, text, update
+from sqlalchemy import Delete, Insert, Select, Update, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from personae.db.after_commit import after_commit
-from personae.db.direct import fetch_value
+from personae.db.calls import SqlFunction, fetch_value, with_writes
 from personae.db.errors import DATABASE_ERRORS, server_error, sqlstate
 from personae.db.shapes import attribute_name
 from personae.db.tenancy import tenant_session
@@ -31,17 +30,11 @@ from personae.sessions import derive, event_types
 from personae.sessions.hot import hot_sessions, snapshot
 from personae.sessions.models import Message, Session, SessionEvent, TurnRecord
 
-APPEND = text(
-    "SELECT personae_append_events(:tenant, :session, :expected, :key, "
-    "CAST(:events AS jsonb), CAST(:patch AS jsonb), CAST(:audit AS jsonb))"
+APPEND = SqlFunction(
+    "personae_append_events",
+    ("tenant", "session", "expected", "key", "events:jsonb", "patch:jsonb", "audit:jsonb"),
 )
-APPEND_CALL = text(  # the same call as a column, beside other writes (`alongside`)
-    "personae_append_events(:log_tenant, :log_session, :log_expected, :log_key, "
-    "CAST(:log_events AS jsonb), CAST(:log_patch AS jsonb), CAST(:log_audit AS jsonb))"
-)
-APPEND_DIRECT = (  # the same call for the driver: parameters in `_call`'s order
-    "SELECT personae_append_events($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb)"
-)
+APPEND_BESIDE_WRITES = APPEND.column("log_")
 WRITE_VIEWS = text("SELECT personae_write_views(:tenant, :session, CAST(:rows AS jsonb))")
 APPLY_ENVELOPE = text(
     "SELECT personae_apply_envelope(:session, CAST(:patch AS jsonb), :last_seq, "
@@ -156,7 +149,8 @@ async def append_committed(
     call = _call(principal, session_id, events, expected_seq, idempotency_key, False)
     engine = session.bind
     assert isinstance(engine, AsyncEngine), "a session bound to one engine"
-    outcome = await _run(lambda: fetch_value(engine, APPEND_DIRECT, *call.params.values()), call)
+    values = APPEND.values(call.params)
+    outcome = await _run(lambda: fetch_value(engine, APPEND.direct, *values), call)
     hot = hot_sessions(session)
     if hot is not None and outcome.session is not None:
         await hot.keep(snapshot(outcome.session))
@@ -220,13 +214,13 @@ def _appended(result: Any, call: _Call) -> Appended:
 
 
 async def _scalar(session: AsyncSession, call: _Call) -> Any:
-    return (await session.execute(APPEND, call.params)).scalar_one()
+    return (await session.execute(APPEND.statement, call.params)).scalar_one()
 
 
 async def _with_alongside(
     session: AsyncSession, call: _Call, alongside: Sequence[Alongside]
 ) -> Appended:
-    statement = _composed(tuple(a.statement for a in alongside))
+    statement = with_writes(APPEND_BESIDE_WRITES, tuple(a.statement for a in alongside))
     params = {f"log_{name}": value for name, value in call.params.items()}
     for written in alongside:
         params.update(written.params)
@@ -236,14 +230,6 @@ async def _with_alongside(
 
 async def _one(session: AsyncSession, statement: Select[Any], params: dict[str, Any]) -> Any:
     return (await session.execute(statement, params)).one()
-
-
-@lru_cache(maxsize=64)
-def _composed(statements: tuple[Insert | Update | Delete, ...]) -> Select[Any]:
-    """The append's call with `statements` as CTEs, and the rows each returned."""
-    written = [statement.cte(f"alongside_{i}") for i, statement in enumerate(statements)]
-    counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in written]
-    return select(APPEND_CALL, *counts).add_cte(*written)
 
 
 def _append_error(error: Exception) -> Exception:
