@@ -156,7 +156,7 @@ async def reads(urls: DatabaseUrls, principal: Principal, n: int) -> dict[str, A
     engine = create_engine(urls.app, Settings(pool_size=2))
     hot = HotSessions(open_cache(Settings(redis_url=url), NAMESPACE), ttl_s=1800)
     hot.reset(listening=True)  # this benchmark is the only writer
-    cached = sessionmaker(engine, **{INFO_KEY: hot})
+    cached = sessionmaker(engine, info={INFO_KEY: hot})
     uncached = sessionmaker(engine)
     target = await _new_session(cached, principal)
 

@@ -97,7 +97,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         sessions = sessionmaker(
             engine,
             watchers=(access_cache.watch,),
-            **{ACCESS_CHANGED: access.changed, HOT_SESSIONS: hot},
+            info={ACCESS_CHANGED: access.changed, HOT_SESSIONS: hot},
         )
         vault = Vault(master_key)
         tools = ToolRunner(settings, embedders)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +104,10 @@ def create_listen_engine(url: str, settings: Settings, *, role: str | None = Non
 
 
 def sessionmaker(
-    engine: AsyncEngine, *, watchers: Sequence[Watcher] = (), **info: Any
+    engine: AsyncEngine,
+    *,
+    watchers: Sequence[Watcher] = (),
+    info: Mapping[str, Any] | None = None,
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions over `engine` that bind each transaction to its tenant (`tenancy`) and run
     after-commit hooks (`after_commit`), and whatever `watchers` add; `info` is copied
@@ -114,5 +117,5 @@ def sessionmaker(
     for watch in (tenancy.watch, after_commit.watch, *watchers):
         watch(session_class)
     return async_sessionmaker(
-        engine, expire_on_commit=False, info=info, sync_session_class=session_class
+        engine, expire_on_commit=False, info=dict(info or {}), sync_session_class=session_class
     )
