@@ -43,9 +43,7 @@ from personae.cache import open_cache
 from personae.db.engine import DatabaseUrls, create_engine, create_listen_engine, sessionmaker
 from personae.db.listener import Listener
 from personae.db.outage import Outage
-from personae.identity import access_cache
 from personae.identity.access_cache import CHANNEL as ACCESS_CHANNEL
-from personae.identity.access_cache import ON_CHANGE as ACCESS_CHANGED
 from personae.identity.access_cache import AccessCache
 from personae.identity.auth import Authenticator
 from personae.identity.ratelimit import SharedWindow
@@ -96,8 +94,8 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         )
         sessions = sessionmaker(
             engine,
-            watchers=(access_cache.watch,),
-            info={ACCESS_CHANGED: access.changed, HOT_SESSIONS: hot},
+            watchers=(access.watch,),
+            info={HOT_SESSIONS: hot},
         )
         vault = Vault(master_key)
         tools = ToolRunner(settings, embedders)

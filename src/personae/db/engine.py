@@ -81,7 +81,7 @@ def _connect_args(settings: Settings, role: str | None) -> dict[str, Any]:
 
 
 Watcher = Callable[[type[Session]], None]
-"""Adds listeners to a session class (`tenancy.watch`, `access_cache.watch`…)."""
+"""Adds listeners to a session class (`tenancy.watch`, `AccessCache.watch`…)."""
 
 
 def create_engine(url: str, settings: Settings, *, role: str | None = None) -> AsyncEngine:

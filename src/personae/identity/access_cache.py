@@ -81,13 +81,24 @@ class AccessCache:
         self.changed(EVERY_TENANT)
         self.enabled = listening
 
+    def watch(self, session_class: type[Session]) -> None:
+        """Have sessions of `session_class` tell this cache of the access changes they
+        commit (a `db.engine.sessionmaker` watcher)."""
+
+        def after_commit(session: Session) -> None:
+            for tenant in session.info.pop(_CHANGED, ()):
+                self.changed(tenant)
+
+        event.listen(session_class, "after_flush", _after_flush)
+        event.listen(session_class, "do_orm_execute", _bulk_change)
+        event.listen(session_class, "after_commit", after_commit)
+        event.listen(session_class, "after_rollback", _after_rollback)
+
 
 # Changes made by this process reach its own cache as they commit, not a notification later:
-# the ORM events below note which tenants' access changed (the columns migration 0006
-# watches) and, after commit, call the `ON_CHANGE` callback the session factory carries in
-# its `info`.
+# the ORM events below (`AccessCache.watch`) note which tenants' access changed (the columns
+# `db/sql/notify_access.sql` watches) and, after commit, tell the cache.
 
-ON_CHANGE = "personae.on_access_change"
 _CHANGED = "personae.access_changed"
 WATCHED: dict[str, tuple[str, ...] | None] = {
     "auth_sessions": ("revoked_at",),
@@ -111,8 +122,6 @@ def _tenant_of(session: Session, table: str, row: object | None) -> str:
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    if ON_CHANGE not in session.info:
-        return
     for row in chain(session.new, session.deleted, session.dirty):
         table = getattr(row, "__tablename__", "")
         if table not in WATCHED:
@@ -127,7 +136,7 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 
 def _bulk_change(state: ORMExecuteState) -> None:
-    if ON_CHANGE not in state.session.info or not (state.is_update or state.is_delete):
+    if not (state.is_update or state.is_delete):
         return
     mapper = state.bind_mapper
     table = cast(Table, mapper.local_table).name if mapper is not None else ""
@@ -135,19 +144,5 @@ def _bulk_change(state: ORMExecuteState) -> None:
         _note(state.session, _tenant_of(state.session, table, None))
 
 
-def _after_commit(session: Session) -> None:
-    for tenant in session.info.pop(_CHANGED, ()):
-        session.info[ON_CHANGE](tenant)
-
-
 def _after_rollback(session: Session) -> None:
     session.info.pop(_CHANGED, None)
-
-
-def watch(session_class: type[Session]) -> None:
-    """Have sessions of `session_class` note the access changes they commit (those whose
-    `info` holds `ON_CHANGE`: the app's)."""
-    event.listen(session_class, "after_flush", _after_flush)
-    event.listen(session_class, "do_orm_execute", _bulk_change)
-    event.listen(session_class, "after_commit", _after_commit)
-    event.listen(session_class, "after_rollback", _after_rollback)
