@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from personae.errors import ConfigurationError
 from personae.providers.embeddings.base import Embedder, label
 from personae.providers.embeddings.hashing import HashingEmbedder
 from personae.settings import Settings
+
+if TYPE_CHECKING:
+    from personae.providers.plugins import EmbedderProvider
 
 __all__ = ["Embedder", "Embedders", "HashingEmbedder", "label", "open_embedder"]
 
@@ -14,14 +19,19 @@ __all__ = ["Embedder", "Embedders", "HashingEmbedder", "label", "open_embedder"]
 def open_embedder(settings: Settings, provider: str | None = None) -> Embedder:
     """The embedder of `provider`, or the one the settings name (`auto`: minilm when its
     extra is installed, else hashing). An unknown name is a ConfigurationError."""
+    return _registered(provider or settings.embedder).open(settings)
+
+
+def _registered(choice: str) -> EmbedderProvider:
+    """The plugin registered as `choice` (or `auto`); ConfigurationError naming those that
+    are when none is."""
     from personae.plugins import unknown
     from personae.providers.plugins import embedders
 
-    known = embedders()
-    choice = _resolved(provider or settings.embedder)
-    if choice not in known:
-        raise ConfigurationError(unknown("embedder", choice, known) + " (PERSONAE_EMBEDDER)")
-    return known[choice].open(settings)
+    known, name = embedders(), _resolved(choice)
+    if name not in known:
+        raise ConfigurationError(unknown("embedder", name, known) + " (PERSONAE_EMBEDDER)")
+    return known[name]
 
 
 def _resolved(choice: str) -> str:
@@ -39,13 +49,7 @@ class Embedders:
 
     def __init__(self, settings: Settings) -> None:
         """Refuses (ConfigurationError) a default no plugin registers."""
-        from personae.plugins import unknown
-        from personae.providers.plugins import embedders
-
-        if (default := _resolved(settings.embedder)) not in embedders():
-            raise ConfigurationError(
-                unknown("embedder", default, embedders()) + " (PERSONAE_EMBEDDER)"
-            )
+        _registered(settings.embedder)
         self._settings = settings
         self._open: dict[str, Embedder] = {}
 
@@ -56,7 +60,7 @@ class Embedders:
     def providers(self) -> list[str]:
         from personae.providers.plugins import embedders
 
-        default = self.default.provider
+        default = _resolved(self._settings.embedder)  # its name, without opening it
         return [
             name
             for name, provider in embedders().items()
