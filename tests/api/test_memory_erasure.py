@@ -180,6 +180,16 @@ async def test_deleting_a_persona_erases_its_memories(
         await drain(app)
         assert await traces(owner_engine, SECRET) == 3  # message, episode, entity
 
+        reader = await client.post(
+            "/v1/tokens", headers=auth, json={"name": "reader", "scopes": ["personas:read"]}
+        )
+        refused = await client.delete(
+            f"/v1/personas/{persona}",
+            headers={"Authorization": f"Bearer {reader.json()['token']}"},
+        )
+        assert refused.status_code == 403
+        assert await traces(owner_engine, SECRET) == 3  # a refused deletion erases nothing
+
         gone = await client.delete(f"/v1/personas/{persona}", headers=auth)
         assert gone.status_code == 204
         assert await traces(owner_engine, SECRET) == 1  # the session's own message is kept
