@@ -51,6 +51,27 @@ def test_constraints_allow_what_they_say(kind: str, target: Version, version: Ve
     assert constraint(written(kind, target)).allows(version) == expected(kind, target, version)
 
 
+# npm's documented examples (docs.npmjs.com, semver ranges): an oracle owing nothing to ours
+NPM_EXAMPLES = [
+    ("^1.2.3", {"1.2.3": True, "1.9.9": True, "2.0.0": False, "1.2.2": False}),
+    ("^0.2.3", {"0.2.3": True, "0.2.9": True, "0.3.0": False}),
+    ("^0.0.3", {"0.0.3": True, "0.0.4": False}),
+    ("~1.2.3", {"1.2.3": True, "1.2.9": True, "1.3.0": False}),
+    ("~1.2", {"1.2.0": True, "1.2.7": True, "1.3.0": False, "1.1.9": False}),
+    ("^1.2", {"1.2.0": True, "1.9.0": True, "2.0.0": False}),
+    (">=1.2.7 <1.3.0", {"1.2.7": True, "1.2.8": True, "1.2.6": False, "1.3.0": False}),
+    ("1.2.7 || >=1.2.9 <2.0.0", {"1.2.7": True, "1.2.9": True, "1.4.6": True, "1.2.8": False}),
+    (">1.2.3-alpha.3", {"1.2.3-alpha.7": True, "3.4.5": True, "3.4.5-alpha.9": False}),
+    ("*", {"0.0.1": True, "9.9.9": True}),
+]
+
+
+@pytest.mark.parametrize(("text", "cases"), NPM_EXAMPLES)
+def test_constraints_match_npms_documented_examples(text: str, cases: dict[str, bool]) -> None:
+    allowed = constraint(text)
+    assert {v: allowed.allows(parse(v)) for v in cases} == cases
+
+
 @pytest.mark.parametrize("text", ["^banana", "1.2.3.4", ">=", "~~1", "x" * 101])
 def test_a_malformed_constraint_is_refused(text: str) -> None:
     with pytest.raises(ValidationFailed):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from personae.api import services
 from personae.db.engine import DatabaseUrls
 from personae.jobs import JobDeps
 from personae.knowledge.models import Chunk, SearchQuery, SearchResult
@@ -49,11 +51,18 @@ QUERIES = {
 }
 
 
-async def drain(app: FastAPI) -> None:
-    """Run the queued jobs (ingestion) until none is ready, as the worker would."""
-    services = WorkerServices(app.state.services.embedders, app.state.services.vault)
-    deps = JobDeps(app.state.services.sessions, app.state.services.settings, services)
-    await app.state.services.queue.run_until_idle(deps)
+async def drain(app: FastAPI, *, retries: int = 0) -> None:
+    """Run the queued jobs (ingestion) until none is ready, as the worker would; then,
+    `retries` times, wait for the retry scheduled next to be due and run again."""
+    shared = services.of(app)
+    assert shared is not None, "the app is not running"
+    deps = JobDeps(shared.sessions, shared.settings, WorkerServices(shared.embedders, shared.vault))
+    await shared.queue.run_until_idle(deps)
+    for _ in range(retries):
+        due = await shared.queue.next_due()
+        assert due is not None, "no job waits for a retry"
+        await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+        await shared.queue.run_until_idle(deps)
 
 
 async def upload(
@@ -375,8 +384,7 @@ async def test_the_curator_writes_through_the_tenants_utility_model(
         await drain(app)  # ingested; the curator's first call gets 503: retried later
         chunks = (await client.get(f"/v1/documents/{doc['id']}/chunks", headers=auth)).json()
         assert not [c for c in chunks if c["is_curated"]]
-        await asyncio.sleep(1.1)
-        await drain(app)
+        await drain(app, retries=1)
 
         chunks = (await client.get(f"/v1/documents/{doc['id']}/chunks", headers=auth)).json()
         digests = [c for c in chunks if c["is_curated"]]

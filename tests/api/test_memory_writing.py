@@ -10,9 +10,11 @@ import uuid
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from personae.api import services
 from personae.db.engine import DatabaseUrls
 from personae.memory.writing import remember
 from personae.settings import Settings
@@ -149,12 +151,22 @@ async def test_an_embedding_outage_stores_episodes_and_fills_them_later(
                 ("user: My sister is called Ana", "failed", False)
             ]
             script.down = False
-            await asyncio.sleep(1.1)  # the retry was queued for a second later
-            await drain(app)
+            await drain(app, retries=1)  # the retry was queued for a second later
             stored = await episodes(owner_engine, sid)
             assert [(e["embedding_status"], e["has_vector"]) for e in stored] == [
                 ("embedded", True)
             ]
+
+
+async def stalled_jobs_recovered(app: FastAPI, timeout_s: float = 10.0) -> int:
+    """Wait until some job's worker stops sending heartbeats; how many jobs were requeued."""
+    shared = services.of(app)
+    assert shared is not None
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not (recovered := await shared.queue.recover_stalled()):
+        assert asyncio.get_running_loop().time() < deadline, "no job was seen stalled"
+        await asyncio.sleep(0.1)
+    return recovered
 
 
 async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
@@ -203,7 +215,7 @@ async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
                 await worker.wait()
             partial = len(await episodes(owner_engine, sid))
             assert 4 <= partial < len(lines), "the worker was not stopped mid-way"
-            await asyncio.sleep(2.5)  # its heartbeat goes stale: its job is stalled
+            assert await stalled_jobs_recovered(app) == 1  # once its heartbeat is stale
             await drain(app)  # another worker takes the stalled job up again
             stored = await episodes(owner_engine, sid)
             assert [e["source_event_ids"] for e in stored] == [[e["id"]] for e in sent]

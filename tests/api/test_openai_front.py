@@ -101,7 +101,7 @@ async def test_openai_clients_talk_to_a_persona(
                 await sdk.chat.completions.create(
                     model="Nobody", messages=[{"role": "user", "content": "Hi"}]
                 )
-            with pytest.raises(openai.UnprocessableEntityError) as refused:
+            with pytest.raises(openai.BadRequestError) as refused:
                 await sdk.chat.completions.create(model="Harbour guide", messages=[])
             assert refused.value.param == "messages"  # the field at fault, as OpenAI names it
             stranger = openai.AsyncOpenAI(

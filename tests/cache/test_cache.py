@@ -15,6 +15,16 @@ from personae.cache.stores import Circuit
 from tests.conftest import redis_url
 
 
+class Clock:
+    """The guard's clock, moved by hand: its waits pass without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture(params=["redis", "memory"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     made: Store = MemoryStore(max_entries=100)
@@ -92,12 +102,13 @@ async def test_a_circuit_opens_after_failures_and_lets_one_trial_through(store: 
     await tell("failed")
     failures, wait = await ask()
     assert failures == 3 and 0 < wait <= 0.3
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(wait + 0.01)  # as long as the store said
     assert await ask() == (0, 0)  # the trial call
     assert await ask() == (3, 0)  # while it is out, the others wait
     await tell("failed")
-    assert (await ask())[0] == 4  # it failed: open again
-    await asyncio.sleep(0.35)
+    failures, wait = await ask()
+    assert failures == 4 and 0 < wait <= 0.3  # it failed: open again
+    await asyncio.sleep(wait + 0.01)
     assert await ask() == (0, 0)
     await tell("released")  # the trial proved nothing: the next call is the trial
     assert await ask() == (0, 0)
@@ -128,11 +139,13 @@ async def test_a_stopped_server_is_skipped_quickly_and_cleaned_before_reuse(
     restartable_valkey: ValkeyServer,
 ) -> None:
     valkey = restartable_valkey
+    clock = Clock()
     guarded = Guarded(
         RedisStore(redis_url(valkey), timeout_s=0.2),
         timeout_s=0.2,
         retry_s=0.5,
         failures_to_open=2,
+        clock=clock,
     )
     await guarded.put_if_newer("session:hot:a", 1, "old", 60)
     assert await guarded.get("session:hot:a", 60) == "1:old"
@@ -148,7 +161,7 @@ async def test_a_stopped_server_is_skipped_quickly_and_cleaned_before_reuse(
     valkey.start()
     raw = RedisStore(redis_url(valkey), timeout_s=1.0)
     assert await raw.get("session:hot:a", 60) == "1:old"  # the server still holds the old one
-    await asyncio.sleep(0.6)  # the circuit half-opens
+    clock.now += 0.5  # the circuit half-opens
     assert await guarded.get("session:hot:a", 60) is None  # dropped before anything is read
     assert await raw.get("session:hot:a", 60) is None
     assert guarded.closed
@@ -162,6 +175,7 @@ async def test_too_many_missed_writes_drop_the_whole_namespace(
     restartable_valkey: ValkeyServer,
 ) -> None:
     valkey = restartable_valkey
+    clock = Clock()
     guarded = Guarded(
         RedisStore(redis_url(valkey), timeout_s=0.2),
         timeout_s=0.2,
@@ -169,6 +183,7 @@ async def test_too_many_missed_writes_drop_the_whole_namespace(
         failures_to_open=1,
         namespace="session:*",
         max_pending=3,
+        clock=clock,
     )
     for index in range(5):
         await guarded.put_if_newer(f"session:hot:{index}", 1, "old", 60)
@@ -177,7 +192,7 @@ async def test_too_many_missed_writes_drop_the_whole_namespace(
     for index in range(5):
         await guarded.put_if_newer(f"session:hot:{index}", 2, "new", 60)
     valkey.start()
-    await asyncio.sleep(0.35)
+    clock.now += 0.3
     assert await guarded.get("session:hot:4", 60) is None
     assert await guarded.get("unrelated", 60) == "1:kept"
     await guarded.close()

@@ -8,6 +8,7 @@ OpenAI clients and SDKs read an error's message."""
 from __future__ import annotations
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -42,6 +43,8 @@ def problem(
 ) -> JSONResponse:
     """The problem response; `path`: the request's, for OpenAI's `error` object under the
     front door."""
+    if path.startswith(OPENAI_FRONT) and status == 422:
+        status = 400  # as OpenAI answers a request it cannot take
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -52,7 +55,8 @@ def problem(
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="personae"'
     if "retry_after" in extra:
-        headers["Retry-After"] = str(max(1, round(extra["retry_after"])))
+        # rounded up: a client that waits as long as it is told is not refused again
+        headers["Retry-After"] = str(max(1, math.ceil(extra["retry_after"])))
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -169,7 +173,7 @@ def _openai_error(problem: dict[str, Any]) -> dict[str, Any]:
         "message": problem.get("detail") or problem["title"],
         "type": kind,
         "param": errors[0].get("field"),
-        "code": None,
+        "code": problem.get("code"),
     }
 
 

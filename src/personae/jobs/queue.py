@@ -308,6 +308,15 @@ class Queue:
             if not ready:
                 return
 
+    async def next_due(self) -> datetime | None:
+        """When the earliest job scheduled for later (a retry) is due; None if none is."""
+        waiting = [
+            job.scheduled_at
+            for job in await self.app.job_manager.list_jobs_async(status="todo")
+            if job.scheduled_at is not None and job.scheduled_at > datetime.now(UTC)
+        ]
+        return min(waiting, default=None)
+
     async def stop_worker(self) -> None:
         worker, self._worker = self._worker, None
         if worker is not None:
