@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -383,13 +384,20 @@ async def test_the_first_steps_show_while_the_model_thinks_and_a_quick_turn_ends
 @asynccontextmanager
 async def served(urls: DatabaseUrls) -> AsyncIterator[httpx.AsyncClient]:
     """The app behind a real server on 127.0.0.1 (streams arrive as they are sent)."""
+    async with served_app(urls) as (_app, client):
+        yield client
+
+
+@asynccontextmanager
+async def served_app(urls: DatabaseUrls) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """`served`, with the app (its queued jobs run when the test drains them)."""
     await prepare_database(urls.owner, MASTER_KEY)
     app = create_app(SETTINGS.model_copy(update={"worker": False}), urls, master_key=MASTER_KEY)
     async with (
         on_loopback(app) as port,
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client,
     ):
-        yield client
+        yield app, client
 
 
 async def sse(

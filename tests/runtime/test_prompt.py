@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from personae.providers.chat import Message, ToolCall
-from personae.runtime.prompt import assemble, message_tokens
+from personae.runtime.prompt import answered, assemble, message_tokens
 
 TEXT = st.text(alphabet="abcdefgh ", max_size=400)
 MESSAGES = st.lists(
@@ -32,10 +32,31 @@ def test_the_prompt_fits_and_keeps_the_newest(
     )
     assert prompt.tokens <= length - 200
     kept = prompt.messages[1:-1]
-    assert kept == history[len(history) - len(kept) :]  # a suffix: the newest
+    whole = answered(history)
+    assert kept == whole[len(whole) - len(kept) :]  # a suffix: the newest
     assert not kept or kept[0].role != "tool"
     assert prompt.messages[-1] == Message("user", "And now?")
     assert prompt.messages[0].role == "system"
+
+
+def test_calls_left_unanswered_and_answers_to_no_call_are_left_out() -> None:
+    weather = ToolCall("c1", "weather", "{}")
+    lost = ToolCall("c2", "tides", "{}")  # its run was cancelled before it was answered
+    history = [
+        Message("tool", "an answer whose call was cut", tool_call_id="c0"),
+        Message("user", "Weather and tides?"),
+        Message("assistant", "", tool_calls=(weather, lost)),
+        Message("tool", "sunny", tool_call_id="c1"),
+        Message("assistant", "Checking the tides", tool_calls=(ToolCall("c3", "tides", "{}"),)),
+        Message("user", "Never mind."),
+    ]
+    assert answered(history) == [
+        Message("user", "Weather and tides?"),
+        Message("assistant", "", tool_calls=(weather,)),
+        Message("tool", "sunny", tool_call_id="c1"),
+        Message("assistant", "Checking the tides"),
+        Message("user", "Never mind."),
+    ]
 
 
 def test_a_small_context_length_trims_the_history() -> None:

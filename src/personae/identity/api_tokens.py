@@ -17,6 +17,7 @@ from personae.identity.auth import AUTHENTICATE
 from personae.identity.models import ApiToken
 from personae.identity.tokens import API_TOKEN_PREFIX, new_opaque, parse_opaque, same_digest
 from personae.kernel.audit.service import record
+from personae.kernel.permissions import expand
 from personae.kernel.principal import Principal
 
 MAX_TTL_DAYS = 3650
@@ -32,6 +33,7 @@ async def create_api_token(
 ) -> tuple[ApiToken, str]:
     """A new token and its text (returned this once only)."""
     principal.require("tokens:create")
+    scopes = expand(scopes)
     principal.check_grantable(scopes, field="scopes")
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TTL_DAYS:
         raise ValidationFailed(f"1 to {MAX_TTL_DAYS} days", field="expires_in_days")

@@ -50,7 +50,11 @@ class MeResponse(BaseModel):
 
 class ApiTokenCreate(Input):
     name: str = Field(min_length=1, max_length=255)
-    scopes: list[str] = Field(max_length=200, description="Permissions, `<resource>:<action>`.")
+    scopes: list[str] = Field(
+        max_length=200,
+        description="Permissions, `<resource>:<action>`, or presets: `openai:chat` (what "
+        "the OpenAI front door needs).",
+    )
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 

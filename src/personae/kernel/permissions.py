@@ -1,6 +1,9 @@
-"""The permission catalogue (`<resource>:<action>`) and the four built-in roles."""
+"""The permission catalogue (`<resource>:<action>`), the four built-in roles and the scope
+presets."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 RESOURCES: dict[str, tuple[str, ...]] = {
     "tenant": ("read", "update", "delete"),
@@ -46,6 +49,30 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
         p for p in CATALOGUE if p.endswith(":read") and p not in {"audit:read", "secrets:read"}
     ),
 }
+
+
+PRESETS: dict[str, frozenset[str]] = {
+    "openai:chat": frozenset(
+        {
+            "personas:read",
+            "agents:read",
+            "sessions:read",
+            "sessions:create",
+            "sessions:update",
+            "memory:read",
+            "documents:read",
+            "tools:read",
+            "tools:execute",
+        }
+    ),
+}
+"""Scopes a token may be given by one name: `openai:chat` is exactly what the OpenAI front
+door needs (list the models, hold conversations, recall, call the persona's tools)."""
+
+
+def expand(scopes: Iterable[str]) -> list[str]:
+    """`scopes` with each preset replaced by its permissions, sorted, once each."""
+    return sorted({p for scope in scopes for p in PRESETS.get(scope, {scope})})
 
 
 def describe(permission: str) -> str:

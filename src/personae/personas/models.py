@@ -40,6 +40,10 @@ DEFAULT_NEUROMODULATORS = (
 )
 
 
+CLIENT_SAMPLING = ("persona", "client")
+CLIENT_INSTRUCTIONS = ("append", "ignore")
+
+
 class Persona(TenantOwned, Timestamps, SoftDelete, Base):
     __tablename__ = "personas"
     __table_args__ = (
@@ -47,6 +51,8 @@ class Persona(TenantOwned, Timestamps, SoftDelete, Base):
         Index("idx_personas_owner_id", "tenant_id", "owner_id"),
         live("uq_personas_tenant_name", "tenant_id", "name", unique=True),
         gin("personas", "search_tsv"),
+        one_of("client_sampling", CLIENT_SAMPLING),
+        one_of("client_instructions", CLIENT_INSTRUCTIONS),
     )
 
     name: Mapped[str] = mapped_column(String(255))
@@ -63,6 +69,11 @@ class Persona(TenantOwned, Timestamps, SoftDelete, Base):
     metadata_: Mapped[dict[str, Any]] = json_object("metadata")
     is_active: Mapped[bool] = mapped_column(server_default=text("true"))
     container_id: Mapped[str | None] = mapped_column(String(255))
+    client_sampling: Mapped[str] = mapped_column(String(20), server_default="persona")
+    """Whose sampling parameters a front-door turn uses: `persona` (its neuromodulators')
+    or `client` (an OpenAI client's, where it sends them)."""
+    client_instructions: Mapped[str] = mapped_column(String(20), server_default="append")
+    """An OpenAI client's system messages: `append`ed to the persona's prompt, or `ignore`d."""
     search_tsv: Mapped[Any] = searchable("name", "description")
 
 

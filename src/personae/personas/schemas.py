@@ -20,6 +20,8 @@ PERSONA_FIELDS = [
     "adaptation_state",
     "metadata",
     "is_active",
+    "client_sampling",
+    "client_instructions",
 ]
 
 PersonaOut = output_shape(Persona)

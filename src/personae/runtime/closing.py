@@ -1,5 +1,6 @@
 """How a run ends: completed (the answer written, the turn recorded, the mood one turn
-on), failed or cancelled (no answer written); each with its events and the run closed."""
+on), failed or cancelled (no answer written); each with its events and the run closed.
+Or how it pauses: waiting for the results of the client's functions its model called."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from personae.db.after_commit import after_commit
 from personae.db.tenancy import tenant_session
 from personae.personas.models import Persona
 from personae.personas.modulation import Levels, adaptation, decayed
+from personae.providers.chat import ToolCall
 from personae.runtime.context import Emitted, Turn
 from personae.runtime.fallback_chain import FallbackChain
 from personae.runtime.record import Step, usage_total
 from personae.runtime.runs import GOING
+from personae.runtime.tool_calls import parsed
 from personae.sessions import log
 from personae.sessions.models import Run
 
@@ -73,6 +76,35 @@ async def finish(turn: Turn, text: str, step: Step) -> Emitted:
     )
 
 
+async def pause(turn: Turn, text: str, calls: Sequence[ToolCall]) -> Emitted:
+    """The run waits for the client's functions: the calls go back to the client, and the
+    run goes on when their results come (`resumption.resume_run`)."""
+    recorder = turn.recorder
+    usage = usage_total(turn.usages)
+    asked = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls]
+    async with tenant_session(turn.services.sessions, turn.principal.tenant_id) as session:
+        await _close(
+            session,
+            turn,
+            [],
+            [
+                recorder.event(
+                    "run.requires_action",
+                    run_id=turn.run_id,
+                    trace_id=turn.trace_id,
+                    tool_calls=[{**c, "arguments": parsed(c["arguments"])} for c in asked],
+                )
+            ],
+            status="requires_action",
+            output=text or None,
+            token_usage=usage,
+        )
+    return Emitted(
+        "run.requires_action",
+        {"run_id": str(turn.run_id), "content": text, "tool_calls": asked, "usage": usage},
+    )
+
+
 async def fail(turn: Turn, reason: str, chain: FallbackChain | None = None) -> Emitted:
     recorder = turn.recorder
     error = Step(
@@ -121,7 +153,8 @@ async def _close(
     statement (unless it was taken for abandoned meanwhile: `runs.abandon`); once that is
     committed, `turn.run` shows how (its caller need not read it back)."""
     run = turn.run
-    values = {"output": None, "error_message": None, **values, "completed_at": datetime.now(UTC)}
+    values = {"output": None, "error_message": None, **values}
+    values["completed_at"] = None if values["status"] == "requires_action" else datetime.now(UTC)
     ending = log.Alongside(
         RUN_ENDS,
         {"end_run_id": run.id, "end_tenant_id": run.tenant_id}

@@ -15,6 +15,7 @@ from personae.kernel.principal import Principal
 from personae.personas.models import Agent, Persona
 from personae.providers.chat import Message
 from personae.providers.embeddings import Embedder, Embedders
+from personae.runtime.chat_completions import Asked
 from personae.runtime.fallback_chain import Clients, FallbackChain, Limiter
 from personae.runtime.record import Recorder
 from personae.sessions.models import Run
@@ -30,8 +31,19 @@ if TYPE_CHECKING:  # it needs this module's Services
 class Emitted:
     event: str
     """run.started, token, tool.called, tool.awaiting_approval, tool.result, message,
-    run.completed, run.failed, run.cancelled."""
+    run.completed, run.requires_action (the client's functions called), run.failed,
+    run.cancelled."""
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Who answers in a session, to whom, and the tenant's embedder."""
+
+    persona: Persona
+    agent: Agent | None
+    customer_profile_id: uuid.UUID | None
+    embedder: Embedder
 
 
 @dataclass
@@ -65,6 +77,11 @@ class Turn:
     """The conversation's newest messages before this turn's, oldest first."""
     retrieved: asyncio.Future[Retrieved]
     """What the prompt is made from, found as the run started."""
+    asked: Asked = field(default_factory=Asked)
+    """What an OpenAI client asks besides the message (nothing through the native API)."""
+    resumed: bool = False
+    """Whether the run goes on after the client's functions answered (`history` then ends
+    with this turn's message, the calls and their results)."""
     started: float = field(default_factory=time.perf_counter)
     usages: list[dict[str, Any]] = field(default_factory=list)
     executed: list[dict[str, Any]] = field(default_factory=list)

@@ -5,23 +5,35 @@ conversation continues in one of the persona's sessions:
 
 - the `X-Personae-Session` header names it: the session's own history is used, and only
   the last user message of the request is taken;
-- else the request's `user` names the person: their open session with this persona on
-  the `openai` channel (made on first use), likewise;
+- else the request's `user` (or the `X-Personae-User` header) names the person: their
+  open session with this persona on the `openai` channel (made on first use), likewise;
 - else each request is a conversation of its own: a new session receives the request's
   earlier messages as its history, then the last user message is answered.
 
-The client's system messages are not used: the persona's system prompt governs. Sampling
-parameters come from the persona's neuromodulators."""
+A person named by `user` is a customer profile of the tenant (made the first time they are
+seen, through a channel identity on `openai`), and their sessions carry it: a turn recalls
+only that person's memories (and facts about their entities), so the people of one
+application never see each other's. A request without `user` is nobody in particular: its
+turn recalls the persona's memories of everyone, as a native session without a customer.
+
+The client's system and developer messages follow the persona's system prompt (unless its
+`client_instructions` is `ignore`); sampling parameters are the persona's neuromodulators'
+unless its `client_sampling` is `client`. What a request sends and is left unused is named
+in the answer's `X-Personae-Ignored` header.
+
+A request that ends with the results of the client's functions (`tool` messages after the
+assistant message that called them) continues the run that called them
+(`resumption.resume_run`)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any
 
-from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,44 +41,13 @@ from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.kernel.principal import Principal
 from personae.personas.models import Agent, Persona
 from personae.personas.service import PERSONAS
+from personae.profiles.service import on_channel
+from personae.runtime.chat_completions import ChatCompletionIn, ChatMessageIn, ToolCallIn, text_of
+from personae.runtime.resumption import Result
 from personae.sessions import log
-from personae.sessions.event_types import TEXT
 from personae.sessions.service import SESSIONS, find_or_create
-from personae.validation import Input
 
 CHANNEL = "openai"
-
-
-class ChatMessageIn(Input):
-    role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | None = Field(default=None, max_length=TEXT)
-    name: str | None = Field(default=None, max_length=255)
-    tool_call_id: str | None = Field(default=None, max_length=255)
-
-
-class StreamOptions(Input):
-    include_usage: bool = False
-
-
-class ChatCompletionIn(Input):
-    """What OpenAI clients send; parameters a persona sets itself are accepted and left
-    unused, so clients that send them still work."""
-
-    model: str = Field(min_length=1, max_length=255)
-    messages: list[ChatMessageIn] = Field(min_length=1, max_length=1000)
-    stream: bool = False
-    stream_options: StreamOptions | None = None
-    user: str | None = Field(default=None, max_length=255)
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
-    max_completion_tokens: int | None = None
-    n: int | None = Field(default=None, ge=1, le=1)
-    presence_penalty: float | None = None
-    frequency_penalty: float | None = None
-    seed: int | None = None
-    stop: str | list[str] | None = None
-    metadata: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +78,14 @@ async def speaker(session: AsyncSession, model: str) -> Speaker:
     return Speaker(named, None)
 
 
+def end_user(in_body: str | None, in_header: str | None) -> str | None:
+    """Whom the request is for: its `user`, or the `X-Personae-User` header (422 if both
+    are given and differ)."""
+    if in_body and in_header and in_body != in_header:
+        raise ValidationFailed("names another person than X-Personae-User", field="user")
+    return in_body or in_header or None
+
+
 FRONT_DOOR_NEEDS = ("sessions:create", "sessions:read")
 """Besides a turn's own needs (`turn.TURN_NEEDS`): the front door finds or opens sessions."""
 
@@ -123,11 +112,37 @@ async def callable_models(
 
 
 def last_user_message(messages: Sequence[ChatMessageIn]) -> tuple[int, str]:
-    """The index and text of the last user message (422 when there is none)."""
+    """The index and text of the last user message (400 when there is none)."""
     for index in range(len(messages) - 1, -1, -1):
-        if messages[index].role == "user" and messages[index].content:
-            return index, messages[index].content or ""
+        if messages[index].role == "user":
+            text = text_of(messages[index].content, f"messages.{index}.content")
+            if text:
+                return index, text
     raise ValidationFailed("a user message to answer", field="messages")
+
+
+def tool_results(messages: Sequence[ChatMessageIn]) -> list[Result]:
+    """The results of the client's functions the request ends with (none: it ends with a
+    user's message); 400 if they follow no assistant message that called functions."""
+    index = len(messages)
+    while index and messages[index - 1].role == "tool":
+        index -= 1
+    if index == len(messages):
+        return []
+    called = messages[index - 1] if index else None
+    if called is None or called.role != "assistant" or not called.tool_calls:
+        raise ValidationFailed(
+            "tool messages follow the assistant message whose calls they answer",
+            field=f"messages.{index}",
+        )
+    found = []
+    for at in range(index, len(messages)):
+        message = messages[at]
+        if not message.tool_call_id:
+            raise ValidationFailed("the call this answers", field=f"messages.{at}.tool_call_id")
+        text = text_of(message.content, f"messages.{at}.content")
+        found.append(Result(message.tool_call_id, text, f"messages.{at}"))
+    return found
 
 
 async def conversation(
@@ -136,6 +151,7 @@ async def conversation(
     who: Speaker,
     body: ChatCompletionIn,
     named: uuid.UUID | None,
+    end_user: str | None,
 ) -> uuid.UUID:
     """The session the request continues (see the module's notes); its id."""
     ids = {"persona_id": who.persona.id, "agent_id": who.agent.id if who.agent else None}
@@ -145,20 +161,54 @@ async def conversation(
             raise ValidationFailed(
                 "the session belongs to another persona", field="X-Personae-Session"
             )
+        if end_user is not None and state.customer_profile_id != await on_channel(
+            session, principal, CHANNEL, end_user
+        ):
+            raise ValidationFailed("the session is another person's", field="user")
         return state.id
-    if body.user:
-        # one session per person and persona (a person may talk to several)
-        user = f"{who.persona.id}:{body.user}"
-        values = {"channel": CHANNEL, "user_channel_id": user, **ids}
-        found, _created = await find_or_create(session, principal, values)
-        return uuid.UUID(str(found["id"]))
+    if end_user:
+        # one session per person and persona (a person may talk to several), with the
+        # person's customer profile: their memories are theirs alone
+        customer = await on_channel(session, principal, CHANNEL, end_user)
+        user = f"{who.persona.id}:{end_user}"
+        values = {"channel": CHANNEL, "user_channel_id": user, "customer_profile_id": customer}
+        found, _created = await find_or_create(session, principal, {**values, **ids})
+        found_id = uuid.UUID(str(found["id"]))
+        if found.get("customer_profile_id") != str(customer):  # opened before profiles were
+            await SESSIONS.update(session, principal, found_id, {"customer_profile_id": customer})
+        return found_id
     made = await SESSIONS.create(session, principal, {**ids, "channel": CHANNEL})
     index, _text = last_user_message(body.messages)
-    earlier = [
-        log.NewEvent(f"message.{m.role}", {"content": m.content or ""}, 1, None)
-        for m in body.messages[:index]
-        if m.role in ("user", "assistant") and m.content
-    ]
+    earlier = [e for at in range(index) for e in _as_events(body.messages[at], at)]
     if earlier:
         await log.append(session, principal, made.id, earlier, system=True)
     return made.id
+
+
+def _as_events(message: ChatMessageIn, at: int) -> list[log.NewEvent]:
+    """An earlier message of the request as the session's log keeps it (system and
+    developer messages are instructions, applied to each request: not history)."""
+    text = text_of(message.content, f"messages.{at}.content")
+    if message.role == "user" and text:
+        return [log.NewEvent("message.user", {"content": text})]
+    if message.role == "assistant" and (text or message.tool_calls):
+        calls = [
+            {"id": c.id, "name": c.function.name, "arguments": _object(c, f"messages.{at}", n)}
+            for n, c in enumerate(message.tool_calls or ())
+        ]
+        return [log.NewEvent("message.assistant", {"content": text, "tool_calls": calls or None})]
+    if message.role == "tool" and message.tool_call_id:
+        payload = {"content": text, "tool_call_id": message.tool_call_id}
+        return [log.NewEvent("message.tool", payload)]
+    return []
+
+
+def _object(call: ToolCallIn, at: str, n: int) -> dict[str, Any]:
+    try:
+        arguments = json.loads(call.function.arguments or "{}")
+    except json.JSONDecodeError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        field = f"{at}.tool_calls.{n}.function.arguments"
+        raise ValidationFailed("a JSON object", field=field)
+    return arguments

@@ -25,11 +25,10 @@ from personae.errors import PersonaeError
 from personae.kernel.principal import Principal
 from personae.knowledge import search as knowledge
 from personae.memory import search as memory
-from personae.personas.models import Agent, Persona
 from personae.personas.modulation import Levels, parameters
 from personae.providers.chat import Message, Request, ToolCall
-from personae.providers.embeddings import Embedder
-from personae.runtime.context import Services, Turn
+from personae.runtime.chat_completions import format_instruction
+from personae.runtime.context import Services, Speaker, Turn
 from personae.runtime.fallback_chain import FallbackChain
 from personae.runtime.prompt import assemble, schema_tokens
 from personae.runtime.record import Step
@@ -57,15 +56,14 @@ class Retrieved:
 async def retrieve(
     services: Services,
     principal: Principal,
-    persona: Persona,
-    agent: Agent | None,
-    embedder: Embedder,
+    who: Speaker,
     session_id: uuid.UUID,
     text: str,
 ) -> Retrieved:
-    """The message embedded once; memories (episodes, then facts), chunks and tools found,
-    on two connections at once."""
+    """The message embedded once; memories (episodes, then facts: the session's customer's
+    alone when it has one), chunks and tools found, on two connections at once."""
     settings = services.settings
+    persona, agent, embedder = who.persona, who.agent, who.embedder
     generation = parameters(Levels.of(persona.neuromodulators))
     [vector] = await embedder.embed([text])
     retrieval, rag = Step("memory_retrieval"), Step("rag_retrieval")
@@ -74,6 +72,7 @@ async def retrieve(
         text,
         k=generation.memory_k,
         persona_id=persona.id,
+        customer_profile_id=who.customer_profile_id,
         budget_tokens=settings.turn_memory_tokens,
         facts=3,
     )
@@ -134,19 +133,30 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
     ]
     rules = Step("rule_match")
     rules.end(matched=[])  # the behaviour issue's seam
-    tools = [f.function() for f in found]
+    asked = turn.asked
+    own = [f.function() for f in found if f.name not in asked.client_functions]
+    tools = [*own, *asked.tools]  # a client's function of the same name is the client's
     system = (turn.agent.system_prompt_override if turn.agent else None) or persona.system_prompt
+    system = "\n\n".join(
+        part
+        for part in (system, asked.instructions, format_instruction(asked.response_format))
+        if part
+    )
     chain = turn.chain
     if isinstance(chain, PersonaeError):
         raise chain
     context_length = chain.links[0].context_length if chain.links else None
+    earlier, this_turn = _this_turn(turn)
+    answer_tokens = min(
+        settings.turn_answer_tokens, asked.max_tokens or settings.turn_answer_tokens
+    )
     prompt = assemble(
         system,
         [*memories, *(h.text for h in chunks)],
-        turn.history,
-        turn.text,
+        earlier,
+        this_turn,
         context_length=context_length,
-        answer_tokens=settings.turn_answer_tokens,
+        answer_tokens=answer_tokens,
         tool_tokens=schema_tokens(tools),
     )
     assembly.end(
@@ -160,10 +170,25 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
     turn.recorder.commit_soon([*retrieved.steps, rules, assembly])
     request = Request(
         tools=tools,
-        max_tokens=settings.turn_answer_tokens,
-        parameters=parameters(Levels.of(persona.neuromodulators)).sampling(),
+        max_tokens=answer_tokens,
+        parameters={
+            **parameters(Levels.of(persona.neuromodulators)).sampling(),
+            **asked.parameters,
+        },
+        tool_choice=asked.tool_choice,
+        parallel_tool_calls=asked.parallel_tool_calls,
+        response_format=asked.response_format,
     )
     return prompt.messages, request, chain
+
+
+def _this_turn(turn: Turn) -> tuple[list[Message], list[Message]]:
+    """The conversation before this turn, and this turn's own messages: the user's, and,
+    for a resumed run, the calls since and their results."""
+    if not turn.resumed:
+        return turn.history, [Message("user", turn.text)]
+    asked = max((i for i, m in enumerate(turn.history) if m.role == "user"), default=0)
+    return turn.history[:asked], turn.history[asked:]
 
 
 async def _apart(

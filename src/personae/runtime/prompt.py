@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from personae.providers.chat import Message
@@ -28,6 +28,28 @@ def tokens(text: str) -> int:
 def message_tokens(message: Message) -> int:
     calls = sum(tokens(c.name) + tokens(c.arguments) for c in message.tool_calls)
     return PER_MESSAGE + tokens(message.content) + calls
+
+
+def answered(history: Sequence[Message]) -> list[Message]:
+    """`history` with calls no tool message answers taken out of their assistant messages
+    (a run cancelled or left waiting for a client's function), and answers to no call left
+    out: models refuse a conversation with either."""
+    answers = {m.tool_call_id for m in history if m.role == "tool"}
+    calls: set[str] = set()
+    kept = []
+    for message in history:
+        if message.role == "tool":
+            if message.tool_call_id in calls:
+                kept.append(message)
+            continue
+        if message.tool_calls:
+            done = tuple(c for c in message.tool_calls if c.id in answers)
+            calls.update(c.id for c in done)
+            if not done and not message.content:
+                continue
+            message = replace(message, tool_calls=done)
+        kept.append(message)
+    return kept
 
 
 def _with_context(system: str, items: Sequence[str]) -> str:
@@ -55,17 +77,20 @@ def assemble(
     system: str,
     context: Sequence[str],
     history: Sequence[Message],
-    user: str,
+    asked: str | Sequence[Message],
     *,
     context_length: int | None,
     answer_tokens: int,
     tool_tokens: int = 0,
 ) -> Prompt:
-    """The messages to send, and what was kept of the context and the history."""
+    """The messages to send, and what was kept of the context and the history. `asked` is
+    the user's message (or this turn's messages: the user's, then calls and their results),
+    always kept."""
     budget = (context_length or DEFAULT_CONTEXT_LENGTH) - answer_tokens - tool_tokens
-    asked = Message("user", user)
+    turn = [Message("user", asked)] if isinstance(asked, str) else list(asked)
+    turn_tokens = sum(message_tokens(m) for m in turn)
     fixed_system = message_tokens(Message("system", system))
-    room = max(0, budget - fixed_system - message_tokens(asked))
+    room = max(0, budget - fixed_system - turn_tokens)
     kept_context: list[str] = []
     prompt_system = system
     for item in context:  # best first: the first that does not fit ends it
@@ -74,9 +99,9 @@ def assemble(
             break
         kept_context.append(item)
         prompt_system = longer
-    left = budget - message_tokens(Message("system", prompt_system)) - message_tokens(asked)
+    left = budget - message_tokens(Message("system", prompt_system)) - turn_tokens
     kept: list[Message] = []
-    for message in reversed(history):
+    for message in reversed(answered(history)):
         cost = message_tokens(message)
         if cost > left:
             break
@@ -85,7 +110,7 @@ def assemble(
     kept.reverse()
     while kept and kept[0].role == "tool":  # its call was cut: the answer alone misleads
         kept.pop(0)
-    messages = [Message("system", prompt_system), *kept, asked]
+    messages = [Message("system", prompt_system), *kept, *turn]
     return Prompt(
         messages=messages,
         tokens=sum(message_tokens(m) for m in messages),

@@ -31,11 +31,12 @@ async def call_tools(
     turn: Turn, completion: Completion, llm_step: Step, stop: asyncio.Event
 ) -> AsyncIterator[tuple[Emitted, Message | None]]:
     """Run each call the model asked for, as the persona / agent; each answer as a tool
-    message for the model (a refusal or failure said plainly)."""
+    message for the model (a refusal or failure said plainly). Calls of the client's
+    functions are left to the client."""
     services, principal = turn.services, turn.principal
     recorder = turn.recorder
-    asked = [
-        {"id": c.id, "name": c.name, "arguments": _arguments(c.arguments)}
+    asked: list[dict[str, Any]] = [
+        {"id": c.id, "name": c.name, "arguments": parsed(c.arguments)}
         for c in completion.tool_calls
     ]
     await recorder.commit(
@@ -43,6 +44,8 @@ async def call_tools(
         [recorder.event("message.assistant", content=completion.text, tool_calls=asked)],
     )
     for call, spec in zip(completion.tool_calls, asked, strict=True):
+        if call.name in turn.asked.client_functions:
+            continue  # the client's to run: the run pauses for it (`closing.pause`)
         step = Step("tool_call", input={"name": call.name, "arguments": spec["arguments"]})
         yield Emitted("tool.called", dict(spec)), None
         async with tenant_session(services.sessions, principal.tenant_id) as session:
@@ -82,12 +85,14 @@ async def call_tools(
         )
 
 
-def _arguments(text: str) -> Any:
+def parsed(text: str) -> dict[str, Any]:
+    """A call's arguments as the log keeps them: the JSON object the model wrote (or, if it
+    wrote something else, that text under `_unparsed`)."""
     try:
-        parsed = json.loads(text or "{}")
+        found = json.loads(text or "{}")
     except json.JSONDecodeError:
         return {"_unparsed": text}
-    return parsed if isinstance(parsed, dict) else {"_unparsed": text}
+    return found if isinstance(found, dict) else {"_unparsed": text}
 
 
 async def _execute(

@@ -35,9 +35,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,10 +60,10 @@ from personae.kernel.principal import Principal
 from personae.personas.models import Agent, Persona
 from personae.personas.modulation import Levels
 from personae.providers.chat import Completion, Message, Request
-from personae.providers.embeddings import Embedder
 from personae.retrieval.embedding_models import model_embedder
-from personae.runtime.closing import end_cancelled, fail, finish
-from personae.runtime.context import Emitted, Services, Turn
+from personae.runtime.chat_completions import Asked, formatted
+from personae.runtime.closing import end_cancelled, fail, finish, pause
+from personae.runtime.context import Emitted, Services, Speaker, Turn
 from personae.runtime.fallback_chain import FallbackChain, open_fallback_chain
 from personae.runtime.preparation import Retrieved, history, prepare, retrieve
 from personae.runtime.record import Step
@@ -169,7 +170,11 @@ def require_turn(principal: Principal, *also: str) -> None:
 
 
 async def start_run(
-    runtime: Runtime, principal: Principal, session_id: uuid.UUID, text: str
+    runtime: Runtime,
+    principal: Principal,
+    session_id: uuid.UUID,
+    text: str,
+    asked: Asked | None = None,
 ) -> Turn:
     """Append the user's message and start its run (committed), its retrieval begun
     meanwhile; the turn to carry."""
@@ -177,9 +182,10 @@ async def start_run(
     retrieved: asyncio.Future[Retrieved] | None = None
     try:
         async with tenant_session(runtime.sessions, principal.tenant_id) as session:
-            persona, agent, embedder = await _speaker(runtime, session, session_id)
+            who = await session_speaker(runtime, session, session_id)
+            persona, agent, embedder = who.persona, who.agent, who.embedder
             retrieved = asyncio.ensure_future(  # while the run is written
-                retrieve(runtime, principal, persona, agent, embedder, session_id, text)
+                retrieve(runtime, principal, who, session_id, text)
             )
             chain: FallbackChain | PersonaeError
             try:
@@ -238,11 +244,22 @@ async def start_run(
             if not retrieved.cancelled():
                 retrieved.exception()  # its failure is not the one to report
         raise
-    return Turn(runtime, principal, run, persona, agent, embedder, chain, so_far, retrieved)
+    return Turn(
+        runtime,
+        principal,
+        run,
+        persona,
+        agent,
+        embedder,
+        chain,
+        so_far,
+        retrieved,
+        asked=asked or Asked(),
+    )
 
 
 SPEAKER = (
-    select(Session.persona_id, Persona, Agent, Tenant.embedding_model)
+    select(Session.persona_id, Session.customer_profile_id, Persona, Agent, Tenant.embedding_model)
     .select_from(Session)
     .join(Tenant, Tenant.id == Session.tenant_id)
     .outerjoin(
@@ -254,22 +271,23 @@ SPEAKER = (
     .outerjoin(Agent, (Agent.tenant_id == Session.tenant_id) & (Agent.id == Session.agent_id))
     .where(Session.id == bindparam("session_id"), Session.deleted_at.is_(None))
 )
-"""A live session's persona and agent, with the tenant's embedding model: one query."""
+"""A live session's persona, customer and agent, with the tenant's embedding model: one
+query."""
 
 
-async def _speaker(
+async def session_speaker(
     runtime: Runtime, session: AsyncSession, session_id: uuid.UUID
-) -> tuple[Persona, Agent | None, Embedder]:
-    """The session's persona and agent, and the tenant's embedder."""
+) -> Speaker:
+    """The session's persona, agent and customer, and the tenant's embedder."""
     found = (await session.execute(SPEAKER, {"session_id": session_id})).one_or_none()
     if found is None:
         raise NotFound("no such session")
-    persona_id, persona, agent, model = found
+    persona_id, customer, persona, agent, model = found
     if persona_id is None:
         raise Conflict("the session has no persona: set its persona_id first")
     if persona is None:
         raise Conflict("the session's persona is deleted: set another persona_id")
-    return persona, agent, model_embedder(runtime.embedders, model)
+    return Speaker(persona, agent, customer, model_embedder(runtime.embedders, model))
 
 
 async def run_turn(runtime: Runtime, turn: Turn, *, stream: bool) -> AsyncIterator[Emitted]:
@@ -293,13 +311,16 @@ async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
     except PersonaeError as failed:
         yield await fail(turn, failed.detail)
         return
+    settings = runtime.settings
+    checked = request.response_format is not None  # the answer is streamed once it passes
     relay = Relay(runtime.sessions, turn.session_id, turn.run_id)
+    rounds = retries = 0
     try:
-        for iteration in range(runtime.settings.turn_max_tool_iterations + 1):
-            step = Step("llm_call", input={"iteration": iteration + 1})
+        while True:
+            step = Step("llm_call", input={"iteration": rounds + retries + 1})
             completion: Completion | None = None
             chain.attempts.clear()
-            if stream:
+            if stream and not checked:
                 async for item in _stream(chain, messages, request, stop):
                     if isinstance(item, Completion):
                         completion = item
@@ -312,6 +333,7 @@ async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
             if completion is None:  # cancelled mid-stream
                 yield await end_cancelled(turn, chain, step)
                 return
+            completion = _client_calls_named(turn, completion)
             turn.usages.append(completion.usage())
             step.end(
                 attempts=[a.__dict__ for a in chain.attempts],
@@ -320,30 +342,68 @@ async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
                 neuromodulators=Levels.of(turn.persona.neuromodulators).stored(),
                 tool_calls=len(completion.tool_calls),
             )
-            final = (
-                not completion.tool_calls or iteration == runtime.settings.turn_max_tool_iterations
-            )
-            if final:
-                yield await finish(turn, completion.text, step)
+            if completion.tool_calls and rounds < settings.turn_max_tool_iterations:
+                rounds += 1
+                results = []
+                async for emitted, answered in call_tools(turn, completion, step, stop):
+                    yield emitted
+                    if answered is not None:
+                        results.append(answered)
+                calls = completion.tool_calls
+                theirs = [c for c in calls if c.name in turn.asked.client_functions]
+                if theirs and not stop.is_set():
+                    yield await pause(turn, completion.text, theirs)
+                    return
+                messages = [
+                    *messages,
+                    Message("assistant", completion.text, tool_calls=calls),
+                    *results,
+                ]
+                if stop.is_set():
+                    yield await end_cancelled(turn, chain, None)
+                    return
+                continue
+            answer, wrong = formatted(request.response_format, completion.text)
+            if wrong is not None and retries < settings.turn_format_retries:
+                retries += 1
+                turn.recorder.commit_soon([step])
+                messages = [
+                    *messages,
+                    Message("assistant", completion.text),
+                    Message(
+                        "user", f"That answer does not match the format: {wrong}. Answer again."
+                    ),
+                ]
+                continue
+            if wrong is not None:
+                tries = retries + 1
+                reason = f"after {tries} tries the answer does not match response_format: {wrong}"
+                yield await fail(turn, reason, chain)
                 return
-            results = []
-            async for emitted, answered in call_tools(turn, completion, step, stop):
-                yield emitted
-                if answered is not None:
-                    results.append(answered)
-            calls = completion.tool_calls
-            messages = [
-                *messages,
-                Message("assistant", completion.text, tool_calls=calls),
-                *results,
-            ]
-            if stop.is_set():
-                yield await end_cancelled(turn, chain, None)
-                return
+            if stream and checked:
+                relay.send(answer)
+                yield Emitted("token", {"text": answer})
+                await relay.close()
+            yield await finish(turn, answer, step)
+            return
     except (ProviderUnavailable, ProviderError) as failed:
         yield await fail(turn, failed.detail, chain)
     finally:
         await relay.close()
+
+
+def _client_calls_named(turn: Turn, completion: Completion) -> Completion:
+    """The completion with each call of a client's function given an id naming the run
+    (`call_<run id>…`), by which the client's results find it again."""
+    if not turn.asked.client_functions:
+        return completion
+    calls = tuple(
+        replace(call, id=f"call_{turn.run_id.hex}{secrets.token_hex(6)}")
+        if call.name in turn.asked.client_functions
+        else call
+        for call in completion.tool_calls
+    )
+    return replace(completion, tool_calls=calls)
 
 
 async def _stream(

@@ -78,6 +78,14 @@ class RunEvent(Payload):
     token_usage: dict[str, int] | None = None
 
 
+class RunRequiresAction(Payload):
+    """The run's model called functions of the client's: the run waits for their results."""
+
+    run_id: uuid.UUID
+    trace_id: str | None = Field(default=None, max_length=255)
+    tool_calls: list[ToolCall] = Field(min_length=1, max_length=128)
+
+
 class RunStepped(Payload):
     run_id: uuid.UUID
     step_number: int = Field(ge=1, le=10_000)
@@ -140,6 +148,8 @@ TYPES: dict[tuple[str, int], type[Payload]] = {
     ("run.completed", 1): RunEvent,
     ("run.failed", 1): RunEvent,
     ("run.cancelled", 1): RunEvent,
+    ("run.requires_action", 1): RunRequiresAction,
+    ("run.resumed", 1): RunEvent,
     ("run.step", 1): RunStepped,
     ("tool.called", 1): ToolCalled,
     ("tool.result", 1): ToolResult,

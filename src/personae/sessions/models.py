@@ -38,7 +38,7 @@ from personae.db.base import (
 
 SESSION_STATUSES = ("ACTIVE", "IDLE", "CLOSED", "ARCHIVED")
 MESSAGE_ROLES = ("system", "user", "assistant", "tool")
-RunStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
+RunStatus = Literal["pending", "running", "completed", "failed", "cancelled", "requires_action"]
 RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 STEP_TYPES = (
     "llm_call",

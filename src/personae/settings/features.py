@@ -194,6 +194,14 @@ class TurnSettings(BaseModel):
         default=4, ge=0, le=20, description="model calls after tool results, per turn"
     )
 
+    turn_format_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="model calls again, with the error, when an answer does not match the "
+        "response_format a client asked for (then the run fails saying why)",
+    )
+
     turn_memory_tokens: int = Field(
         default=800, ge=0, le=100_000, description="memories a turn's prompt may hold"
     )

@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
@@ -19,14 +20,17 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from personae.api.deps import RequestContext, authorized
 from personae.api.services import Shared
 from personae.errors import ProviderUnavailable
+from personae.runtime.chat_completions import ChatCompletionIn, asked
 from personae.runtime.front_door import (
     FRONT_DOOR_NEEDS,
-    ChatCompletionIn,
     callable_models,
     conversation,
+    end_user,
     last_user_message,
     speaker,
+    tool_results,
 )
+from personae.runtime.resumption import resume_run
 from personae.runtime.turn import Emitted, Runtime, ending, require_turn, start_run
 
 router = APIRouter(prefix="/openai/v1", tags=["openai"])
@@ -42,49 +46,50 @@ async def chat_completions(
     body: ChatCompletionIn,
     context: Annotated[RequestContext, authorized("sessions:update")],
     x_personae_session: Annotated[uuid.UUID | None, Header()] = None,
+    x_personae_user: Annotated[str | None, Header(max_length=255)] = None,
 ) -> Response:
     """An OpenAI `chat.completion` (or, with `stream`, `chat.completion.chunk`s then
-    `[DONE]`) answered by the persona or agent `model` names, through a full turn."""
-    require_turn(context.principal, *FRONT_DOOR_NEEDS)
+    `[DONE]`) answered by the persona or agent `model` names, through a full turn; the
+    calls of the client's functions returned as `tool_calls`, and its results taken up by
+    the run that called them."""
+    principal = context.principal
+    require_turn(principal, *FRONT_DOOR_NEEDS)
     who = await speaker(context.session, body.model)
-    session_id = await conversation(
-        context.session, context.principal, who, body, x_personae_session
+    wanted = asked(
+        body,
+        client_sampling=who.persona.client_sampling == "client",
+        client_instructions=who.persona.client_instructions == "append",
     )
-    await context.commit()
-    _index, text = last_user_message(body.messages)
     runtime: Runtime = shared.runtime
-    turn = await start_run(runtime, context.principal, session_id, text)
+    results = tool_results(body.messages)
+    if results:
+        await context.commit()
+        turn = await resume_run(runtime, principal, who.persona.id, results, wanted)
+    else:
+        person = end_user(body.user, x_personae_user)
+        session_id = await conversation(
+            context.session, principal, who, body, x_personae_session, person
+        )
+        await context.commit()
+        _index, text = last_user_message(body.messages)
+        turn = await start_run(runtime, principal, session_id, text, wanted)
     queue = runtime.launch(turn, stream=body.stream)
-    ident, created = f"chatcmpl-{turn.run_id}", int(time.time())
-    headers = {"X-Personae-Session": str(session_id), "X-Personae-Run": str(turn.run_id)}
+    answer = Answer(f"chatcmpl-{turn.run_id}", int(time.time()), body.model)
+    headers = {"X-Personae-Session": str(turn.session_id), "X-Personae-Run": str(turn.run_id)}
+    if wanted.ignored:
+        headers["X-Personae-Ignored"] = ", ".join(wanted.ignored)
     if body.stream:
         usage = body.stream_options is not None and body.stream_options.include_usage
         return StreamingResponse(
-            _chunks(queue, ident, created, body.model, usage),
+            answer.chunks(queue, usage),
             media_type="text/event-stream",
             headers={**headers, "Cache-Control": "no-store"},
         )
     last = await ending(queue)
-    if last is None or last.event != "run.completed":
+    if last is None or last.event not in ("run.completed", "run.requires_action"):
         reason = last.data.get("error", "the run was cancelled") if last else "no answer"
         raise ProviderUnavailable(f"the persona could not answer: {reason}")
-    return JSONResponse(
-        {
-            "id": ident,
-            "object": "chat.completion",
-            "created": created,
-            "model": body.model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": last.data["content"]},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": _usage(last.data.get("usage", {})),
-        },
-        headers=headers,
-    )
+    return JSONResponse(answer.whole(last), headers=headers)
 
 
 @router.get("/models", summary="The personas and agents a token may name as `model`")
@@ -109,33 +114,75 @@ def _usage(total: dict[str, Any]) -> dict[str, int]:
     }
 
 
-async def _chunks(
-    queue: asyncio.Queue[Emitted | None], ident: str, created: int, model: str, usage: bool
-) -> AsyncIterator[str]:
-    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+def _wired(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The client's calls as OpenAI writes them."""
+    return [
+        {
+            "id": c["id"],
+            "type": "function",
+            "function": {"name": c["name"], "arguments": c["arguments"]},
+        }
+        for c in calls
+    ]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer's identity, and how it is written whole or in chunks."""
+
+    ident: str
+    created: int
+    model: str
+
+    def whole(self, last: Emitted) -> dict[str, Any]:
+        """The `chat.completion` of a run that ended (or waits for the client's calls)."""
+        content = last.data.get("content") or ""
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        finish = "stop"
+        if last.event == "run.requires_action":
+            message["content"] = content or None
+            message["tool_calls"] = _wired(last.data["tool_calls"])
+            finish = "tool_calls"
+        return {
+            "id": self.ident,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": _usage(last.data.get("usage", {})),
+        }
+
+    def chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         choices = [{"index": 0, "delta": delta, "finish_reason": finish}] if delta or finish else []
         body = {
-            "id": ident,
+            "id": self.ident,
             "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
+            "created": self.created,
+            "model": self.model,
             "choices": choices,
             **extra,
         }
         return f"data: {json.dumps(body)}\n\n"
 
-    yield chunk({"role": "assistant", "content": ""})
-    while (emitted := await queue.get()) is not None:
-        if emitted.event == "token":
-            yield chunk({"content": emitted.data["text"]})
-        elif emitted.event == "run.completed":
-            yield chunk({}, "stop")
-            if usage:
-                yield chunk({}, usage=_usage(emitted.data.get("usage", {})))
-        elif emitted.event in ("run.failed", "run.cancelled"):
-            error = {
-                "message": emitted.data.get("error", "the run was cancelled"),
-                "type": "server_error",
-            }
-            yield f"data: {json.dumps({'error': error})}\n\n"
-    yield "data: [DONE]\n\n"
+    async def chunks(self, queue: asyncio.Queue[Emitted | None], usage: bool) -> AsyncIterator[str]:
+        """`chat.completion.chunk`s as the run goes, then `[DONE]`."""
+        yield self.chunk({"role": "assistant", "content": ""})
+        while (emitted := await queue.get()) is not None:
+            if emitted.event == "token":
+                yield self.chunk({"content": emitted.data["text"]})
+            elif emitted.event in ("run.completed", "run.requires_action"):
+                finish = "stop"
+                if emitted.event == "run.requires_action":
+                    for index, call in enumerate(_wired(emitted.data["tool_calls"])):
+                        yield self.chunk({"tool_calls": [{"index": index, **call}]})
+                    finish = "tool_calls"
+                yield self.chunk({}, finish)
+                if usage:
+                    yield self.chunk({}, usage=_usage(emitted.data.get("usage", {})))
+            elif emitted.event in ("run.failed", "run.cancelled"):
+                error = {
+                    "message": emitted.data.get("error", "the run was cancelled"),
+                    "type": "server_error",
+                }
+                yield f"data: {json.dumps({'error': error})}\n\n"
+        yield "data: [DONE]\n\n"

@@ -123,10 +123,26 @@ class AnthropicChat(SDKChat):
             arguments["extra_body"] = sampling
         if request.tools:
             arguments["tools"] = [_tool(t) for t in request.tools]
+            choice = _tool_choice(request.tool_choice, request.parallel_tool_calls)
+            if choice is not None:
+                arguments["tool_choice"] = choice
         return arguments
 
     def _translated(self) -> AbstractContextManager[None]:
         return translated(f"the Anthropic endpoint ({self.model})", _sdk())
+
+
+def _tool_choice(choice: str | Mapping[str, Any] | None, parallel: bool | None) -> Any:
+    """OpenAI's `tool_choice` and `parallel_tool_calls` as Anthropic's `tool_choice`."""
+    if choice is None and parallel is None:
+        return None
+    if isinstance(choice, Mapping):
+        said: dict[str, Any] = {"type": "tool", "name": choice["function"]["name"]}
+    else:
+        said = {"type": {"none": "none", "required": "any"}.get(choice or "auto", "auto")}
+    if parallel is False and said["type"] != "none":
+        said["disable_parallel_tool_use"] = True
+    return said
 
 
 def _tool(function: Mapping[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,12 @@ class Request:
     max_tokens: int | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
     """Sampling parameters (temperature, top_p, …) over the model config's own."""
+    tool_choice: str | Mapping[str, Any] | None = None
+    """OpenAI's: `auto`, `none`, `required` or `{"type": "function", "function": {"name"}}`;
+    None: the provider's default."""
+    parallel_tool_calls: bool | None = None
+    response_format: Mapping[str, Any] | None = None
+    """OpenAI's `response_format`, for models that take it (the caller checks the answer)."""
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,12 @@ class OpenAIChat(SDKChat):
         body |= {**self._options, **request.parameters, "messages": wire(messages)}
         if request.tools:
             body["tools"] = list(request.tools)
+            if request.tool_choice is not None:
+                body["tool_choice"] = request.tool_choice
+            if request.parallel_tool_calls is not None:
+                body["parallel_tool_calls"] = request.parallel_tool_calls
+        if request.response_format is not None:
+            body["response_format"] = request.response_format
         return body
 
     def _estimated(
