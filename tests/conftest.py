@@ -31,6 +31,7 @@ from tests.serving import free_port
 LOOPBACK_MODELS = json.dumps([*MODEL_ENDPOINT_HOSTS, "127.0.0.1"])
 """The tests' scripted model providers listen on loopback, which a deployment must allow."""
 os.environ["PERSONAE_MODEL_ENDPOINT_HOSTS"] = LOOPBACK_MODELS
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # litellm downloads it otherwise
 
 TEMPLATE = "personae_template"
 _names = itertools.count()

@@ -397,3 +397,108 @@ async def test_what_the_front_door_cannot_do_is_refused_as_openai_does(
                 model=MODEL, messages=[{"role": "user", "content": "Hi"}], extra_body=extra
             )
         assert raised.value.param == param
+
+
+async def test_legacy_functions_round_trip_within_a_persons_conversation(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(
+        replies=[
+            {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]},
+            "It is 21 degrees in Oslo.",
+        ]
+    )
+    async with front(urls, fresh_owner, script) as f:
+        asked: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Oslo?"}]
+        first = await f.sdk.chat.completions.create(
+            model=MODEL, messages=asked, functions=[WEATHER["function"]], user="ann"
+        )
+        choice = first.choices[0]
+        assert choice.finish_reason == "function_call" and not choice.message.tool_calls
+        assert choice.message.function_call is not None
+        assert choice.message.function_call.name == "get_weather"
+        assert sent(f.script)["parallel_tool_calls"] is False  # one call at a time
+        answer = await f.sdk.chat.completions.create(
+            model=MODEL,
+            messages=[
+                *asked,
+                cast(ChatCompletionMessageParam, choice.message.model_dump(exclude_none=True)),
+                {"role": "function", "name": "get_weather", "content": "21"},
+            ],
+            functions=[WEATHER["function"]],
+            user="ann",
+        )
+        assert answer.choices[0].message.content == "It is 21 degrees in Oslo."
+        assert sent(f.script)["messages"][-1]["content"] == "21"
+
+        with pytest.raises(openai.BadRequestError, match="find their run by the conversation"):
+            await f.sdk.chat.completions.create(
+                model=MODEL,
+                messages=[
+                    *asked,
+                    cast(ChatCompletionMessageParam, choice.message.model_dump(exclude_none=True)),
+                    {"role": "function", "name": "get_weather", "content": "21"},
+                ],
+            )
+
+
+async def test_a_new_message_ends_the_wait_and_earlier_calls_stay_in_the_history(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(
+        replies=[
+            {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]},
+            "Something else, then.",
+        ]
+    )
+    async with front(urls, fresh_owner, script) as f:
+        asked: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Oslo?"}]
+        first = await f.sdk.chat.completions.create(
+            model=MODEL, messages=asked, tools=[WEATHER], user="ben"
+        )
+        message = first.choices[0].message
+        [call] = message.tool_calls or []
+        await f.sdk.chat.completions.create(  # ben changes the subject instead
+            model=MODEL,
+            messages=[{"role": "user", "content": "Never mind: tell me a joke."}],
+            tools=[WEATHER],
+            user="ben",
+        )
+        # the unanswered call is not sent to the model (it would refuse the history)
+        assert all("tool_calls" not in m for m in sent(f.script)["messages"])
+        with pytest.raises(openai.ConflictError, match="conversation went on"):
+            await f.sdk.chat.completions.create(
+                model=MODEL,
+                messages=[
+                    *asked,
+                    cast(ChatCompletionMessageParam, message.model_dump(exclude_none=True)),
+                    {"role": "tool", "tool_call_id": call.id, "content": "21"},
+                ],
+                user="ben",
+            )
+
+        # a stateless request's earlier tool exchange becomes its session's history
+        f.script.replies = ["You asked about Bergen."]
+        await f.sdk.chat.completions.create(
+            model=MODEL,
+            messages=[
+                {"role": "user", "content": "Bergen?"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_abc",
+                            "type": "function",
+                            "function": {"name": "get_weather", "arguments": '{"city": "Bergen"}'},
+                        }
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "call_abc", "content": "14"},
+                {"role": "assistant", "content": "It is 14 degrees."},
+                {"role": "user", "content": "What did I ask?"},
+            ],
+        )
+        history = sent(f.script)["messages"][1:]
+        assert [m["role"] for m in history] == ["user", "assistant", "tool", "assistant", "user"]
+        assert history[1]["tool_calls"][0]["id"] == "call_abc" and history[2]["content"] == "14"

@@ -206,6 +206,8 @@ class Asked:
     """`json_object` or `json_schema`: the answer is checked (and asked again) to match."""
     ignored: tuple[str, ...] = ()
     """The fields sent and left unused (said in `X-Personae-Ignored`)."""
+    legacy: bool = False
+    """The client gave `functions`: a call goes back as `function_call`, one at a time."""
 
     @property
     def client_functions(self) -> frozenset[str]:
@@ -239,7 +241,8 @@ def asked(body: ChatCompletionIn, *, client_sampling: bool, client_instructions:
         instructions="\n\n".join(text for _, text in system if text) if client_instructions else "",
         tools=tools,
         tool_choice=_tool_choice(body),
-        parallel_tool_calls=body.parallel_tool_calls,
+        parallel_tool_calls=False if body.functions else body.parallel_tool_calls,
+        legacy=bool(body.functions),
         response_format=_response_format(body.response_format),
         ignored=tuple(ignored),
     )

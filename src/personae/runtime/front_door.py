@@ -42,7 +42,12 @@ from personae.kernel.principal import Principal
 from personae.personas.models import Agent, Persona
 from personae.personas.service import PERSONAS
 from personae.profiles.service import on_channel
-from personae.runtime.chat_completions import ChatCompletionIn, ChatMessageIn, ToolCallIn, text_of
+from personae.runtime.chat_completions import (
+    ChatCompletionIn,
+    ChatMessageIn,
+    FunctionCall,
+    text_of,
+)
 from personae.runtime.resumption import Result
 from personae.sessions import log
 from personae.sessions.service import SESSIONS, find_or_create
@@ -125,12 +130,11 @@ def tool_results(messages: Sequence[ChatMessageIn]) -> list[Result]:
     """The results of the client's functions the request ends with (none: it ends with a
     user's message); 400 if they follow no assistant message that called functions."""
     index = len(messages)
-    while index and messages[index - 1].role == "tool":
+    while index and messages[index - 1].role in ("tool", "function"):
         index -= 1
     if index == len(messages):
         return []
-    called = messages[index - 1] if index else None
-    if called is None or called.role != "assistant" or not called.tool_calls:
+    if not index or not _calls_functions(messages[index - 1]):
         raise ValidationFailed(
             "tool messages follow the assistant message whose calls they answer",
             field=f"messages.{index}",
@@ -138,11 +142,20 @@ def tool_results(messages: Sequence[ChatMessageIn]) -> list[Result]:
     found = []
     for at in range(index, len(messages)):
         message = messages[at]
-        if not message.tool_call_id:
-            raise ValidationFailed("the call this answers", field=f"messages.{at}.tool_call_id")
         text = text_of(message.content, f"messages.{at}.content")
-        found.append(Result(message.tool_call_id, text, f"messages.{at}"))
+        if message.role == "function":  # legacy: answers the call of its function
+            if not message.name:
+                raise ValidationFailed("the function this answers", field=f"messages.{at}.name")
+            found.append(Result("", text, f"messages.{at}", message.name))
+        elif not message.tool_call_id:
+            raise ValidationFailed("the call this answers", field=f"messages.{at}.tool_call_id")
+        else:
+            found.append(Result(message.tool_call_id, text, f"messages.{at}"))
     return found
+
+
+def _calls_functions(message: ChatMessageIn) -> bool:
+    return message.role == "assistant" and bool(message.tool_calls or message.function_call)
 
 
 async def conversation(
@@ -179,36 +192,50 @@ async def conversation(
         return found_id
     made = await SESSIONS.create(session, principal, {**ids, "channel": CHANNEL})
     index, _text = last_user_message(body.messages)
-    earlier = [e for at in range(index) for e in _as_events(body.messages[at], at)]
+    earlier: list[log.NewEvent] = []
+    legacy = None  # the id given to the latest legacy `function_call`
+    for at, message in enumerate(body.messages[:index]):
+        if message.function_call is not None:
+            legacy = f"legacy_{at}"
+        earlier += _as_events(message, at, legacy)
     if earlier:
         await log.append(session, principal, made.id, earlier, system=True)
     return made.id
 
 
-def _as_events(message: ChatMessageIn, at: int) -> list[log.NewEvent]:
+def _as_events(message: ChatMessageIn, at: int, legacy: str | None) -> list[log.NewEvent]:
     """An earlier message of the request as the session's log keeps it (system and
-    developer messages are instructions, applied to each request: not history)."""
+    developer messages are instructions, applied to each request: not history); a legacy
+    function call and its answer are kept as a tool call (`legacy`, its id) and its result."""
     text = text_of(message.content, f"messages.{at}.content")
     if message.role == "user" and text:
         return [log.NewEvent("message.user", {"content": text})]
-    if message.role == "assistant" and (text or message.tool_calls):
+    if message.role == "assistant":
         calls = [
-            {"id": c.id, "name": c.function.name, "arguments": _object(c, f"messages.{at}", n)}
+            {
+                "id": c.id,
+                "name": c.function.name,
+                "arguments": _object(c.function, f"messages.{at}.tool_calls.{n}.function"),
+            }
             for n, c in enumerate(message.tool_calls or ())
         ]
+        if message.function_call is not None and legacy is not None:
+            arguments = _object(message.function_call, f"messages.{at}.function_call")
+            calls.append({"id": legacy, "name": message.function_call.name, "arguments": arguments})
+        if not (text or calls):
+            return []
         return [log.NewEvent("message.assistant", {"content": text, "tool_calls": calls or None})]
-    if message.role == "tool" and message.tool_call_id:
-        payload = {"content": text, "tool_call_id": message.tool_call_id}
-        return [log.NewEvent("message.tool", payload)]
+    answers = message.tool_call_id if message.role == "tool" else legacy
+    if message.role in ("tool", "function") and answers:
+        return [log.NewEvent("message.tool", {"content": text, "tool_call_id": answers})]
     return []
 
 
-def _object(call: ToolCallIn, at: str, n: int) -> dict[str, Any]:
+def _object(call: FunctionCall, at: str) -> dict[str, Any]:
     try:
-        arguments = json.loads(call.function.arguments or "{}")
+        arguments = json.loads(call.arguments or "{}")
     except json.JSONDecodeError:
         arguments = None
     if not isinstance(arguments, dict):
-        field = f"{at}.tool_calls.{n}.function.arguments"
-        raise ValidationFailed("a JSON object", field=field)
+        raise ValidationFailed("a JSON object", field=f"{at}.arguments")
     return arguments

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
@@ -50,9 +50,11 @@ class Result:
     """What the client's function answered to one call."""
 
     tool_call_id: str
+    """Empty for a legacy `function` message: it answers the waiting call of its `name`."""
     content: str
     field: str
     """Where the request holds it (`messages.3`)."""
+    name: str | None = None
 
 
 async def resume_run(
@@ -61,12 +63,14 @@ async def resume_run(
     persona_id: uuid.UUID,
     results: list[Result],
     asked: Asked,
+    run_id: uuid.UUID | None = None,
 ) -> Turn:
-    """The waiting run the results answer, going on with them (committed); the turn to
-    carry. 404 if no run of the caller's waits for them, 409 if the conversation went on,
-    400 naming a call left unanswered or unknown."""
+    """The waiting run the results answer (`run_id`, else the one their call ids name),
+    going on with them (committed); the turn to carry. 404 if no run of the caller's waits
+    for them, 409 if the conversation went on, 400 naming a call left unanswered or
+    unknown."""
     require_turn(principal)
-    run_id = run_named(results[0].tool_call_id)
+    run_id = run_id or run_named(results[0].tool_call_id)
     if run_id is None:
         raise ValidationFailed("answers no call the persona made", field=results[0].field)
     async with tenant_session(runtime.sessions, principal.tenant_id) as session:
@@ -82,8 +86,9 @@ async def resume_run(
             await _end_wait(session, run)
             await session.commit()
             raise Conflict("the conversation went on since: the run waits no more")
-        given = {r.tool_call_id: r for r in results}
-        for result in results:
+        named = _named(results, waiting)
+        given = {r.tool_call_id: r for r in named}
+        for result in named:
             if result.tool_call_id not in waiting:
                 raise ValidationFailed("answers no call the run waits for", field=result.field)
         missing = sorted(set(waiting) - set(given))
@@ -183,6 +188,33 @@ def _waiting(so_far: list[Message], run_id: uuid.UUID) -> dict[str, str] | None:
         for call in so_far[last].tool_calls
         if call.id not in answered and run_named(call.id) == run_id
     } or None
+
+
+def _named(results: list[Result], waiting: dict[str, str]) -> list[Result]:
+    """The results, each legacy one (no call id) given the id of the first waiting call of
+    its function not answered yet."""
+    free = [(call_id, name) for call_id, name in waiting.items()]
+    named = []
+    for result in results:
+        if not result.tool_call_id:
+            match = next((pair for pair in free if pair[1] == result.name), None)
+            if match is None:
+                raise ValidationFailed("answers no call the run waits for", field=result.field)
+            free.remove(match)
+            result = replace(result, tool_call_id=match[0])
+        named.append(result)
+    return named
+
+
+async def waiting_in(session: AsyncSession, session_id: uuid.UUID) -> uuid.UUID | None:
+    """The run of the session that waits for the client's functions, if one does."""
+    found = await session.execute(
+        select(Run.id)
+        .where(Run.session_id == session_id, Run.status == "requires_action")
+        .order_by(Run.created_at.desc())
+        .limit(1)
+    )
+    return found.scalar_one_or_none()
 
 
 async def _end_wait(session: AsyncSession, run: Run) -> None:

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from personae.api.deps import RequestContext, authorized
 from personae.api.services import Shared
-from personae.errors import ProviderUnavailable
+from personae.errors import NotFound, ProviderUnavailable, ValidationFailed
 from personae.runtime.chat_completions import ChatCompletionIn, asked
 from personae.runtime.front_door import (
     FRONT_DOOR_NEEDS,
@@ -30,7 +30,7 @@ from personae.runtime.front_door import (
     speaker,
     tool_results,
 )
-from personae.runtime.resumption import resume_run
+from personae.runtime.resumption import resume_run, waiting_in
 from personae.runtime.turn import Emitted, Runtime, ending, require_turn, start_run
 
 router = APIRouter(prefix="/openai/v1", tags=["openai"])
@@ -62,11 +62,25 @@ async def chat_completions(
     )
     runtime: Runtime = shared.runtime
     results = tool_results(body.messages)
+    person = end_user(body.user, x_personae_user)
     if results:
+        run_id = None
+        if not all(r.tool_call_id for r in results):  # legacy: found by the conversation
+            if x_personae_session is None and person is None:
+                raise ValidationFailed(
+                    "function results find their run by the conversation: send `user` or "
+                    "X-Personae-Session (or use tools, whose call ids name it)",
+                    field="messages",
+                )
+            session_id = await conversation(
+                context.session, principal, who, body, x_personae_session, person
+            )
+            run_id = await waiting_in(context.session, session_id)
+            if run_id is None:
+                raise NotFound("no run of this conversation waits for function results")
         await context.commit()
-        turn = await resume_run(runtime, principal, who.persona.id, results, wanted)
+        turn = await resume_run(runtime, principal, who.persona.id, results, wanted, run_id)
     else:
-        person = end_user(body.user, x_personae_user)
         session_id = await conversation(
             context.session, principal, who, body, x_personae_session, person
         )
@@ -74,7 +88,7 @@ async def chat_completions(
         _index, text = last_user_message(body.messages)
         turn = await start_run(runtime, principal, session_id, text, wanted)
     queue = runtime.launch(turn, stream=body.stream)
-    answer = Answer(f"chatcmpl-{turn.run_id}", int(time.time()), body.model)
+    answer = Answer(f"chatcmpl-{turn.run_id}", int(time.time()), body.model, wanted.legacy)
     headers = {"X-Personae-Session": str(turn.session_id), "X-Personae-Run": str(turn.run_id)}
     if wanted.ignored:
         headers["X-Personae-Ignored"] = ", ".join(wanted.ignored)
@@ -133,6 +147,8 @@ class Answer:
     ident: str
     created: int
     model: str
+    legacy: bool = False
+    """The client gave `functions`: its call is a `function_call`."""
 
     def whole(self, last: Emitted) -> dict[str, Any]:
         """The `chat.completion` of a run that ended (or waits for the client's calls)."""
@@ -141,8 +157,13 @@ class Answer:
         finish = "stop"
         if last.event == "run.requires_action":
             message["content"] = content or None
-            message["tool_calls"] = _wired(last.data["tool_calls"])
-            finish = "tool_calls"
+            calls = _wired(last.data["tool_calls"])
+            if self.legacy:
+                message["function_call"] = calls[0]["function"]
+                finish = "function_call"
+            else:
+                message["tool_calls"] = calls
+                finish = "tool_calls"
         return {
             "id": self.ident,
             "object": "chat.completion",
@@ -173,9 +194,14 @@ class Answer:
             elif emitted.event in ("run.completed", "run.requires_action"):
                 finish = "stop"
                 if emitted.event == "run.requires_action":
-                    for index, call in enumerate(_wired(emitted.data["tool_calls"])):
-                        yield self.chunk({"tool_calls": [{"index": index, **call}]})
-                    finish = "tool_calls"
+                    calls = _wired(emitted.data["tool_calls"])
+                    if self.legacy:
+                        yield self.chunk({"function_call": calls[0]["function"]})
+                        finish = "function_call"
+                    else:
+                        for index, call in enumerate(calls):
+                            yield self.chunk({"tool_calls": [{"index": index, **call}]})
+                        finish = "tool_calls"
                 yield self.chunk({}, finish)
                 if usage:
                     yield self.chunk({}, usage=_usage(emitted.data.get("usage", {})))
