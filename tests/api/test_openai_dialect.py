@@ -285,6 +285,37 @@ async def test_parallel_calls_stream_as_deltas_beside_the_personas_own_tools(
         ]
 
 
+async def test_images_reach_only_a_model_with_vision(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    pixel = "data:image/png;base64,iVBORw0KGgo="
+    async with front(urls, fresh_owner, Script(replies=["A red pixel."])) as f:
+        shown: list[ChatCompletionMessageParam] = [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image_url", "image_url": {"url": pixel}},
+                ],
+            }
+        ]
+        with pytest.raises(openai.BadRequestError, match="none of the persona's models"):
+            await f.sdk.chat.completions.create(model=MODEL, messages=shown)
+        assert f.script.chat_requests == []  # refused before anything was written or asked
+
+        [config] = (await f.client.get("/v1/model-configs", headers=f.auth)).json()
+        seeing = await f.client.patch(
+            f"/v1/model-configs/{config['id']}", headers=f.auth, json={"vision": True}
+        )
+        assert seeing.status_code == 200, seeing.text
+        answer = await f.sdk.chat.completions.create(model=MODEL, messages=shown)
+        assert answer.choices[0].message.content == "A red pixel."
+        assert sent(f.script)["messages"][-1]["content"] == [
+            {"type": "text", "text": "What is this?"},
+            {"type": "image_url", "image_url": {"url": pixel}},
+        ]
+
+
 class City(BaseModel):
     city: str
     degrees: int
@@ -352,8 +383,8 @@ async def test_structured_output_is_checked_and_asked_again(
                     }
                 ]
             },
-            "messages.0.content.0",
-            "unsupported_value",
+            "messages",  # the persona's model has no vision
+            None,
         ),
         (
             {"messages": [{"role": "tool", "tool_call_id": "call_x", "content": "1"}]},

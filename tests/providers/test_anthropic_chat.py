@@ -141,3 +141,34 @@ async def test_failures_are_told_apart_and_a_stream_stops_with_its_reader() -> N
             await asyncio.sleep(0.05)
         assert script.streams_closed == 1
         await model.close()
+
+
+async def test_a_clients_tool_choice_and_images_are_said_the_anthropic_way() -> None:
+    script = Script(replies=["A red pixel."])
+    async with scripted_openai(script) as base_url:
+        model = claude(base_url)
+        shown = Message(
+            "user",
+            "What are these?",
+            images=("data:image/png;base64,iVBORw0KGgo=", "https://img.example.com/a.jpg"),
+        )
+        choice = {"type": "function", "function": {"name": "weather"}}
+        request = Request(tools=[WEATHER], tool_choice=choice, parallel_tool_calls=False)
+        await model.complete([shown], request=request)
+        sent = script.chat_requests[0]
+        assert sent["messages"][0]["content"] == [
+            {"type": "text", "text": "What are these?"},
+            {
+                "type": "image",
+                "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+            },
+            {"type": "image", "source": {"type": "url", "url": "https://img.example.com/a.jpg"}},
+        ]
+        assert sent["tool_choice"] == {
+            "type": "tool",
+            "name": "weather",
+            "disable_parallel_tool_use": True,
+        }
+        await model.complete([shown], request=Request(tools=[WEATHER], tool_choice="required"))
+        assert script.chat_requests[1]["tool_choice"] == {"type": "any"}
+        await model.close()

@@ -206,6 +206,8 @@ class Asked:
     """`json_object` or `json_schema`: the answer is checked (and asked again) to match."""
     ignored: tuple[str, ...] = ()
     """The fields sent and left unused (said in `X-Personae-Ignored`)."""
+    images: tuple[str, ...] = ()
+    """The images of the message answered (for the persona's models with vision)."""
     legacy: bool = False
     """The client gave `functions`: a call goes back as `function_call`, one at a time."""
 
@@ -235,7 +237,9 @@ def asked(body: ChatCompletionIn, *, client_sampling: bool, client_instructions:
         {"type": "function", "function": f.model_dump(exclude_none=True)}
         for f in body.functions or ()
     ]
+    users = [m for m in body.messages if m.role == "user"]
     return Asked(
+        images=images_of(users[-1].content) if users else (),
         parameters=parameters,
         max_tokens=body.max_completion_tokens or body.max_tokens,
         instructions="\n\n".join(text for _, text in system if text) if client_instructions else "",
@@ -249,7 +253,8 @@ def asked(body: ChatCompletionIn, *, client_sampling: bool, client_instructions:
 
 
 def text_of(content: str | list[Any] | None, field_: str) -> str:
-    """A message's text: its text parts joined (400 naming a part that is not text)."""
+    """A message's text: its text parts joined (images aside: `images_of`; 400 naming an
+    audio or file part)."""
     if content is None or isinstance(content, str):
         return content or ""
     pieces = []
@@ -258,13 +263,16 @@ def text_of(content: str | list[Any] | None, field_: str) -> str:
             pieces.append(part.text)
         elif isinstance(part, RefusalPart):
             pieces.append(part.refusal)
-        elif isinstance(part, ImagePart):
-            raise unsupported(
-                f"{field_}.{index}", "images need a persona whose model sees them", value=True
-            )
-        else:
+        elif isinstance(part, OtherPart):
             raise unsupported(f"{field_}.{index}", f"{part.type} parts are not read", value=True)
     return "\n".join(pieces)
+
+
+def images_of(content: str | list[Any] | None) -> tuple[str, ...]:
+    """The URLs of a message's image parts."""
+    if content is None or isinstance(content, str):
+        return ()
+    return tuple(part.image_url.url for part in content if isinstance(part, ImagePart))
 
 
 def _tool_choice(body: ChatCompletionIn) -> str | dict[str, Any] | None:

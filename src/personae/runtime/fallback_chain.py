@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +46,8 @@ class Link:
     rpm: int | None = None
     tpm: int | None = None
     context_length: int | None = None
+    vision: bool = False
+    """Whether the model reads images."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,11 @@ class FallbackChain:
     links: Sequence[Link]
     limiter: Limiter
     attempts: list[Attempt] = field(default_factory=list)
+
+    def seeing(self) -> FallbackChain:
+        """The chain of its models that read images (the others cannot answer a message
+        with images)."""
+        return replace(self, links=[link for link in self.links if link.vision], attempts=[])
 
     async def complete(self, messages: Sequence[Message], request: Request) -> Completion:
         """The first answer a model of the chain gives."""
@@ -246,5 +253,5 @@ async def open_fallback_chain(
             )
 
         client = await clients.get(key, opener)
-        links.append(Link(c.id, c.name, client, c.rpm, c.tpm, c.context_length))
+        links.append(Link(c.id, c.name, client, c.rpm, c.tpm, c.context_length, c.vision))
     return FallbackChain(links, limiter)

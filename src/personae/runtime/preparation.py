@@ -186,7 +186,7 @@ def _this_turn(turn: Turn) -> tuple[list[Message], list[Message]]:
     """The conversation before this turn, and this turn's own messages: the user's, and,
     for a resumed run, the calls since and their results."""
     if not turn.resumed:
-        return turn.history, [Message("user", turn.text)]
+        return turn.history, [Message("user", turn.text, images=turn.asked.images)]
     asked = max((i for i, m in enumerate(turn.history) if m.role == "user"), default=0)
     return turn.history[:asked], turn.history[asked:]
 

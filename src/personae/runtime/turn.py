@@ -53,6 +53,7 @@ from personae.errors import (
     PersonaeError,
     ProviderError,
     ProviderUnavailable,
+    ValidationFailed,
 )
 from personae.identity.models import Tenant
 from personae.kernel.audit.service import audit_values
@@ -201,6 +202,14 @@ async def start_run(
                 )
             except PersonaeError as unopened:  # a model missing: the run fails on it
                 chain = unopened
+            images = asked.images if asked else ()
+            if images and isinstance(chain, FallbackChain):
+                chain = chain.seeing()
+                if not chain.links:
+                    raise ValidationFailed(
+                        "the message shows images and none of the persona's models has vision",
+                        field="messages",
+                    )
             so_far = await history(session, session_id)
             run_id = uuid.uuid4()
             now = datetime.now(UTC)
@@ -228,7 +237,7 @@ async def start_run(
                 principal,
                 session_id,
                 [
-                    log.NewEvent("message.user", {"content": text}, 1, trace),
+                    log.NewEvent("message.user", _said(text, images), 1, trace),
                     log.NewEvent(
                         "run.started", {"run_id": str(run_id), "trace_id": trace}, 1, trace
                     ),
@@ -256,6 +265,11 @@ async def start_run(
         retrieved,
         asked=asked or Asked(),
     )
+
+
+def _said(text: str, images: tuple[str, ...]) -> dict[str, Any]:
+    """A user message's payload (the log keeps the text, and how many images it showed)."""
+    return {"content": text, "metadata": {"images": len(images)}} if images else {"content": text}
 
 
 SPEAKER = (

@@ -11,6 +11,7 @@ penalties) are dropped."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -180,8 +181,24 @@ def wire(messages: Sequence[Message]) -> tuple[str, list[dict[str, Any]]]:
             ]
             turns.append({"role": "assistant", "content": blocks})
             continue
+        if m.images:
+            shown = [{"type": "text", "text": m.content}, *(_image(url) for url in m.images)]
+            turns.append({"role": m.role, "content": shown})
+            continue
         turns.append({"role": m.role, "content": m.content})
     return system, turns
+
+
+DATA_URL = re.compile(r"^data:(?P<type>image/[\w.+-]+);base64,(?P<data>.*)$", re.DOTALL)
+
+
+def _image(url: str) -> dict[str, Any]:
+    """An image block: a `data:` URL's bytes, or the URL Anthropic fetches."""
+    inline = DATA_URL.match(url)
+    if inline:
+        source = {"type": "base64", "media_type": inline["type"], "data": inline["data"]}
+        return {"type": "image", "source": source}
+    return {"type": "image", "source": {"type": "url", "url": url}}
 
 
 def _arguments(text: str) -> Any:

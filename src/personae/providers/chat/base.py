@@ -26,6 +26,8 @@ class Message:
     """The calls an assistant message asks for."""
     tool_call_id: str | None = None
     """The call a tool message answers."""
+    images: tuple[str, ...] = ()
+    """Images a user message shows, as URLs (`https:` or `data:`), for models with vision."""
 
 
 @dataclass(frozen=True)

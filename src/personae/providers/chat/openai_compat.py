@@ -137,6 +137,11 @@ def wire(messages: Sequence[Message]) -> list[Any]:
     shaped: list[dict[str, Any]] = []
     for m in messages:
         item: dict[str, Any] = {"role": m.role, "content": m.content}
+        if m.images:
+            item["content"] = [
+                {"type": "text", "text": m.content},
+                *({"type": "image_url", "image_url": {"url": url}} for url in m.images),
+            ]
         if m.tool_calls:
             item["content"] = m.content or None
             item["tool_calls"] = [
