@@ -63,12 +63,12 @@ CHUNKS = (
 )
 
 
-def _quantile(samples: list[float], q: float) -> float:
+def quantile(samples: list[float], q: float) -> float:
     return round(statistics.quantiles(samples, n=100)[int(q * 100) - 1], 3)
 
 
 @asynccontextmanager
-async def _instant_model() -> AsyncIterator[str]:
+async def instant_model() -> AsyncIterator[str]:
     """An OpenAI-compatible chat endpoint that answers at once (`instant_model.py`, in a
     process of its own: none of its time is counted as ours)."""
     with socket.socket() as probe:
@@ -98,7 +98,7 @@ def _vectors(n: int, rng: np.random.Generator) -> list[str]:
     return ["[" + ",".join(f"{x:.5f}" for x in row) + "]" for row in raw]
 
 
-async def _load(
+async def load_memories(
     urls: DatabaseUrls, tenant: uuid.UUID, persona: uuid.UUID, model: str, args: argparse.Namespace
 ) -> float:
     """The persona's memories (the turns of its past sessions, `TURNS_PER_SESSION` each: a
@@ -190,7 +190,7 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
     app = create_app(settings, urls, master_key=master)
     transport = httpx.ASGITransport(app=app)
     async with (
-        _instant_model() as model_url,
+        instant_model() as model_url,
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
         _bare_append(urls) as bare_append,
@@ -223,7 +223,7 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
         for tool in tools:
             if tool["name"] in ("calculator", "current_time"):
                 await post(f"/v1/personas/{persona['id']}/tools", tool_id=tool["id"])
-        load_s = await _load(urls, tenant, uuid.UUID(persona["id"]), model, args)
+        load_s = await load_memories(urls, tenant, uuid.UUID(persona["id"]), model, args)
 
         sessions: list[str] = []
         latencies: list[float] = []
@@ -251,7 +251,7 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
             for step in steps:
                 per_step[step["step_type"]].append(step["duration_ms"])
 
-    p50, p95 = statistics.median(latencies), _quantile(latencies, 0.95)
+    p50, p95 = statistics.median(latencies), quantile(latencies, 0.95)
     bare_p50 = statistics.median(bare)
     return {
         "turns": len(latencies),
