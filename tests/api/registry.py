@@ -509,6 +509,15 @@ async def _render_body(actor: Actor) -> dict[str, Any]:
 _a_template = created("/v1/prompt-templates", _template_body, "template_id")
 
 
+async def _a_model(actor: Actor) -> dict[str, str]:
+    """A persona, by the name the front door takes as `model`."""
+    made = await actor.client.post(
+        "/v1/personas", headers=actor.headers, json={"name": f"Sweep model {uuid.uuid4().hex[:8]}"}
+    )
+    assert made.status_code == 201, made.text
+    return {"model": made.json()["name"]}
+
+
 async def _a_persona_session(actor: Actor) -> dict[str, str]:
     """A session of a persona whose model names no config: its turns fail at once (the
     sweeps call no model)."""
@@ -811,6 +820,7 @@ CASES: dict[tuple[str, str], Case] = {
         body=_completion_body, status=503, audit_events=2
     ),
     ("GET", "/openai/v1/models"): Case(),
+    ("GET", "/openai/v1/models/{model}"): Case(ids=_a_model),
     ("POST", "/v1/me/password"): Case(body=_password_change_body),
     ("GET", "/v1/runs"): Case(),
     ("GET", "/v1/runs/{run_id}"): Case(ids=_a_run),

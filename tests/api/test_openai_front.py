@@ -91,6 +91,10 @@ async def test_openai_clients_talk_to_a_persona(
             assert script.chat_requests[-1]["messages"][0]["content"] == "You are the night clerk."
             listed = [model.id async for model in sdk.models.list()]
             assert listed == ["Harbour guide", "night-clerk"]
+            one = await sdk.models.retrieve("Harbour guide")
+            assert (one.id, one.owned_by) == ("Harbour guide", "persona")
+            with pytest.raises(openai.NotFoundError, match="no persona or agent"):
+                await sdk.models.retrieve("Nobody")
             await post(client, auth, "/v1/agents", name="drifter")  # of no persona
             with pytest.raises(openai.ConflictError, match="belongs to no persona"):
                 await sdk.chat.completions.create(

@@ -119,6 +119,21 @@ async def models(context: Annotated[RequestContext, authorized()]) -> dict[str, 
     }
 
 
+@router.get("/models/{model:path}", summary="One persona or agent a token may name")
+async def model(model: str, context: Annotated[RequestContext, authorized()]) -> dict[str, Any]:
+    """OpenAI's model object for the persona or agent of that name (404 if the caller may
+    name none)."""
+    for name, made, owner in await callable_models(context.session, context.principal):
+        if name == model:
+            return {
+                "id": name,
+                "object": "model",
+                "created": int(made.timestamp()),
+                "owned_by": owner,
+            }
+    raise NotFound(f"no persona or agent is called {model!r}")
+
+
 def _usage(total: dict[str, Any]) -> dict[str, int]:
     prompt, completion = int(total.get("input_tokens", 0)), int(total.get("output_tokens", 0))
     return {
