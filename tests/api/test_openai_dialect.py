@@ -533,3 +533,31 @@ async def test_a_new_message_ends_the_wait_and_earlier_calls_stay_in_the_history
         history = sent(f.script)["messages"][1:]
         assert [m["role"] for m in history] == ["user", "assistant", "tool", "assistant", "user"]
         assert history[1]["tool_calls"][0]["id"] == "call_abc" and history[2]["content"] == "14"
+
+
+async def test_a_run_waiting_for_the_client_can_be_cancelled(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(replies=[{"tool_calls": [{"name": "get_weather", "arguments": {}}]}])
+    async with front(urls, fresh_owner, script) as f:
+        asked: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Oslo?"}]
+        raw = await f.sdk.chat.completions.with_raw_response.create(
+            model=MODEL, messages=asked, tools=[WEATHER]
+        )
+        message = raw.parse().choices[0].message
+        run_id = raw.headers["x-personae-run"]
+        cancelled = await f.client.post(f"/v1/runs/{run_id}/cancel", headers=f.auth)
+        assert cancelled.status_code == 202, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"
+        again = await f.client.post(f"/v1/runs/{run_id}/cancel", headers=f.auth)
+        assert again.status_code == 409
+        [call] = message.tool_calls or []
+        with pytest.raises(openai.ConflictError, match="the run is cancelled"):
+            await f.sdk.chat.completions.create(
+                model=MODEL,
+                messages=[
+                    *asked,
+                    cast(ChatCompletionMessageParam, message.model_dump(exclude_none=True)),
+                    {"role": "tool", "tool_call_id": call.id, "content": "21"},
+                ],
+            )

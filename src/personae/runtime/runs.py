@@ -45,6 +45,20 @@ async def request_cancel(session: AsyncSession, principal: Principal, run_id: uu
     run = (await session.execute(select(Run).where(Run.id == run_id))).scalar_one_or_none()
     if run is None:
         raise NotFound("no such run")
+    if run.status == "requires_action":  # no process carries it: it ends here
+        ended = await session.execute(
+            update(Run)
+            .where(Run.id == run.id, Run.status == "requires_action")  # unless resumed since
+            .values(
+                status="cancelled",
+                error_message="cancelled while it waited for the client's functions",
+                completed_at=datetime.now(UTC),
+            )
+        )
+        await session.refresh(run)
+        if rowcount(ended) == 1:
+            await record(session, principal, "cancel", "run", run.id)
+            return run
     if run.status not in GOING:
         raise Conflict(f"the run is {run.status} already")
     await record(session, principal, "cancel", "run", run.id)
