@@ -2,7 +2,8 @@
 helpers (the `openai` SDK's are in `test_openai_dialect`): LangChain's `ChatOpenAI`
 (invoke, stream, content blocks, `bind_tools` with a parallel round trip,
 `with_structured_output`), the OpenAI Agents SDK (an agent whose function tool the client
-runs, and an `output_type`), and litellm (completion, stream, tools, JSON mode). The
+runs, streamed with two calls at once, and an `output_type`), and litellm (completion,
+stream with content parts, tools, a pydantic `response_format`, JSON mode). The
 persona's model is the scripted server; nothing leaves 127.0.0.1."""
 
 from __future__ import annotations
@@ -116,6 +117,20 @@ async def test_openai_agents_sdk(urls: DatabaseUrls, fresh_owner: tuple[str, str
         tool_answer = [m for m in sent(f.script)["messages"] if m["role"] == "tool"]
         assert [m["content"] for m in tool_answer] == ["21"]
 
+        f.script.replies = [
+            {
+                "tool_calls": [
+                    {"name": "get_weather", "arguments": {"city": "Bergen"}},
+                    {"name": "get_weather", "arguments": {"city": "Tromso"}},
+                ]
+            },
+            "Both are at 21.",
+        ]
+        streamed = Runner.run_streamed(agent, "Bergen and Tromso?")
+        kinds = [event.type async for event in streamed.stream_events()]
+        assert streamed.final_output == "Both are at 21." and "raw_response_event" in kinds
+        assert ran[1:] == ["Bergen", "Tromso"]  # both calls of one answer, run by the client
+
         f.script.replies = ['{"city": "Oslo", "degrees": 21}']
         typed = Agent(name="typed", instructions="Answer in JSON.", model=model, output_type=City)
         shaped = await Runner.run(typed, "Oslo?")
@@ -160,6 +175,15 @@ async def test_litellm(urls: DatabaseUrls, fresh_owner: tuple[str, str]) -> None
         ]
         final = await litellm.acompletion(messages=asked, tools=[WEATHER], **where)
         assert final.choices[0].message.content == "It is 21 degrees in Oslo."
+
+        f.script.replies = ['{"city": "Oslo", "degrees": 21}']
+        typed = await litellm.acompletion(
+            messages=[{"role": "user", "content": "Oslo?"}], response_format=City, **where
+        )
+        assert City.model_validate_json(typed.choices[0].message.content) == City(
+            city="Oslo", degrees=21
+        )
+        assert sent(f.script)["response_format"]["type"] == "json_schema"
 
         f.script.replies = ['{"ok": true}']
         json_mode = await litellm.acompletion(
