@@ -3,9 +3,12 @@ token budget."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
 from tests.api.conftest import bearer, running_app
@@ -143,3 +146,27 @@ async def test_the_turns_around_a_hit_come_along(urls: DatabaseUrls, owner_passw
         assert all(e["score"] == hit["score"] / 2 and e["text_rank"] is None for e in others)
         wider = await recall(client, auth, **{**query, "k": 10}, neighbours=2)
         assert len(wider["episodes"]) == 5
+
+
+async def test_equal_memories_come_back_in_one_order_restart_or_not(
+    urls: DatabaseUrls, owner_password: str, owner_engine: AsyncEngine
+) -> None:
+    said = "2025-03-01T12:00:00Z"
+    async with running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        twins = [
+            (await note(client, auth, content="We took the ferry to the island", occurred_at=said))
+            for _ in range(30)
+        ]  # the same text, time and importance: every score ties
+        await drain(app)
+        async with owner_engine.begin() as conn:  # the oldest rows move to the table's end
+            await conn.execute(
+                text("UPDATE episodes SET importance = importance WHERE id = ANY(:ids)"),
+                {"ids": [uuid.UUID(t["id"]) for t in twins[:10]]},
+            )
+        asked = {"query": "ferry to the island", "k": 5, "neighbours": 0}
+        first = [e["id"] for e in (await recall(client, auth, **asked))["episodes"]]
+    async with running_app(urls, SETTINGS) as (app, client):  # the server restarted
+        auth = await bearer(client, OWNER, owner_password)
+        again = [e["id"] for e in (await recall(client, auth, **asked))["episodes"]]
+    assert first == again == sorted(t["id"] for t in twins)[:5]  # ties go to the lowest ids

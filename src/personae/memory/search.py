@@ -7,7 +7,12 @@ episodes that mention them or their neighbours, the facts about them). Time trav
 `as_of` keeps what had happened and still held then (event time), `known_at` what we had
 recorded by then and not yet retracted (system time). The facts that match the query come
 along, with their validity. `budget_tokens` keeps the best results that fit a prompt's
-budget."""
+budget.
+
+The order is total: equal scores are ordered by id, at every cut (each list's candidates,
+the fused best, the results), and recency is reckoned from the start of the day (or
+`as_of`), so the same query over the same memories gives the same results in the same
+order, restart or not, until the day turns."""
 
 from __future__ import annotations
 
@@ -40,7 +45,8 @@ EPISODES = Corpus(
     "c.session_id, c.source_event_ids, c.metadata",
     weight="(1 + CAST(:importance_weight AS float8) * (c.importance - 0.5)) * "
     "(1 - CAST(:recency_weight AS float8) + CAST(:recency_weight AS float8) * "
-    "power(0.5, greatest(extract(epoch FROM coalesce(CAST(:as_of AS timestamptz), now()) "
+    "power(0.5, greatest(extract(epoch FROM coalesce(CAST(:as_of AS timestamptz), "
+    "date_trunc('day', now())) "
     "- c.occurred_at), 0) "
     "/ 86400 / CAST(:half_life_days AS float8)))",
     text_rows="true",  # an episode is one row whatever its model, embedded or not
@@ -308,7 +314,7 @@ async def episodes(session: AsyncSession, search: Ready) -> list[EpisodeHit]:
             score = hits[of].score * request.weights.neighbour
             if hit.id not in hits or hits[hit.id].score < score:
                 hits[hit.id] = replace(hit, score=score)
-    return sorted(hits.values(), key=lambda hit: -hit.score)[: request.k]
+    return sorted(hits.values(), key=lambda hit: (-hit.score, hit.id))[: request.k]
 
 
 async def facts(session: AsyncSession, search: Ready) -> list[FactHit]:
@@ -360,7 +366,9 @@ def within_budget(episodes: list[EpisodeHit], facts: list[FactHit], budget: int 
     if budget is None:
         used = sum(tokens(e.content) for e in episodes) + sum(tokens(f.fact) for f in facts)
         return Recalled(episodes, facts, used)
-    ranked: list[EpisodeHit | FactHit] = sorted([*episodes, *facts], key=lambda h: -h.score)
+    ranked: list[EpisodeHit | FactHit] = sorted(
+        [*episodes, *facts], key=lambda h: (-h.score, h.id)
+    )
     kept: set[uuid.UUID] = set()
     used = 0
     for hit in ranked:

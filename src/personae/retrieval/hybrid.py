@@ -3,6 +3,9 @@ nearest vectors (pgvector, HNSW, cosine), full text (`websearch_to_tsquery`, the
 its words ranked by `ts_rank_cd`), or both fused by reciprocal rank fusion. Knowledge
 searches chunks with it, memory searches episodes, facts and entities.
 
+Every cut is a total order (equal scores or distances ordered by id: an incremental sort
+over the index scan), so a search over the same rows gives the same results.
+
 Tenant filtering and other filters make an approximate index scan return fewer rows than
 asked; every connection runs with pgvector's iterative index scans on (see
 `db.engine`), which keep scanning until `k` rows pass the filters, and the planner takes
@@ -56,7 +59,7 @@ vector_hits AS MATERIALIZED (
            1 - (c.{vector} <=> (SELECT CAST(:vector AS vector))) AS similarity
     FROM {table} AS c
     WHERE {where} AND c.{model} = :model
-    ORDER BY c.{vector} <=> (SELECT CAST(:vector AS vector))
+    ORDER BY c.{vector} <=> (SELECT CAST(:vector AS vector)), c.id
     LIMIT :candidates
   ) AS nearest
   WHERE CAST(:floor AS float8) IS NULL OR similarity >= CAST(:floor AS float8)
@@ -77,7 +80,7 @@ text_hits AS MATERIALIZED (
              ), ' | '), '') AS tsquery)) AS any_term
     ) AS q
     WHERE {where} AND {text_rows} AND c.{tsv} @@ q.any_term
-    ORDER BY whole DESC, text_score DESC
+    ORDER BY whole DESC, text_score DESC, c.id
     LIMIT :candidates
   ) AS matched
 )"""
