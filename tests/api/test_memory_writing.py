@@ -29,7 +29,7 @@ SETTINGS = Settings(connect_timeout_s=2, embedder="hashing")
 
 EPISODES = text(
     "SELECT e.content, e.episode_type, e.embedding_status, e.embedding IS NOT NULL AS has_vector,"
-    " e.source_event_ids, e.persona_id, e.session_id FROM episodes AS e "
+    " e.source_event_ids, e.persona_id, e.session_id, e.occurred_at FROM episodes AS e "
     "WHERE e.session_id = :session AND e.episode_type = 'TURN' ORDER BY e.source_event_ids[1]"
 )
 
@@ -335,3 +335,56 @@ async def test_erasing_a_session_erases_its_memories_and_the_facts_they_alone_su
             )
         assert left == 0
         assert audit["episodes"] == 1 and "4471" not in str(audit)
+
+
+async def test_an_imported_history_keeps_the_times_it_was_said(
+    urls: DatabaseUrls, owner_password: str, owner_engine: AsyncEngine
+) -> None:
+    said = [
+        ("user", "We adopted a kitten called Miso", "2023-05-08T13:56:00Z"),
+        ("assistant", "Congratulations on Miso!", "2023-05-08T13:57:00Z"),
+        ("user", "Miso moved with us to Lisbon", "2023-09-02T09:00:00Z"),
+    ]
+    async with running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        sid = (await client.post("/v1/sessions", headers=auth, json={})).json()["id"]
+        events = [
+            {"event_type": f"message.{role}", "payload": {"content": text, "occurred_at": when}}
+            for role, text, when in said
+        ]
+        appended = await client.post(
+            f"/v1/sessions/{sid}/events", headers=auth, json={"events": events}
+        )
+        assert appended.status_code == 201, appended.text
+        await drain(app)
+        stored = await episodes(owner_engine, sid)
+        assert [e["occurred_at"].isoformat() for e in stored] == [
+            "2023-05-08T13:56:00+00:00",
+            "2023-05-08T13:57:00+00:00",
+            "2023-09-02T09:00:00+00:00",
+        ]
+
+        found = await client.post(
+            "/v1/memory/search",
+            headers=auth,
+            json={"query": "Where does Miso live?", "as_of": "2023-06-01T00:00:00Z"},
+        )
+        assert found.status_code == 200, found.text
+        assert "Lisbon" not in shown(found.json())  # not yet said in June
+        assert "kitten called Miso" in shown(found.json())
+
+        ahead = {"content": "From the future", "occurred_at": "2999-01-01T00:00:00Z"}
+        refused = await client.post(
+            f"/v1/sessions/{sid}/events",
+            headers=auth,
+            json={"events": [{"event_type": "message.user", "payload": ahead}]},
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "events.0.payload.occurred_at"
+        naive = {"content": "Whenever", "occurred_at": "2023-05-08T13:56:00"}
+        unzoned = await client.post(
+            f"/v1/sessions/{sid}/events",
+            headers=auth,
+            json={"events": [{"event_type": "message.user", "payload": naive}]},
+        )
+        assert unzoned.status_code == 422  # a time without its zone is ambiguous

@@ -166,11 +166,15 @@ async def test_bad_appends_are_4xx_problems(
                 422,
                 "events.0.event_type",
             ),
-            ({"events": [{"event_type": "message.user", "payload": {}}]}, 422, "events.0.payload"),
+            (
+                {"events": [{"event_type": "message.user", "payload": {}}]},
+                422,
+                "events.0.payload.content",
+            ),
             (
                 {"events": [user("ok"), {"event_type": "note", "payload": {"text": 5}}]},
                 422,
-                "events.1.payload",
+                "events.1.payload.text",
             ),
             (
                 {"events": [{"event_type": "session.created", "payload": {}}]},

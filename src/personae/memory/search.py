@@ -366,9 +366,7 @@ def within_budget(episodes: list[EpisodeHit], facts: list[FactHit], budget: int 
     if budget is None:
         used = sum(tokens(e.content) for e in episodes) + sum(tokens(f.fact) for f in facts)
         return Recalled(episodes, facts, used)
-    ranked: list[EpisodeHit | FactHit] = sorted(
-        [*episodes, *facts], key=lambda h: (-h.score, h.id)
-    )
+    ranked: list[EpisodeHit | FactHit] = sorted([*episodes, *facts], key=lambda h: (-h.score, h.id))
     kept: set[uuid.UUID] = set()
     used = 0
     for hit in ranked:

@@ -34,6 +34,7 @@ def message(event_type: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         "tool_calls": payload.get("tool_calls"),
         "tool_call_id": payload.get("tool_call_id"),
         "metadata": metadata,
+        "created_at": payload.get("occurred_at"),  # when it was said (else: now)
     }
 
 

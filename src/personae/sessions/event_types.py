@@ -7,9 +7,17 @@ type gains a version. `session.created` and `attachment.added` are written by Pe
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    JsonValue,
+    ValidationError,
+    field_validator,
+)
 
 from personae.errors import ValidationFailed
 from personae.validation import Input
@@ -28,23 +36,41 @@ class ToolCall(Input):
     arguments: dict[str, JsonValue] = Field(default_factory=dict)
 
 
-class UserMessage(Payload):
+FUTURE_SKEW = timedelta(minutes=5)
+"""How far past the server's clock a message may say it was said (clocks differ)."""
+
+
+class Said(Payload):
+    """A message: `occurred_at` is when it was said (an imported history's own time); left
+    out, it is when it is appended."""
+
+    occurred_at: AwareDatetime | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_ahead(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value > datetime.now(UTC) + FUTURE_SKEW:
+            raise ValueError(f"is in the future (at most {FUTURE_SKEW} ahead of the server)")
+        return value
+
+
+class UserMessage(Said):
     content: str = Field(max_length=TEXT)
     attachments: list[uuid.UUID] = Field(default_factory=list, max_length=100)
 
 
-class AssistantMessage(Payload):
+class AssistantMessage(Said):
     content: str = Field(default="", max_length=TEXT)
     tool_calls: list[ToolCall] | None = Field(default=None, max_length=100)
 
 
-class ToolMessage(Payload):
+class ToolMessage(Said):
     content: str = Field(max_length=TEXT)
     tool_call_id: str = Field(min_length=1, max_length=255)
     name: str | None = Field(default=None, max_length=255)
 
 
-class SystemMessage(Payload):
+class SystemMessage(Said):
     content: str = Field(max_length=TEXT)
 
 
@@ -178,17 +204,10 @@ def parse(event_type: str, schema_version: int, payload: Any, *, field: str) -> 
         )
     try:
         return shape.model_validate(payload)
-    except ValueError as error:
-        raise ValidationFailed(
-            f"the payload does not fit {event_type}: {_first_error(error)}",
-            field=f"{field}.payload",
-        ) from None
-
-
-def _first_error(error: ValueError) -> str:
-    errors = getattr(error, "errors", None)
-    if callable(errors):
-        first = errors()[0]
+    except ValidationError as error:
+        first = error.errors()[0]
         location = ".".join(str(part) for part in first.get("loc", ()))
-        return f"{location}: {first.get('msg', '')}" if location else str(first.get("msg", ""))
-    return str(error)
+        raise ValidationFailed(
+            f"the payload does not fit {event_type}: {first.get('msg', '')}",
+            field=f"{field}.payload" + (f".{location}" if location else ""),
+        ) from None

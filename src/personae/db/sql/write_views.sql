@@ -4,11 +4,12 @@ CREATE OR REPLACE FUNCTION personae_write_views(p_tenant uuid, p_session uuid, p
 RETURNS void LANGUAGE sql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, public AS $$
   INSERT INTO messages (tenant_id, session_id, event_id, seq, role, content, tool_calls,
-                        tool_call_id, metadata)
+                        tool_call_id, metadata, created_at)
   SELECT p_tenant, p_session, (r->>'event_id')::bigint, (r->>'seq')::bigint,
          r->'message'->>'role', coalesce(r->'message'->>'content', ''),
          nullif(r->'message'->'tool_calls', 'null'::jsonb),
-         r->'message'->>'tool_call_id', coalesce(r->'message'->'metadata', '{}'::jsonb)
+         r->'message'->>'tool_call_id', coalesce(r->'message'->'metadata', '{}'::jsonb),
+         coalesce((r->'message'->>'created_at')::timestamptz, now())
   FROM jsonb_array_elements(p_rows) AS r
   WHERE jsonb_typeof(r->'message') = 'object';
 
