@@ -350,6 +350,10 @@ async def _episode_body(actor: Actor) -> dict[str, Any]:
 _an_episode = created("/v1/memory/episodes", _episode_body, "episode_id")
 
 
+async def _episodes_body(actor: Actor) -> dict[str, Any]:
+    return {"episodes": [await _episode_body(actor), {"content": "And this, later."}]}
+
+
 async def _customer_body(actor: Actor) -> dict[str, Any]:
     return {"external_id": f"crm-{uuid.uuid4().hex[:12]}", "display_name": "Sweep Customer"}
 
@@ -750,6 +754,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/entities/{entity_id}/documents"): Case(ids=_an_entity),
     ("GET", "/v1/documents/{document_id}/entities"): Case(ids=_a_document),
     ("POST", "/v1/memory/episodes"): Case(body=_episode_body),
+    ("POST", "/v1/memory/episodes/batch"): Case(body=_episodes_body),
     ("GET", "/v1/memory/episodes"): Case(),
     ("GET", "/v1/memory/episodes/{episode_id}"): Case(ids=_an_episode),
     ("DELETE", "/v1/memory/episodes/{episode_id}"): Case(ids=_an_episode),

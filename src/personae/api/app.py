@@ -166,6 +166,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
         paths={
             attachments.UPLOADS: settings.max_attachment_bytes,
             documents.UPLOADS: settings.max_document_bytes,
+            memory.IMPORTS: settings.max_import_bytes,
         },
     )
     problems.install(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, JsonValue, model_validator
 from pydantic_core import PydanticCustomError
@@ -70,19 +70,35 @@ EPISODE_FIELDS = [
     "metadata",
 ]
 EpisodeOut = output_shape(Episode, exclude=["content_tsv"])
-EpisodeCreate = input_shape(
-    Episode,
-    EPISODE_FIELDS,
-    required=["content"],
-    overrides={
-        "episode_type": (
-            Literal["NOTE", "FACT", "EVENT", "SUMMARY", "TURN"],
-            Field("NOTE", description="What the memory is; turns usually come from sessions."),
-        ),
-        "content": (str, Field(min_length=1, max_length=EPISODE_TEXT)),
-        "importance": (float, Field(0.5, ge=0, le=1, description="salience, 0 to 1")),
-    },
-)
+if TYPE_CHECKING:  # a shape made at run time is, to a type checker, its base
+    EpisodeCreate = Input
+else:
+    EpisodeCreate = input_shape(
+        Episode,
+        EPISODE_FIELDS,
+        required=["content"],
+        overrides={
+            "episode_type": (
+                Literal["NOTE", "FACT", "EVENT", "SUMMARY", "TURN"],
+                Field("NOTE", description="What the memory is; turns usually come from sessions."),
+            ),
+            "content": (str, Field(min_length=1, max_length=EPISODE_TEXT)),
+            "importance": (float, Field(0.5, ge=0, le=1, description="salience, 0 to 1")),
+        },
+    )
+
+
+MAX_IMPORT = 100_000
+"""Episodes a batch may hold at most (`memory_import_episodes` sets the limit below)."""
+
+
+class EpisodesIn(Input):
+    episodes: list[EpisodeCreate] = Field(min_length=1, max_length=MAX_IMPORT)
+
+
+class EpisodesWritten(BaseModel):
+    ids: list[uuid.UUID]
+    """The new episodes' ids, in the order given."""
 
 
 class EpisodeFilters(Input):

@@ -115,6 +115,13 @@ class MemorySettings(BaseModel):
         default=16, ge=1, le=200, description="turns the model reads per extraction call"
     )
 
+    memory_import_episodes: int = Field(
+        default=10_000,
+        ge=1,
+        le=100_000,
+        description="episodes one batch request may write (in one transaction)",
+    )
+
 
 class ToolSettings(BaseModel):
     """Running tools: the sandbox, HTTP tools, retries, circuit breakers."""

@@ -116,6 +116,12 @@ class ServerSettings(BaseModel):
         default=262_144, ge=1024, description="an event's payload, as compact JSON"
     )
 
+    max_import_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="request body limit of batch imports (episodes)",
+    )
+
     max_attachment_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1, description="one uploaded file (413 beyond)"
     )

@@ -9,14 +9,37 @@ from fastapi import APIRouter, Query
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import mount
 from personae.api.services import Shared
+from personae.errors import ValidationFailed
 from personae.memory import facts as facts_service
 from personae.memory import graph as memory_graph
 from personae.memory import schemas
 from personae.memory import search as memory_search
-from personae.memory.episodes import EPISODES
+from personae.memory.episodes import EPISODES, write_many
 from personae.memory.resolution import EntityRef, Scope, Thresholds
 
 router = APIRouter(prefix="/v1/memory", tags=["memory"])
+IMPORTS = r"^/v1/memory/episodes/batch$"
+"""Its body may be larger than others (`max_import_bytes`)."""
+
+
+@router.post("/episodes/batch", status_code=201, response_model=schemas.EpisodesWritten)
+async def write_episodes(
+    shared: Shared,
+    body: schemas.EpisodesIn,
+    context: Annotated[RequestContext, authorized("memory:write")],
+) -> schemas.EpisodesWritten:
+    """Store many episodes in one transaction (an imported history: each with its own
+    `occurred_at`), at most `memory_import_episodes`; all or none. Each is embedded in the
+    background, as every episode is."""
+    limit = shared.settings.memory_import_episodes
+    if len(body.episodes) > limit:
+        raise ValidationFailed(f"at most {limit} episodes a request", field="episodes")
+    given = [episode.model_dump(exclude_unset=True) for episode in body.episodes]
+    ids = await write_many(context.session, context.principal, given)
+    await context.commit()
+    return schemas.EpisodesWritten(ids=ids)
+
+
 mount(
     router,
     EPISODES,
