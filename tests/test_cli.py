@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -228,3 +229,60 @@ def test_ingest_uploads_a_folder_and_ingests_it_reporting_what_failed(tmp_path: 
     moved = run_personae("embeddings", "migrate", "--to", "hashing", "--tenant", "lib", *data)
     assert moved.returncode == 0, moved.stderr  # nothing to embed: it only records the choice
     assert "0 rows embedded by hashing/ngrams-384; the tenants use it now" in moved.stdout
+
+
+def test_import_history_writes_each_message_at_its_time_once(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    made = run_personae("tenant", "create", "Diary", "--owner-email", "d@example.com", *data)
+    assert made.returncode == 0, made.stderr
+    lines = [
+        ("user", "We adopted Miso", "2023-05-08T13:56:00Z", "Caroline", "a"),
+        ("assistant", "Lovely name", "2023-05-08T13:57:00Z", "Mel", "a"),
+        ("user", "Miso hates the vet", "2023-06-01T08:00:00Z", None, "b"),
+    ]
+    history = tmp_path / "history.jsonl"
+    history.write_text(
+        "".join(
+            json.dumps({"role": r, "content": c, "occurred_at": t, "speaker": s, "conversation": n})
+            + "\n"
+            for r, c, t, s, n in lines
+        )
+    )
+    command = ["import-history", str(history), "--tenant", "diary", *data]
+    first = run_personae(*command, PERSONAE_EMBEDDER="hashing", timeout_s=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().endswith("3 messages written into 2 session(s)")
+    again = run_personae(*command, PERSONAE_EMBEDDER="hashing", timeout_s=120)
+    assert again.stdout.strip().endswith("0 messages written into 2 session(s)")  # once only
+
+    server = EmbeddedPostgres(tmp_path / "data")
+    server.start()
+    try:
+        stored = asyncio.run(_episodes(server.url()))
+    finally:
+        server.stop()
+    assert stored == [
+        ("Caroline: We adopted Miso", "2023-05-08T13:56:00+00:00"),
+        ("Mel: Lovely name", "2023-05-08T13:57:00+00:00"),
+        ("user: Miso hates the vet", "2023-06-01T08:00:00+00:00"),
+    ]
+
+    broken = tmp_path / "broken.jsonl"
+    future = {"role": "user", "content": "x", "occurred_at": "3000-01-01T00:00:00Z"}
+    broken.write_text(f'{{"role": "user"}}\n{{"role": "robot"}}\nnot json\n{json.dumps(future)}\n')
+    refused = run_personae("import-history", str(broken), "--tenant", "diary", *data)
+    assert refused.returncode == 2
+    said = refused.stderr
+    assert "line 1: content:" in said and "line 2: role:" in said and "line 3: not JSON" in said
+    assert "line 4: occurred_at:" in said and "is in the future" in said
+
+
+async def _episodes(url: str) -> list[tuple[str, str]]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    async with engine.connect() as conn:
+        found = await conn.execute(
+            text("SELECT content, occurred_at FROM episodes ORDER BY occurred_at")
+        )
+        rows = [(content, at.isoformat()) for content, at in found]
+    await engine.dispose()
+    return rows

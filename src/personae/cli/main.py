@@ -19,7 +19,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from personae import __version__
-from personae.cli import chat, knowledge, users
+from personae.cli import chat, history, knowledge, users
 from personae.cli.common import (
     DataDir,
     Sessions,
@@ -46,6 +46,7 @@ app.add_typer(sessions_app, name="sessions")
 vault_app = typer.Typer(help="The secrets vault: master keys and rotation.", no_args_is_help=True)
 app.add_typer(vault_app, name="vault")
 app.command("ingest")(knowledge.ingest)
+app.command("import-history")(history.import_history)
 app.command("chat")(chat.chat)
 app.add_typer(knowledge.embeddings_app, name="embeddings")
 app.add_typer(users.users_app, name="user")

@@ -50,7 +50,8 @@ class Said(Payload):
     @classmethod
     def _not_ahead(cls, value: datetime | None) -> datetime | None:
         if value is not None and value > datetime.now(UTC) + FUTURE_SKEW:
-            raise ValueError(f"is in the future (at most {FUTURE_SKEW} ahead of the server)")
+            ahead = int(FUTURE_SKEW.total_seconds())
+            raise ValueError(f"is in the future (at most {ahead} s ahead of the server)")
         return value
 
 
