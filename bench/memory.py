@@ -7,15 +7,25 @@
   search (nearest episode vectors, nothing else) over the same episodes, overall and per
   category.
 
+  `determinism`: the share of questions whose top 10 is the same, in the same order, when
+  asked again after a restart (new connections, a new embedder).
+- session: the real path (`memory_paths.session_path`): each conversation a persona, each
+  of its sessions a session, its turns appended as messages with their speaker and date,
+  remembered and summarised as the worker does; each question searched as the persona's
+  turn searches (`session_path_recall_at_10`, per category, and how many summaries take
+  places in the top 10).
+- batch: 10,000 episodes written through the batch path (`memory.episodes.write_many`,
+  one statement) vs a bare COPY of the same rows (`episodes_batch_per_s`,
+  `raw_copy_per_s`).
 - latency: 100,000 episodes in one tenant (clustered synthetic vectors, words drawn from
   each cluster's vocabulary, spread over a year); memory search through our service (the
   query's vector given, facts included) vs the bare `ORDER BY embedding <=> q LIMIT 10`
   on the tenant's episodes, p50 / p95 and the ratio.
 - facts: facts stored through the deterministic path (`memory.facts.record`, 100 a
   transaction: entity resolution, contradiction checks, audit) vs a bare INSERT of the
-  rows it stored, in one transaction, through the driver.
+  rows it stored, in one transaction, through the driver (`facts_ratio`).
 
-    python bench/memory.py [--parts quality,latency,facts] [--episodes 100000]
+    python bench/memory.py [--parts quality,session,batch,facts,latency] [--episodes 100000]
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy import text as sql_text
 
+from memory_paths import batch_write, session_path
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.db.tenancy import tenant_session
 from personae.kernel.principal import Principal
@@ -87,20 +98,31 @@ def _when(stamp: str) -> datetime:
     return datetime.strptime(stamp, "%I:%M %p on %d %B, %Y").astimezone()
 
 
-def _turns(sample: dict[str, Any]) -> list[tuple[str, str, datetime]]:
-    """(dia_id, text, when) of every turn of a conversation."""
+def _sessions(sample: dict[str, Any]) -> list[list[tuple[str, str, str, datetime]]]:
+    """A conversation's sessions: (dia_id, speaker, text, when) of each turn, `when` its
+    session's date (the protocol: the text as said, nothing added)."""
     talk = sample["conversation"]
-    turns = []
+    found = []
     n = 1
     while f"session_{n}" in talk:
         when = _when(talk[f"session_{n}_date_time"])
-        for turn in talk[f"session_{n}"]:
-            said = turn["text"]
-            if turn.get("blip_caption"):
-                said += f" [shares a photo: {turn['blip_caption']}]"
-            turns.append((turn["dia_id"], f"{turn['speaker']}: {said}", when))
+        found.append([(t["dia_id"], t["speaker"], t["text"], when) for t in talk[f"session_{n}"]])
         n += 1
-    return turns
+    return found
+
+
+def _turns(sample: dict[str, Any]) -> list[tuple[str, str, datetime]]:
+    """(dia_id, "{speaker}: {text}", when) of every turn of a conversation."""
+    return [(d, f"{s}: {t}", w) for turns in _sessions(sample) for d, s, t, w in turns]
+
+
+def _questions(samples: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (s["sample_id"], q)
+        for s in samples
+        for q in s["qa"]
+        if q.get("evidence") and str(q["category"]) in CATEGORIES
+    ]
 
 
 async def quality(urls: DatabaseUrls, samples: list[dict[str, Any]]) -> dict[str, Any]:
@@ -139,14 +161,10 @@ async def quality(urls: DatabaseUrls, samples: list[dict[str, Any]]) -> dict[str
         rows = (await session.execute(select(Episode.id, Episode.metadata_))).all()
     dia_of = {row[0]: row[1]["dia_id"] for row in rows}
 
-    questions = [
-        (s["sample_id"], q)
-        for s in samples
-        for q in s["qa"]
-        if q.get("evidence") and str(q["category"]) in CATEGORIES
-    ]
+    questions = _questions(samples)
     found: dict[str, dict[str, list[float]]] = {m: defaultdict(list) for m in ("memory", "vector")}
     timings: list[float] = []
+    first_top: list[list[uuid.UUID]] = []
     for sample_id, q in questions:
         evidence = set(q["evidence"])
         for name, query in (
@@ -172,6 +190,20 @@ async def quality(urls: DatabaseUrls, samples: list[dict[str, Any]]) -> dict[str
             share = len(evidence & ranked) / len(evidence)
             found[name]["all"].append(share)
             found[name][str(q["category"])].append(share)
+            if name == "memory":
+                first_top.append([e.id for e in recalled.episodes])
+    await engine.dispose()
+    await embedders.close()
+    # a restart: new connections, a new embedder; the same questions again
+    embedders = Embedders(settings)
+    engine = create_engine(urls.app, settings)
+    sessions = sessionmaker(engine)
+    same = 0
+    for (sample_id, q), before in zip(questions, first_top, strict=True):
+        query = MemoryQuery(q["question"], k=10, session_id=scope[sample_id], facts=0)
+        async with tenant_session(sessions, tenant) as session:
+            recalled = await search(session, principal, embedders, query)
+        same += [e.id for e in recalled.episodes] == before
     await engine.dispose()
     await embedders.close()
 
@@ -180,6 +212,7 @@ async def quality(urls: DatabaseUrls, samples: list[dict[str, Any]]) -> dict[str
         "episodes": stored,
         "write_and_embed_episodes_per_s": round(stored / write_s, 1),
         "locomo_search_p50_ms": round(statistics.median(timings), 3),
+        "determinism": round(same / len(questions), 4),
     }
     for name, cells in found.items():
         figures[f"{name}_recall_at_10"] = round(statistics.mean(cells["all"]), 4)
@@ -346,25 +379,46 @@ async def facts(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
         "facts_stored_rows": len(rows),
         "facts_per_s": round(len(inputs) / ours_s, 1),
         "raw_facts_per_s": round(len(rows) / raw_s, 1),
+        "facts_ratio": round((len(inputs) / ours_s) / (len(rows) / raw_s), 3),
     }
 
 
 async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
     figures: dict[str, Any] = {}
+    samples = json.loads(args.locomo.read_text()) if {"quality", "session"} & args.parts else []
     if "quality" in args.parts:
-        figures |= await quality(urls, json.loads(args.locomo.read_text()))
+        figures |= await quality(urls, samples)
+    if "session" in args.parts:
+        tenant = await _tenant(urls, "Memory session path")
+        figures |= await session_path(
+            urls, tenant, samples, _sessions, _questions(samples), CATEGORIES
+        )
+    if "batch" in args.parts:
+        figures |= await batch_write(urls, await _tenant(urls, "Memory batch"), args.batch)
     if "facts" in args.parts:
         figures |= await facts(urls, args)
     if "latency" in args.parts:
         figures |= await latency(urls, args)
-    figures["targets"] = {"memory_recall_at_10": 0.65, "memory_search_p95_ms": 25}
+    figures["targets"] = {
+        "memory_recall_at_10": 0.70,
+        "session_path_recall_at_10": 0.68,
+        "determinism": 1.0,
+        "facts_ratio": 0.5,
+        "memory_search_p95_ms": 25,
+    }
     return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--locomo", type=Path, default=LOCOMO)
-    parser.add_argument("--parts", default="quality,facts,latency", help="which parts to run")
+    parser.add_argument(
+        "--parts",
+        default="quality,session,batch,facts,latency",
+        type=lambda given: set(given.split(",")),
+        help="which parts to run",
+    )
+    parser.add_argument("--batch", type=int, default=10_000, help="episodes in the batch part")
     parser.add_argument("--episodes", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--facts", type=int, default=1000)
