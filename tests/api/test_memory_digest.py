@@ -240,10 +240,19 @@ async def test_long_sessions_get_window_and_meta_summaries_once(
         assert windows[2].metadata["model"] == "scribe" and windows[2].metadata["cost_usd"] is None
         assert "A seventh line" in script.chat_requests[0]["messages"][1]["content"]
 
-        search = await client.post(
-            "/v1/memory/search", headers=auth, json={"query": "trip to the coast", "k": 3}
+        asked = {"query": "trip to the coast", "k": 3}
+        summaries = await client.post(
+            "/v1/memory/search", headers=auth, json={**asked, "episode_types": ["SUMMARY"]}
         )
-        assert search.status_code == 200, search.text
+        assert summaries.status_code == 200, summaries.text
         assert "They planned a trip to the coast." in [
-            h["content"] for h in search.json()["episodes"]
+            h["content"] for h in summaries.json()["episodes"]
         ]
+        # by default a summary takes no place: it stands for its source turns, after the
+        # turns that match, never pushing one out of the top k
+        mixed = (await client.post("/v1/memory/search", headers=auth, json=asked)).json()
+        alone = await client.post(
+            "/v1/memory/search", headers=auth, json={**asked, "episode_types": ["TURN"]}
+        )
+        assert {h["episode_type"] for h in mixed["episodes"]} == {"TURN"}
+        assert [h["id"] for h in mixed["episodes"]] == [h["id"] for h in alone.json()["episodes"]]

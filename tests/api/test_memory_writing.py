@@ -468,5 +468,10 @@ async def test_a_batch_of_episodes_is_written_whole_or_not_at_all(
         )
         assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "episodes"
         async with owner_engine.connect() as conn:
-            count = (await conn.execute(text("SELECT count(*) FROM episodes"))).scalar_one()
+            count = (
+                await conn.execute(
+                    text("SELECT count(*) FROM episodes WHERE persona_id = :p"),
+                    {"p": persona["id"]},
+                )
+            ).scalar_one()
         assert count == 2500  # nothing of the refused batches was written

@@ -78,28 +78,44 @@ EPISODE_NEAR = NEAR.format(
 )
 FACT_NEAR = NEAR.format(linked="g.entity_id IN (c.source_entity_id, c.target_entity_id)")
 
-WITH_NEIGHBOURS = """
+EXPANDED = """
 WITH hits AS MATERIALIZED ({hits})
-SELECT h.*, NULL::uuid AS of_id FROM hits AS h
+SELECT h.*, NULL::uuid AS of_id, NULL::text AS came_as FROM hits AS h
+{expansions}
+ORDER BY of_id NULLS FIRST, score DESC, id
+"""
+"""The hits of an episode search (`{hits}`, its statement), then what comes along with
+them (`{expansions}`), each with the hit it came with (`of_id`) and how: one statement."""
+
+NEIGHBOURS = """
 UNION ALL
-SELECT n.*, NULL, NULL, NULL, NULL, NULL, NULL, e.id FROM hits AS e
+SELECT n.*, NULL, NULL, NULL, NULL, NULL, NULL, e.id, 'neighbour' FROM hits AS e
 CROSS JOIN LATERAL (
   (SELECT {shown} FROM episodes AS c
    WHERE c.session_id = e.session_id AND (c.occurred_at, c.id) < (e.occurred_at, e.id)
-     AND {live}
+     AND c.episode_type = 'TURN' AND {live}
    ORDER BY c.occurred_at DESC, c.id DESC LIMIT :neighbours)
   UNION ALL
   (SELECT {shown} FROM episodes AS c
    WHERE c.session_id = e.session_id AND (c.occurred_at, c.id) > (e.occurred_at, e.id)
-     AND {live}
+     AND c.episode_type = 'TURN' AND {live}
    ORDER BY c.occurred_at, c.id LIMIT :neighbours)
 ) AS n
-WHERE e.session_id IS NOT NULL
-ORDER BY of_id NULLS FIRST, score DESC, id
-"""
-"""The hits of an episode search (`{hits}`, its statement), then the episodes just before
-and after each hit in its session (by time, then creation), each with the hit it is next
-to (`of_id`): one statement."""
+WHERE e.session_id IS NOT NULL AND e.episode_type = 'TURN'"""
+"""The turns just before and after each turn hit in its session (by time, then creation)."""
+
+SOURCES = """
+UNION ALL
+SELECT s.*, NULL, NULL, NULL, NULL, NULL, NULL, e.id, 'source' FROM hits AS e
+CROSS JOIN LATERAL (
+  SELECT {shown} FROM episodes AS c
+  WHERE c.id IN (SELECT CAST(x AS uuid) FROM jsonb_array_elements_text(e.metadata->'sources') AS x)
+    AND c.episode_type = 'TURN' AND {live}
+  ORDER BY {nearest}, c.id LIMIT :sources
+) AS s
+WHERE e.episode_type = 'SUMMARY'"""
+"""The source turns of each summary hit nearest the query (the first ones, searching by
+text alone)."""
 
 SCOPES = ("persona_id", "agent_id", "customer_profile_id", "session_id")
 CHARS_PER_TOKEN = 4
@@ -117,6 +133,10 @@ class Weights:
     """How much more a result about an entity the query names counts (less per hop away)."""
     neighbour: float = 0.5
     """A hit's neighbouring turns count this share of its score (0: none come along)."""
+    source: float = 0.3
+    """A summary's best source turns count this share of its score (0: none stand for it).
+    Low: on LoCoMo dev, sources at the summary's full score (1.0) took the places of better
+    turns (session-path recall 0.57; 0.58 at 0.6); at 0.3 they follow the turns."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +160,11 @@ class MemoryQuery:
     neighbours: int = 1
     """Episodes on each side of a hit in its session that may come along (the turns
     around an answer often hold the rest of it)."""
+    summaries: int = 3
+    """Summaries searched apart, each standing for its best source turns (0: none)."""
+    sources: int = 2
+    """The source turns a matching summary stands for, those nearest the query: they take
+    its place (summaries themselves are results only when `episode_types` asks for them)."""
     weights: Weights = field(default_factory=Weights)
 
 
@@ -293,28 +318,86 @@ def _check(principal: Principal, request: MemoryQuery, max_k: int) -> None:
 
 
 async def episodes(session: AsyncSession, search: Ready) -> list[EpisodeHit]:
-    """The episodes that best answer the search, with their neighbours (best first)."""
+    """The episodes that best answer the search, with their neighbours (best first).
+
+    Summaries do not take places of their own: the turns are searched alone, and the best
+    matching summaries (`summaries` of them, searched apart) each bring their source turns
+    nearest the query, with a share of their score (unless summaries are asked for)."""
+    request = search.request
+    pointing = _summaries_point(request)
+    clauses = [*search.clauses, "c.episode_type <> 'SUMMARY'"] if pointing else search.clauses
+    found = await _expanded(session, search, clauses, neighbours=True)
+    if pointing:
+        lane = [*search.clauses, "c.episode_type = 'SUMMARY'"]
+        found += await _expanded(session, search, lane, k=request.summaries)
+    hits: dict[uuid.UUID, EpisodeHit] = {}
+    for hit, of, came_as in found:
+        if of is None:
+            hits.setdefault(hit.id, hit)
+            continue
+        weights = request.weights
+        share = weights.neighbour if came_as == "neighbour" else weights.source
+        score = of.score * share  # a share of the score of the hit it came with
+        if hit.id not in hits or hits[hit.id].score < score:
+            hits[hit.id] = replace(hit, score=score)
+    kept = [h for h in hits.values() if not (pointing and h.episode_type == "SUMMARY")]
+    return sorted(kept, key=lambda hit: (-hit.score, hit.id))[: request.k]
+
+
+Came = tuple[EpisodeHit, EpisodeHit | None, str | None]
+"""A hit, or an episode that came with a hit (the hit, and how: neighbour or source)."""
+
+
+async def _expanded(
+    session: AsyncSession,
+    search: Ready,
+    clauses: Sequence[str],
+    *,
+    neighbours: bool = False,
+    k: int | None = None,
+) -> list[Came]:
+    """The hits among the episodes `clauses` keep, with their neighbours (turns) or, for
+    summaries, their best sources: one statement."""
     request = search.request
     near = f"{EPISODES.weight} * {EPISODE_NEAR}"
-    statement = _statement(search, EPISODES, near, search.clauses)
-    params = search.params
-    if request.neighbours and request.weights.neighbour:
-        live = EPISODES.where(search.clauses)
-        statement = WITH_NEIGHBOURS.format(hits=statement, shown=EPISODES.shown, live=live)
-        params = {**params, "neighbours": request.neighbours}
+    statement = _statement(search, EPISODES, near, clauses)
+    params = dict(search.params)
+    if k is not None:
+        params |= {"k": k, "candidates": max(20, 2 * k)}
+    live = EPISODES.where(search.clauses)
+    expansions = []
+    if neighbours and request.neighbours and request.weights.neighbour:
+        expansions.append(NEIGHBOURS.format(shown=EPISODES.shown, live=live))
+        params["neighbours"] = request.neighbours
+    if k is not None:  # the summaries' lane
+        nearest = (
+            "c.occurred_at"
+            if request.mode == "text"
+            else "c.embedding <=> (SELECT CAST(:vector AS vector))"
+        )
+        expansions.append(SOURCES.format(shown=EPISODES.shown, live=live, nearest=nearest))
+        params["sources"] = request.sources
+    if expansions:
+        statement = EXPANDED.format(hits=statement, expansions="".join(expansions))
     rows = await session.execute(cached_text(statement), params)
-    hits: dict[uuid.UUID, EpisodeHit] = {}
+    found: list[Came] = []
+    by_id: dict[uuid.UUID, EpisodeHit] = {}
     for row in rows.mappings():
         fields = dict(row)
-        of = fields.pop("of_id", None)
+        of, came_as = fields.pop("of_id", None), fields.pop("came_as", None)
         hit = EpisodeHit(**fields | {"metadata": fields["metadata"] or {}})
         if of is None:
-            hits[hit.id] = hit
-        else:  # a neighbour of the hit `of`: a share of its score
-            score = hits[of].score * request.weights.neighbour
-            if hit.id not in hits or hits[hit.id].score < score:
-                hits[hit.id] = replace(hit, score=score)
-    return sorted(hits.values(), key=lambda hit: (-hit.score, hit.id))[: request.k]
+            by_id[hit.id] = hit
+        found.append((hit, by_id.get(of) if of is not None else None, came_as))
+    return found
+
+
+def _summaries_point(request: MemoryQuery) -> bool:
+    """Whether summaries stand for their sources (unless summaries are asked for)."""
+    asked = set(request.episode_types)
+    return bool(request.summaries and request.sources and request.weights.source) and (
+        not asked or ("SUMMARY" not in asked and "TURN" in asked)
+    )
 
 
 async def facts(session: AsyncSession, search: Ready) -> list[FactHit]:
