@@ -256,3 +256,13 @@ async def test_long_sessions_get_window_and_meta_summaries_once(
         )
         assert {h["episode_type"] for h in mixed["episodes"]} == {"TURN"}
         assert [h["id"] for h in mixed["episodes"]] == [h["id"] for h in alone.json()["episodes"]]
+        # asked to, the best matching summary brings its source turns (no turn says "planned")
+        plans = {"query": "planned", "mode": "text", "neighbours": 0}
+        none = await client.post("/v1/memory/search", headers=auth, json=plans)
+        assert none.json()["episodes"] == []
+        lane = await client.post(
+            "/v1/memory/search", headers=auth, json={**plans, "summaries": 1, "sources": 2}
+        )
+        shown = lane.json()["episodes"]
+        assert len(shown) == 2 and {h["episode_type"] for h in shown} == {"TURN"}
+        assert {h["id"] for h in shown} <= {str(i) for i in windows[2].metadata["sources"]}

@@ -239,6 +239,18 @@ class MemorySearchIn(Input):
     neighbour_weight: float = Field(
         default=0.5, ge=0, le=1, description="the share of its hit's score a neighbour gets"
     )
+    summaries: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="summaries (searched apart, by their words) that each bring their "
+        "source turns nearest the query; summaries never take places themselves unless "
+        "episode_types asks for them",
+    )
+    sources: int = Field(default=2, ge=1, le=20, description="source turns per summary")
+    source_weight: float = Field(
+        default=0.3, ge=0, le=1, description="the share of its summary's score a source gets"
+    )
 
 
 class MemorySearchOut(BaseModel):

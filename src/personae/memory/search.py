@@ -160,8 +160,10 @@ class MemoryQuery:
     neighbours: int = 1
     """Episodes on each side of a hit in its session that may come along (the turns
     around an answer often hold the rest of it)."""
-    summaries: int = 3
-    """Summaries searched apart, each standing for its best source turns (0: none)."""
+    summaries: int = 0
+    """Summaries searched apart (by their words), each bringing its best source turns (0:
+    none). Off by default: on LoCoMo dev it added nothing to recall@10 at any share that
+    did not displace better turns, and cost a statement (p95 +11 ms at 100,000 episodes)."""
     sources: int = 2
     """The source turns a matching summary stands for, those nearest the query: they take
     its place (summaries themselves are results only when `episode_types` asks for them)."""
@@ -324,10 +326,10 @@ async def episodes(session: AsyncSession, search: Ready) -> list[EpisodeHit]:
     matching summaries (`summaries` of them, searched apart) each bring their source turns
     nearest the query, with a share of their score (unless summaries are asked for)."""
     request = search.request
-    pointing = _summaries_point(request)
+    pointing = _summaries_apart(request)
     clauses = [*search.clauses, "c.episode_type <> 'SUMMARY'"] if pointing else search.clauses
     found = await _expanded(session, search, clauses, neighbours=True)
-    if pointing:
+    if pointing and request.summaries and request.mode != "vector":  # by their words
         lane = [*search.clauses, "c.episode_type = 'SUMMARY'"]
         found += await _expanded(session, search, lane, k=request.summaries)
     hits: dict[uuid.UUID, EpisodeHit] = {}
@@ -360,7 +362,9 @@ async def _expanded(
     summaries, their best sources: one statement."""
     request = search.request
     near = f"{EPISODES.weight} * {EPISODE_NEAR}"
-    statement = _statement(search, EPISODES, near, clauses)
+    # the summaries' lane by their words alone: a vector search of the few summaries among
+    # many turns would walk the whole index (iterative scans) to find them
+    statement = _statement(search, EPISODES, near, clauses, "text" if k is not None else None)
     params = dict(search.params)
     if k is not None:
         params |= {"k": k, "candidates": max(20, 2 * k)}
@@ -392,12 +396,10 @@ async def _expanded(
     return found
 
 
-def _summaries_point(request: MemoryQuery) -> bool:
-    """Whether summaries stand for their sources (unless summaries are asked for)."""
+def _summaries_apart(request: MemoryQuery) -> bool:
+    """Whether summaries are kept out of the results (unless they are asked for)."""
     asked = set(request.episode_types)
-    return bool(request.summaries and request.sources and request.weights.source) and (
-        not asked or ("SUMMARY" not in asked and "TURN" in asked)
-    )
+    return not asked or ("SUMMARY" not in asked and "TURN" in asked)
 
 
 async def facts(session: AsyncSession, search: Ready) -> list[FactHit]:
@@ -418,13 +420,17 @@ async def facts(session: AsyncSession, search: Ready) -> list[FactHit]:
     return [FactHit(**row) for row in found.mappings()]
 
 
-def _statement(search: Ready, corpus: Corpus, near: str, clauses: Sequence[str]) -> str:
-    """The search's statement over `corpus`, each row weighed by `near` (SQL) instead when
-    the graph is walked (in the statement itself: `graph.REACHED`)."""
+def _statement(
+    search: Ready, corpus: Corpus, near: str, clauses: Sequence[str], mode: Mode | None = None
+) -> str:
+    """The search's statement over `corpus` (in `mode`, else the request's), each row
+    weighed by `near` (SQL) instead when the graph is walked (in the statement itself:
+    `graph.REACHED`)."""
+    mode = mode or search.request.mode
     if not search.near:
-        return corpus_statement(corpus, search.request.mode, clauses)
+        return corpus_statement(corpus, mode, clauses)
     weighed = replace(corpus, weight=near)
-    return corpus_statement(weighed, search.request.mode, clauses, prelude=[REACHED])
+    return corpus_statement(weighed, mode, clauses, prelude=[REACHED])
 
 
 def _near(request: MemoryQuery) -> dict[str, Any] | None:

@@ -139,9 +139,10 @@ async def search(
         body.half_life_days,
         body.graph_weight,
         body.neighbour_weight,
+        body.source_weight,
     )
     weighing = {"importance_weight", "recency_weight", "half_life_days", "graph_weight"}
-    fields = body.model_dump(exclude=weighing | {"neighbour_weight"})
+    fields = body.model_dump(exclude=weighing | {"neighbour_weight", "source_weight"})
     recalled = await memory_search.search(
         context.session,
         context.principal,
