@@ -69,6 +69,13 @@ async def front(
             await sdk.close()
 
 
+def followed(
+    asked: list[ChatCompletionMessageParam], answer: BaseModel, *then: ChatCompletionMessageParam
+) -> list[ChatCompletionMessageParam]:
+    """The conversation sent again: what was asked, the assistant's answer, then more."""
+    return [*asked, cast(ChatCompletionMessageParam, answer.model_dump(exclude_none=True)), *then]
+
+
 def sent(script: Script, index: int = -1) -> dict[str, Any]:
     return script.chat_requests[index]
 
@@ -168,11 +175,9 @@ async def test_a_clients_function_goes_back_to_it_and_the_run_goes_on_with_its_r
         # a stateless client sends the whole conversation again, with the result
         done = await f.sdk.chat.completions.with_raw_response.create(
             model=MODEL,
-            messages=[
-                *asked,
-                cast(ChatCompletionMessageParam, choice.message.model_dump(exclude_none=True)),
-                {"role": "tool", "tool_call_id": call.id, "content": "21"},
-            ],
+            messages=followed(
+                asked, choice.message, {"role": "tool", "tool_call_id": call.id, "content": "21"}
+            ),
             tools=[WEATHER],
         )
         assert done.parse().choices[0].message.content == "It is 21 degrees in Oslo."
@@ -197,11 +202,11 @@ async def test_a_clients_function_goes_back_to_it_and_the_run_goes_on_with_its_r
             headers={"Authorization": f"Bearer {f.sdk.api_key}"},
             json={
                 "model": MODEL,
-                "messages": [
-                    *asked,
-                    cast(ChatCompletionMessageParam, choice.message.model_dump(exclude_none=True)),
+                "messages": followed(
+                    asked,
+                    choice.message,
                     {"role": "tool", "tool_call_id": call.id, "content": "22"},
-                ],
+                ),
             },
         )
         assert again.status_code == 409 and again.json()["error"]["type"] == "invalid_request_error"
@@ -451,11 +456,9 @@ async def test_legacy_functions_round_trip_within_a_persons_conversation(
         assert sent(f.script)["parallel_tool_calls"] is False  # one call at a time
         answer = await f.sdk.chat.completions.create(
             model=MODEL,
-            messages=[
-                *asked,
-                cast(ChatCompletionMessageParam, choice.message.model_dump(exclude_none=True)),
-                {"role": "function", "name": "get_weather", "content": "21"},
-            ],
+            messages=followed(
+                asked, choice.message, {"role": "function", "name": "get_weather", "content": "21"}
+            ),
             functions=[WEATHER["function"]],
             user="ann",
         )
@@ -465,11 +468,11 @@ async def test_legacy_functions_round_trip_within_a_persons_conversation(
         with pytest.raises(openai.BadRequestError, match="find their run by the conversation"):
             await f.sdk.chat.completions.create(
                 model=MODEL,
-                messages=[
-                    *asked,
-                    cast(ChatCompletionMessageParam, choice.message.model_dump(exclude_none=True)),
+                messages=followed(
+                    asked,
+                    choice.message,
                     {"role": "function", "name": "get_weather", "content": "21"},
-                ],
+                ),
             )
 
 
@@ -500,11 +503,9 @@ async def test_a_new_message_ends_the_wait_and_earlier_calls_stay_in_the_history
         with pytest.raises(openai.ConflictError, match="conversation went on"):
             await f.sdk.chat.completions.create(
                 model=MODEL,
-                messages=[
-                    *asked,
-                    cast(ChatCompletionMessageParam, message.model_dump(exclude_none=True)),
-                    {"role": "tool", "tool_call_id": call.id, "content": "21"},
-                ],
+                messages=followed(
+                    asked, message, {"role": "tool", "tool_call_id": call.id, "content": "21"}
+                ),
                 user="ben",
             )
 
@@ -555,9 +556,7 @@ async def test_a_run_waiting_for_the_client_can_be_cancelled(
         with pytest.raises(openai.ConflictError, match="the run is cancelled"):
             await f.sdk.chat.completions.create(
                 model=MODEL,
-                messages=[
-                    *asked,
-                    cast(ChatCompletionMessageParam, message.model_dump(exclude_none=True)),
-                    {"role": "tool", "tool_call_id": call.id, "content": "21"},
-                ],
+                messages=followed(
+                    asked, message, {"role": "tool", "tool_call_id": call.id, "content": "21"}
+                ),
             )

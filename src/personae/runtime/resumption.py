@@ -19,15 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.statements import rowcount
 from personae.db.tenancy import tenant_session
-from personae.errors import Conflict, NotFound, PersonaeError, ValidationFailed
+from personae.errors import Conflict, NotFound, ValidationFailed
 from personae.kernel.audit.service import audit_values
 from personae.kernel.principal import Principal
 from personae.providers.chat import Message
 from personae.runtime.chat_completions import Asked
 from personae.runtime.context import Turn
-from personae.runtime.fallback_chain import FallbackChain, open_fallback_chain
 from personae.runtime.preparation import history, retrieve
-from personae.runtime.turn import Runtime, require_turn, session_speaker
+from personae.runtime.turn import Runtime, require_turn, session_speaker, speaker_chain
 from personae.sessions import log
 from personae.sessions.models import Run, RunStep
 from personae.sessions.service import SESSIONS
@@ -97,20 +96,7 @@ async def resume_run(
                 f"no tool message answers {', '.join(missing)}", field="messages"
             )
         who = await session_speaker(runtime, session, run.session_id)
-        chain: FallbackChain | PersonaeError
-        try:
-            chain = await open_fallback_chain(
-                session,
-                runtime.vault,
-                runtime.limiter,
-                runtime.clients,
-                who.persona,
-                who.agent,
-                timeout_s=runtime.settings.turn_model_timeout_s,
-                endpoint_hosts=runtime.settings.model_endpoint_hosts,
-            )
-        except PersonaeError as unopened:
-            chain = unopened
+        chain = await speaker_chain(runtime, session, who)
         taken = await session.execute(
             update(Run)
             .where(Run.id == run.id, Run.status == "requires_action")

@@ -188,20 +188,7 @@ async def start_run(
             retrieved = asyncio.ensure_future(  # while the run is written
                 retrieve(runtime, principal, who, session_id, text)
             )
-            chain: FallbackChain | PersonaeError
-            try:
-                chain = await open_fallback_chain(
-                    session,
-                    runtime.vault,
-                    runtime.limiter,
-                    runtime.clients,
-                    persona,
-                    agent,
-                    timeout_s=runtime.settings.turn_model_timeout_s,
-                    endpoint_hosts=runtime.settings.model_endpoint_hosts,
-                )
-            except PersonaeError as unopened:  # a model missing: the run fails on it
-                chain = unopened
+            chain = await speaker_chain(runtime, session, who)
             images = asked.images if asked else ()
             if images and isinstance(chain, FallbackChain):
                 chain = chain.seeing()
@@ -287,6 +274,26 @@ SPEAKER = (
 )
 """A live session's persona, customer and agent, with the tenant's embedding model: one
 query."""
+
+
+async def speaker_chain(
+    runtime: Runtime, session: AsyncSession, who: Speaker
+) -> FallbackChain | PersonaeError:
+    """The persona's (or agent's) models, opened, or why they could not be (a model
+    missing: the run fails on it)."""
+    try:
+        return await open_fallback_chain(
+            session,
+            runtime.vault,
+            runtime.limiter,
+            runtime.clients,
+            who.persona,
+            who.agent,
+            timeout_s=runtime.settings.turn_model_timeout_s,
+            endpoint_hosts=runtime.settings.model_endpoint_hosts,
+        )
+    except PersonaeError as unopened:
+        return unopened
 
 
 async def session_speaker(
