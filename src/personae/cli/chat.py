@@ -9,8 +9,14 @@ from typing import Annotated
 
 import typer
 
-from personae.cli.common import DataDir, Sessions, as_app, one_line_errors, settings_for
-from personae.cli.knowledge import _tenant_id
+from personae.cli.common import (
+    DataDir,
+    Sessions,
+    as_app,
+    one_line_errors,
+    settings_for,
+    tenant_named,
+)
 from personae.settings import Settings
 
 PROMPT = "you> "
@@ -55,7 +61,7 @@ async def _converse(
     from personae.vault.keyring import resolve_master_key
     from personae.vault.service import Vault
 
-    tenant_id = await _tenant_id(sessions, tenant)
+    tenant_id = await tenant_named(sessions, tenant)
     principal = Principal.system(tenant_id)
     embedders = Embedders(settings)
     rates = open_cache(settings, "model-rate:*")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -84,3 +85,23 @@ async def run_jobs(
     finally:
         await queue.close()
         await embedders.close()
+
+
+async def tenant_named(sessions: Sessions, tenant: str) -> uuid.UUID:
+    """The id of the tenant `tenant` names by slug or id (else a `ConfigurationError`)."""
+    from sqlalchemy import or_, select
+
+    from personae.identity.models import Tenant
+
+    try:
+        as_id = uuid.UUID(tenant)
+    except ValueError:
+        as_id = None
+    async with sessions() as session:
+        found = await session.execute(
+            select(Tenant.id).where(or_(Tenant.slug == tenant, Tenant.id == as_id))
+        )
+        tenant_id = found.scalar_one_or_none()
+    if tenant_id is None:
+        raise ConfigurationError(f"no tenant {tenant!r}; give its slug or id")
+    return tenant_id

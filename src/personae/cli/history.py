@@ -21,8 +21,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import Progress
 
-from personae.cli.common import DataDir, Sessions, as_app, one_line_errors, run_jobs, settings_for
-from personae.cli.knowledge import _tenant_id
+from personae.cli.common import (
+    DataDir,
+    Sessions,
+    as_app,
+    one_line_errors,
+    run_jobs,
+    settings_for,
+    tenant_named,
+)
 from personae.db.engine import DatabaseUrls
 from personae.errors import ConfigurationError, PersonaeError
 
@@ -99,7 +106,7 @@ def import_history(
     settings = settings_for(data_dir)
 
     async def run(sessions: Sessions, urls: DatabaseUrls) -> tuple[int, int]:
-        tenant_id = await _tenant_id(sessions, tenant)
+        tenant_id = await tenant_named(sessions, tenant)
         principal = Principal.system(tenant_id)
         written = 0
         with Progress() as progress:

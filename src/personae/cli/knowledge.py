@@ -17,6 +17,7 @@ from personae.cli.common import (
     one_line_errors,
     run_jobs,
     settings_for,
+    tenant_named,
 )
 from personae.db.engine import DatabaseUrls
 from personae.errors import ConfigurationError, PersonaeError
@@ -39,25 +40,6 @@ def files_under(paths: list[Path]) -> list[Path]:
         else:
             raise ConfigurationError(f"{path} is not a file or folder")
     return found
-
-
-async def _tenant_id(sessions: Sessions, tenant: str) -> uuid.UUID:
-    from sqlalchemy import or_, select
-
-    from personae.identity.models import Tenant
-
-    try:
-        as_id = uuid.UUID(tenant)
-    except ValueError:
-        as_id = None
-    async with sessions() as session:
-        found = await session.execute(
-            select(Tenant.id).where(or_(Tenant.slug == tenant, Tenant.id == as_id))
-        )
-        tenant_id = found.scalar_one_or_none()
-    if tenant_id is None:
-        raise ConfigurationError(f"no tenant {tenant!r}; give its slug or id")
-    return tenant_id
 
 
 @one_line_errors
@@ -85,7 +67,7 @@ def ingest(
     settings = settings_for(data_dir)
 
     async def run(sessions: Sessions, urls: DatabaseUrls) -> Counter[str]:
-        tenant_id = await _tenant_id(sessions, tenant)
+        tenant_id = await tenant_named(sessions, tenant)
         principal = Principal.system(tenant_id)
         outcome: Counter[str] = Counter()
         uploaded: dict[uuid.UUID, Path] = {}
@@ -146,7 +128,7 @@ async def _tenants(sessions: Sessions, tenant: str | None) -> list[uuid.UUID]:
     from personae.identity.models import Tenant
 
     if tenant is not None:
-        return [await _tenant_id(sessions, tenant)]
+        return [await tenant_named(sessions, tenant)]
     async with sessions() as session:
         found = await session.execute(select(Tenant.id).where(Tenant.deleted_at.is_(None)))
         return list(found.scalars())

@@ -8,7 +8,7 @@ rules (persona sharing, say) subclass `Resource` and override `authorize` / `vis
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -221,12 +221,8 @@ class Resource(Generic[Row]):
 
     async def check_references(self, session: AsyncSession, values: Mapping[str, Any]) -> None:
         for name, model in self.references.items():
-            if values.get(name) is None:
-                continue
-            query = select(model).where(model.__table__.c.id == values[name])
-            if "deleted_at" in model.__table__.c:
-                query = query.where(model.__table__.c.deleted_at.is_(None))
-            if (await session.execute(query)).first() is None:
+            given = values.get(name)
+            if given is not None and given not in await live_ids(session, model, {given}):
                 raise ValidationFailed(f"no such {name.removesuffix('_id')}", field=name)
 
     async def _refuse_duplicate(
@@ -247,3 +243,12 @@ def _summary(row: Base) -> dict[str, Any]:
     """What the audit trail keeps of a row: its name, if it has one; never its contents."""
     name = getattr(row, "name", None)
     return {"name": name} if isinstance(name, str) else {}
+
+
+async def live_ids(session: AsyncSession, model: Any, ids: Collection[Any]) -> set[Any]:
+    """Which of `ids` name live rows of `model` (not soft-deleted): one query."""
+    table = model.__table__
+    query = select(table.c.id).where(table.c.id.in_(ids))
+    if "deleted_at" in table.c:
+        query = query.where(table.c.deleted_at.is_(None))
+    return set((await session.execute(query)).scalars())

@@ -11,14 +11,14 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.types import uuid7
 from personae.errors import ValidationFailed
 from personae.kernel.audit.service import record
 from personae.kernel.principal import Principal
-from personae.kernel.resources import Resource
+from personae.kernel.resources import Resource, live_ids
 from personae.memory.entities import MEMORY
 from personae.memory.models import Episode
 from personae.memory.writing import embed_later
@@ -120,13 +120,7 @@ async def _refer(
 ) -> None:
     """422 naming the first episode whose `name` is no live row of `model` (one query)."""
     wanted = {row[name] for row in rows if row.get(name) is not None}
-    if not wanted:
-        return
-    table = model.__table__
-    query = select(table.c.id).where(table.c.id.in_(wanted))
-    if "deleted_at" in table.c:
-        query = query.where(table.c.deleted_at.is_(None))
-    found = set((await session.execute(query)).scalars())
+    found = await live_ids(session, model, wanted) if wanted else set()
     for index, row in enumerate(rows):
         if row.get(name) is not None and row[name] not in found:
             label = name.removesuffix("_id")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +24,8 @@ from personae.kernel.principal import Principal
 from personae.providers.chat import Message
 from personae.runtime.chat_completions import Asked
 from personae.runtime.context import Turn
-from personae.runtime.preparation import history, retrieve
+from personae.runtime.preparation import HISTORY, history, retrieve
+from personae.runtime.runs import end_wait
 from personae.runtime.turn import Runtime, require_turn, session_speaker, speaker_chain
 from personae.sessions import log
 from personae.sessions.models import Run, RunStep
@@ -82,7 +82,7 @@ async def resume_run(
         so_far = await history(session, run.session_id)
         waiting = _waiting(so_far, run.id)
         if waiting is None:  # a message came since: the wait is over
-            await _end_wait(session, run)
+            await end_wait(session, run.id, "superseded")
             await session.commit()
             raise Conflict("the conversation went on since: the run waits no more")
         named = _named(results, waiting)
@@ -136,7 +136,10 @@ async def resume_run(
             system=True,  # checked above; audited as the run's resumption
             audit=audit_values(principal, "resume", "run", run.id, data={"trace_id": trace}),
         )
-        so_far = await history(session, run.session_id)
+        so_far = [  # as `history` would read it now
+            *so_far,
+            *(Message("tool", given[i].content, tool_call_id=i) for i in waiting),
+        ][-HISTORY:]
         steps = await session.scalar(
             select(func.coalesce(func.max(RunStep.step_number), 0)).where(RunStep.run_id == run.id)
         )
@@ -201,11 +204,3 @@ async def waiting_in(session: AsyncSession, session_id: uuid.UUID) -> uuid.UUID 
         .limit(1)
     )
     return found.scalar_one_or_none()
-
-
-async def _end_wait(session: AsyncSession, run: Run) -> None:
-    await session.execute(
-        update(Run)
-        .where(Run.id == run.id, Run.status == "requires_action")
-        .values(status="cancelled", completed_at=datetime.now(UTC), error_message="superseded")
-    )

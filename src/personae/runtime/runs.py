@@ -46,17 +46,11 @@ async def request_cancel(session: AsyncSession, principal: Principal, run_id: uu
     if run is None:
         raise NotFound("no such run")
     if run.status == "requires_action":  # no process carries it: it ends here
-        ended = await session.execute(
-            update(Run)
-            .where(Run.id == run.id, Run.status == "requires_action")  # unless resumed since
-            .values(
-                status="cancelled",
-                error_message="cancelled while it waited for the client's functions",
-                completed_at=datetime.now(UTC),
-            )
+        ended = await end_wait(
+            session, run.id, "cancelled while it waited for the client's functions"
         )
         await session.refresh(run)
-        if rowcount(ended) == 1:
+        if ended:
             await record(session, principal, "cancel", "run", run.id)
             return run
     if run.status not in GOING:
@@ -64,6 +58,17 @@ async def request_cancel(session: AsyncSession, principal: Principal, run_id: uu
     await record(session, principal, "cancel", "run", run.id)
     await session.execute(_CANCEL, {"run": str(run.id)})
     return run
+
+
+async def end_wait(session: AsyncSession, run_id: uuid.UUID, reason: str) -> bool:
+    """Cancel the run if it still waits for the client's functions (not resumed since);
+    whether it did."""
+    ended = await session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.status == "requires_action")
+        .values(status="cancelled", error_message=reason, completed_at=datetime.now(UTC))
+    )
+    return rowcount(ended) == 1
 
 
 async def ended_within(
