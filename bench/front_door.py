@@ -39,7 +39,7 @@ from personae.settings import MODEL_ENDPOINT_HOSTS, Settings
 from personae.startup import prepare_database
 from personae.vault.crypto import new_key
 from throwaway import measure_and_report, new_tenant
-from turn import instant_model, load_memories, quantile
+from turn import instant_model, instant_persona, load_memories, quantile
 
 TARGET_RATIO = 1.1
 
@@ -92,28 +92,7 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
     app = create_app(settings, urls, master_key=master)
     async with instant_model() as model_url, on_loopback(app) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as owner:
-            login = await owner.post(
-                "/v1/auth/login",
-                json={"email": "bench@example.com", "password": created.one_time_password},
-            )
-            owner.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-
-            async def post(path: str, **body: Any) -> Any:
-                done = await owner.post(path, json=body)
-                assert done.is_success, done.text
-                return done.json()
-
-            await post(
-                "/v1/model-configs",
-                name="instant",
-                provider="openai",
-                model_name="instant",
-                base_url=model_url,
-                context_length=8192,
-            )
-            persona = await post(
-                "/v1/personas", name="Bench", system_prompt="Be brief.", default_provider="instant"
-            )
+            post, persona = await instant_persona(owner, created.one_time_password, model_url)
             token = (await post("/v1/tokens", name="bench", scopes=["openai:chat"]))["token"]
         await load_memories(urls, created.tenant.id, uuid.UUID(persona["id"]), model, args)
 

@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,6 +90,38 @@ async def instant_model() -> AsyncIterator[str]:
     finally:
         server.terminate()
         await server.wait()
+
+
+Post = Callable[..., Awaitable[Any]]
+
+
+async def instant_persona(
+    client: httpx.AsyncClient, password: str | None, model_url: str
+) -> tuple[Post, dict[str, Any]]:
+    """Sign the bench tenant's owner in (the client keeps the token) and make the persona
+    "Bench" whose model is the instant one: a call that posts and checks, and the persona."""
+    login = await client.post(
+        "/v1/auth/login", json={"email": "bench@example.com", "password": password}
+    )
+    client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+
+    async def post(path: str, **body: Any) -> Any:
+        done = await client.post(path, json=body)
+        assert done.is_success, done.text
+        return done.json()
+
+    await post(
+        "/v1/model-configs",
+        name="instant",
+        provider="openai",
+        model_name="instant",
+        base_url=model_url,
+        context_length=8192,
+    )
+    persona = await post(
+        "/v1/personas", name="Bench", system_prompt="Be brief.", default_provider="instant"
+    )
+    return post, persona
 
 
 def _vectors(n: int, rng: np.random.Generator) -> list[str]:
@@ -195,30 +227,10 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
         httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
         _bare_append(urls) as bare_append,
     ):
-        login = await client.post(
-            "/v1/auth/login",
-            json={"email": "bench@example.com", "password": created.one_time_password},
-        )
-        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        post, persona = await instant_persona(client, created.one_time_password, model_url)
+        auth = {"Authorization": client.headers["Authorization"]}
         # the app loads its embedding model in the background as it starts: not while timing
         await app.state.services.embedders.default.embed(["warm up"])
-
-        async def post(path: str, **body: Any) -> Any:
-            done = await client.post(path, headers=auth, json=body)
-            assert done.is_success, done.text
-            return done.json()
-
-        await post(
-            "/v1/model-configs",
-            name="instant",
-            provider="openai",
-            model_name="instant",
-            base_url=model_url,
-            context_length=8192,
-        )
-        persona = await post(
-            "/v1/personas", name="Bench", system_prompt="Be brief.", default_provider="instant"
-        )
         tools = (await client.get("/v1/tools", headers=auth)).json()["items"]
         for tool in tools:
             if tool["name"] in ("calculator", "current_time"):
