@@ -144,10 +144,12 @@ async def test_a_move_closes_the_old_address_and_the_past_stays_answerable(
         )
         assert refused.status_code == 422
         assert refused.json()["errors"][0]["field"].startswith("facts.0.relation")
+        over = SETTINGS.memory_facts_per_request + 1
         too_many = await client.post(
-            "/v1/memory/facts", headers=auth, json={"triples": [["a", "knows", "b"]] * 101}
+            "/v1/memory/facts", headers=auth, json={"triples": [["a", "knows", "b"]] * over}
         )
-        assert too_many.status_code == 422, too_many.text
+        assert too_many.status_code == 422, too_many.text[:500]
+        assert too_many.json()["errors"][0]["field"] == "facts"
         none = await client.post("/v1/memory/facts", headers=auth, json={})
         assert none.status_code == 422, none.text
         backwards = await client.post(

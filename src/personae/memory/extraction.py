@@ -33,7 +33,7 @@ from personae.kernel.principal import Principal
 from personae.memory.facts import FactInput, assert_facts
 from personae.memory.mentions import mention
 from personae.memory.models import Episode
-from personae.memory.resolution import DEFAULTS, EntityRef, Scope, Thresholds, resolve
+from personae.memory.resolution import DEFAULTS, EntityRef, Scope, Thresholds, resolve_all
 from personae.providers.chat import Completion, Message
 from personae.providers.embeddings import Embedders
 from personae.retrieval.embedding_models import tenant_embedder
@@ -155,9 +155,7 @@ async def extract_session(
             scope = Scope(turns[0].persona_id, turns[0].agent_id, turns[0].customer_profile_id)
             inputs = _facts(turns, entities, facts)
             refs = [EntityRef(e.name, _type(e.type), tuple(e.aliases)) for e in entities]
-            named = [
-                await resolve(session, embedder, tenant_id, r, scope, thresholds) for r in refs
-            ]
+            named = await resolve_all(session, embedder, tenant_id, refs, scope, thresholds)
             written = await assert_facts(session, embedder, tenant_id, inputs, scope, thresholds)
             mentioned = {r.entity.id for r in named} | {
                 e.entity.id for s in written for e in (s.subject, s.object)

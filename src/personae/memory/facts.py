@@ -11,16 +11,20 @@ merged into one row with both supports."""
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ARRAY, REAL, Text, and_, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from personae.db import locks
+from personae.db.bulk import insert_all
+from personae.db.types import uuid7
 from personae.errors import ValidationFailed
 from personae.kernel.audit.service import record as audit
 from personae.kernel.principal import Principal
@@ -31,9 +35,9 @@ from personae.memory.resolution import (
     NO_SCOPE,
     EntityRef,
     Resolved,
+    Resolver,
     Scope,
     Thresholds,
-    resolve,
 )
 from personae.providers.embeddings import Embedder, Embedders, label
 from personae.retrieval.embedding_models import tenant_embedder
@@ -78,15 +82,29 @@ async def assert_facts(
     scope: Scope = NO_SCOPE,
     thresholds: Thresholds = DEFAULTS,
 ) -> list[Stored]:
-    """Record `facts` in order, in the session's transaction (the caller checks and audits);
-    their entities are linked to the episodes that support them and name them."""
-    vectors = await embedder.embed([f.words() for f in facts]) if facts else []
+    """Record `facts` as if one by one, in order, in the session's transaction (the caller
+    checks and audits), in a few set-wise statements whatever their number; their entities
+    are linked to the episodes that support them and name them."""
+    if not facts:
+        return []
     now = (await session.execute(select(func.now()))).scalar_one()
-    stored = []
-    for fact, vector in zip(facts, vectors, strict=True):
-        stored.append(
-            await _assert(session, embedder, tenant_id, fact, vector, now, scope, thresholds)
-        )
+    for index, fact in enumerate(facts):
+        if fact.valid_to is not None and fact.valid_to <= (fact.valid_from or now):
+            raise ValidationFailed("must be after valid_from", field=f"facts.{index}.valid_to")
+    kinds = await _relation_types(session, tenant_id, facts)
+    refs = [ref for fact in facts for ref in (fact.subject, fact.object)]
+    resolver, vectors = await Resolver.prepared(
+        session, embedder, tenant_id, refs, scope, thresholds, texts=[f.words() for f in facts]
+    )
+    ends = [(resolver.resolve(f.subject), resolver.resolve(f.object)) for f in facts]
+    await resolver.save()
+    pairs = [(subject.entity.id, f.relation) for f, (subject, _) in zip(facts, ends, strict=True)]
+    ledger = await _Ledger.opened(session, now, pairs)
+    stored = [
+        ledger.place(fact, kinds[fact.relation], subject, target, vector, label(embedder))
+        for fact, (subject, target), vector in zip(facts, ends, vectors, strict=True)
+    ]
+    await ledger.save()
     supported = [s for s in stored if s.relationship.source_episode_ids]
     if supported:
         episodes = {e for s in supported for e in s.relationship.source_episode_ids}
@@ -95,105 +113,191 @@ async def assert_facts(
     return stored
 
 
-async def _assert(
-    session: AsyncSession,
-    embedder: Embedder,
-    tenant_id: uuid.UUID,
-    fact: FactInput,
-    vector: Sequence[float],
-    now: datetime,
-    scope: Scope,
-    thresholds: Thresholds,
-) -> Stored:
-    start = fact.valid_from or now
-    if fact.valid_to is not None and fact.valid_to <= start:
-        raise ValidationFailed("must be after valid_from", field="valid_to")
-    kind = await _relation_type(session, tenant_id, fact.relation, fact.exclusive)
-    subject = await resolve(session, embedder, tenant_id, fact.subject, scope, thresholds)
-    target = await resolve(session, embedder, tenant_id, fact.object, scope, thresholds)
-    source_id, target_id = subject.entity.id, target.entity.id
-    await locks.hold(session, f"facts:{source_id}:{fact.relation}")
-    current = list(
-        (
-            await session.execute(
-                select(Relationship)
-                .where(
-                    Relationship.source_entity_id == source_id,
-                    Relationship.relationship_type == fact.relation,
-                    Relationship.expired_at.is_(None),
-                )
-                .order_by(Relationship.valid_from)
-                .with_for_update()
+Pair = tuple[uuid.UUID, str]
+"""A subject and a relation: the facts that may contradict one another."""
+
+
+class _Ledger:
+    """The current facts about some subjects' relations, locked, changed in memory fact by
+    fact as the one-by-one path would change them in the database; `save` writes that."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self.session, self.now = session, now
+        self.current: dict[Pair, list[Relationship]] = defaultdict(list)
+        self.added: dict[int, Relationship] = {}
+        self.expired: dict[int, Relationship] = {}
+        self.vectors: dict[uuid.UUID, list[float] | None] = {}
+        """The fact vectors of the rows found (not loaded with them: as text, they are
+        slow to read) and added, for what is left of a row cut short."""
+
+    @classmethod
+    async def opened(cls, session: AsyncSession, now: datetime, pairs: Sequence[Pair]) -> _Ledger:
+        ledger = cls(session, now)
+        await locks.hold_all(session, [f"facts:{source}:{relation}" for source, relation in pairs])
+        wanted = (
+            func.unnest(
+                cast([s for s, _ in pairs], ARRAY(PG_UUID(as_uuid=True))),
+                cast([r for _, r in pairs], ARRAY(Text)),
             )
-        ).scalars()
-    )
-    same = [r for r in current if r.target_entity_id == target_id]
-    others = [r for r in current if r.target_entity_id != target_id] if kind.is_exclusive else []
-    end = fact.valid_to
-    if end is None:  # a later fact about the subject ends this one
-        later = [r.valid_from for r in others if r.valid_from > start]
-        end = min(later) if later else None
-    sources = list(fact.source_episode_ids)
-    for row in same:
-        if _covers(row, start, end):  # known already: one more support
-            row.source_episode_ids = _union(row.source_episode_ids, sources)
-            row.confidence = max(row.confidence, fact.confidence)
-            await session.flush()
-            return Stored(row, subject, target, 0)
-    joined = [r for r in same if _touches(r, start, end)]
-    for row in joined:  # restated over a longer time: one row for the union
-        start = min(start, row.valid_from)
-        end = None if end is None or row.valid_to is None else max(end, row.valid_to)
-        sources = _union(row.source_episode_ids, sources)
-        await _expire(session, row, now)
-    closed = 0
-    for row in others:
-        if not _overlaps(row, start, end):
-            continue
-        await _expire(session, row, now)
-        closed += 1
-        if row.valid_from < start:
-            session.add(_remnant(row, row.valid_from, start))
-        if end is not None and (row.valid_to is None or row.valid_to > end):
-            session.add(_remnant(row, end, row.valid_to))
-    relationship = Relationship(
-        tenant_id=tenant_id,
-        source_entity_id=source_id,
-        target_entity_id=target_id,
-        relationship_type=fact.relation,
-        relationship_type_id=kind.id,
-        fact=fact.words(),
-        fact_embedding=list(vector),
-        embedding_model=label(embedder),
-        confidence=fact.confidence,
-        valid_from=start,
-        valid_to=end,
-        source_episode_ids=sources,
-        metadata_=dict(fact.metadata),
-    )
-    session.add(relationship)
-    await session.flush()
-    await session.refresh(relationship)
-    return Stored(relationship, subject, target, closed)
-
-
-async def _relation_type(
-    session: AsyncSession, tenant_id: uuid.UUID, name: str, exclusive: bool | None
-) -> RelationshipType:
-    """The declared relation `name`, declared now if new (under a lock: once)."""
-    await locks.hold(session, f"relation:{tenant_id}:{name}")
-    found = await session.execute(select(RelationshipType).where(RelationshipType.name == name))
-    kind = found.scalar_one_or_none()
-    if kind is None:
-        kind = RelationshipType(tenant_id=tenant_id, name=name, is_exclusive=bool(exclusive))
-        session.add(kind)
-        await session.flush()
-    elif exclusive is not None and exclusive != kind.is_exclusive:
-        raise ValidationFailed(
-            f"the relation {name} is declared {'' if kind.is_exclusive else 'not '}exclusive",
-            field="exclusive",
+            .table_valued("source", "relation")
+            .render_derived()
         )
-    return kind
+        found = await session.execute(
+            select(Relationship, cast(Relationship.fact_embedding, ARRAY(REAL)))
+            .options(defer(Relationship.fact_embedding))
+            .join(
+                wanted,
+                and_(
+                    Relationship.source_entity_id == wanted.c.source,
+                    Relationship.relationship_type == wanted.c.relation,
+                ),
+            )
+            .where(Relationship.expired_at.is_(None))
+            .order_by(Relationship.valid_from, Relationship.id)
+            .with_for_update(of=Relationship)
+        )
+        for row, vector in found:
+            if row.id not in ledger.vectors:  # a pair named twice joins its rows twice
+                ledger.vectors[row.id] = vector
+                ledger.current[(row.source_entity_id, row.relationship_type)].append(row)
+        return ledger
+
+    def place(
+        self,
+        fact: FactInput,
+        kind: RelationshipType,
+        subject: Resolved,
+        target: Resolved,
+        vector: Sequence[float],
+        model: str,
+    ) -> Stored:
+        """Record `fact`: merged into the row that says it already, or added, cutting
+        short the facts it contradicts."""
+        key = (subject.entity.id, fact.relation)
+        current = self.current[key]
+        start, end = fact.valid_from or self.now, fact.valid_to
+        same = [r for r in current if r.target_entity_id == target.entity.id]
+        others = [r for r in current if r.target_entity_id != target.entity.id]
+        others = others if kind.is_exclusive else []
+        if end is None:  # a later fact about the subject ends this one
+            later = [r.valid_from for r in others if r.valid_from > start]
+            end = min(later) if later else None
+        sources = list(fact.source_episode_ids)
+        for row in same:
+            if _covers(row, start, end):  # known already: one more support
+                row.source_episode_ids = _union(row.source_episode_ids, sources)
+                row.confidence = max(row.confidence, fact.confidence)
+                return Stored(row, subject, target, 0)
+        for row in [r for r in same if _touches(r, start, end)]:  # restated for longer
+            start = min(start, row.valid_from)
+            end = None if end is None or row.valid_to is None else max(end, row.valid_to)
+            sources = _union(row.source_episode_ids, sources)
+            self._expire(key, row)
+        closed = 0
+        for row in others:
+            if not _overlaps(row, start, end):
+                continue
+            self._expire(key, row)
+            closed += 1
+            if row.valid_from < start:
+                self._add(key, self._remnant(row, row.valid_from, start))
+            if end is not None and (row.valid_to is None or row.valid_to > end):
+                self._add(key, self._remnant(row, end, row.valid_to))
+        relationship = Relationship(
+            id=uuid7(),
+            tenant_id=subject.entity.tenant_id,
+            source_entity_id=subject.entity.id,
+            target_entity_id=target.entity.id,
+            relationship_type=fact.relation,
+            relationship_type_id=kind.id,
+            fact=fact.words(),
+            fact_embedding=list(vector),
+            embedding_model=model,
+            confidence=fact.confidence,
+            valid_from=start,
+            valid_to=end,
+            recorded_at=self.now,
+            expired_at=None,
+            source_episode_ids=sources,
+            metadata_=dict(fact.metadata),
+        )
+        self._add(key, relationship)
+        return Stored(relationship, subject, target, closed)
+
+    def _remnant(self, row: Relationship, start: datetime, end: datetime | None) -> Relationship:
+        """What still holds of `row` between `start` and `end`, recorded anew."""
+        return Relationship(
+            id=uuid7(),
+            tenant_id=row.tenant_id,
+            source_entity_id=row.source_entity_id,
+            target_entity_id=row.target_entity_id,
+            relationship_type=row.relationship_type,
+            relationship_type_id=row.relationship_type_id,
+            fact=row.fact,
+            fact_embedding=self.vectors[row.id],
+            embedding_model=row.embedding_model,
+            confidence=row.confidence,
+            valid_from=start,
+            valid_to=end,
+            recorded_at=self.now,
+            expired_at=None,
+            source_episode_ids=list(row.source_episode_ids),
+            metadata_={**row.metadata_, "revises": str(row.id)},
+        )
+
+    def _add(self, key: Pair, row: Relationship) -> None:
+        self.added[id(row)] = row
+        self.vectors[row.id] = row.fact_embedding
+        current = self.current[key]
+        current.append(row)
+        current.sort(key=lambda r: r.valid_from)
+
+    def _expire(self, key: Pair, row: Relationship) -> None:
+        """No longer what we believe, from now; a row recorded in this very batch was never
+        known to anyone, and goes."""
+        self.current[key].remove(row)
+        if self.added.pop(id(row), None) is None:
+            self.expired[id(row)] = row
+
+    async def save(self) -> None:
+        """Write the rows added, the rows changed and the rows expired (deleted, if recorded
+        in this very transaction)."""
+        for row in self.expired.values():
+            if row.recorded_at == self.now:
+                await self.session.delete(row)
+            else:
+                row.expired_at = self.now
+        await self.session.flush()  # first: a row added may say what one expired said
+        await insert_all(self.session, list(self.added.values()))
+
+
+async def _relation_types(
+    session: AsyncSession, tenant_id: uuid.UUID, facts: Sequence[FactInput]
+) -> dict[str, RelationshipType]:
+    """The declared relations the facts name, declared now if new (under locks: once)."""
+    names = list(dict.fromkeys(f.relation for f in facts))
+    await locks.hold_all(session, [f"relation:{tenant_id}:{name}" for name in names])
+    found = await session.execute(select(RelationshipType).where(RelationshipType.name.in_(names)))
+    kinds = {kind.name: kind for kind in found.scalars()}
+    for index, fact in enumerate(facts):
+        kind = kinds.get(fact.relation)
+        if kind is None:
+            kind = RelationshipType(
+                id=uuid7(),
+                tenant_id=tenant_id,
+                name=fact.relation,
+                is_exclusive=bool(fact.exclusive),
+            )
+            kinds[fact.relation] = kind
+            session.add(kind)
+        elif fact.exclusive is not None and fact.exclusive != kind.is_exclusive:
+            raise ValidationFailed(
+                f"the relation {kind.name} is declared "
+                f"{'' if kind.is_exclusive else 'not '}exclusive",
+                field=f"facts.{index}.exclusive",
+            )
+    await session.flush()
+    return kinds
 
 
 def _covers(row: Relationship, start: datetime, end: datetime | None) -> bool:
@@ -214,37 +318,6 @@ def _touches(row: Relationship, start: datetime, end: datetime | None) -> bool:
 
 def _union(first: Sequence[uuid.UUID], second: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     return list(dict.fromkeys([*first, *second]))
-
-
-async def _expire(session: AsyncSession, row: Relationship, now: datetime) -> None:
-    """No longer what we believe, from now; a row recorded in this very transaction was
-    never known to anyone, and goes."""
-    if row.recorded_at == now:
-        await session.execute(delete(Relationship).where(Relationship.id == row.id))
-        session.expunge(row)
-    else:
-        await session.execute(
-            update(Relationship).where(Relationship.id == row.id).values(expired_at=now)
-        )
-
-
-def _remnant(row: Relationship, start: datetime, end: datetime | None) -> Relationship:
-    """What still holds of `row` between `start` and `end`, recorded anew."""
-    return Relationship(
-        tenant_id=row.tenant_id,
-        source_entity_id=row.source_entity_id,
-        target_entity_id=row.target_entity_id,
-        relationship_type=row.relationship_type,
-        relationship_type_id=row.relationship_type_id,
-        fact=row.fact,
-        fact_embedding=row.fact_embedding,
-        embedding_model=row.embedding_model,
-        confidence=row.confidence,
-        valid_from=start,
-        valid_to=end,
-        source_episode_ids=list(row.source_episode_ids),
-        metadata_={**row.metadata_, "revises": str(row.id)},
-    )
 
 
 @dataclass(frozen=True)

@@ -110,8 +110,9 @@ class EpisodeFilters(Input):
 
 
 RELATION = r"^[a-z][a-z0-9_]*$"
-FACTS_PER_REQUEST = 100
-"""Facts and triples together in one request: larger sets go in several."""
+MAX_FACTS = 100_000
+"""Facts and triples a request may hold at most (`memory_facts_per_request` sets the
+limit below)."""
 Name = Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -140,9 +141,9 @@ class FactIn(Input):
 class FactsIn(Input):
     """Facts to store as they are, no model involved; `triples` are the short form."""
 
-    facts: list[FactIn] = Field(default_factory=list, max_length=FACTS_PER_REQUEST)
+    facts: list[FactIn] = Field(default_factory=list, max_length=MAX_FACTS)
     triples: list[tuple[Name, Annotated[str, Field(min_length=1, max_length=100)], Name]] = Field(
-        default_factory=list, max_length=FACTS_PER_REQUEST
+        default_factory=list, max_length=MAX_FACTS
     )
     persona_id: uuid.UUID | None = None
     agent_id: uuid.UUID | None = None
@@ -152,9 +153,9 @@ class FactsIn(Input):
     @model_validator(mode="after")
     def _some_but_not_too_many(self) -> FactsIn:
         count = len(self.facts) + len(self.triples)
-        if not 0 < count <= FACTS_PER_REQUEST:
+        if not 0 < count <= MAX_FACTS:
             raise PydanticCustomError(
-                "fact_count", f"send 1 to {FACTS_PER_REQUEST} facts and triples in all"
+                "fact_count", f"send 1 to {MAX_FACTS} facts and triples in all"
             )
         return self
 

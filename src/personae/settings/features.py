@@ -115,6 +115,12 @@ class MemorySettings(BaseModel):
         default=16, ge=1, le=200, description="turns the model reads per extraction call"
     )
 
+    memory_facts_per_request: int = Field(
+        default=10_000,
+        ge=1,
+        le=100_000,
+        description="facts (and triples) one request may store (in one transaction)",
+    )
     memory_import_episodes: int = Field(
         default=10_000,
         ge=1,

@@ -119,7 +119,7 @@ class ServerSettings(BaseModel):
     max_import_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=1024,
-        description="request body limit of batch imports (episodes)",
+        description="request body limit of batch imports (episodes, facts)",
     )
 
     max_attachment_bytes: int = Field(

@@ -18,8 +18,8 @@ from personae.memory.episodes import EPISODES, write_many
 from personae.memory.resolution import EntityRef, Scope, Thresholds
 
 router = APIRouter(prefix="/v1/memory", tags=["memory"])
-IMPORTS = r"^/v1/memory/episodes/batch$"
-"""Its body may be larger than others (`max_import_bytes`)."""
+IMPORTS = r"^/v1/memory/(episodes/batch|facts)$"
+"""Their bodies may be larger than others (`max_import_bytes`)."""
 
 
 @router.post("/episodes/batch", status_code=201, response_model=schemas.EpisodesWritten)
@@ -81,7 +81,11 @@ async def record_facts(
     context: Annotated[RequestContext, authorized("memory:write")],
 ) -> list[facts_service.StoredFact]:
     """Store facts as given, no model involved: each subject and object is found among the
-    known entities (or made), and a fact that contradicts a current one cuts it short."""
+    known entities (or made), and a fact that contradicts a current one cuts it short; at
+    most `memory_facts_per_request` in one transaction, all or none."""
+    limit = shared.settings.memory_facts_per_request
+    if len(body.facts) + len(body.triples) > limit:
+        raise ValidationFailed(f"at most {limit} facts and triples a request", field="facts")
     scope = Scope(body.persona_id, body.agent_id, body.customer_profile_id)
     stored = await facts_service.record(
         context.session,
