@@ -68,7 +68,7 @@ PER_REQUEST = 100
 """Facts a transaction in the facts part."""
 LOCOMO = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo-dev.json"
 CATEGORIES = ("1", "2", "3", "4")
-PLAIN_VECTOR = Weights(importance=0, recency=0, graph=0, neighbour=0)
+PLAIN_VECTOR = Weights(importance=0, recency=0, graph=0, neighbour=0, when=0)
 """Nearest vectors and nothing else: the baseline."""
 
 

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -170,3 +171,51 @@ async def test_equal_memories_come_back_in_one_order_restart_or_not(
         auth = await bearer(client, OWNER, owner_password)
         again = [e["id"] for e in (await recall(client, auth, **asked))["episodes"]]
     assert first == again == sorted(t["id"] for t in twins)[:5]  # ties go to the lowest ids
+
+
+async def test_a_rare_word_outweighs_a_name_every_memory_holds(
+    urls: DatabaseUrls, owner_password: str
+) -> None:
+    async with running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        sid = (await client.post("/v1/sessions", headers=auth, json={})).json()["id"]
+        said = [
+            "Caroline: Caroline here! Caroline again, as Caroline always says.",
+            "Caroline: We went biking around the lake last weekend.",
+            *(f"Caroline: Caroline thinks item {n} matters." for n in range(8)),
+        ]
+        for line in said:
+            await note(client, auth, content=line, session_id=sid)
+        await drain(app)
+        asked = {"query": "Caroline biking", "k": 3, "session_id": sid, "neighbours": 0}
+        found = await recall(client, auth, **asked, mode="text")
+        assert found["episodes"][0]["content"] == said[1]  # every memory names Caroline
+        scores = [e["text_score"] for e in found["episodes"]]
+        assert scores[0] > 2 * scores[1]
+
+
+async def test_the_period_a_query_names_counts_its_memories_more(
+    urls: DatabaseUrls, owner_password: str
+) -> None:
+    async with running_app(urls, SETTINGS) as (app, client):
+        auth = await bearer(client, OWNER, owner_password)
+        sid = (await client.post("/v1/sessions", headers=auth, json={})).json()["id"]
+        days = {"2023-07-12T10:00:00Z": "July 2023", "2024-01-20T10:00:00Z": "January 2024"}
+        for when in days:
+            await note(
+                client,
+                auth,
+                content="We went sailing with the kids",
+                occurred_at=when,
+                session_id=sid,
+            )
+        await drain(app)
+        for when, named in days.items():
+            asked = {"query": f"Did we go sailing in {named}?", "k": 2, "session_id": sid}
+            found = (await recall(client, auth, **asked))["episodes"]
+            assert [e["occurred_at"][:10] for e in found][:1] == [when[:10]]
+            unweighed = (await recall(client, auth, **asked, when_weight=0))["episodes"]
+            plain = {e["id"]: e["score"] for e in unweighed}
+            for hit in found:  # the period's memory counts twice (when_weight 1), the other once
+                in_period = hit["occurred_at"][:10] == when[:10]
+                assert hit["score"] == pytest.approx(plain[hit["id"]] * (2 if in_period else 1))

@@ -230,6 +230,12 @@ class MemorySearchIn(Input):
     importance_weight: float = Field(default=0.5, ge=0, le=2)
     recency_weight: float = Field(default=0.2, ge=0, le=1)
     half_life_days: float = Field(default=30.0, gt=0, le=36_500)
+    when_weight: float = Field(
+        default=1.0,
+        ge=0,
+        le=5,
+        description='boost of episodes of the period the query names ("in October 2023")',
+    )
     graph_weight: float = Field(
         default=0.5, ge=0, le=5, description="boost of results about the query's entities"
     )

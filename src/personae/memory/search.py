@@ -5,7 +5,8 @@ Episodes are ranked as chunks are (vector and full-text ranks fused, one stateme
 recency, and by its nearness in the knowledge graph to the entities the query names (the
 episodes that mention them or their neighbours, the facts about them). Time travel:
 `as_of` keeps what had happened and still held then (event time), `known_at` what we had
-recorded by then and not yet retracted (system time). The facts that match the query come
+recorded by then and not yet retracted (system time). A period the query names ("in
+October 2023") counts its episodes more. The facts that match the query come
 along, with their validity. `budget_tokens` keeps the best results that fit a prompt's
 budget.
 
@@ -29,6 +30,7 @@ from personae.errors import ValidationFailed
 from personae.kernel.principal import Principal
 from personae.memory.bitemporal import AS_OF, HELD_AT, KNOWN
 from personae.memory.graph import REACHED, seeded
+from personae.memory.periods import SAID_AFTER, SAID_BEFORE, named_period
 from personae.memory.resolution import Scope
 from personae.providers.embeddings import Embedder, Embedders, label
 from personae.retrieval.embedding_models import QueryVector, tenant_embedder
@@ -48,7 +50,13 @@ EPISODES = Corpus(
     "power(0.5, greatest(extract(epoch FROM coalesce(CAST(:as_of AS timestamptz), "
     "date_trunc('day', now())) "
     "- c.occurred_at), 0) "
-    "/ 86400 / CAST(:half_life_days AS float8)))",
+    "/ 86400 / CAST(:half_life_days AS float8))) * "
+    "(1 + CAST(:when_weight AS float8) * CASE "
+    "WHEN c.occurred_at >= CAST(:when_from AS timestamptz) "
+    "AND c.occurred_at < CAST(:when_to AS timestamptz) THEN 1 "
+    "WHEN CAST(:when_month AS int) IN ("
+    "extract(month FROM c.occurred_at - CAST(:said_after AS interval)), "
+    "extract(month FROM c.occurred_at + CAST(:said_before AS interval))) THEN 1 ELSE 0 END)",
     text_rows="true",  # an episode is one row whatever its model, embedded or not
 )
 
@@ -137,6 +145,9 @@ class Weights:
     """A summary's best source turns count this share of its score (0: none stand for it).
     Low: on LoCoMo dev, sources at the summary's full score (1.0) took the places of better
     turns (session-path recall 0.57; 0.58 at 0.6); at 0.3 they follow the turns."""
+    when: float = 1.0
+    """How much more an episode of the period the query names counts ("in October 2023",
+    `memory.periods`): 1 doubles it."""
 
 
 @dataclass(frozen=True)
@@ -296,7 +307,7 @@ def _ready(request: MemoryQuery, embedder: Embedder, vector: Sequence[float] | N
         "importance_weight": weights.importance,
         "recency_weight": weights.recency,
         "half_life_days": weights.half_life_days,
-    }
+    } | _period(request)
     clauses = []
     for scope in SCOPES:
         if getattr(request, scope) is not None:
@@ -311,6 +322,20 @@ def _ready(request: MemoryQuery, embedder: Embedder, vector: Sequence[float] | N
     if near is not None:  # the graph is walked in each search's own statement
         params |= near
     return Ready(request, params, clauses, near is not None)
+
+
+def _period(request: MemoryQuery) -> dict[str, Any]:
+    """The parameters of the period the query names (all None: it names none, or the
+    period counts for nothing)."""
+    named = named_period(request.query) if request.weights.when else None
+    return {
+        "when_weight": request.weights.when,
+        "when_from": named.start - SAID_BEFORE if named and named.start else None,
+        "when_to": named.end + SAID_AFTER if named and named.end else None,
+        "when_month": named.month if named else None,
+        "said_before": SAID_BEFORE,
+        "said_after": SAID_AFTER,
+    }
 
 
 def _check(principal: Principal, request: MemoryQuery, max_k: int) -> None:

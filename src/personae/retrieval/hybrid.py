@@ -1,6 +1,7 @@
 """Hybrid search in one SQL statement, for any table searched the same way (a `Corpus`):
 nearest vectors (pgvector, HNSW, cosine), full text (`websearch_to_tsquery`, then any of
-its words ranked by `ts_rank_cd`), or both fused by reciprocal rank fusion. Knowledge
+its words ranked by BM25, rarity reckoned among the rows found), or both fused by
+reciprocal rank fusion. Knowledge
 searches chunks with it, memory searches episodes, facts and entities.
 
 Every cut is a total order (equal scores or distances ordered by id: an incremental sort
@@ -66,26 +67,50 @@ vector_hits AS MATERIALIZED (
 )"""
 
 TEXT_HITS = """
+text_query AS MATERIALIZED (
+  SELECT websearch_to_tsquery('{config}', :query) AS whole,
+         CAST(nullif(array_to_string(ARRAY(
+           SELECT quote_literal(lexeme)
+           FROM unnest(tsvector_to_array(to_tsvector('{config}', :query))) AS lexeme
+         ), ' | '), '') AS tsquery) AS any_term
+),
+text_matched AS MATERIALIZED (
+  SELECT c.id, {weight} AS weight, c.{tsv} AS tsv, c.{tsv} @@ q.whole AS whole,
+         ts_rank_cd(c.{tsv}, q.any_term) AS density, length(c.{tsv}) AS terms
+  FROM {table} AS c, text_query AS q
+  WHERE {where} AND {text_rows} AND c.{tsv} @@ q.any_term
+),
+text_rarity AS MATERIALIZED (
+  SELECT t.term, ln(1 + (n.rows - count(m.id) + 0.5) / (count(m.id) + 0.5)) AS idf, n.mean
+  FROM (
+    SELECT CAST(quote_literal(lexeme) AS tsquery) AS term
+    FROM unnest(tsvector_to_array(to_tsvector('{config}', :query))) AS lexeme
+  ) AS t
+  CROSS JOIN (SELECT count(*) AS rows, greatest(avg(terms), 1) AS mean FROM text_matched) AS n
+  LEFT JOIN text_matched AS m ON m.tsv @@ t.term
+  GROUP BY t.term, n.rows, n.mean
+),
 text_hits AS MATERIALIZED (
   SELECT id, weight, text_score,
          row_number() OVER (ORDER BY whole DESC, text_score DESC, id) AS text_rank
   FROM (
-    SELECT c.id, {weight} AS weight, c.{tsv} @@ q.whole AS whole,
-           ts_rank_cd(c.{tsv}, q.any_term) AS text_score
-    FROM {table} AS c, (
-      SELECT (SELECT websearch_to_tsquery('{config}', :query)) AS whole,
-             (SELECT CAST(nullif(array_to_string(ARRAY(
-               SELECT quote_literal(lexeme)
-               FROM unnest(tsvector_to_array(to_tsvector('{config}', :query))) AS lexeme
-             ), ' | '), '') AS tsquery)) AS any_term
-    ) AS q
-    WHERE {where} AND {text_rows} AND c.{tsv} @@ q.any_term
-    ORDER BY whole DESC, text_score DESC, c.id
+    SELECT m.id, m.weight, m.whole,
+           (SELECT coalesce(sum(r.idf * (1 + :bm25_k1)
+                                / (1 + :bm25_k1 * (1 - :bm25_b + :bm25_b * m.terms / r.mean))), 0)
+            FROM text_rarity AS r WHERE m.tsv @@ r.term)
+           + 0.001 * m.density AS text_score
+    FROM text_matched AS m
+    ORDER BY whole DESC, text_score DESC, m.id
     LIMIT :candidates
-  ) AS matched
+  ) AS ranked
 )"""
 """Rows with any of the query's words, those matching the whole query (web search
-syntax: quotes, `or`, `-`) first, then by cover density of the words they hold."""
+syntax: quotes, `or`, `-`) first, then by BM25 (each word held counts by its rarity among
+the rows holding any of them, less in longer rows), then by cover density."""
+BM25_K1 = 1.2
+BM25_B = 0.75
+"""BM25's usual constants: how soon a word's weight saturates in a row (a word counts once
+here: a row's words are a set), and how much a long row is discounted."""
 
 FUSED = {
     "vector": "SELECT id, weight, 1.0 / (:rrf_k + vector_rank) AS fused, similarity, "
@@ -130,9 +155,9 @@ def corpus_statement(
     """The one SQL statement of a search of `corpus` in `mode`, rows passing `clauses`;
     `prelude`: common table expressions its weight or clauses read.
 
-    Binds `:query`, `:k`, `:candidates`, `:rrf_k`, `:curated_boost`, `:model` (rows of
-    other models are another copy of the same texts), and unless `mode` is text,
-    `:vector` and `:floor`."""
+    Binds `:query`, `:k`, `:candidates`, `:rrf_k`, `:bm25_k1`, `:bm25_b`, `:curated_boost`,
+    `:model` (rows of other models are another copy of the same texts), and unless `mode`
+    is text, `:vector` and `:floor`."""
     where = corpus.where(clauses)
     names = {
         "table": corpus.table,
@@ -190,6 +215,8 @@ def bound(
         "k": k,
         "candidates": max(20, CANDIDATES * k),
         "rrf_k": RRF_K,
+        "bm25_k1": BM25_K1,
+        "bm25_b": BM25_B,
         "curated_boost": boost,
         "model": model,
     }

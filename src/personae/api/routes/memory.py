@@ -136,17 +136,21 @@ async def search(
     context: Annotated[RequestContext, authorized("memory:read")],
 ) -> schemas.MemorySearchOut:
     """The episodes (and facts) that best answer `query`: vector and full-text ranks fused,
-    weighed by importance and recency, in the scope and at the time asked."""
+    weighed by importance, recency and the period the query names, in the scope and at the
+    time asked."""
     weights = memory_search.Weights(
-        body.importance_weight,
-        body.recency_weight,
-        body.half_life_days,
-        body.graph_weight,
-        body.neighbour_weight,
-        body.source_weight,
+        importance=body.importance_weight,
+        recency=body.recency_weight,
+        half_life_days=body.half_life_days,
+        graph=body.graph_weight,
+        neighbour=body.neighbour_weight,
+        source=body.source_weight,
+        when=body.when_weight,
     )
     weighing = {"importance_weight", "recency_weight", "half_life_days", "graph_weight"}
-    fields = body.model_dump(exclude=weighing | {"neighbour_weight", "source_weight"})
+    fields = body.model_dump(
+        exclude=weighing | {"neighbour_weight", "source_weight", "when_weight"}
+    )
     recalled = await memory_search.search(
         context.session,
         context.principal,
