@@ -69,44 +69,49 @@ vector_hits AS MATERIALIZED (
 TEXT_HITS = """
 text_query AS MATERIALIZED (
   SELECT websearch_to_tsquery('{config}', :query) AS whole,
-         CAST(nullif(array_to_string(ARRAY(
-           SELECT quote_literal(lexeme)
-           FROM unnest(tsvector_to_array(to_tsvector('{config}', :query))) AS lexeme
-         ), ' | '), '') AS tsquery) AS any_term
+         CAST(nullif(array_to_string(words, ' | '), '') AS tsquery) AS any_term,
+         CAST(words AS tsquery[]) AS terms
+  FROM (
+    SELECT ARRAY(
+      SELECT quote_literal(lexeme)
+      FROM unnest(tsvector_to_array(to_tsvector('{config}', :query))) AS lexeme
+    ) AS words
+  ) AS w
 ),
-text_matched AS MATERIALIZED (
-  SELECT c.id, {weight} AS weight, c.{tsv} AS tsv, c.{tsv} @@ q.whole AS whole,
-         ts_rank_cd(c.{tsv}, q.any_term) AS density, length(c.{tsv}) AS terms
-  FROM {table} AS c, text_query AS q
-  WHERE {where} AND {text_rows} AND c.{tsv} @@ q.any_term
+text_held AS MATERIALIZED (
+  SELECT c.id, t.i, c.{tsv} @@ q.whole AS whole, length(c.{tsv}) AS length
+  FROM {table} AS c, text_query AS q, unnest(q.terms) WITH ORDINALITY AS t (term, i)
+  WHERE {where} AND {text_rows} AND c.{tsv} @@ q.any_term AND c.{tsv} @@ t.term
+),
+text_rows AS MATERIALIZED (
+  SELECT id, bool_or(whole) AS whole, max(length) AS length FROM text_held GROUP BY id
 ),
 text_rarity AS MATERIALIZED (
-  SELECT t.term, ln(1 + (n.rows - count(m.id) + 0.5) / (count(m.id) + 0.5)) AS idf, n.mean
-  FROM (
-    SELECT CAST(quote_literal(lexeme) AS tsquery) AS term
-    FROM unnest(tsvector_to_array(to_tsvector('{config}', :query))) AS lexeme
-  ) AS t
-  CROSS JOIN (SELECT count(*) AS rows, greatest(avg(terms), 1) AS mean FROM text_matched) AS n
-  LEFT JOIN text_matched AS m ON m.tsv @@ t.term
-  GROUP BY t.term, n.rows, n.mean
+  SELECT h.i, ln(1 + (n.rows - count(*) + 0.5) / (count(*) + 0.5)) AS idf
+  FROM text_held AS h, (SELECT count(*) AS rows FROM text_rows) AS n
+  GROUP BY h.i, n.rows
+),
+text_ranked AS MATERIALIZED (
+  SELECT r.id, r.whole,
+         sum(w.idf) * (1 + :bm25_k1)
+           / (1 + :bm25_k1 * (1 - :bm25_b + :bm25_b * r.length / l.mean)) AS text_score
+  FROM text_rows AS r
+  JOIN text_held AS h ON h.id = r.id
+  JOIN text_rarity AS w ON w.i = h.i
+  CROSS JOIN (SELECT greatest(avg(length), 1) AS mean FROM text_rows) AS l
+  GROUP BY r.id, r.whole, r.length, l.mean
+  ORDER BY r.whole DESC, text_score DESC, r.id
+  LIMIT :candidates
 ),
 text_hits AS MATERIALIZED (
-  SELECT id, weight, text_score,
-         row_number() OVER (ORDER BY whole DESC, text_score DESC, id) AS text_rank
-  FROM (
-    SELECT m.id, m.weight, m.whole,
-           (SELECT coalesce(sum(r.idf * (1 + :bm25_k1)
-                                / (1 + :bm25_k1 * (1 - :bm25_b + :bm25_b * m.terms / r.mean))), 0)
-            FROM text_rarity AS r WHERE m.tsv @@ r.term)
-           + 0.001 * m.density AS text_score
-    FROM text_matched AS m
-    ORDER BY whole DESC, text_score DESC, m.id
-    LIMIT :candidates
-  ) AS ranked
+  SELECT r.id, {weight} AS weight, r.text_score,
+         row_number() OVER (ORDER BY r.whole DESC, r.text_score DESC, r.id) AS text_rank
+  FROM text_ranked AS r
+  JOIN {table} AS c ON c.id = r.id
 )"""
 """Rows with any of the query's words, those matching the whole query (web search
 syntax: quotes, `or`, `-`) first, then by BM25 (each word held counts by its rarity among
-the rows holding any of them, less in longer rows), then by cover density."""
+the rows holding any of them, less in longer rows); only the best are weighed."""
 BM25_K1 = 1.2
 BM25_B = 0.75
 """BM25's usual constants: how soon a word's weight saturates in a row (a word counts once
