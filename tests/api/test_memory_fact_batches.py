@@ -1,5 +1,5 @@
-"""Facts in batches: a request of thousands of facts stores what sending them one by one
-stores (the same entities, the same rows, the same cut-short history), in a few statements."""
+"""Facts in batches: 10,000 facts in one request store what sending them one by one stores
+(the same entities, the same rows, the same cut-short history), in a few statements."""
 
 from __future__ import annotations
 
@@ -152,7 +152,7 @@ async def test_a_batch_stores_what_one_fact_at_a_time_stores(
 ) -> None:
     embedders = Embedders(SETTINGS)
     batch_tenant, single_tenant = two_tenants
-    earlier, facts = told(60, seed=1), told(1200, seed=2)
+    earlier, facts = told(60, seed=1), told(10_000, seed=2)
     states = []
     for tenant, sizes in ((batch_tenant, [len(facts)]), (single_tenant, [1] * len(facts))):
         async with tenant_session(app_sessions, tenant) as session:  # what was known before
