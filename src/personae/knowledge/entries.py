@@ -21,6 +21,7 @@ from personae.retrieval.embedding_models import register, tenant_embedder
 from personae.retrieval.hybrid import Corpus, Mode, bound, corpus_statement
 
 ENTRIES = Corpus(
+    ranking="density",  # BM25 costs too much on long chunks (retrieval.DENSITY_HITS)
     table="embeddings",
     text="content",
     tsv="content_tsv",

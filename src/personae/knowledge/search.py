@@ -73,6 +73,7 @@ FILTERS: dict[str, str] = {
 
 
 CHUNKS = Corpus(
+    ranking="density",  # BM25 costs too much on long chunks (retrieval.DENSITY_HITS)
     table="chunks",
     text="text",
     tsv="text_tsv",
