@@ -34,4 +34,4 @@ async def hold_all(session: AsyncSession, keys: Collection[str]) -> None:
     some of the same locks take them in the same order, so neither waits for the other
     forever)."""
     if keys:
-        await session.execute(_ALL, {"keys": sorted(set(keys))})
+        await session.execute(_ALL, {"keys": list(keys)})

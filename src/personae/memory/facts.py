@@ -124,8 +124,8 @@ class _Ledger:
     def __init__(self, session: AsyncSession, now: datetime) -> None:
         self.session, self.now = session, now
         self.current: dict[Pair, list[Relationship]] = defaultdict(list)
-        self.added: dict[int, Relationship] = {}
-        self.expired: dict[int, Relationship] = {}
+        self.added: dict[uuid.UUID, Relationship] = {}
+        self.expired: dict[uuid.UUID, Relationship] = {}
         self.vectors: dict[uuid.UUID, list[float] | None] = {}
         """The fact vectors of the rows found (not loaded with them: as text, they are
         slow to read) and added, for what is left of a row cut short."""
@@ -133,6 +133,7 @@ class _Ledger:
     @classmethod
     async def opened(cls, session: AsyncSession, now: datetime, pairs: Sequence[Pair]) -> _Ledger:
         ledger = cls(session, now)
+        pairs = list(dict.fromkeys(pairs))
         await locks.hold_all(session, [f"facts:{source}:{relation}" for source, relation in pairs])
         wanted = (
             func.unnest(
@@ -157,9 +158,8 @@ class _Ledger:
             .with_for_update(of=Relationship)
         )
         for row, vector in found:
-            if row.id not in ledger.vectors:  # a pair named twice joins its rows twice
-                ledger.vectors[row.id] = vector
-                ledger.current[(row.source_entity_id, row.relationship_type)].append(row)
+            ledger.vectors[row.id] = vector
+            ledger.current[(row.source_entity_id, row.relationship_type)].append(row)
         return ledger
 
     def place(
@@ -246,7 +246,7 @@ class _Ledger:
         )
 
     def _add(self, key: Pair, row: Relationship) -> None:
-        self.added[id(row)] = row
+        self.added[row.id] = row
         self.vectors[row.id] = row.fact_embedding
         current = self.current[key]
         current.append(row)
@@ -256,8 +256,8 @@ class _Ledger:
         """No longer what we believe, from now; a row recorded in this very batch was never
         known to anyone, and goes."""
         self.current[key].remove(row)
-        if self.added.pop(id(row), None) is None:
-            self.expired[id(row)] = row
+        if self.added.pop(row.id, None) is None:
+            self.expired[row.id] = row
 
     async def save(self) -> None:
         """Write the rows added, the rows changed and the rows expired (deleted, if recorded

@@ -30,6 +30,7 @@ from personae.db.tenancy import SEARCH_EFFORT
 from personae.db.types import uuid7
 from personae.memory.models import Entity
 from personae.providers.embeddings import Embedder, label
+from personae.retrieval.hybrid import vector_literal
 from personae.settings import Settings
 
 UNTYPED = "thing"
@@ -108,7 +109,7 @@ class Resolver:
         self._by_canonical: dict[str, list[Entity]] = defaultdict(list)
         self._by_alias: dict[str, list[Entity]] = defaultdict(list)
         self._vectors: dict[str, list[float]] = {}
-        self._nearest: dict[tuple[str, str | None], list[tuple[Entity, float]]] = {}
+        self._nearest: dict[tuple[str, str | None], list[Entity]] = {}
         self._embeddings: dict[uuid.UUID, np.ndarray] = {}
         """The unit name vectors of the entities found near a name."""
         self._made: list[Entity] = []
@@ -239,7 +240,7 @@ class Resolver:
             _NEAREST,
             {
                 "names": [n for n, _ in wanted],
-                "vectors": [_literal(self._vectors[n]) for n, _ in wanted],
+                "vectors": [vector_literal(self._vectors[n]) for n, _ in wanted],
                 "types": [t for _, t in wanted],
                 "profile": self.scope.customer_profile_id,
                 "model": label(self.embedder),
@@ -256,9 +257,7 @@ class Resolver:
         for entity in entities.values():
             self._know(entity)
         for row in rows:
-            self._nearest.setdefault((row.name, row.type), []).append(
-                (entities[row.id], float(row.apart))
-            )
+            self._nearest.setdefault((row.name, row.type), []).append(entities[row.id])
             self._embeddings[row.id] = _unit(row.vector)
 
     def _candidates(
@@ -269,7 +268,7 @@ class Resolver:
         query = _unit(vector)
         near = [
             (e, float(1.0 - self._embeddings[e.id] @ query))
-            for e, _ in self._nearest.get((name, entity_type), [])
+            for e in self._nearest.get((name, entity_type), [])
         ]
         if self._made:
             apart = 1.0 - self._made_vectors.all() @ query
@@ -298,11 +297,11 @@ _EFFORT = text(
 )
 _NEAREST = text(
     """
-    SELECT q.name, q.type, n.id, n.apart, CAST(n.embedding AS real[]) AS vector
+    SELECT q.name, q.type, n.id, CAST(n.embedding AS real[]) AS vector
     FROM unnest(CAST(:names AS text[]), CAST(:vectors AS vector[]), CAST(:types AS text[]))
         AS q(name, vector, type)
     CROSS JOIN LATERAL (
-        SELECT e.id, e.name_embedding <=> q.vector AS apart, e.name_embedding AS embedding
+        SELECT e.id, e.name_embedding AS embedding
         FROM entities AS e
         WHERE e.expired_at IS NULL
           AND e.customer_profile_id IS NOT DISTINCT FROM CAST(:profile AS uuid)
@@ -356,10 +355,6 @@ def _unit(vector: Sequence[float]) -> np.ndarray:
     return array / max(float(np.linalg.norm(array)), 1e-12)
 
 
-def _literal(vector: Sequence[float]) -> str:
-    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
-
-
 def _spaced(name: str) -> str:
     return " ".join(name.split())
 
@@ -371,7 +366,7 @@ def _folded(name: str) -> str:
 def _distinct(names: Sequence[str]) -> list[str]:
     seen: dict[str, str] = {}
     for name in names:
-        seen.setdefault(_folded(name), " ".join(name.split()))
+        seen.setdefault(_folded(name), _spaced(name))
     return list(seen.values())
 
 
