@@ -6,9 +6,11 @@ import os
 import threading
 import time
 import uuid
+from typing import Any
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.types import UserDefinedType
 
 EMBEDDING_DIMS = 384
 """Dimensions of every embedding column: the default local model (all-MiniLM-L6-v2).
@@ -16,7 +18,20 @@ EMBEDDING_DIMS = 384
 A model of other dimensions is adopted by a migration that adds a column of its size;
 rows always record the model that produced their vector."""
 
-__all__ = ["EMBEDDING_DIMS", "TSVECTOR", "Vector", "uuid7"]
+__all__ = ["EMBEDDING_DIMS", "FLOATS", "TSVECTOR", "Vector", "uuid7"]
+
+
+class _Floats(UserDefinedType[list[float]]):
+    """`real[]`, read as the driver decodes it (a list of floats), with no per-item pass:
+    a vector cast to it is read many times faster than as text."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "real[]"
+
+
+FLOATS = _Floats()
 
 
 _lock = threading.Lock()

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, REAL, Text, and_, cast, func, or_, select
+from sqlalchemy import ARRAY, DateTime, Text, and_, any_, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, defer
 
 from personae.db import locks
 from personae.db.bulk import insert_all
-from personae.db.types import uuid7
+from personae.db.types import FLOATS, uuid7
 from personae.errors import ValidationFailed
 from personae.kernel.audit.service import record as audit
 from personae.kernel.principal import Principal
@@ -98,8 +98,11 @@ async def assert_facts(
     )
     ends = [(resolver.resolve(f.subject), resolver.resolve(f.object)) for f in facts]
     await resolver.save()
-    pairs = [(subject.entity.id, f.relation) for f, (subject, _) in zip(facts, ends, strict=True)]
-    ledger = await _Ledger.opened(session, now, pairs)
+    since: dict[Pair, datetime] = {}
+    for fact, (subject, _) in zip(facts, ends, strict=True):
+        pair, start = (subject.entity.id, fact.relation), fact.valid_from or now
+        since[pair] = min(since.get(pair, start), start)
+    ledger = await _Ledger.opened(session, now, since)
     stored = [
         ledger.place(fact, kinds[fact.relation], subject, target, vector, label(embedder))
         for fact, (subject, target), vector in zip(facts, ends, vectors, strict=True)
@@ -113,6 +116,7 @@ async def assert_facts(
     return stored
 
 
+UUIDS = ARRAY(PG_UUID(as_uuid=True))
 Pair = tuple[uuid.UUID, str]
 """A subject and a relation: the facts that may contradict one another."""
 
@@ -126,25 +130,32 @@ class _Ledger:
         self.current: dict[Pair, list[Relationship]] = defaultdict(list)
         self.added: dict[uuid.UUID, Relationship] = {}
         self.expired: dict[uuid.UUID, Relationship] = {}
-        self.vectors: dict[uuid.UUID, list[float] | None] = {}
-        """The fact vectors of the rows found (not loaded with them: as text, they are
-        slow to read) and added, for what is left of a row cut short."""
+        self.found: set[uuid.UUID] = set()
+        """The rows read from the database, their fact vectors left unread (only a few rows
+        are cut short, and vectors are long to read)."""
+        self.copied: dict[uuid.UUID, Relationship] = {}
+        """Remnants of rows found, by id: the row found, whose vector they take at `save`."""
 
     @classmethod
-    async def opened(cls, session: AsyncSession, now: datetime, pairs: Sequence[Pair]) -> _Ledger:
+    async def opened(
+        cls, session: AsyncSession, now: datetime, since: Mapping[Pair, datetime]
+    ) -> _Ledger:
+        """The current facts of each pair that did not end before `since` the pair's
+        earliest new fact begins: those that end sooner cannot meet it."""
         ledger = cls(session, now)
-        pairs = list(dict.fromkeys(pairs))
+        pairs = sorted(since)
         await locks.hold_all(session, [f"facts:{source}:{relation}" for source, relation in pairs])
         wanted = (
             func.unnest(
-                cast([s for s, _ in pairs], ARRAY(PG_UUID(as_uuid=True))),
+                cast([s for s, _ in pairs], UUIDS),
                 cast([r for _, r in pairs], ARRAY(Text)),
+                cast([since[p] for p in pairs], ARRAY(DateTime(timezone=True))),
             )
-            .table_valued("source", "relation")
+            .table_valued("source", "relation", "since")
             .render_derived()
         )
         found = await session.execute(
-            select(Relationship, cast(Relationship.fact_embedding, ARRAY(REAL)))
+            select(Relationship)
             .options(defer(Relationship.fact_embedding))
             .join(
                 wanted,
@@ -153,12 +164,15 @@ class _Ledger:
                     Relationship.relationship_type == wanted.c.relation,
                 ),
             )
-            .where(Relationship.expired_at.is_(None))
+            .where(
+                Relationship.expired_at.is_(None),
+                or_(Relationship.valid_to.is_(None), Relationship.valid_to >= wanted.c.since),
+            )
             .order_by(Relationship.valid_from, Relationship.id)
             .with_for_update(of=Relationship)
         )
-        for row, vector in found:
-            ledger.vectors[row.id] = vector
+        for row in found.scalars():
+            ledger.found.add(row.id)
             ledger.current[(row.source_entity_id, row.relationship_type)].append(row)
         return ledger
 
@@ -226,7 +240,9 @@ class _Ledger:
 
     def _remnant(self, row: Relationship, start: datetime, end: datetime | None) -> Relationship:
         """What still holds of `row` between `start` and `end`, recorded anew."""
-        return Relationship(
+        stored = self.copied.get(row.id, row)  # the row in the database it comes from
+        copied = stored.id in self.found
+        remnant = Relationship(
             id=uuid7(),
             tenant_id=row.tenant_id,
             source_entity_id=row.source_entity_id,
@@ -234,7 +250,7 @@ class _Ledger:
             relationship_type=row.relationship_type,
             relationship_type_id=row.relationship_type_id,
             fact=row.fact,
-            fact_embedding=self.vectors[row.id],
+            fact_embedding=None if copied else row.fact_embedding,
             embedding_model=row.embedding_model,
             confidence=row.confidence,
             valid_from=start,
@@ -244,10 +260,12 @@ class _Ledger:
             source_episode_ids=list(row.source_episode_ids),
             metadata_={**row.metadata_, "revises": str(row.id)},
         )
+        if copied:
+            self.copied[remnant.id] = stored
+        return remnant
 
     def _add(self, key: Pair, row: Relationship) -> None:
         self.added[row.id] = row
-        self.vectors[row.id] = row.fact_embedding
         current = self.current[key]
         current.append(row)
         current.sort(key=lambda r: r.valid_from)
@@ -262,6 +280,16 @@ class _Ledger:
     async def save(self) -> None:
         """Write the rows added, the rows changed and the rows expired (deleted, if recorded
         in this very transaction)."""
+        copies = {id_: row.id for id_, row in self.copied.items() if id_ in self.added}
+        if copies:  # first: the rows they come from may go
+            found = await self.session.execute(
+                select(Relationship.id, cast(Relationship.fact_embedding, FLOATS)).where(
+                    Relationship.id == any_(cast(list(set(copies.values())), UUIDS))
+                )
+            )
+            vectors: dict[uuid.UUID, list[float]] = {id_: vector for id_, vector in found}
+            for id_, source in copies.items():
+                self.added[id_].fact_embedding = vectors[source]
         for row in self.expired.values():
             if row.recorded_at == self.now:
                 await self.session.delete(row)

@@ -41,7 +41,7 @@ class HashingEmbedder:
             digest = zlib.crc32(feature.encode())
             sign = 1.0 if digest & 0x8000_0000 else -1.0
             values[digest % self.dimensions] += sign * weight
-        norm = math.sqrt(sum(v * v for v in values))
+        norm = math.hypot(*values)
         return [v / norm for v in values] if norm else values
 
     async def close(self) -> None:
