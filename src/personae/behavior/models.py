@@ -33,6 +33,8 @@ TEMPLATE_MODES = ("SUGGEST", "EXCLUSIVE", "FALLBACK")
 UPDATE_POLICIES = ("REPLACE", "APPEND", "MERGE")
 MIGRATION_STATUSES = ("DRAFT", "APPROVED", "DEPLOYED", "REJECTED")
 SCOPE_ID_RULE = "(scope = 'GLOBAL') = (scope_id IS NULL)"
+SCOPE_STEP_RULE = "(scope = 'STEP') = (scope_step IS NOT NULL)"
+PHRASINGS = ("CONDITION", "EXAMPLE")
 
 
 class Rule(TenantOwned, Timestamps, SoftDelete, Base):
@@ -41,6 +43,7 @@ class Rule(TenantOwned, Timestamps, SoftDelete, Base):
         tenant_fk("agent_id", "agents"),
         one_of("scope", SCOPES),
         CheckConstraint(SCOPE_ID_RULE, name="scope_id_matches_scope"),
+        CheckConstraint(SCOPE_STEP_RULE, name="scope_step_matches_scope"),
         live("idx_rules_tenant_agent", "tenant_id", "agent_id"),
         live("idx_rules_scope", "tenant_id", "agent_id", "scope", "scope_id"),
         hnsw("rules", "condition_embedding"),
@@ -60,6 +63,52 @@ class Rule(TenantOwned, Timestamps, SoftDelete, Base):
     priority: Mapped[int] = mapped_column(server_default=text("0"))
     enabled: Mapped[bool] = mapped_column(server_default=text("true"))
     condition_tsv: Mapped[Any] = searchable("name", "condition_text")
+    examples: Mapped[list[str]] = mapped_column(server_default=text("'{}'::text[]"))
+    """Messages the rule applies to, as customers phrase them (matched like the condition)."""
+    scope_step: Mapped[str | None] = mapped_column(String(255))
+    """For a STEP rule: the step of the scenario `scope_id` it applies in."""
+    cooldown_turns: Mapped[int] = mapped_column(server_default=text("0"))
+    """Turns of a session after a fire in which the rule does not fire again."""
+    max_fires_per_session: Mapped[int | None]
+    tags: Mapped[list[str]] = mapped_column(server_default=text("'{}'::text[]"))
+
+
+class RulePhrasing(TenantOwned, Created, Base):
+    """A rule's condition or one of its examples, embedded: what a message is matched to."""
+
+    __tablename__ = "rule_phrasings"
+    __table_args__ = (
+        tenant_fk("rule_id", "rules"),
+        one_of("kind", PHRASINGS),
+        Index("idx_rule_phrasings_agent", "tenant_id", "agent_id"),
+        Index("idx_rule_phrasings_rule", "tenant_id", "rule_id"),
+        hnsw("rule_phrasings", "embedding"),
+        gin("rule_phrasings", "text_tsv"),
+    )
+
+    rule_id: Mapped[uuid.UUID]
+    agent_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str]
+    embedding: Mapped[Any | None] = mapped_column(Vector(EMBEDDING_DIMS))
+    embedding_model: Mapped[str | None] = mapped_column(String(100))
+    text_tsv: Mapped[Any] = searchable("text")
+
+
+class RuleFire(TenantOwned, Created, Base):
+    """A rule applied in a turn of a session (for cooldowns and the most fires a session)."""
+
+    __tablename__ = "rule_fires"
+    __table_args__ = (
+        tenant_fk("rule_id", "rules"),
+        tenant_fk("session_id", "sessions"),
+        Index("idx_rule_fires_session", "tenant_id", "session_id", "rule_id"),
+    )
+
+    rule_id: Mapped[uuid.UUID]
+    session_id: Mapped[uuid.UUID]
+    turn_number: Mapped[int]
+    run_id: Mapped[uuid.UUID | None]
 
 
 class Scenario(TenantOwned, Timestamps, SoftDelete, Base):

@@ -1,0 +1,177 @@
+"""Rules: when an agent must do what, said in plain language.
+
+A rule's condition ("the customer says their card was stolen") and its example messages
+are embedded when written, by the tenant's model, as the rule's phrasings: what a turn's
+message is matched to (`behavior.matching`). Its action says what a match does: the
+instructions it adds to the prompt, the tools it offers, the template it applies, the
+variables it sets. Rules are imported in bulk by name (`put_all`: the same file twice
+changes nothing)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.behavior.models import Rule, RulePhrasing, Scenario
+from personae.db.shapes import attribute_name
+from personae.errors import ValidationFailed
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Resource
+from personae.providers.embeddings import Embedders, label
+from personae.retrieval.embedding_models import tenant_embedder
+
+PHRASED = ("condition_text", "examples")
+"""The fields whose change embeds a rule's phrasings again."""
+
+
+class _Rules(Resource[Rule]):
+    """Rules of an agent (`/agents/{agent_id}/rules`), unique by name within it."""
+
+    async def check(
+        self, session: AsyncSession, principal: Principal, values: Mapping[str, Any]
+    ) -> None:
+        if "condition_text" in values and not str(values["condition_text"] or "").strip():
+            raise ValidationFailed("say when the rule applies", field="condition_text")
+        for index, example in enumerate(values.get("examples") or ()):
+            if not example.strip():
+                raise ValidationFailed("an example may not be empty", field=f"examples.{index}")
+        scope = values.get("scope")
+        if scope is None:
+            return
+        if scope == "GLOBAL":
+            if values.get("scope_id") is not None or values.get("scope_step") is not None:
+                raise ValidationFailed("a GLOBAL rule has no scope_id", field="scope_id")
+            return
+        scenario = values.get("scope_id")
+        if scenario is None:
+            raise ValidationFailed(f"a {scope} rule names its scenario", field="scope_id")
+        found = await session.execute(
+            select(Scenario.id).where(Scenario.id == scenario, Scenario.deleted_at.is_(None))
+        )
+        if found.scalar_one_or_none() is None:
+            raise ValidationFailed("no such scenario", field="scope_id")
+        if (scope == "STEP") != (values.get("scope_step") is not None):
+            raise ValidationFailed(
+                "a STEP rule names its step, and only a STEP rule does", field="scope_step"
+            )
+
+    async def changing(
+        self, session: AsyncSession, principal: Principal, row: Rule, changes: Mapping[str, Any]
+    ) -> None:
+        if {"scope", "scope_id", "scope_step"} & changes.keys():
+            merged = {
+                name: changes.get(name, getattr(row, name))
+                for name in ("scope", "scope_id", "scope_step")
+            }
+            await self.check(session, principal, merged)
+
+
+RULES = _Rules(Rule, "rule", "rules", unique=("agent_id", "name"))
+
+
+async def create(
+    session: AsyncSession,
+    principal: Principal,
+    embedders: Embedders,
+    agent_id: uuid.UUID,
+    values: Mapping[str, Any],
+) -> Rule:
+    """A new rule of the agent, its phrasings embedded."""
+    rule = await RULES.create(session, principal, values, {"agent_id": agent_id})
+    await phrase(session, principal, embedders, [rule])
+    return rule
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    embedders: Embedders,
+    agent_id: uuid.UUID,
+    rule_id: uuid.UUID,
+    changes: Mapping[str, Any],
+) -> Rule:
+    """The rule changed; embedded again if what it is matched by changed."""
+    rule = await RULES.update(session, principal, rule_id, changes, {"agent_id": agent_id})
+    if set(PHRASED) & changes.keys():
+        await phrase(session, principal, embedders, [rule])
+    return rule
+
+
+async def put_all(
+    session: AsyncSession,
+    principal: Principal,
+    embedders: Embedders,
+    agent_id: uuid.UUID,
+    rules: Sequence[Mapping[str, Any]],
+) -> tuple[int, int, int]:
+    """Import `rules` by name: new names created, known ones updated where they differ,
+    the rest left alone (so the same import twice changes nothing). Returns how many rules
+    were created, updated and left unchanged; the phrasings of all are embedded in one
+    call."""
+    where = {"agent_id": agent_id}
+    names = [rule["name"] for rule in rules]
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise ValidationFailed(f"the rule {twice} is named twice", field="rules")
+    found = await session.execute(
+        select(Rule).where(
+            Rule.agent_id == agent_id, Rule.name.in_(names), Rule.deleted_at.is_(None)
+        )
+    )
+    known = {rule.name: rule for rule in found.scalars()}
+    created, updated, same, phrased = 0, 0, 0, []
+    for values in rules:
+        rule = known.get(values["name"])
+        if rule is None:
+            phrased.append(await RULES.create(session, principal, values, where))
+            created += 1
+            continue
+        changes = {k: v for k, v in values.items() if getattr(rule, attribute_name(Rule, k)) != v}
+        if not changes:
+            same += 1
+            continue
+        rule = await RULES.update(session, principal, rule.id, changes, where)
+        updated += 1
+        if set(PHRASED) & changes.keys():
+            phrased.append(rule)
+    await phrase(session, principal, embedders, phrased)
+    return created, updated, same
+
+
+async def phrase(
+    session: AsyncSession, principal: Principal, embedders: Embedders, rules: Sequence[Rule]
+) -> None:
+    """Embed the rules' conditions and examples (one call) as their phrasings, replacing
+    the ones they had."""
+    if not rules:
+        return
+    embedder = await tenant_embedder(session, embedders, principal.tenant_id, hold=True)
+    texts = [(rule, kind, text) for rule in rules for kind, text in _phrasings(rule)]
+    vectors = await embedder.embed([text for _, _, text in texts])
+    await session.execute(
+        delete(RulePhrasing).where(RulePhrasing.rule_id.in_([rule.id for rule in rules]))
+    )
+    model = label(embedder)
+    for (rule, kind, text), vector in zip(texts, vectors, strict=True):
+        session.add(
+            RulePhrasing(
+                tenant_id=rule.tenant_id,
+                rule_id=rule.id,
+                agent_id=rule.agent_id,
+                kind=kind,
+                text=text,
+                embedding=vector,
+                embedding_model=model,
+            )
+        )
+        if kind == "CONDITION":
+            rule.condition_embedding, rule.embedding_model = vector, model
+    await session.flush()
+
+
+def _phrasings(rule: Rule) -> list[tuple[str, str]]:
+    return [("CONDITION", rule.condition_text), *(("EXAMPLE", e) for e in rule.examples)]
