@@ -462,6 +462,26 @@ async def _activation_patch(actor: Actor) -> dict[str, Any]:
 
 
 _an_agent = created("/v1/agents", _agent_body, "agent_id")
+
+
+async def _rule_body(actor: Actor) -> dict[str, Any]:
+    return {
+        "name": f"rule-{uuid.uuid4().hex[:8]}",
+        "condition_text": "the customer asks to close their account",
+        "examples": ["please close my account"],
+        "action_config": {"instructions": "Ask why, then explain how."},
+    }
+
+
+async def _rule_patch(actor: Actor) -> dict[str, Any]:
+    return {"priority": 5, "examples": ["I want to leave"]}
+
+
+async def _rules_import_body(actor: Actor) -> dict[str, Any]:
+    return {"rules": [await _rule_body(actor)]}
+
+
+_a_rule = created("/v1/agents/{agent_id}/rules", _rule_body, "rule_id", _an_agent)
 _a_grant = created("/v1/personas/{persona_id}/tools", _grant_body, "grant_id", _a_persona)
 _an_activation = created(
     "/v1/agents/{agent_id}/tool-activations", _activation_body, "activation_id", _an_agent
@@ -787,6 +807,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/personas/{persona_id}/tools/{grant_id}"): Case(ids=_a_grant),
     ("PATCH", "/v1/personas/{persona_id}/tools/{grant_id}"): Case(body=_grant_patch, ids=_a_grant),
     ("DELETE", "/v1/personas/{persona_id}/tools/{grant_id}"): Case(ids=_a_grant),
+    ("POST", "/v1/agents/{agent_id}/rules"): Case(body=_rule_body, ids=_an_agent),
+    ("GET", "/v1/agents/{agent_id}/rules"): Case(ids=_an_agent),
+    ("GET", "/v1/agents/{agent_id}/rules/{rule_id}"): Case(ids=_a_rule),
+    ("PATCH", "/v1/agents/{agent_id}/rules/{rule_id}"): Case(body=_rule_patch, ids=_a_rule),
+    ("DELETE", "/v1/agents/{agent_id}/rules/{rule_id}"): Case(ids=_a_rule),
+    ("POST", "/v1/agents/{agent_id}/rules/import"): Case(body=_rules_import_body, ids=_an_agent),
+    ("GET", "/v1/agents/{agent_id}/rules/export"): Case(ids=_an_agent),
     ("POST", "/v1/agents/{agent_id}/tool-activations"): Case(body=_activation_body, ids=_an_agent),
     ("GET", "/v1/agents/{agent_id}/tool-activations"): Case(ids=_an_agent),
     ("GET", "/v1/agents/{agent_id}/tool-activations/{activation_id}"): Case(ids=_an_activation),

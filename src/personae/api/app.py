@@ -29,6 +29,7 @@ from personae.api.routes import (
     openai_front,
     personas,
     profiles,
+    rules,
     runs,
     secrets,
     sessions,
@@ -194,6 +195,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(memory.router)
     app.include_router(profiles.router)
     app.include_router(tools.router)
+    app.include_router(rules.router)
     return app
 
 

@@ -24,6 +24,8 @@ from personae.kernel.resources import Resource
 from personae.providers.embeddings import Embedders, label
 from personae.retrieval.embedding_models import tenant_embedder
 
+NEW = {"action_type": "INSTRUCT"}
+"""What a new rule is unless told otherwise: its action adds instructions to the prompt."""
 PHRASED = ("condition_text", "examples")
 """The fields whose change embeds a rule's phrasings again."""
 
@@ -81,7 +83,7 @@ async def create(
     values: Mapping[str, Any],
 ) -> Rule:
     """A new rule of the agent, its phrasings embedded."""
-    rule = await RULES.create(session, principal, values, {"agent_id": agent_id})
+    rule = await RULES.create(session, principal, {**NEW, **values}, {"agent_id": agent_id})
     await phrase(session, principal, embedders, [rule])
     return rule
 
@@ -127,7 +129,7 @@ async def put_all(
     for values in rules:
         rule = known.get(values["name"])
         if rule is None:
-            phrased.append(await RULES.create(session, principal, values, where))
+            phrased.append(await RULES.create(session, principal, {**NEW, **values}, where))
             created += 1
             continue
         changes = {k: v for k, v in values.items() if getattr(rule, attribute_name(Rule, k)) != v}
@@ -171,7 +173,40 @@ async def phrase(
         if kind == "CONDITION":
             rule.condition_embedding, rule.embedding_model = vector, model
     await session.flush()
+    for rule in rules:
+        await session.refresh(rule)  # what the flush made the database compute
 
 
 def _phrasings(rule: Rule) -> list[tuple[str, str]]:
     return [("CONDITION", rule.condition_text), *(("EXAMPLE", e) for e in rule.examples)]
+
+
+EXPORTED = (
+    "name",
+    "description",
+    "condition_text",
+    "examples",
+    "action_type",
+    "action_config",
+    "scope",
+    "scope_id",
+    "scope_step",
+    "priority",
+    "enabled",
+    "cooldown_turns",
+    "max_fires_per_session",
+    "tags",
+)
+
+
+async def exported(
+    session: AsyncSession, principal: Principal, agent_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The agent's live rules by name, as `put_all` takes them back."""
+    principal.require("rules:read")
+    found = await session.execute(
+        select(Rule)
+        .where(Rule.agent_id == agent_id, Rule.deleted_at.is_(None))
+        .order_by(Rule.name, Rule.id)
+    )
+    return [{name: getattr(rule, name) for name in EXPORTED} for rule in found.scalars()]

@@ -1,0 +1,97 @@
+"""An agent's rules: CRUD (embedded when written), and import / export by name."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from personae.agents.service import AGENTS
+from personae.api.deps import RequestContext, authorized
+from personae.api.resource_routes import Parent, list_of, mount
+from personae.api.services import Shared
+from personae.behavior import rules, schemas
+
+router = APIRouter(prefix="/v1", tags=["rules"])
+RULES_PATH = "/agents/{agent_id}/rules"
+
+
+@router.post(RULES_PATH, status_code=201, response_model=schemas.RuleOut)
+async def create_rule(
+    agent_id: uuid.UUID,
+    body: schemas.RuleCreate,  # type: ignore[valid-type]
+    shared: Shared,
+    context: Annotated[RequestContext, authorized()],
+) -> schemas.RuleOut:  # type: ignore[valid-type]
+    """A rule of the agent; its condition and examples are embedded now."""
+    await AGENTS.get(context.session, context.principal, agent_id)
+    values = _given(body)
+    rule = await rules.create(
+        context.session, context.principal, shared.embedders, agent_id, values
+    )
+    shown = schemas.RuleOut.model_validate(rule)
+    await context.commit()
+    return shown
+
+
+@router.patch(RULES_PATH + "/{rule_id}", response_model=schemas.RuleOut)
+async def update_rule(
+    agent_id: uuid.UUID,
+    rule_id: uuid.UUID,
+    body: schemas.RuleUpdate,  # type: ignore[valid-type]
+    shared: Shared,
+    context: Annotated[RequestContext, authorized()],
+) -> schemas.RuleOut:  # type: ignore[valid-type]
+    """Change a rule; a new condition or examples are embedded again."""
+    await AGENTS.get(context.session, context.principal, agent_id)
+    changes = _given(body)
+    rule = await rules.update(
+        context.session, context.principal, shared.embedders, agent_id, rule_id, changes
+    )
+    shown = schemas.RuleOut.model_validate(rule)
+    await context.commit()
+    return shown
+
+
+@router.post(RULES_PATH + "/import", response_model=schemas.RulesImported)
+async def import_rules(
+    agent_id: uuid.UUID,
+    body: schemas.RulesImport,
+    shared: Shared,
+    context: Annotated[RequestContext, authorized()],
+) -> schemas.RulesImported:
+    """Put rules by name: the same import twice changes nothing."""
+    await AGENTS.get(context.session, context.principal, agent_id)
+    given = [_given(rule) for rule in body.rules]
+    created, updated, same = await rules.put_all(
+        context.session, context.principal, shared.embedders, agent_id, given
+    )
+    await context.commit()
+    return schemas.RulesImported(created=created, updated=updated, unchanged=same)
+
+
+@router.get(RULES_PATH + "/export", response_model=list_of(schemas.RuleCreate))
+async def export_rules(
+    agent_id: uuid.UUID, context: Annotated[RequestContext, authorized()]
+) -> list[dict[str, object]]:
+    """Every live rule of the agent, as an import takes them back."""
+    await AGENTS.get(context.session, context.principal, agent_id)
+    return await rules.exported(context.session, context.principal, agent_id)
+
+
+# after the routes above: `/rules/{rule_id}` would take `/rules/export` for a rule's id
+mount(
+    router,
+    rules.RULES,
+    path="/rules",
+    id_param="rule_id",
+    out=schemas.RuleOut,
+    parent=Parent(AGENTS, "/agents", "agent_id"),
+)
+
+
+def _given(body: object) -> dict[str, Any]:
+    """What the request said (fields it left out stay out)."""
+    return cast(BaseModel, body).model_dump(exclude_unset=True)

@@ -1,0 +1,63 @@
+"""Request and response shapes of rules, derived from the model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from personae.behavior.models import Rule
+from personae.db.shapes import input_shape, output_shape
+from personae.validation import Input
+
+MAX_EXAMPLES = 50
+MAX_RULES_A_REQUEST = 1000
+
+Example = Annotated[str, Field(min_length=1, max_length=2000)]
+EXAMPLES = (list[Example], Field(None, max_length=MAX_EXAMPLES))
+RULE_FIELDS = [
+    "name",
+    "description",
+    "condition_text",
+    "examples",
+    "action_type",
+    "action_config",
+    "scope",
+    "scope_id",
+    "scope_step",
+    "priority",
+    "enabled",
+    "cooldown_turns",
+    "max_fires_per_session",
+    "tags",
+]
+OVERRIDES: dict[str, tuple[Any, Any]] = {
+    "condition_text": (str, Field(min_length=1, max_length=4000)),
+    "examples": EXAMPLES,
+    "action_type": (str, Field("INSTRUCT", min_length=1, max_length=50)),
+    "cooldown_turns": (int, Field(None, ge=0, le=10_000)),
+    "max_fires_per_session": (int | None, Field(None, ge=1, le=10_000)),
+}
+
+RuleOut = output_shape(Rule, exclude=["condition_tsv"])
+RuleCreate = input_shape(
+    Rule, RULE_FIELDS, required=["name", "condition_text"], overrides=OVERRIDES
+)
+RuleUpdate = input_shape(
+    Rule,
+    RULE_FIELDS,
+    partial=True,
+    overrides={**OVERRIDES, "condition_text": (str, Field(None, min_length=1, max_length=4000))},
+)
+
+
+class RulesImport(Input):
+    """Rules put by name: new names created, known ones updated where they differ."""
+
+    rules: list[RuleCreate] = Field(max_length=MAX_RULES_A_REQUEST)  # type: ignore[valid-type]
+
+
+class RulesImported(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
