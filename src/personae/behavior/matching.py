@@ -140,7 +140,7 @@ WHERE r.agent_id = :agent_id AND r.deleted_at IS NULL AND r.enabled
   AND (r.cooldown_turns = 0 OR NOT EXISTS (
         SELECT 1 FROM rule_fires AS f
         WHERE f.session_id = :session_id AND f.rule_id = r.id
-          AND f.turn_number > :turn_number - r.cooldown_turns))
+          AND f.turn_number >= :turn_number - r.cooldown_turns))
 GROUP BY r.tenant_id, r.id, q.v
 """
 )

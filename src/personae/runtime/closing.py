@@ -58,6 +58,7 @@ async def finish(turn: Turn, text: str, step: Step) -> Emitted:
                     assistant_response=text,
                     run_id=turn.run_id,
                     tools_executed=turn.executed,
+                    rules_matched=turn.rules_matched,
                     token_usage=usage,
                     latency_ms=latency,
                 ),

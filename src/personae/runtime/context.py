@@ -86,6 +86,8 @@ class Turn:
     usages: list[dict[str, Any]] = field(default_factory=list)
     executed: list[dict[str, Any]] = field(default_factory=list)
     """The tools called: name and status."""
+    rules_matched: list[dict[str, Any]] = field(default_factory=list)
+    """The rules kept for this turn, with their scores (the turn record keeps them)."""
     recorder: Recorder = field(init=False)
 
     def __post_init__(self) -> None:

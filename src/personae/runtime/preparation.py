@@ -17,9 +17,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.behavior import matching
+from personae.behavior.models import RuleFire
 from personae.db.tenancy import tenant_session
 from personae.errors import PersonaeError
 from personae.kernel.principal import Principal
@@ -27,6 +29,7 @@ from personae.knowledge import search as knowledge
 from personae.memory import search as memory
 from personae.personas.modulation import Levels, parameters
 from personae.providers.chat import Message, Request, ToolCall
+from personae.providers.embeddings import label
 from personae.runtime.chat_completions import format_instruction
 from personae.runtime.context import Services, Speaker, Turn
 from personae.runtime.fallback_chain import FallbackChain
@@ -51,6 +54,8 @@ class Retrieved:
     recalled: memory.Recalled
     chunks: list[knowledge.Hit]
     tools: list[discovery.Found]
+    rules: list[matching.Match]
+    """The agent's rules that may apply, scored, the kept ones marked (and fired)."""
 
 
 async def retrieve(
@@ -59,9 +64,12 @@ async def retrieve(
     who: Speaker,
     session_id: uuid.UUID,
     text: str,
+    *,
+    fire: bool = True,
 ) -> Retrieved:
     """The message embedded once; memories (episodes, then facts: the session's customer's
-    alone when it has one), chunks and tools found, on two connections at once."""
+    alone when it has one), chunks, tools and the agent's rules found, on two connections
+    at once (`fire`: count the rules kept as fired; not again for a resumed run)."""
     settings = services.settings
     persona, agent, embedder = who.persona, who.agent, who.embedder
     generation = parameters(Levels.of(persona.neuromodulators))
@@ -101,10 +109,29 @@ async def retrieve(
             persona_live=True,  # found so as the run started
         )
 
+    async def apply(session: AsyncSession) -> list[matching.Match]:
+        if agent is None:
+            return []
+        situation = await _situation(session, session_id)
+        found = await matching.candidates(
+            session, agent.id, text, vector, label(embedder), situation
+        )
+        marked = matching.select(found, matching.Selection.of(agent.configuration))
+        if fire:
+            await _fire(session, principal, marked, situation)
+        return marked
+
     async def the_rest(
         session: AsyncSession,
-    ) -> tuple[list[knowledge.Hit], list[memory.FactHit], list[discovery.Found]]:
-        return await read(session), await memory.facts(session, search), await offer(session)
+    ) -> tuple[
+        list[knowledge.Hit], list[memory.FactHit], list[discovery.Found], list[matching.Match]
+    ]:
+        return (
+            await read(session),
+            await memory.facts(session, search),
+            await offer(session),
+            await apply(session),
+        )
 
     # the episodes (the longest search) on a connection of its own, the rest meanwhile on
     # another: more connections would cost more round trips than they save waiting
@@ -115,10 +142,10 @@ async def retrieve(
             rest = group.create_task(_apart(services, principal, the_rest, search=True))
     except ExceptionGroup as failed:
         raise failed.exceptions[0] from None
-    chunks, facts, tools = rest.result()
+    chunks, facts, tools, rules = rest.result()
     recalled = memory.within_budget(recalling.result(), facts, query.budget_tokens)
     retrieval.end(memories=len(recalled.episodes), facts=len(recalled.facts))
-    return Retrieved([retrieval, rag], recalled, chunks, tools)
+    return Retrieved([retrieval, rag], recalled, chunks, tools, rules)
 
 
 async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
@@ -132,14 +159,21 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
         f.fact or f"{f.subject} {f.relation} {f.object}" for f in recalled.facts
     ]
     rules = Step("rule_match")
-    rules.end(matched=[])  # the behaviour issue's seam
+    applied = [m for m in retrieved.rules if m.kept]
+    turn.rules_matched = [m.shown() for m in applied]
+    rules.end(candidates=[m.shown() for m in retrieved.rules], kept=len(applied))
     asked = turn.asked
     own = [f.function() for f in found if f.name not in asked.client_functions]
     tools = [*own, *asked.tools]  # a client's function of the same name is the client's
     system = (turn.agent.system_prompt_override if turn.agent else None) or persona.system_prompt
     system = "\n\n".join(
         part
-        for part in (system, asked.instructions, format_instruction(asked.response_format))
+        for part in (
+            system,
+            instructions(applied, settings.turn_rule_chars),
+            asked.instructions,
+            format_instruction(asked.response_format),
+        )
         if part
     )
     chain = turn.chain
@@ -180,6 +214,54 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
         response_format=asked.response_format,
     )
     return prompt.messages, request, chain
+
+
+def instructions(applied: list[matching.Match], budget_chars: int) -> str:
+    """The kept rules' instructions, highest priority first, as many as `budget_chars`
+    holds (a rule's whole instruction or none of it)."""
+    lines, used = [], 0
+    for match in sorted(applied, key=lambda m: -m.priority):
+        said = str(match.action.get("instructions") or "").strip()
+        if said and used + len(said) <= budget_chars:
+            lines.append(f"- {said}")
+            used += len(said)
+    return "Rules that apply now:\n" + "\n".join(lines) if lines else ""
+
+
+SITUATION = text(
+    "SELECT s.active_scenario_id, s.current_step_id, "
+    "(SELECT count(*) FROM turn_records AS t WHERE t.session_id = s.id) AS turns "
+    "FROM sessions AS s WHERE s.id = :session_id"
+)
+
+
+async def _situation(session: AsyncSession, session_id: uuid.UUID) -> matching.Situation:
+    """Where the session stands: its scenario and step, and this turn's number."""
+    row = (await session.execute(SITUATION, {"session_id": session_id})).one()
+    return matching.Situation(
+        session_id, row.turns + 1, row.active_scenario_id, row.current_step_id
+    )
+
+
+async def _fire(
+    session: AsyncSession,
+    principal: Principal,
+    marked: list[matching.Match],
+    situation: matching.Situation,
+) -> None:
+    """Count the kept rules' fires (their cooldowns and most fires a session)."""
+    assert situation.session_id is not None
+    for match in marked:
+        if match.kept:
+            session.add(
+                RuleFire(
+                    tenant_id=principal.tenant_id,
+                    rule_id=match.rule_id,
+                    session_id=situation.session_id,
+                    turn_number=situation.turn_number,
+                )
+            )
+    await session.flush()
 
 
 def _this_turn(turn: Turn) -> tuple[list[Message], list[Message]]:

@@ -144,7 +144,7 @@ async def resume_run(
             select(func.coalesce(func.max(RunStep.step_number), 0)).where(RunStep.run_id == run.id)
         )
         retrieved = asyncio.ensure_future(
-            retrieve(runtime, principal, who, run.session_id, run.input)
+            retrieve(runtime, principal, who, run.session_id, run.input, fire=False)
         )
         await session.commit()
     run.status = "running"

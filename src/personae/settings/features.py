@@ -220,6 +220,12 @@ class TurnSettings(BaseModel):
     )
 
     turn_chunks: int = Field(default=4, ge=0, le=50, description="document chunks per turn")
+    turn_rule_chars: int = Field(
+        default=4000,
+        ge=0,
+        le=100_000,
+        description="characters of matched rules' instructions a turn's prompt takes",
+    )
 
     turn_tools: int = Field(default=8, ge=0, le=50, description="tools offered per turn")
 

@@ -13,6 +13,7 @@ time a rule applies in a session is kept in `rule_fires`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -29,7 +30,7 @@ depends_on: str | Sequence[str] | None = None
 TEXTS = sa.text("'{}'::text[]")
 
 
-def _key(table: str) -> list[sa.SchemaItem]:
+def _key(table: str) -> list[Any]:
     return [
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("personae_uuidv7()"), nullable=False),
