@@ -482,6 +482,24 @@ async def _rules_import_body(actor: Actor) -> dict[str, Any]:
 
 
 _a_rule = created("/v1/agents/{agent_id}/rules", _rule_body, "rule_id", _an_agent)
+
+
+async def _response_template_body(actor: Actor) -> dict[str, Any]:
+    return {
+        "name": f"template-{uuid.uuid4().hex[:8]}",
+        "content": "Hello {{ profile.display_name | default('there') }}.",
+        "mode": "SUGGEST",
+    }
+
+
+async def _variable_body(actor: Actor) -> dict[str, Any]:
+    return {"name": f"v_{uuid.uuid4().hex[:8]}", "default_value": "standard"}
+
+
+_a_response_template = created(
+    "/v1/agents/{agent_id}/templates", _response_template_body, "template_id", _an_agent
+)
+_a_variable = created("/v1/agents/{agent_id}/variables", _variable_body, "variable_id", _an_agent)
 _a_grant = created("/v1/personas/{persona_id}/tools", _grant_body, "grant_id", _a_persona)
 _an_activation = created(
     "/v1/agents/{agent_id}/tool-activations", _activation_body, "activation_id", _an_agent
@@ -814,6 +832,20 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/agents/{agent_id}/rules/{rule_id}"): Case(ids=_a_rule),
     ("POST", "/v1/agents/{agent_id}/rules/import"): Case(body=_rules_import_body, ids=_an_agent),
     ("GET", "/v1/agents/{agent_id}/rules/export"): Case(ids=_an_agent),
+    ("POST", "/v1/agents/{agent_id}/templates"): Case(body=_response_template_body, ids=_an_agent),
+    ("GET", "/v1/agents/{agent_id}/templates"): Case(ids=_an_agent),
+    ("GET", "/v1/agents/{agent_id}/templates/{template_id}"): Case(ids=_a_response_template),
+    ("PATCH", "/v1/agents/{agent_id}/templates/{template_id}"): Case(
+        body=_response_template_body, ids=_a_response_template
+    ),
+    ("DELETE", "/v1/agents/{agent_id}/templates/{template_id}"): Case(ids=_a_response_template),
+    ("POST", "/v1/agents/{agent_id}/variables"): Case(body=_variable_body, ids=_an_agent),
+    ("GET", "/v1/agents/{agent_id}/variables"): Case(ids=_an_agent),
+    ("GET", "/v1/agents/{agent_id}/variables/{variable_id}"): Case(ids=_a_variable),
+    ("PATCH", "/v1/agents/{agent_id}/variables/{variable_id}"): Case(
+        body=_variable_body, ids=_a_variable
+    ),
+    ("DELETE", "/v1/agents/{agent_id}/variables/{variable_id}"): Case(ids=_a_variable),
     ("POST", "/v1/agents/{agent_id}/tool-activations"): Case(body=_activation_body, ids=_an_agent),
     ("GET", "/v1/agents/{agent_id}/tool-activations"): Case(ids=_an_agent),
     ("GET", "/v1/agents/{agent_id}/tool-activations/{activation_id}"): Case(ids=_an_activation),

@@ -1,5 +1,6 @@
-"""Agents: a persona put to work with a model, tools and (later) rules. They go by
-`agents:*`, whether they belong to a persona or not."""
+"""Agents: a persona put to work with a model, tools and rules. They go by `agents:*`,
+whether they belong to a persona or not. Their `configuration` says how their rules are
+kept (`rules`) and what their answers must pass (`guards`), checked when written."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from personae.behavior.guards import Guards
+from personae.behavior.matching import Selection
 from personae.kernel.principal import Principal
 from personae.kernel.resources import Resource
 from personae.personas.models import Agent, Persona
@@ -20,6 +23,9 @@ class _Agents(Resource[Agent]):
     async def check(
         self, session: AsyncSession, principal: Principal, values: Mapping[str, Any]
     ) -> None:
+        if values.get("configuration") is not None:
+            Selection.of(values["configuration"])
+            Guards.of(values["configuration"])
         named = values.get("tool_permissions")
         if named:
             fields = {f"tool_permissions.{i}": name for i, name in enumerate(named)}

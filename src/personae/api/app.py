@@ -18,6 +18,7 @@ from personae.api.routes import (
     attachments,
     audit,
     auth,
+    behaviour,
     documents,
     entities,
     flags,
@@ -196,6 +197,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(profiles.router)
     app.include_router(tools.router)
     app.include_router(rules.router)
+    app.include_router(behaviour.router)
     return app
 
 

@@ -15,7 +15,7 @@ the same rules gives the same matches."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -42,6 +42,8 @@ class Selection:
     """The least score a rule is kept at (cosine scale of the tenant's model)."""
     gap: float = 0.1
     """With `gap`: only rules within this of the best are kept."""
+    only_rule_tools: bool = False
+    """Offer the model only the tools the kept rules attach (none if they attach none)."""
 
     @classmethod
     def of(cls, configuration: Mapping[str, Any]) -> Selection:
@@ -52,6 +54,10 @@ class Selection:
         values = {**asdict(cls()), **{k: v for k, v in given.items() if k in asdict(cls())}}
         if values["strategy"] not in ("top_k", "gap"):
             raise ValidationFailed("top_k or gap", field="configuration.rules.strategy")
+        if not isinstance(values["only_rule_tools"], bool):
+            raise ValidationFailed(
+                "must be true or false", field="configuration.rules.only_rule_tools"
+            )
         for name, low, high in (("k", 1, 50), ("min_score", -1.0, 1.0), ("gap", 0.0, 2.0)):
             value = values[name]
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -76,6 +82,8 @@ class Match:
     words: bool
     """Some phrasing shares the message's words."""
     action: dict[str, Any]
+    filter: str | None = None
+    """The rule's filter expression (it must hold for the rule to be kept)."""
     kept: bool = False
     reason: str = ""
 
@@ -123,6 +131,7 @@ WITH q AS (
     SELECT DISTINCT rule_id FROM (SELECT rule_id FROM near UNION ALL SELECT rule_id FROM worded) c
 )
 SELECT r.id AS rule_id, r.name, r.priority, r.action_config AS action,
+       r.filter_expression AS filter,
        max(1 - (p.embedding <=> q.v)) AS best,
        1 - (l2_normalize(sum(p.embedding)) <=> q.v) AS centre,
        bool_or(p.text_tsv @@ q.words) AS words
@@ -181,25 +190,34 @@ async def candidates(
             centre=float(row.centre),
             words=bool(row.words),
             action=dict(row.action or {}),
+            filter=row.filter,
         )
         for row in rows
     ]
     return sorted(found, key=lambda m: (-round(m.score, 6), -m.priority, m.name, m.rule_id))
 
 
-def select(found: list[Match], selection: Selection) -> list[Match]:
-    """`found` (best first) with the kept ones marked and the reason for each."""
+def select(
+    found: list[Match],
+    selection: Selection,
+    refused: Callable[[Match], str | None] = lambda match: None,
+) -> list[Match]:
+    """`found` (best first) with the kept ones marked and the reason for each (`refused`:
+    why a rule that scores well enough may not apply, if it may not)."""
     if not found:
         return []
     best = found[0].score
     marked, kept = [], 0
     for match in found:
+        why_not = None if match.score < selection.min_score else refused(match)
         if match.score < selection.min_score:
             reason = f"below min_score {selection.min_score}"
         elif selection.strategy == "gap" and match.score < best - selection.gap:
             reason = f"more than {selection.gap} below the best"
         elif kept >= selection.k:
             reason = f"beyond the first {selection.k}"
+        elif why_not is not None:
+            reason = why_not
         else:
             kept += 1
             reason = "kept"

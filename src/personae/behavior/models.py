@@ -31,6 +31,7 @@ from personae.db.types import EMBEDDING_DIMS, Vector
 SCOPES = ("GLOBAL", "SCENARIO", "STEP")
 TEMPLATE_MODES = ("SUGGEST", "EXCLUSIVE", "FALLBACK")
 UPDATE_POLICIES = ("REPLACE", "APPEND", "MERGE")
+REFRESHES = ("SESSION_START", "TURN", "RULE_FIRE")
 MIGRATION_STATUSES = ("DRAFT", "APPROVED", "DEPLOYED", "REJECTED")
 SCOPE_ID_RULE = "(scope = 'GLOBAL') = (scope_id IS NULL)"
 SCOPE_STEP_RULE = "(scope = 'STEP') = (scope_step IS NOT NULL)"
@@ -71,6 +72,9 @@ class Rule(TenantOwned, Timestamps, SoftDelete, Base):
     """Turns of a session after a fire in which the rule does not fire again."""
     max_fires_per_session: Mapped[int | None]
     tags: Mapped[list[str]] = mapped_column(server_default=text("'{}'::text[]"))
+    filter_expression: Mapped[str | None]
+    """An expression over the session's variables and the customer's profile that must
+    hold for the rule to apply (`behavior.expressions`)."""
 
 
 class RulePhrasing(TenantOwned, Created, Base):
@@ -152,6 +156,7 @@ class Template(TenantOwned, Timestamps, SoftDelete, Base):
         one_of("mode", TEMPLATE_MODES),
         one_of("scope", SCOPES),
         CheckConstraint(SCOPE_ID_RULE, name="scope_id_matches_scope"),
+        CheckConstraint(SCOPE_STEP_RULE, name="scope_step_matches_scope"),
         live("idx_templates_tenant_agent", "tenant_id", "agent_id"),
     )
 
@@ -161,6 +166,7 @@ class Template(TenantOwned, Timestamps, SoftDelete, Base):
     mode: Mapped[str] = mapped_column(String(20), server_default="SUGGEST")
     scope: Mapped[str] = mapped_column(String(20), server_default="GLOBAL")
     scope_id: Mapped[uuid.UUID | None]
+    scope_step: Mapped[str | None] = mapped_column(String(255))
 
 
 class Variable(TenantOwned, Timestamps, SoftDelete, Base):
@@ -168,6 +174,8 @@ class Variable(TenantOwned, Timestamps, SoftDelete, Base):
     __table_args__ = (
         tenant_fk("agent_id", "agents"),
         one_of("update_policy", UPDATE_POLICIES),
+        one_of("refresh", REFRESHES),
+        CheckConstraint("ttl_seconds > 0", name="ttl_positive"),
         live("uq_variables_tenant_agent_name", "tenant_id", "agent_id", "name", unique=True),
         live("idx_variables_tenant_agent", "tenant_id", "agent_id"),
     )
@@ -178,6 +186,12 @@ class Variable(TenantOwned, Timestamps, SoftDelete, Base):
     default_value: Mapped[str | None]
     update_policy: Mapped[str] = mapped_column(String(30), server_default="REPLACE")
     resolver_tool_id: Mapped[str | None] = mapped_column(String(255))
+    """The tool that computes the value (by name), called with the session's variables."""
+    refresh: Mapped[str] = mapped_column(String(20), server_default="SESSION_START")
+    """When the resolver computes the value again: as a session starts, every turn, or
+    when a rule setting it fires."""
+    ttl_seconds: Mapped[int | None]
+    """How long a computed value holds (none: until the next refresh)."""
 
 
 class ToolActivation(TenantOwned, Timestamps, Base):

@@ -16,7 +16,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.behavior.models import Rule, RulePhrasing, Scenario
+from personae.behavior import expressions
+from personae.behavior.actions import check_action
+from personae.behavior.models import Rule, RulePhrasing
+from personae.behavior.scopes import check_scope, merged_scope
 from personae.db.shapes import attribute_name
 from personae.errors import ValidationFailed
 from personae.kernel.principal import Principal
@@ -41,35 +44,20 @@ class _Rules(Resource[Rule]):
         for index, example in enumerate(values.get("examples") or ()):
             if not example.strip():
                 raise ValidationFailed("an example may not be empty", field=f"examples.{index}")
-        scope = values.get("scope")
-        if scope is None:
-            return
-        if scope == "GLOBAL":
-            if values.get("scope_id") is not None or values.get("scope_step") is not None:
-                raise ValidationFailed("a GLOBAL rule has no scope_id", field="scope_id")
-            return
-        scenario = values.get("scope_id")
-        if scenario is None:
-            raise ValidationFailed(f"a {scope} rule names its scenario", field="scope_id")
-        found = await session.execute(
-            select(Scenario.id).where(Scenario.id == scenario, Scenario.deleted_at.is_(None))
-        )
-        if found.scalar_one_or_none() is None:
-            raise ValidationFailed("no such scenario", field="scope_id")
-        if (scope == "STEP") != (values.get("scope_step") is not None):
-            raise ValidationFailed(
-                "a STEP rule names its step, and only a STEP rule does", field="scope_step"
-            )
+        if values.get("filter_expression") is not None:
+            expressions.parse(values["filter_expression"], "filter_expression")
+        if "agent_id" in values and "action_config" in values:
+            await check_action(session, values["agent_id"], values["action_config"])
+        await check_scope(session, values)
 
     async def changing(
         self, session: AsyncSession, principal: Principal, row: Rule, changes: Mapping[str, Any]
     ) -> None:
-        if {"scope", "scope_id", "scope_step"} & changes.keys():
-            merged = {
-                name: changes.get(name, getattr(row, name))
-                for name in ("scope", "scope_id", "scope_step")
-            }
-            await self.check(session, principal, merged)
+        if "action_config" in changes:
+            await check_action(session, row.agent_id, changes["action_config"])
+        merged = merged_scope(row, changes)
+        if merged is not None:
+            await check_scope(session, merged)
 
 
 RULES = _Rules(Rule, "rule", "rules", unique=("agent_id", "name"))
@@ -196,6 +184,7 @@ EXPORTED = (
     "cooldown_turns",
     "max_fires_per_session",
     "tags",
+    "filter_expression",
 )
 
 

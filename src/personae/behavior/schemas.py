@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from personae.behavior.models import Rule
+from personae.behavior.models import Rule, Template, Variable
 from personae.db.shapes import input_shape, output_shape
 from personae.validation import Input
 
@@ -30,6 +30,7 @@ RULE_FIELDS = [
     "cooldown_turns",
     "max_fires_per_session",
     "tags",
+    "filter_expression",
 ]
 OVERRIDES: dict[str, tuple[Any, Any]] = {
     "condition_text": (str, Field(min_length=1, max_length=4000)),
@@ -37,6 +38,7 @@ OVERRIDES: dict[str, tuple[Any, Any]] = {
     "action_type": (str, Field("INSTRUCT", min_length=1, max_length=50)),
     "cooldown_turns": (int, Field(None, ge=0, le=10_000)),
     "max_fires_per_session": (int | None, Field(None, ge=1, le=10_000)),
+    "filter_expression": (str | None, Field(None, max_length=2000)),
 }
 
 RuleOut = output_shape(Rule, exclude=["condition_tsv"])
@@ -61,3 +63,35 @@ class RulesImported(BaseModel):
     created: int
     updated: int
     unchanged: int
+
+
+TEMPLATE_FIELDS = ["name", "content", "mode", "scope", "scope_id", "scope_step"]
+TEMPLATE_OVERRIDES: dict[str, tuple[Any, Any]] = {
+    "content": (str, Field(None, min_length=1, max_length=20_000)),
+}
+TemplateOut = output_shape(Template)
+TemplateCreate = input_shape(
+    Template,
+    TEMPLATE_FIELDS,
+    required=["name", "content"],
+    overrides={**TEMPLATE_OVERRIDES, "content": (str, Field(min_length=1, max_length=20_000))},
+)
+TemplateUpdate = input_shape(Template, TEMPLATE_FIELDS, partial=True, overrides=TEMPLATE_OVERRIDES)
+
+VARIABLE_FIELDS = [
+    "name",
+    "description",
+    "default_value",
+    "update_policy",
+    "resolver_tool_id",
+    "refresh",
+    "ttl_seconds",
+]
+VARIABLE_OVERRIDES: dict[str, tuple[Any, Any]] = {
+    "ttl_seconds": (int | None, Field(None, ge=1, le=30 * 86_400)),
+}
+VariableOut = output_shape(Variable)
+VariableCreate = input_shape(
+    Variable, VARIABLE_FIELDS, required=["name"], overrides=VARIABLE_OVERRIDES
+)
+VariableUpdate = input_shape(Variable, VARIABLE_FIELDS, partial=True, overrides=VARIABLE_OVERRIDES)

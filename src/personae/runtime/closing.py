@@ -106,7 +106,10 @@ async def pause(turn: Turn, text: str, calls: Sequence[ToolCall]) -> Emitted:
     )
 
 
-async def fail(turn: Turn, reason: str, chain: FallbackChain | None = None) -> Emitted:
+async def fail(
+    turn: Turn, reason: str, chain: FallbackChain | None = None, before: Sequence[Step] = ()
+) -> Emitted:
+    """The run failed for `reason` (its last `before` steps written first)."""
     recorder = turn.recorder
     error = Step(
         "error",
@@ -116,7 +119,7 @@ async def fail(turn: Turn, reason: str, chain: FallbackChain | None = None) -> E
         await _close(
             session,
             turn,
-            [error],
+            [*before, error],
             [
                 recorder.event(
                     "run.failed", run_id=turn.run_id, trace_id=turn.trace_id, detail=reason

@@ -4,9 +4,9 @@ Retrieval begins as the run starts, while its start is written (with the convers
 far read and the persona's chain of models opened, in the start's transaction): the message
 is embedded once; memories (as many as acetylcholine says) are searched on one connection
 while, on another, document chunks and the tools the persona / agent may use that fit it
-are found. Then the rules (the behaviour issue's seam: none match yet), and the prompt:
-system prompt (the agent's over the persona's), retrieved context and as much history as
-the model's context length allows."""
+are found, and the agent's rules decided (`behaving`). Then the prompt: system prompt (the
+agent's over the persona's, with the kept rules' instructions and suggested wordings),
+retrieved context and as much history as the model's context length allows."""
 
 from __future__ import annotations
 
@@ -17,11 +17,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, bindparam, select, text
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.behavior import matching
-from personae.behavior.models import RuleFire
 from personae.db.tenancy import tenant_session
 from personae.errors import PersonaeError
 from personae.kernel.principal import Principal
@@ -30,6 +28,7 @@ from personae.memory import search as memory
 from personae.personas.modulation import Levels, parameters
 from personae.providers.chat import Message, Request, ToolCall
 from personae.providers.embeddings import label
+from personae.runtime import behaving
 from personae.runtime.chat_completions import format_instruction
 from personae.runtime.context import Services, Speaker, Turn
 from personae.runtime.fallback_chain import FallbackChain
@@ -54,8 +53,8 @@ class Retrieved:
     recalled: memory.Recalled
     chunks: list[knowledge.Hit]
     tools: list[discovery.Found]
-    rules: list[matching.Match]
-    """The agent's rules that may apply, scored, the kept ones marked (and fired)."""
+    decided: behaving.Decided
+    """What the agent's rules decided for the turn."""
 
 
 async def retrieve(
@@ -109,23 +108,22 @@ async def retrieve(
             persona_live=True,  # found so as the run started
         )
 
-    async def apply(session: AsyncSession) -> list[matching.Match]:
-        if agent is None:
-            return []
-        situation = await _situation(session, session_id)
-        found = await matching.candidates(
-            session, agent.id, text, vector, label(embedder), situation
+    async def apply(session: AsyncSession) -> behaving.Decided:
+        return await behaving.decide(
+            session,
+            principal,
+            agent,
+            session_id,
+            text,
+            vector,
+            label(embedder),
+            who.customer_profile_id,
+            fire=fire,
         )
-        marked = matching.select(found, matching.Selection.of(agent.configuration))
-        if fire:
-            await _fire(session, principal, marked, situation)
-        return marked
 
     async def the_rest(
         session: AsyncSession,
-    ) -> tuple[
-        list[knowledge.Hit], list[memory.FactHit], list[discovery.Found], list[matching.Match]
-    ]:
+    ) -> tuple[list[knowledge.Hit], list[memory.FactHit], list[discovery.Found], behaving.Decided]:
         return (
             await read(session),
             await memory.facts(session, search),
@@ -142,10 +140,10 @@ async def retrieve(
             rest = group.create_task(_apart(services, principal, the_rest, search=True))
     except ExceptionGroup as failed:
         raise failed.exceptions[0] from None
-    chunks, facts, tools, rules = rest.result()
+    chunks, facts, tools, decided = rest.result()
     recalled = memory.within_budget(recalling.result(), facts, query.budget_tokens)
     retrieval.end(memories=len(recalled.episodes), facts=len(recalled.facts))
-    return Retrieved([retrieval, rag], recalled, chunks, tools, rules)
+    return Retrieved([retrieval, rag], recalled, chunks, tools, decided)
 
 
 async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
@@ -158,11 +156,14 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
     memories = [e.content for e in recalled.episodes] + [
         f.fact or f"{f.subject} {f.relation} {f.object}" for f in recalled.facts
     ]
-    rules = Step("rule_match")
-    applied = [m for m in retrieved.rules if m.kept]
-    turn.rules_matched = [m.shown() for m in applied]
-    rules.end(candidates=[m.shown() for m in retrieved.rules], kept=len(applied))
+    decided = retrieved.decided
+    turn.rules_matched = [m.shown() for m in decided.behaviour.kept]
+    ruled, rules = behaving.prompt_parts(decided, settings.turn_rule_chars)
     asked = turn.asked
+    if decided.behaviour.only_rule_tools:
+        found = decided.tools
+    else:
+        found = [*found, *(f for f in decided.tools if f.name not in {t.name for t in found})]
     own = [f.function() for f in found if f.name not in asked.client_functions]
     tools = [*own, *asked.tools]  # a client's function of the same name is the client's
     system = (turn.agent.system_prompt_override if turn.agent else None) or persona.system_prompt
@@ -170,7 +171,7 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
         part
         for part in (
             system,
-            instructions(applied, settings.turn_rule_chars),
+            *ruled,
             asked.instructions,
             format_instruction(asked.response_format),
         )
@@ -214,54 +215,6 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
         response_format=asked.response_format,
     )
     return prompt.messages, request, chain
-
-
-def instructions(applied: list[matching.Match], budget_chars: int) -> str:
-    """The kept rules' instructions, highest priority first, as many as `budget_chars`
-    holds (a rule's whole instruction or none of it)."""
-    lines, used = [], 0
-    for match in sorted(applied, key=lambda m: -m.priority):
-        said = str(match.action.get("instructions") or "").strip()
-        if said and used + len(said) <= budget_chars:
-            lines.append(f"- {said}")
-            used += len(said)
-    return "Rules that apply now:\n" + "\n".join(lines) if lines else ""
-
-
-SITUATION = text(
-    "SELECT s.active_scenario_id, s.current_step_id, "
-    "(SELECT count(*) FROM turn_records AS t WHERE t.session_id = s.id) AS turns "
-    "FROM sessions AS s WHERE s.id = :session_id"
-)
-
-
-async def _situation(session: AsyncSession, session_id: uuid.UUID) -> matching.Situation:
-    """Where the session stands: its scenario and step, and this turn's number."""
-    row = (await session.execute(SITUATION, {"session_id": session_id})).one()
-    return matching.Situation(
-        session_id, row.turns + 1, row.active_scenario_id, row.current_step_id
-    )
-
-
-async def _fire(
-    session: AsyncSession,
-    principal: Principal,
-    marked: list[matching.Match],
-    situation: matching.Situation,
-) -> None:
-    """Count the kept rules' fires (their cooldowns and most fires a session)."""
-    assert situation.session_id is not None
-    for match in marked:
-        if match.kept:
-            session.add(
-                RuleFire(
-                    tenant_id=principal.tenant_id,
-                    rule_id=match.rule_id,
-                    session_id=situation.session_id,
-                    turn_number=situation.turn_number,
-                )
-            )
-    await session.flush()
 
 
 def _this_turn(turn: Turn) -> tuple[list[Message], list[Message]]:

@@ -9,7 +9,9 @@ with its duration (`preparation`, `tool_calls`, `closing`):
 1. retrieval: the message is embedded once; memories (as many as acetylcholine says),
    document chunks, and the tools the persona / agent may use that fit it are found at
    once, each search on a connection of its own;
-2. rule matching: the seam where the behaviour issue's rules will plug in (none match yet);
+2. rule matching, in the retrieval phase: the agent's rules that apply add their
+   instructions, suggested wordings and tools, set variables; an EXCLUSIVE template of
+   a kept rule is the answer, without a model call (`behaving`);
 3. prompt assembly: system prompt (the agent's over the persona's), retrieved context and
    as much history as the model's context length allows (`prompt`);
 4. the model call, through the persona's chain of models (`providers`), with the
@@ -62,6 +64,7 @@ from personae.personas.models import Agent, Persona
 from personae.personas.modulation import Levels
 from personae.providers.chat import Completion, Message, Request
 from personae.retrieval.embedding_models import model_embedder
+from personae.runtime import behaving
 from personae.runtime.chat_completions import Asked, formatted
 from personae.runtime.closing import end_cancelled, fail, finish, pause
 from personae.runtime.context import Emitted, Services, Speaker, Turn
@@ -333,9 +336,22 @@ async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
         yield await fail(turn, failed.detail)
         return
     settings = runtime.settings
-    checked = request.response_format is not None  # the answer is streamed once it passes
+    decided = turn.retrieved.result().decided
+    guards = decided.behaviour.guards
+    # an answer that must pass a format or guards is streamed once it passes
+    checked = request.response_format is not None or bool(guards.checks)
     relay = Relay(runtime.sessions, turn.session_id, turn.run_id)
-    rounds = retries = 0
+    exclusive, template = behaving.template_answer(decided, "EXCLUSIVE")
+    if exclusive is not None and template is not None:  # the template is the answer
+        if stream:
+            relay.send(exclusive)
+            yield Emitted("token", {"text": exclusive})
+            await relay.close()
+        yield await finish(turn, exclusive, template)
+        return
+    if template is not None:  # it did not render: the model answers
+        turn.recorder.commit_soon([template])
+    rounds = retries = regenerated = 0
     try:
         while True:
             step = Step("llm_call", input={"iteration": rounds + retries + 1})
@@ -401,6 +417,28 @@ async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
                 reason = f"after {tries} tries the answer does not match response_format: {wrong}"
                 yield await fail(turn, reason, chain)
                 return
+            violations, guarded = behaving.checked(decided, answer, regenerated + 1)
+            if guarded is not None:
+                turn.recorder.commit_soon([step])
+                step = guarded
+            if violations and regenerated < guards.regenerations:
+                regenerated += 1
+                turn.recorder.commit_soon([step])
+                messages = [
+                    *messages,
+                    Message("assistant", completion.text),
+                    Message("user", behaving.violation_note(violations)),
+                ]
+                continue
+            if violations:
+                turn.recorder.commit_soon([step])
+                names = ", ".join(v.guard for v in violations)
+                reason = f"after {regenerated + 1} tries the answer still fails {names}"
+                fallback, fallen = behaving.template_answer(decided, "FALLBACK")
+                if fallback is None or fallen is None:
+                    yield await fail(turn, reason, chain, [fallen] if fallen else [])
+                    return
+                answer, step = fallback, fallen
             if stream and checked:
                 relay.send(answer)
                 yield Emitted("token", {"text": answer})
@@ -408,7 +446,15 @@ async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
             yield await finish(turn, answer, step)
             return
     except (ProviderUnavailable, ProviderError) as failed:
-        yield await fail(turn, failed.detail, chain)
+        fallback, fallen = behaving.template_answer(decided, "FALLBACK")
+        if fallback is None or fallen is None:
+            yield await fail(turn, failed.detail, chain, [fallen] if fallen else [])
+            return
+        fallen.detail["because"] = failed.detail
+        if stream:
+            relay.send(fallback)
+            yield Emitted("token", {"text": fallback})
+        yield await finish(turn, fallback, fallen)
     finally:
         await relay.close()
 

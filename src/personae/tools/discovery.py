@@ -99,6 +99,32 @@ async def search(
     return [Found(r.id, r.name, r.description, r.schema, 1 - r.distance) for r in ordered]
 
 
+async def named(
+    session: AsyncSession,
+    principal: Principal,
+    names: Sequence[str],
+    *,
+    persona_id: uuid.UUID | None = None,
+    agent_id: uuid.UUID | None = None,
+) -> list[Found]:
+    """The enabled tools of `names` that the persona / agent may use, in the order named
+    (a name it may not use, or no tool has, is left out)."""
+    principal.require("tools:read")
+    if not names:
+        return []
+    await ensure_builtins(session, principal.tenant_id)
+    allowed = await permits(session, persona_id, agent_id)
+    found = await session.execute(
+        select(Tool).where(Tool.name.in_(list(names)), Tool.enabled, Tool.deleted_at.is_(None))
+    )
+    tools = {t.name: t for t in found.scalars() if allowed.allows(t.id)}
+    return [
+        Found(tools[n].id, n, tools[n].description, tools[n].schema, 1.0)
+        for n in names
+        if n in tools
+    ]
+
+
 @lru_cache(maxsize=3)
 def _nearest(among: Literal["any", "listed", "granted"]) -> Select[Any]:
     """The `k` enabled tools nearest to `vector` among those embedded with `model` (and

@@ -13,6 +13,7 @@ from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import Parent, list_of, mount
 from personae.api.services import Shared
 from personae.behavior import rules, schemas
+from personae.tools.catalogue import require_tools
 
 router = APIRouter(prefix="/v1", tags=["rules"])
 RULES_PATH = "/agents/{agent_id}/rules"
@@ -28,6 +29,7 @@ async def create_rule(
     """A rule of the agent; its condition and examples are embedded now."""
     await AGENTS.get(context.session, context.principal, agent_id)
     values = _given(body)
+    await _tools_exist(context, values)
     rule = await rules.create(
         context.session, context.principal, shared.embedders, agent_id, values
     )
@@ -47,6 +49,7 @@ async def update_rule(
     """Change a rule; a new condition or examples are embedded again."""
     await AGENTS.get(context.session, context.principal, agent_id)
     changes = _given(body)
+    await _tools_exist(context, changes)
     rule = await rules.update(
         context.session, context.principal, shared.embedders, agent_id, rule_id, changes
     )
@@ -65,6 +68,8 @@ async def import_rules(
     """Put rules by name: the same import twice changes nothing."""
     await AGENTS.get(context.session, context.principal, agent_id)
     given = [_given(rule) for rule in body.rules]
+    for index, values in enumerate(given):
+        await _tools_exist(context, values, f"rules.{index}.")
     created, updated, same = await rules.put_all(
         context.session, context.principal, shared.embedders, agent_id, given
     )
@@ -95,3 +100,11 @@ mount(
 def _given(body: object) -> dict[str, Any]:
     """What the request said (fields it left out stay out)."""
     return cast(BaseModel, body).model_dump(exclude_unset=True)
+
+
+async def _tools_exist(context: RequestContext, values: dict[str, Any], prefix: str = "") -> None:
+    """422 naming the first tool the rule attaches that the tenant has not."""
+    named = (values.get("action_config") or {}).get("tools")
+    if isinstance(named, list) and named:
+        fields = {f"{prefix}action_config.tools.{i}": str(n) for i, n in enumerate(named)}
+        await require_tools(context.session, context.principal.tenant_id, fields)

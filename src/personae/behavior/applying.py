@@ -1,0 +1,216 @@
+"""What an agent's rules decide for one turn, before the model is called.
+
+`decide` matches the message to the agent's rules (`matching`), keeps those the agent's
+selection keeps and whose filters hold, sets the variables the kept rules set (by each
+variable's policy), and loads the templates the turn may use: those the kept rules apply,
+and the agent's FALLBACK templates in the session's scope. The caller (the turn) writes
+the fires and the variables with the rest of its retrieval, and uses the result to build
+the prompt (`instructions`, `suggestions`), to answer without the model (`exclusive`),
+to check the answer (`guards`) and to fall back (`fallback`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.behavior import expressions, matching, templates, variables
+from personae.behavior.guards import Guards
+from personae.behavior.models import Template
+from personae.errors import PersonaeError, ValidationFailed
+from personae.profiles.models import CustomerProfile, ProfileField
+
+SPECIFIC = {"STEP": 0, "SCENARIO": 1, "GLOBAL": 2}
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """A template the turn may use."""
+
+    name: str
+    content: str
+    mode: str
+    rule: str | None = None
+    """The kept rule that applies it (None: the agent's fallback in scope)."""
+
+
+@dataclass
+class Behaviour:
+    """What the agent's rules decided for the turn."""
+
+    matches: list[matching.Match] = field(default_factory=list)
+    """Every candidate, scored, the kept ones marked."""
+    values: dict[str, Any] = field(default_factory=dict)
+    """The session's variables once the kept rules set theirs."""
+    changed: dict[str, Any] = field(default_factory=dict)
+    """The variables the kept rules set (to store on the session)."""
+    profile: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+    chosen: list[Chosen] = field(default_factory=list)
+    guards: Guards = field(default_factory=Guards)
+    only_rule_tools: bool = False
+
+    @property
+    def kept(self) -> list[matching.Match]:
+        """The kept rules, highest priority first (then best score)."""
+        kept = [m for m in self.matches if m.kept]
+        return sorted(kept, key=lambda m: (-m.priority, -m.score, m.name))
+
+    @property
+    def tools(self) -> list[str]:
+        """The tools the kept rules attach, by name, in their order."""
+        names = [t for m in self.kept for t in m.action.get("tools") or ()]
+        return list(dict.fromkeys(names))
+
+    def names(self) -> dict[str, Any]:
+        """What templates and expressions read: variables, `profile`, `message`."""
+        return {**self.values, "profile": self.profile, "message": self.message}
+
+    def render(self, content: str) -> str:
+        """`content` rendered with the turn's values (RenderFailed naming what is missing)."""
+        return templates.render(content, self.names())
+
+    def instructions(self, budget_chars: int) -> tuple[str, list[str]]:
+        """The kept rules' instructions, rendered, as many as `budget_chars` holds (a
+        rule's whole instruction or none of it); and what could not be rendered."""
+        lines, failures, used = [], [], 0
+        for match in self.kept:
+            source = str(match.action.get("instructions") or "").strip()
+            if not source:
+                continue
+            try:
+                said = self.render(source).strip()
+            except templates.RenderFailed as wrong:
+                failures.append(f"rule {match.name}: {wrong.detail}")
+                continue
+            if said and used + len(said) <= budget_chars:
+                lines.append(f"- {said}")
+                used += len(said)
+        return ("Rules that apply now:\n" + "\n".join(lines) if lines else ""), failures
+
+    def of_mode(self, mode: str) -> list[Chosen]:
+        return [c for c in self.chosen if c.mode == mode]
+
+    @property
+    def fallback(self) -> Chosen | None:
+        """The turn's FALLBACK template: a kept rule's, else the agent's most specific."""
+        fallbacks = self.of_mode("FALLBACK")
+        return fallbacks[0] if fallbacks else None
+
+
+async def decide(
+    session: AsyncSession,
+    agent_id: uuid.UUID,
+    configuration: Mapping[str, Any],
+    message: str,
+    vector: list[float],
+    model: str,
+    situation: matching.Situation,
+    stored: Mapping[str, Any],
+    customer_profile_id: uuid.UUID | None,
+) -> Behaviour:
+    """The agent's rules matched to `message` (embedded as `vector` by `model`) where the
+    session stands (`situation`, its variables `stored`)."""
+    selection = matching.Selection.of(configuration)
+    found = await matching.candidates(session, agent_id, message, vector, model, situation)
+    defined = await variables.defined(session, agent_id)
+    behaviour = Behaviour(
+        values=variables.values(defined.values(), stored),
+        profile=await profile(session, customer_profile_id),
+        message=message,
+        guards=Guards.of(configuration),
+        only_rule_tools=selection.only_rule_tools,
+    )
+    behaviour.matches = matching.select(found, selection, lambda m: _filtered(m, behaviour))
+    for match in behaviour.kept:
+        for name, value in (match.action.get("variables") or {}).items():
+            known = defined.get(name)
+            if known is None:  # deleted since the rule was written
+                continue
+            old = behaviour.values.get(name)
+            try:
+                new = variables.updated(known.update_policy, old, value)
+            except ValidationFailed:
+                continue
+            behaviour.values[name] = behaviour.changed[name] = new
+    behaviour.chosen = await _templates(session, agent_id, behaviour.kept, situation)
+    return behaviour
+
+
+def _filtered(match: matching.Match, behaviour: Behaviour) -> str | None:
+    """Why the rule's filter keeps it out, if it does."""
+    if match.filter is None:
+        return None
+    try:
+        holds = expressions.parse(match.filter, "filter_expression").evaluate(behaviour.names())
+    except PersonaeError as wrong:
+        return f"filter failed: {wrong.detail}"
+    return None if holds else "filter does not hold"
+
+
+async def _templates(
+    session: AsyncSession,
+    agent_id: uuid.UUID,
+    kept: list[matching.Match],
+    situation: matching.Situation,
+) -> list[Chosen]:
+    """The kept rules' templates (in the rules' order), then the agent's FALLBACK
+    templates in scope (the most specific first)."""
+    named = {str(m.action["template"]): m.name for m in kept if m.action.get("template")}
+    in_scope = (
+        (Template.scope == "GLOBAL")
+        | ((Template.scope == "SCENARIO") & (Template.scope_id == situation.scenario_id))
+        | (
+            (Template.scope == "STEP")
+            & (Template.scope_id == situation.scenario_id)
+            & (Template.scope_step == situation.step)
+        )
+    )
+    found = await session.execute(
+        select(Template).where(
+            Template.agent_id == agent_id,
+            Template.deleted_at.is_(None),
+            or_(Template.name.in_(list(named)), (Template.mode == "FALLBACK") & in_scope),
+        )
+    )
+    rows = list(found.scalars())
+    by_name = {t.name: t for t in rows}
+    chosen = [
+        Chosen(name, by_name[name].content, by_name[name].mode, rule)
+        for name, rule in named.items()
+        if name in by_name
+    ]
+    fallbacks = sorted(
+        (t for t in rows if t.mode == "FALLBACK" and t.name not in named),
+        key=lambda t: (SPECIFIC[t.scope], t.name),
+    )
+    return chosen + [Chosen(t.name, t.content, t.mode) for t in fallbacks]
+
+
+async def profile(session: AsyncSession, profile_id: uuid.UUID | None) -> dict[str, Any]:
+    """The customer's profile as templates read it: its names and current fields."""
+    if profile_id is None:
+        return {}
+    found = (
+        await session.execute(
+            select(CustomerProfile.display_name, CustomerProfile.external_id).where(
+                CustomerProfile.id == profile_id
+            )
+        )
+    ).one_or_none()
+    if found is None:
+        return {}
+    fields = await session.execute(
+        select(ProfileField.field_name, ProfileField.field_value)
+        .where(ProfileField.profile_id == profile_id, ProfileField.valid_to.is_(None))
+        .order_by(ProfileField.valid_from)
+    )
+    return {
+        "display_name": found.display_name,
+        "external_id": found.external_id,
+        **dict(fields.tuples().all()),
+    }
