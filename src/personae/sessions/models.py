@@ -49,6 +49,8 @@ STEP_TYPES = (
     "prompt_assembly",
     "message",
     "error",
+    "template",
+    "guard",
 )
 ATTACHMENT_STATUSES = ("pending", "clean", "quarantined")
 

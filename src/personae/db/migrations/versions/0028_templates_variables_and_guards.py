@@ -7,7 +7,8 @@ Create Date: 2026-12-07
 A template may apply in one step of a scenario, like a rule. A variable says when its
 resolver computes it again (`refresh`) and how long a computed value holds
 (`ttl_seconds`). A rule may carry a filter: an expression over the session's variables
-and the customer's profile that must hold for it to apply.
+and the customer's profile that must hold for it to apply. A run records the templates
+it rendered and the guards it checked as steps of their own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ revision: str = "0028"
 down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+STEP_TYPES = [
+    "llm_call",
+    "tool_call",
+    "rag_retrieval",
+    "memory_retrieval",
+    "rule_match",
+    "prompt_assembly",
+    "message",
+    "error",
+]
 
 
 def upgrade() -> None:
@@ -42,9 +54,18 @@ def upgrade() -> None:
     )
     op.create_check_constraint(op.f("ck_variables_ttl_positive"), "variables", "ttl_seconds > 0")
     op.add_column("rules", sa.Column("filter_expression", sa.Text(), nullable=True))
+    _step_types([*STEP_TYPES, "template", "guard"])
+
+
+def _step_types(types: list[str]) -> None:
+    name = op.f("ck_run_steps_step_type_valid")
+    op.drop_constraint(name, "run_steps", type_="check")
+    listed = ", ".join(f"'{t}'" for t in types)
+    op.create_check_constraint(name, "run_steps", f"step_type IN ({listed})")
 
 
 def downgrade() -> None:
+    _step_types(STEP_TYPES)
     op.drop_column("rules", "filter_expression")
     op.drop_constraint(op.f("ck_variables_ttl_positive"), "variables", type_="check")
     op.drop_constraint(op.f("ck_variables_refresh_valid"), "variables", type_="check")
