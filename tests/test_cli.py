@@ -286,3 +286,53 @@ async def _episodes(url: str) -> list[tuple[str, str]]:
         rows = [(content, at.isoformat()) for content, at in found]
     await engine.dispose()
     return rows
+
+
+def test_rules_import_puts_an_agents_rules_by_name_once(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    made = run_personae("tenant", "create", "Bank", "--owner-email", "b@example.com", *data)
+    assert made.returncode == 0, made.stderr
+    server = EmbeddedPostgres(tmp_path / "data")
+    server.start()
+    try:
+        agent = asyncio.run(_an_agent(server.url()))
+    finally:
+        server.stop()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "- name: stolen-card\n"
+        "  condition_text: the customer says their card was stolen\n"
+        "  examples: [my card was stolen]\n"
+        "  action_config: {instructions: Freeze the card first., tools: [calculator]}\n"
+        "- name: weather\n"
+        "  condition_text: the customer asks about the weather\n"
+    )
+    command = ["rules", "import", str(rules), "--agent", agent, "--tenant", "bank", *data]
+    first = run_personae(*command, PERSONAE_EMBEDDER="hashing", timeout_s=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "2 rules created, 0 updated, 0 unchanged"
+    again = run_personae(*command, PERSONAE_EMBEDDER="hashing", timeout_s=120)
+    assert again.stdout.strip() == "0 rules created, 0 updated, 2 unchanged"
+
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"rules": [{"name": "x", "condition_text": ""}]}))
+    refused = run_personae(
+        "rules", "import", str(broken), "--agent", agent, "--tenant", "bank", *data
+    )
+    assert refused.returncode == 2 and "rules.0.condition_text" in refused.stderr
+    rules.write_text("- name: y\n  condition_text: a\n  action_config: {tools: [nothing]}\n")
+    unknown = run_personae(*command, PERSONAE_EMBEDDER="hashing", timeout_s=120)
+    assert unknown.returncode == 2 and "rules.0.action_config.tools.0" in unknown.stderr
+
+
+async def _an_agent(url: str) -> str:
+    engine = create_async_engine(url, poolclass=NullPool)
+    async with engine.begin() as conn:
+        made = await conn.execute(
+            text(
+                "INSERT INTO agents (tenant_id, name) SELECT id, 'clerk' FROM tenants RETURNING id"
+            )
+        )
+        agent = str(made.scalar_one())
+    await engine.dispose()
+    return agent

@@ -43,6 +43,15 @@ class RuleAction(BaseModel):
             raise ValidationFailed(first["msg"], field=where) from None
 
 
+def attached_tools(values: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """The tools a rule's values attach, by the field naming each (for the caller to check
+    that the tenant has them: tools are an area above this one)."""
+    named = (values.get("action_config") or {}).get("tools")
+    if not isinstance(named, list):
+        return {}
+    return {f"{prefix}{FIELD}.tools.{i}": str(name) for i, name in enumerate(named)}
+
+
 async def check_action(
     session: AsyncSession, agent_id: uuid.UUID, config: Mapping[str, Any]
 ) -> RuleAction:

@@ -13,6 +13,7 @@ from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import Parent, list_of, mount
 from personae.api.services import Shared
 from personae.behavior import rules, schemas
+from personae.behavior.actions import attached_tools
 from personae.tools.catalogue import require_tools
 
 router = APIRouter(prefix="/v1", tags=["rules"])
@@ -104,7 +105,6 @@ def _given(body: object) -> dict[str, Any]:
 
 async def _tools_exist(context: RequestContext, values: dict[str, Any], prefix: str = "") -> None:
     """422 naming the first tool the rule attaches that the tenant has not."""
-    named = (values.get("action_config") or {}).get("tools")
-    if isinstance(named, list) and named:
-        fields = {f"{prefix}action_config.tools.{i}": str(n) for i, n in enumerate(named)}
+    fields = attached_tools(values, prefix)
+    if fields:
         await require_tools(context.session, context.principal.tenant_id, fields)
