@@ -12,6 +12,7 @@ import httpx
 
 from personae.db.engine import DatabaseUrls
 from tests.api.conftest import bearer, running_app
+from tests.api.test_rules import refused_naming
 from tests.api.test_turns import SETTINGS, persona_with_models, post
 from tests.scripted_openai import Script
 
@@ -261,8 +262,4 @@ async def test_bad_templates_variables_actions_and_guards_are_refused_naming_the
                 "filter_expression",
             ),
         ]
-        for path, body, field in cases:
-            refused = await client.post(path, headers=auth, json=body)
-            assert refused.status_code == 422, (body, refused.text)
-            assert refused.headers["content-type"].startswith("application/problem+json")
-            assert field in [e["field"] for e in refused.json()["errors"]], refused.text
+        await refused_naming(client, auth, cases)

@@ -79,6 +79,17 @@ async def test_a_matched_rule_reaches_the_prompt_within_its_cooldown_and_fires(
             assert recorded == [["stolen-card"], [], ["stolen-card"], []]
 
 
+async def refused_naming(
+    client: httpx.AsyncClient, auth: dict[str, str], cases: list[tuple[str, Any, str]]
+) -> None:
+    """Each body POSTed to its path is a 422 problem naming its field."""
+    for path, body, field in cases:
+        refused = await client.post(path, headers=auth, json=body)
+        assert refused.status_code == 422, (body, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert field in [e["field"] for e in refused.json()["errors"]], refused.text
+
+
 async def test_bad_rules_are_refused_naming_the_field(
     urls: DatabaseUrls, fresh_owner: tuple[str, str]
 ) -> None:
@@ -94,11 +105,7 @@ async def test_bad_rules_are_refused_naming_the_field(
             ({**WEATHER, "examples": [""]}, "examples.0"),
             ({**WEATHER, "cooldown_turns": -1}, "cooldown_turns"),
         ]
-        for body, field in cases:
-            refused = await client.post(rules, headers=auth, json=body)
-            assert refused.status_code == 422, (body, refused.text)
-            assert refused.headers["content-type"].startswith("application/problem+json")
-            assert field in [e["field"] for e in refused.json()["errors"]], refused.text
+        await refused_naming(client, auth, [(rules, body, field) for body, field in cases])
         await post(client, auth, rules, **WEATHER)
         again = await client.post(rules, headers=auth, json=WEATHER)
         assert again.status_code == 409, again.text

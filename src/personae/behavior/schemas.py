@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from personae.behavior.models import Rule, Template, Variable
+from personae.behavior.rules import EXPORTED
 from personae.db.shapes import input_shape, output_shape
 from personae.validation import Input
 
@@ -15,23 +16,7 @@ MAX_RULES_A_REQUEST = 1000
 
 Example = Annotated[str, Field(min_length=1, max_length=2000)]
 EXAMPLES = (list[Example], Field(None, max_length=MAX_EXAMPLES))
-RULE_FIELDS = [
-    "name",
-    "description",
-    "condition_text",
-    "examples",
-    "action_type",
-    "action_config",
-    "scope",
-    "scope_id",
-    "scope_step",
-    "priority",
-    "enabled",
-    "cooldown_turns",
-    "max_fires_per_session",
-    "tags",
-    "filter_expression",
-]
+RULE_FIELDS = list(EXPORTED)
 OVERRIDES: dict[str, tuple[Any, Any]] = {
     "condition_text": (str, Field(min_length=1, max_length=4000)),
     "examples": EXAMPLES,
