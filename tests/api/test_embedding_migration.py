@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from personae.behavior import matching
 from personae.db.engine import DatabaseUrls
 from personae.db.tenancy import tenant_session
 from personae.kernel.principal import Principal
@@ -180,3 +181,43 @@ async def test_memory_follows_the_tenant_to_its_new_model(
             )
             assert recalled.json()["episodes"][0]["id"] == made.json()["id"]
             assert recalled.json()["facts"][0]["relation"] == "sails_to"
+
+
+async def test_rules_follow_the_tenant_to_its_new_model(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    async with scripted_openai(Script()) as base:
+        settings = Settings(
+            connect_timeout_s=2,
+            embedder="hashing",
+            embedding_base_url=base,
+            embedding_model="scripted",
+        )
+        async with running_app(urls, settings) as (app, client):
+            auth = await bearer(client, *fresh_owner)
+            tenant = (await client.get("/v1/me", headers=auth)).json()["tenant_id"]
+            sessions, embedders = app.state.services.sessions, app.state.services.embedders
+            agent = (await client.post("/v1/agents", headers=auth, json={"name": "a"})).json()
+            rule = {
+                "name": "stolen",
+                "condition_text": "the customer says their card was stolen",
+                "examples": ["my card was stolen"],
+            }
+            made = await client.post(f"/v1/agents/{agent['id']}/rules", headers=auth, json=rule)
+            assert made.status_code == 201, made.text
+            asked = await client.post("/v1/embeddings/switch", headers=auth, json={"to": "openai"})
+            assert asked.status_code == 202, asked.text
+            await drain(app)
+            target = embedders.get("openai")
+            [vector] = await target.embed(["my card was stolen"])
+            async with tenant_session(sessions, tenant) as session:
+                models = await session.execute(
+                    text("SELECT DISTINCT embedding_model FROM rule_phrasings")
+                )
+                assert list(models.scalars()) == [NEW]  # the old model's are gone
+                found = await matching.candidates(
+                    session, agent["id"], "my card was stolen", vector, NEW
+                )
+                condition = await session.execute(text("SELECT embedding_model FROM rules"))
+            assert [m.name for m in found] == ["stolen"] and found[0].best > 0.99
+            assert list(condition.scalars()) == [NEW]
