@@ -14,7 +14,7 @@ from personae.db.engine import DatabaseUrls
 from tests.api.conftest import bearer, running_app
 from tests.api.test_rules import refused_naming
 from tests.api.test_turns import SETTINGS, persona_with_models, post
-from tests.scripted_openai import Script
+from tests.scripted_openai import Script, scripted_openai
 
 ARITHMETIC = {
     "name": "arithmetic",
@@ -263,3 +263,52 @@ async def test_bad_templates_variables_actions_and_guards_are_refused_naming_the
             ),
         ]
         await refused_naming(client, auth, cases)
+
+
+async def test_the_utility_model_confirms_rules_and_judges_plain_guards(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(replies=["You should sue them.", "Please ask a lawyer."])
+    judge = Script(replies=['{"numbers": []}', '{"numbers": [1]}', 'Sure: {"numbers": []}'])
+    guards = {
+        "checks": [{"name": "no_legal_advice", "check": "The answer gives no legal advice"}],
+        "regenerations": 1,
+    }
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        async with (
+            persona_with_models(client, auth, script) as sid,
+            scripted_openai(judge) as judge_url,
+        ):
+            await post(
+                client,
+                auth,
+                "/v1/model-configs",
+                name="judge",
+                model_type="utility",
+                provider="openai",
+                model_name="scripted-judge",
+                base_url=judge_url,
+            )
+            agent, persona = await _agent(
+                client, auth, sid, rules={"min_score": 0.3, "verify": True}, guards=guards
+            )
+            stolen = {**STOLEN, "action_config": {"instructions": "Freeze the card first."}}
+            await post(client, auth, f"/v1/agents/{agent['id']}/rules", **stolen)
+            session = await post(
+                client, auth, "/v1/sessions", persona_id=persona, agent_id=agent["id"]
+            )
+            done = await _say(client, auth, session["id"], "My card was stolen, can I sue?")
+            assert done["content"] == "Please ask a lawyer."
+            assert "Freeze the card first." not in script.chat_requests[0]["messages"][0]["content"]
+            asked = [r["messages"][-1]["content"] for r in judge.chat_requests]
+            assert "1. the customer says their card was stolen" in asked[0]
+            assert "You should sue them." in asked[1] and "Please ask a lawyer." in asked[2]
+            steps = await _steps(client, auth, done)
+            [verified] = [s for s in steps if s["step_type"] == "rule_verification"]
+            assert verified["output"]["confirmed"] == []
+            assert verified["output"]["usage"]["input_tokens"] > 0
+            guarded = [s["output"]["passed"] for s in steps if s["step_type"] == "guard"]
+            assert guarded == [False, True]
+            turns = (await client.get(f"/v1/sessions/{session['id']}/turns", headers=auth)).json()
+            assert turns[0]["rules_matched"] == []  # not confirmed: not applied, not fired

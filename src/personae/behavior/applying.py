@@ -1,12 +1,13 @@
 """What an agent's rules decide for one turn, before the model is called.
 
 `decide` matches the message to the agent's rules (`matching`), keeps those the agent's
-selection keeps and whose filters hold, sets the variables the kept rules set (by each
-variable's policy), and loads the templates the turn may use: those the kept rules apply,
-and the agent's FALLBACK templates in the session's scope. The caller (the turn) writes
-the fires and the variables with the rest of its retrieval, and uses the result to build
-the prompt (`instructions`, `suggestions`), to answer without the model (`exclusive`),
-to check the answer (`guards`) and to fall back (`fallback`)."""
+selection keeps and whose filters hold, and loads the templates the turn may use: those
+the kept rules apply, and the agent's FALLBACK templates in the session's scope. The
+caller (the turn) may `reject` kept rules (its utility model did not confirm them), then
+`settle`s the variables the kept rules set (by each variable's policy), writes the fires
+and the variables, and uses the rest to build the prompt (`instructions`, SUGGEST
+templates), to answer without the model (EXCLUSIVE), to check the answer (`guards`) and
+to fall back (FALLBACK)."""
 
 from __future__ import annotations
 
@@ -47,12 +48,15 @@ class Behaviour:
     values: dict[str, Any] = field(default_factory=dict)
     """The session's variables once the kept rules set theirs."""
     changed: dict[str, Any] = field(default_factory=dict)
-    """The variables the kept rules set (to store on the session)."""
+    """The variables the kept rules set (to store on the session), once `settled`."""
+    policies: dict[str, str] = field(default_factory=dict)
+    """The agent's variables' update policies, by name."""
     profile: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     chosen: list[Chosen] = field(default_factory=list)
     guards: Guards = field(default_factory=Guards)
     only_rule_tools: bool = False
+    verify: bool = False
 
     @property
     def kept(self) -> list[matching.Match]:
@@ -65,6 +69,27 @@ class Behaviour:
         """The tools the kept rules attach, by name, in their order."""
         names = [t for m in self.kept for t in m.action.get("tools") or ()]
         return list(dict.fromkeys(names))
+
+    def reject(self, names: set[str], reason: str) -> None:
+        """The kept rules of `names` are not kept after all (nor their templates)."""
+        self.matches = [
+            matching.marked(m, reason) if m.kept and m.name in names else m for m in self.matches
+        ]
+        self.chosen = [c for c in self.chosen if c.rule is None or c.rule not in names]
+
+    def settle(self) -> dict[str, Any]:
+        """Set the variables the kept rules set, by each one's policy; what changed."""
+        for match in self.kept:
+            for name, value in (match.action.get("variables") or {}).items():
+                policy = self.policies.get(name)
+                if policy is None:  # deleted since the rule was written
+                    continue
+                try:
+                    new = variables.updated(policy, self.values.get(name), value)
+                except ValidationFailed:
+                    continue
+                self.values[name] = self.changed[name] = new
+        return self.changed
 
     def names(self) -> dict[str, Any]:
         """What templates and expressions read: variables, `profile`, `message`."""
@@ -122,21 +147,12 @@ async def decide(
         values=variables.values(defined.values(), stored),
         profile=await profile(session, customer_profile_id),
         message=message,
+        policies={name: v.update_policy for name, v in defined.items()},
         guards=Guards.of(configuration),
         only_rule_tools=selection.only_rule_tools,
+        verify=selection.verify,
     )
     behaviour.matches = matching.select(found, selection, lambda m: _filtered(m, behaviour))
-    for match in behaviour.kept:
-        for name, value in (match.action.get("variables") or {}).items():
-            known = defined.get(name)
-            if known is None:  # deleted since the rule was written
-                continue
-            old = behaviour.values.get(name)
-            try:
-                new = variables.updated(known.update_policy, old, value)
-            except ValidationFailed:
-                continue
-            behaviour.values[name] = behaviour.changed[name] = new
     behaviour.chosen = await _templates(session, agent_id, behaviour.kept, situation)
     return behaviour
 

@@ -44,6 +44,8 @@ class Selection:
     """With `gap`: only rules within this of the best are kept."""
     only_rule_tools: bool = False
     """Offer the model only the tools the kept rules attach (none if they attach none)."""
+    verify: bool = False
+    """Have the tenant's utility model confirm the kept rules (one call a turn)."""
 
     @classmethod
     def of(cls, configuration: Mapping[str, Any]) -> Selection:
@@ -54,10 +56,9 @@ class Selection:
         values = {**asdict(cls()), **{k: v for k, v in given.items() if k in asdict(cls())}}
         if values["strategy"] not in ("top_k", "gap"):
             raise ValidationFailed("top_k or gap", field="configuration.rules.strategy")
-        if not isinstance(values["only_rule_tools"], bool):
-            raise ValidationFailed(
-                "must be true or false", field="configuration.rules.only_rule_tools"
-            )
+        for flag in ("only_rule_tools", "verify"):
+            if not isinstance(values[flag], bool):
+                raise ValidationFailed("true or false", field=f"configuration.rules.{flag}")
         for name, low, high in (("k", 1, 50), ("min_score", -1.0, 1.0), ("gap", 0.0, 2.0)):
             value = values[name]
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -84,6 +85,7 @@ class Match:
     action: dict[str, Any]
     filter: str | None = None
     """The rule's filter expression (it must hold for the rule to be kept)."""
+    condition: str = ""
     kept: bool = False
     reason: str = ""
 
@@ -131,7 +133,7 @@ WITH q AS (
     SELECT DISTINCT rule_id FROM (SELECT rule_id FROM near UNION ALL SELECT rule_id FROM worded) c
 )
 SELECT r.id AS rule_id, r.name, r.priority, r.action_config AS action,
-       r.filter_expression AS filter,
+       r.filter_expression AS filter, r.condition_text AS condition,
        max(1 - (p.embedding <=> q.v)) AS best,
        1 - (l2_normalize(sum(p.embedding)) <=> q.v) AS centre,
        bool_or(p.text_tsv @@ q.words) AS words
@@ -191,6 +193,7 @@ async def candidates(
             words=bool(row.words),
             action=dict(row.action or {}),
             filter=row.filter,
+            condition=row.condition,
         )
         for row in rows
     ]
@@ -207,7 +210,8 @@ def select(
     if not found:
         return []
     best = found[0].score
-    marked, kept = [], 0
+    chosen: list[Match] = []
+    kept = 0
     for match in found:
         why_not = None if match.score < selection.min_score else refused(match)
         if match.score < selection.min_score:
@@ -221,11 +225,12 @@ def select(
         else:
             kept += 1
             reason = "kept"
-        marked.append(_marked(match, reason))
-    return marked
+        chosen.append(marked(match, reason))
+    return chosen
 
 
-def _marked(match: Match, reason: str) -> Match:
+def marked(match: Match, reason: str) -> Match:
+    """`match` kept (`reason` "kept") or not, and why."""
     return Match(**{**asdict(match), "kept": reason == "kept", "reason": reason})
 
 

@@ -3,8 +3,10 @@ its checks (`behavior` holds what rules, templates, variables and guards are; th
 module is where a turn meets them).
 
 - `decide`: where the session stands (scenario, step, turn number, variables), the
-  agent's rules decided (`behavior.applying`), the kept rules counted as fired and the
-  variables they set stored on the session, the tools they attach found;
+  agent's rules decided (`behavior.applying`), the tools they attach found (read only,
+  in the retrieval phase);
+- `settle`: the kept rules confirmed by the utility model if the agent asks for it (no
+  transaction open meanwhile), then counted as fired and the variables they set stored;
 - `prompt_parts`: the kept rules' instructions and SUGGEST templates for the system
   prompt, and the `rule_match` step that shows it all;
 - `exclusive`, `fallback`: a template's answer, rendered, with its step;
@@ -22,8 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from personae.behavior import applying, matching, templates
 from personae.behavior.guards import Violation
 from personae.behavior.models import RuleFire
+from personae.db.tenancy import tenant_session
 from personae.kernel.principal import Principal
 from personae.personas.models import Agent
+from personae.runtime import judging
+from personae.runtime.context import Turn
 from personae.runtime.record import Step
 from personae.tools import discovery
 
@@ -43,6 +48,9 @@ class Decided:
 
     behaviour: applying.Behaviour = field(default_factory=applying.Behaviour)
     tools: list[discovery.Found] = field(default_factory=list)
+    situation: matching.Situation = field(default_factory=matching.Situation)
+    fire: bool = False
+    """Count the kept rules as fired once settled (not again for a resumed run)."""
 
 
 async def decide(
@@ -57,8 +65,7 @@ async def decide(
     *,
     fire: bool,
 ) -> Decided:
-    """The agent's rules decided for `message`; with `fire`, the kept ones counted and the
-    variables they set stored (not again for a resumed run)."""
+    """The agent's rules decided for `message` (read only: `settle` writes)."""
     if agent is None:
         return Decided()
     row = (await session.execute(SITUATION, {"session_id": session_id})).one()
@@ -76,26 +83,53 @@ async def decide(
         row.variables or {},
         customer_profile_id,
     )
-    if fire:
-        for match in behaviour.kept:
-            session.add(
-                RuleFire(
-                    tenant_id=principal.tenant_id,
-                    rule_id=match.rule_id,
-                    session_id=session_id,
-                    turn_number=situation.turn_number,
-                )
-            )
-        if behaviour.changed:
-            await session.execute(
-                SET_VARIABLES,
-                {"changed": json.dumps(behaviour.changed), "session_id": session_id},
-            )
-        await session.flush()
     tools = await discovery.named(
         session, principal, behaviour.tools, persona_id=agent.persona_id, agent_id=agent.id
     )
-    return Decided(behaviour, tools)
+    return Decided(behaviour, tools, situation, fire)
+
+
+async def settle(turn: Turn, decided: Decided) -> list[Step]:
+    """The kept rules confirmed by the utility model (if the agent asks for it), their
+    variables set, and, the first time, their fires and variables written; the steps."""
+    behaviour, steps = decided.behaviour, []
+    if behaviour.verify and behaviour.kept:
+        kept = behaviour.kept
+        step = Step("rule_verification", input={"rules": [m.name for m in kept]})
+        judged = await judging.judge(
+            turn,
+            judging.VERIFY,
+            f"The customer's message: {behaviour.message}\n\nConditions:",
+            [m.condition for m in kept],
+        )
+        if judged.error is None:
+            behaviour.reject(
+                {m.name for n, m in enumerate(kept, start=1) if n not in judged.numbers},
+                "not confirmed by the utility model",
+            )
+        step.end(confirmed=[m.name for m in behaviour.kept], error=judged.error, usage=judged.usage)
+        steps.append(step)
+    changed = behaviour.settle()
+    attached = set(behaviour.tools)
+    decided.tools = [f for f in decided.tools if f.name in attached]
+    situation = decided.situation
+    if decided.fire and (behaviour.kept or changed) and situation.session_id is not None:
+        services = turn.services
+        async with tenant_session(services.sessions, turn.principal.tenant_id) as session:
+            session.add_all(
+                RuleFire(
+                    tenant_id=turn.principal.tenant_id,
+                    rule_id=match.rule_id,
+                    session_id=situation.session_id,
+                    turn_number=situation.turn_number,
+                    run_id=turn.run_id,
+                )
+                for match in behaviour.kept
+            )
+            if changed:
+                values = {"changed": json.dumps(changed), "session_id": situation.session_id}
+                await session.execute(SET_VARIABLES, values)
+    return steps
 
 
 def prompt_parts(decided: Decided, budget_chars: int) -> tuple[list[str], Step]:
@@ -143,17 +177,35 @@ def template_answer(decided: Decided, mode: str) -> tuple[str | None, Step | Non
     return answer, step
 
 
-def checked(decided: Decided, answer: str, attempt: int) -> tuple[list[Violation], Step | None]:
-    """The guards `answer` fails, and the `guard` step (none without guards)."""
+async def checked(
+    turn: Turn, decided: Decided, answer: str, attempt: int
+) -> tuple[list[Violation], Step | None]:
+    """The guards `answer` fails, and the `guard` step (none without guards): the
+    expressions evaluated, the plain-language checks judged by the utility model."""
     guards = decided.behaviour.guards
     if not guards.checks:
         return [], None
     step = Step("guard", input={"attempt": attempt})
     failed = guards.violations({**decided.behaviour.names(), "answer": answer})
+    plain = guards.plain
+    judged = None
+    if plain:
+        judged = await judging.judge(
+            turn,
+            judging.CHECK,
+            f"The answer:\n{answer}\n\nRequirements:",
+            [str(g.check) for g in plain],
+        )
+        failed += [
+            Violation(g.name, g.says, judged.error)
+            for n, g in enumerate(plain, start=1)
+            if judged.error is not None or n in judged.numbers
+        ]
     step.end(
         checks=[g.name for g in guards.checks],
         passed=not failed,
         violations=[v.shown() for v in failed],
+        usage=judged.usage if judged else {},
     )
     return failed, step
 

@@ -157,6 +157,7 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
         f.fact or f"{f.subject} {f.relation} {f.object}" for f in recalled.facts
     ]
     decided = retrieved.decided
+    settled = await behaving.settle(turn, decided)
     turn.rules_matched = [m.shown() for m in decided.behaviour.kept]
     ruled, rules = behaving.prompt_parts(decided, settings.turn_rule_chars)
     asked = turn.asked
@@ -202,7 +203,7 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
         context_kept=prompt.context_kept,
         tools=[f.name for f in found],
     )
-    turn.recorder.commit_soon([*retrieved.steps, rules, assembly])
+    turn.recorder.commit_soon([*retrieved.steps, rules, *settled, assembly])
     request = Request(
         tools=tools,
         max_tokens=answer_tokens,

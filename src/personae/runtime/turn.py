@@ -417,7 +417,7 @@ async def _carry(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
                 reason = f"after {tries} tries the answer does not match response_format: {wrong}"
                 yield await fail(turn, reason, chain)
                 return
-            violations, guarded = behaving.checked(decided, answer, regenerated + 1)
+            violations, guarded = await behaving.checked(turn, decided, answer, regenerated + 1)
             if guarded is not None:
                 turn.recorder.commit_soon([step])
                 step = guarded

@@ -51,6 +51,7 @@ STEP_TYPES = (
     "error",
     "template",
     "guard",
+    "rule_verification",
 )
 ATTACHMENT_STATUSES = ("pending", "clean", "quarantined")
 

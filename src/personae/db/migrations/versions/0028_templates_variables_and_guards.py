@@ -8,7 +8,7 @@ A template may apply in one step of a scenario, like a rule. A variable says whe
 resolver computes it again (`refresh`) and how long a computed value holds
 (`ttl_seconds`). A rule may carry a filter: an expression over the session's variables
 and the customer's profile that must hold for it to apply. A run records the templates
-it rendered and the guards it checked as steps of their own.
+it rendered, the guards it checked and its rules' verification as steps of their own.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def upgrade() -> None:
     )
     op.create_check_constraint(op.f("ck_variables_ttl_positive"), "variables", "ttl_seconds > 0")
     op.add_column("rules", sa.Column("filter_expression", sa.Text(), nullable=True))
-    _step_types([*STEP_TYPES, "template", "guard"])
+    _step_types([*STEP_TYPES, "template", "guard", "rule_verification"])
 
 
 def _step_types(types: list[str]) -> None:
