@@ -312,3 +312,53 @@ async def test_the_utility_model_confirms_rules_and_judges_plain_guards(
             assert guarded == [False, True]
             turns = (await client.get(f"/v1/sessions/{session['id']}/turns", headers=auth)).json()
             assert turns[0]["rules_matched"] == []  # not confirmed: not applied, not fired
+
+
+async def test_a_variable_is_computed_by_its_tool_and_held_for_its_ttl(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(replies=["It is late.", "Still late."])
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, script, tools=("current_time",)) as sid:
+            agent, persona = await _agent(client, auth, sid)
+            under = f"/v1/agents/{agent['id']}"
+            await post(
+                client, auth, f"{under}/variables", name="timezone", default_value="Asia/Tokyo"
+            )
+            await post(
+                client,
+                auth,
+                f"{under}/variables",
+                name="now",
+                resolver_tool_id="current_time",
+                refresh="TURN",
+                ttl_seconds=3600,
+            )
+            await post(
+                client,
+                auth,
+                f"{under}/rules",
+                name="clock",
+                condition_text="the customer asks what time it is",
+                examples=["what time is it now", "tell me the time"],
+                action_config={"instructions": "The time in {{ timezone }} is {{ now }}."},
+            )
+            session = await post(
+                client, auth, "/v1/sessions", persona_id=persona, agent_id=agent["id"]
+            )
+            first = await _say(client, auth, session["id"], "What time is it now?")
+            system = script.chat_requests[0]["messages"][0]["content"]
+            assert "The time in Asia/Tokyo is " in system and "+09:00." in system
+            [computed] = [
+                s for s in await _steps(client, auth, first) if s["step_type"] == "tool_call"
+            ]
+            assert computed["input"] == {"name": "current_time", "variable": "now"}
+            stored = (await client.get(f"/v1/sessions/{session['id']}", headers=auth)).json()
+            values = stored["variables"]
+            assert values["now"] in system and "now" in values["@resolved"]
+
+            second = await _say(client, auth, session["id"], "Tell me the time again?")
+            kinds = [s["step_type"] for s in await _steps(client, auth, second)]
+            assert "tool_call" not in kinds  # within its TTL: not computed again
+            assert values["now"] in script.chat_requests[1]["messages"][0]["content"]

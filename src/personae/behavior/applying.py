@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -39,6 +40,20 @@ class Chosen:
     """The kept rule that applies it (None: the agent's fallback in scope)."""
 
 
+@dataclass(frozen=True)
+class Resolver:
+    """How a variable is computed: its tool, when again, for how long."""
+
+    tool: str
+    refresh: str
+    ttl_seconds: int | None
+
+
+RESOLVED = "@resolved"
+"""The key of the session's variables that keeps when each computed one was computed
+(not a name a variable can have)."""
+
+
 @dataclass
 class Behaviour:
     """What the agent's rules decided for the turn."""
@@ -51,6 +66,8 @@ class Behaviour:
     """The variables the kept rules set (to store on the session), once `settled`."""
     policies: dict[str, str] = field(default_factory=dict)
     """The agent's variables' update policies, by name."""
+    resolvers: dict[str, Resolver] = field(default_factory=dict)
+    """The agent's variables computed by a tool, by name."""
     profile: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     chosen: list[Chosen] = field(default_factory=list)
@@ -90,6 +107,38 @@ class Behaviour:
                     continue
                 self.values[name] = self.changed[name] = new
         return self.changed
+
+    def due(self, turn_number: int, now: datetime) -> list[str]:
+        """The computed variables to compute now: those refreshed every turn, on a
+        session's first turn (or never computed yet), or when a kept rule sets them, unless
+        the value computed last is younger than its TTL."""
+        named = {n for m in self.kept for n in (m.action.get("variables") or {})}
+        stamps = self.values.get(RESOLVED) or {}
+        due = []
+        for name, resolver in sorted(self.resolvers.items()):
+            when = {
+                "TURN": True,
+                "SESSION_START": turn_number == 1 or name not in stamps,
+                "RULE_FIRE": name in named,
+            }[resolver.refresh]
+            stamp = stamps.get(name)
+            if when and stamp is not None and resolver.ttl_seconds is not None:
+                age = (now - datetime.fromisoformat(stamp)).total_seconds()
+                when = age >= resolver.ttl_seconds
+            if when:
+                due.append(name)
+        return due
+
+    def computed(self, name: str, value: Any, now: datetime) -> None:
+        """The variable `name` was computed as `value` (set by its policy, stamped)."""
+        policy = self.policies.get(name, "REPLACE")
+        try:
+            value = variables.updated(policy, self.values.get(name), value)
+        except ValidationFailed:
+            return
+        stamps = {**(self.values.get(RESOLVED) or {}), name: now.isoformat()}
+        self.values[name] = self.changed[name] = value
+        self.values[RESOLVED] = self.changed[RESOLVED] = stamps
 
     def names(self) -> dict[str, Any]:
         """What templates and expressions read: variables, `profile`, `message`."""
@@ -148,6 +197,11 @@ async def decide(
         profile=await profile(session, customer_profile_id),
         message=message,
         policies={name: v.update_policy for name, v in defined.items()},
+        resolvers={
+            name: Resolver(v.resolver_tool_id, v.refresh, v.ttl_seconds)
+            for name, v in defined.items()
+            if v.resolver_tool_id
+        },
         guards=Guards.of(configuration),
         only_rule_tools=selection.only_rule_tools,
         verify=selection.verify,

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,12 +27,15 @@ from personae.behavior import applying, matching, templates
 from personae.behavior.guards import Violation
 from personae.behavior.models import RuleFire
 from personae.db.tenancy import tenant_session
+from personae.errors import PersonaeError
 from personae.kernel.principal import Principal
 from personae.personas.models import Agent
 from personae.runtime import judging
 from personae.runtime.context import Turn
 from personae.runtime.record import Step
+from personae.runtime.tool_calls import execute
 from personae.tools import discovery
+from personae.tools.catalogue import tool_named
 
 SITUATION = text(
     "SELECT s.active_scenario_id, s.current_step_id, s.variables, "
@@ -89,6 +94,40 @@ async def decide(
     return Decided(behaviour, tools, situation, fire)
 
 
+async def resolve(turn: Turn, decided: Decided) -> list[Step]:
+    """Compute the variables due now with their resolver tools, as the turn's persona /
+    agent (each a `tool_call` step; one that fails leaves the value as it was)."""
+    behaviour, steps = decided.behaviour, []
+    now = datetime.now(UTC)
+    for name in behaviour.due(decided.situation.turn_number, now):
+        tool = behaviour.resolvers[name].tool
+        step = Step("tool_call", input={"name": tool, "variable": name})
+        async with tenant_session(turn.services.sessions, turn.principal.tenant_id) as session:
+            arguments = await _arguments(session, turn.principal.tenant_id, tool, behaviour)
+            outcome = await execute(turn, session, tool, arguments)
+        if outcome["status"] == "succeeded":
+            result = outcome.get("result")
+            value = result[name] if isinstance(result, dict) and name in result else result
+            behaviour.computed(name, value, now)
+        step.end(**outcome)
+        steps.append(step)
+    return steps
+
+
+async def _arguments(
+    session: AsyncSession, tenant_id: uuid.UUID, tool: str, behaviour: applying.Behaviour
+) -> dict[str, Any]:
+    """What a resolver is called with: the values its parameters name (the session's
+    variables, then the customer's profile)."""
+    try:
+        found = await tool_named(session, tenant_id, tool)
+    except PersonaeError:
+        return {}  # the call says it is unknown
+    wanted = (found.schema or {}).get("properties") or {}
+    known = {**behaviour.profile, **behaviour.values}
+    return {name: known[name] for name in wanted if known.get(name) is not None}
+
+
 async def settle(turn: Turn, decided: Decided) -> list[Step]:
     """The kept rules confirmed by the utility model (if the agent asks for it), their
     variables set, and, the first time, their fires and variables written; the steps."""
@@ -109,6 +148,8 @@ async def settle(turn: Turn, decided: Decided) -> list[Step]:
             )
         step.end(confirmed=[m.name for m in behaviour.kept], error=judged.error, usage=judged.usage)
         steps.append(step)
+    if decided.fire:
+        steps += await resolve(turn, decided)
     changed = behaviour.settle()
     attached = set(behaviour.tools)
     decided.tools = [f for f in decided.tools if f.name in attached]

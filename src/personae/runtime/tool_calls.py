@@ -49,7 +49,7 @@ async def call_tools(
         step = Step("tool_call", input={"name": call.name, "arguments": spec["arguments"]})
         yield Emitted("tool.called", dict(spec)), None
         async with tenant_session(services.sessions, principal.tenant_id) as session:
-            outcome = await _execute(turn, session, call.name, spec["arguments"])
+            outcome = await execute(turn, session, call.name, spec["arguments"])
         if outcome["status"] == "awaiting_approval":  # the run waits for the decision
             yield Emitted("tool.awaiting_approval", {"id": call.id, **outcome}), None
             outcome = await _decided(turn, outcome["execution_id"], stop)
@@ -95,9 +95,11 @@ def parsed(text: str) -> dict[str, Any]:
     return found if isinstance(found, dict) else {"_unparsed": text}
 
 
-async def _execute(
+async def execute(
     turn: Turn, session: AsyncSession, name: str, arguments: dict[str, Any]
 ) -> dict[str, Any]:
+    """Call the tool `name` as the turn's persona / agent; its outcome (a refusal is a
+    failed outcome saying why)."""
     if "_unparsed" in arguments:
         return {"status": "failed", "error": "the arguments are not a JSON object"}
     call = Call(
