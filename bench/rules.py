@@ -9,9 +9,11 @@ selection), with the installation's embedder (MiniLM when installed), no model c
   three matched; `false_activation_*`: share of no-rule messages that match any rule.
 - the plain-cosine baseline in the same run (`cosine_top1_*`): the rule of the nearest
   phrasing (condition, or condition and examples), no threshold.
-- latency: matching (its two statements, the message's vector given) at 77 rules and at
+- latency: a turn's whole rule decision (`applying.decide`: the candidates' statement,
+  the agent's variables and templates; the message's vector given) at 77 rules and at
   1,000 (923 synthetic rules added, five examples each) vs the bare nearest-neighbour
-  query over the same phrasings on the driver; p50 / p95 and the ratio.
+  query over the same phrasings on the driver; p50 / p95 and the ratio; the candidates'
+  statement alone as `candidates_p95_ms_*`.
 Last line: one JSON object.
 
     python bench/rules.py [--latency-queries 200]
@@ -30,7 +32,7 @@ from typing import Any
 
 import asyncpg
 
-from personae.behavior import matching, rules
+from personae.behavior import applying, matching, rules
 from personae.db.engine import DatabaseUrls, create_engine, sessionmaker
 from personae.db.tenancy import tenant_session
 from personae.kernel.principal import Principal
@@ -38,22 +40,11 @@ from personae.personas.models import Agent
 from personae.providers.embeddings import Embedders, label
 from personae.retrieval.hybrid import vector_literal
 from personae.settings import Settings
+from synthetic_rules import synthetic_rules
 from throwaway import measure_and_report, new_tenant
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rules-banking77"
 SYNTHETIC = 923
-TOPICS = [
-    "insurance claims", "parking permits", "library loans", "gym memberships", "flight",
-    "hotel booking", "pet adoption", "tax forms", "school enrolment", "car rental",
-    "concert tickets", "phone contract", "electricity bill", "water supply", "recycling",
-    "passport renewal", "visa application", "job interview", "apartment lease", "warranty",
-]  # fmt: skip
-ASKS = [
-    "asks how to cancel", "wants to change", "complains about a delay with",
-    "asks for the price of", "reports a problem with", "wants a refund for",
-    "asks who to contact about", "wants to know the status of", "asks to renew",
-    "wants to upgrade",
-]  # fmt: skip
 
 
 def _quantiles(samples: list[float]) -> tuple[float, float]:
@@ -162,21 +153,11 @@ async def _latency(
     figures: dict[str, Any] = {}
     for size in (77, 1000):
         if size == 1000:
-            synthetic = [
-                {
-                    "name": f"synthetic_{i}",
-                    "condition_text": f"the customer {ASKS[i % 10]} {TOPICS[i % 20]} ({i})",
-                    "action_type": "INSTRUCT",
-                    "examples": [
-                        f"{ASKS[(i + j) % 10].split(' ', 1)[1]} {TOPICS[i % 20]} please, {j}"
-                        for j in range(5)
-                    ],
-                }
-                for i in range(SYNTHETIC)
-            ]
+            synthetic = synthetic_rules(SYNTHETIC)
             async with tenant_session(sessions, tenant) as session:
                 await rules.put_all(session, principal, embedders, agent_id, synthetic)
         ours: list[float] = []
+        alone: list[float] = []
         raw: list[float] = []
         bare = (
             "SELECT rule_id FROM rule_phrasings WHERE agent_id = $1 "
@@ -185,8 +166,13 @@ async def _latency(
         async with tenant_session(sessions, tenant, ef_search=100) as session:
             for text, vector in zip(asked, vectors, strict=True):
                 started = time.perf_counter()
-                await matching.candidates(session, agent_id, text, vector, model)
+                await applying.decide(
+                    session, agent_id, {}, text, vector, model, matching.Situation(), {}, None
+                )
                 ours.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                await matching.candidates(session, agent_id, text, vector, model)
+                alone.append((time.perf_counter() - started) * 1000)
                 literal = vector_literal(vector)
                 started = time.perf_counter()
                 await owner.fetch(bare, agent_id, literal)
@@ -199,6 +185,7 @@ async def _latency(
             f"raw_p50_ms_{size}": raw_p50,
             f"raw_p95_ms_{size}": raw_p95,
             f"match_ratio_{size}": round(p95 / raw_p95, 2),
+            f"candidates_p95_ms_{size}": _quantiles(alone)[1],
         }
     return figures
 

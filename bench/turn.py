@@ -2,7 +2,8 @@
 
 One run on a throwaway embedded PostgreSQL, through the real app (in-process ASGI, signed
 in with a bearer token), the persona holding 10,000 memories (the turns of its past
-sessions) and 1,000 document chunks:
+sessions) and 1,000 document chunks, speaking as an agent of 1,000 rules (each with five
+examples; matched on every turn):
 - a full turn, `POST /v1/sessions/{id}/messages` (non-streamed), against an
   OpenAI-compatible server on 127.0.0.1 that answers at once, in a process of its own
   (so what is measured is everything but a model's own time): p50 / p95, and each
@@ -13,7 +14,8 @@ sessions) and 1,000 document chunks:
 The embedder is the hashing one unless `--embedder minilm` (embedding the message on the
 CPU then takes ~10 ms of the turn). Last line: one JSON object.
 
-    python bench/turn.py [--turns 200] [--memories 10000] [--chunks 1000] [--embedder hashing]
+    python bench/turn.py [--turns 200] [--memories 10000] [--chunks 1000] [--rules 1000]
+                         [--embedder hashing]
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from personae.providers.embeddings import Embedders, label
 from personae.settings import MODEL_ENDPOINT_HOSTS, Settings
 from personae.startup import prepare_database
 from personae.vault.crypto import new_key
+from synthetic_rules import synthetic_rules
 from throwaway import measure_and_report, new_tenant
 
 DIMS = 384
@@ -236,6 +239,11 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
             if tool["name"] in ("calculator", "current_time"):
                 await post(f"/v1/personas/{persona['id']}/tools", tool_id=tool["id"])
         load_s = await load_memories(urls, tenant, uuid.UUID(persona["id"]), model, args)
+        agent = await post("/v1/agents", name="bench-agent", persona_id=persona["id"])
+        if args.rules:
+            rules = f"/v1/agents/{agent['id']}/rules/import"
+            for start in range(0, args.rules, 1000):
+                await post(rules, rules=synthetic_rules(args.rules)[start : start + 1000])
 
         sessions: list[str] = []
         latencies: list[float] = []
@@ -243,7 +251,8 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
         bare: list[float] = []
         for i in range(args.turns + args.warmup):
             if i % TURNS_PER_SESSION == 0:
-                sessions.append((await post("/v1/sessions", persona_id=persona["id"]))["id"])
+                made = await post("/v1/sessions", persona_id=persona["id"], agent_id=agent["id"])
+                sessions.append(made["id"])
             started = time.perf_counter()
             done = await post(
                 f"/v1/sessions/{sessions[-1]}/messages",
@@ -269,6 +278,7 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
         "turns": len(latencies),
         "memories": args.memories,
         "chunks": args.chunks,
+        "rules": args.rules,
         "embedder": model,
         "load_s": round(load_s, 1),
         "overhead_p50_ms": round(p50, 3),
@@ -285,6 +295,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--memories", type=int, default=10_000)
     parser.add_argument("--chunks", type=int, default=1_000)
+    parser.add_argument("--rules", type=int, default=1_000)
     parser.add_argument("--embedder", default="hashing", choices=["hashing", "minilm"])
     args = parser.parse_args()
     measure_and_report(lambda urls: run(urls, args))
