@@ -113,7 +113,8 @@ class Behaviour:
         session's first turn (or never computed yet), or when a kept rule sets them, unless
         the value computed last is younger than its TTL."""
         named = {n for m in self.kept for n in (m.action.get("variables") or {})}
-        stamps = self.values.get(RESOLVED) or {}
+        stamps = self.values.get(RESOLVED)
+        stamps = stamps if isinstance(stamps, dict) else {}
         due = []
         for name, resolver in sorted(self.resolvers.items()):
             when = {
@@ -121,10 +122,9 @@ class Behaviour:
                 "SESSION_START": turn_number == 1 or name not in stamps,
                 "RULE_FIRE": name in named,
             }[resolver.refresh]
-            stamp = stamps.get(name)
+            stamp = _stamp(stamps.get(name))
             if when and stamp is not None and resolver.ttl_seconds is not None:
-                age = (now - datetime.fromisoformat(stamp)).total_seconds()
-                when = age >= resolver.ttl_seconds
+                when = (now - stamp).total_seconds() >= resolver.ttl_seconds
             if when:
                 due.append(name)
         return due
@@ -136,7 +136,8 @@ class Behaviour:
             value = variables.updated(policy, self.values.get(name), value)
         except ValidationFailed:
             return
-        stamps = {**(self.values.get(RESOLVED) or {}), name: now.isoformat()}
+        stamps = self.values.get(RESOLVED)
+        stamps = {**(stamps if isinstance(stamps, dict) else {}), name: now.isoformat()}
         self.values[name] = self.changed[name] = value
         self.values[RESOLVED] = self.changed[RESOLVED] = stamps
 
@@ -211,12 +212,22 @@ async def decide(
     return behaviour
 
 
+def _stamp(value: Any) -> datetime | None:
+    """When a computed variable was computed, if the session says so legibly (its
+    variables may be written through the API too: anything else counts as never)."""
+    try:
+        stamp = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return stamp if stamp is not None and stamp.tzinfo is not None else None
+
+
 def _filtered(match: matching.Match, behaviour: Behaviour) -> str | None:
     """Why the rule's filter keeps it out, if it does."""
     if match.filter is None:
         return None
     try:
-        holds = expressions.parse(match.filter, "filter_expression").evaluate(behaviour.names())
+        holds = expressions.parsed(match.filter).evaluate(behaviour.names())
     except PersonaeError as wrong:
         return f"filter failed: {wrong.detail}"
     return None if holds else "filter does not hold"

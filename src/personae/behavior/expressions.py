@@ -17,6 +17,7 @@ import ast
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from personae.errors import PersonaeError, ValidationFailed
@@ -37,6 +38,14 @@ def _text(value: Any) -> str:
     return value
 
 
+def _scalar_text(value: Any) -> str:
+    if not isinstance(value, str | int | float | bool | None):
+        raise EvaluationFailed(
+            f"text() takes text, a number or a boolean, not {type(value).__name__}"
+        )
+    return str(value)
+
+
 def _contains_any(text: Any, needles: Any) -> bool:
     if not isinstance(needles, list | tuple):
         raise EvaluationFailed("contains_any takes a list of texts")
@@ -55,7 +64,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "count": lambda s, part: _text(s).count(_text(part)),
     "words": lambda s: len(_text(s).split()),
     "number": float,
-    "text": str,
+    "text": _scalar_text,
     "abs": abs,
     "min": min,
     "max": max,
@@ -126,6 +135,12 @@ class Expression:
             raise
         except (TypeError, ValueError, ZeroDivisionError, IndexError, OverflowError) as wrong:
             raise EvaluationFailed(f"{type(wrong).__name__}: {wrong}") from None
+
+
+@lru_cache(maxsize=512)
+def parsed(source: str) -> Expression:
+    """`parse`, remembered (a rule's filter is evaluated on every turn it is a candidate)."""
+    return parse(source, "expression")
 
 
 def parse(source: str, field: str) -> Expression:

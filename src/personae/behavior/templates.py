@@ -149,7 +149,7 @@ def names_read(content: str) -> set[str]:
 def render(content: str, values: Mapping[str, Any]) -> str:
     """The template rendered with `values` (RenderFailed naming what is missing)."""
     try:
-        rendered = compile_content(content).render(dict(values))
+        rendered = _capped(compile_content(content), values)
     except ValidationFailed as wrong:
         raise RenderFailed(f"the template does not compile: {wrong.detail}") from None
     except jinja2.UndefinedError as missing:
@@ -158,9 +158,19 @@ def render(content: str, values: Mapping[str, Any]) -> str:
         raise RenderFailed(f"refused by the sandbox: {refused}") from None
     except (TypeError, ValueError, ZeroDivisionError, OverflowError) as wrong:
         raise RenderFailed(f"{type(wrong).__name__}: {wrong}") from None
-    if len(rendered) > MAX_OUTPUT:
-        raise RenderFailed(f"the rendered template is longer than {MAX_OUTPUT} characters")
     return rendered
+
+
+def _capped(template: jinja2.Template, values: Mapping[str, Any]) -> str:
+    """The template rendered, stopped as soon as it is longer than `MAX_OUTPUT` (a loop
+    over a long value must not build a long string first)."""
+    pieces, length = [], 0
+    for piece in template.generate(dict(values)):
+        length += len(piece)
+        if length > MAX_OUTPUT:
+            raise RenderFailed(f"the rendered template is longer than {MAX_OUTPUT} characters")
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 async def check_names(session: AsyncSession, agent_id: uuid.UUID, content: str) -> None:

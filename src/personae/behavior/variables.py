@@ -22,6 +22,9 @@ from personae.kernel.resources import Resource
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 RESERVED = ("profile", "message", "answer")
+MAX_APPENDED = 100
+"""The most items an APPEND variable keeps (the latest): a rule firing every turn must
+not grow a session without end."""
 """Names the template and expression languages give their own meaning."""
 
 
@@ -29,7 +32,7 @@ def updated(policy: str, old: Any, new: Any, field: str = "value") -> Any:
     """The value a variable of `policy` has once `new` is set on `old`."""
     if policy == "APPEND":
         before = [] if old is None else old if isinstance(old, list) else [old]
-        return [*before, *(new if isinstance(new, list) else [new])]
+        return [*before, *(new if isinstance(new, list) else [new])][-MAX_APPENDED:]
     if policy == "MERGE":
         if not isinstance(new, Mapping) or not isinstance(old, Mapping | None):
             raise ValidationFailed("a MERGE variable takes an object", field=field)
