@@ -244,6 +244,12 @@ async def run(urls: DatabaseUrls, args: argparse.Namespace) -> dict[str, Any]:
             rules = f"/v1/agents/{agent['id']}/rules/import"
             for start in range(0, args.rules, 1000):
                 await post(rules, rules=synthetic_rules(args.rules)[start : start + 1000])
+            owner = await asyncpg.connect(
+                urls.owner.replace("postgresql+asyncpg://", "postgresql://")
+            )
+            await owner.execute("VACUUM ANALYZE rule_phrasings")  # as autovacuum would
+            await owner.execute("VACUUM ANALYZE rules")
+            await owner.close()
 
         sessions: list[str] = []
         latencies: list[float] = []

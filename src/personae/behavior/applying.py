@@ -1,8 +1,8 @@
 """What an agent's rules decide for one turn, before the model is called.
 
 `decide` matches the message to the agent's rules (`matching`), keeps those the agent's
-selection keeps and whose filters hold, and loads the templates the turn may use: those
-the kept rules apply, and the agent's FALLBACK templates in the session's scope. The
+selection keeps and whose filters hold, and loads the templates the kept rules apply
+(the agent's FALLBACK template in scope is read only when a turn needs it: `fallback`). The
 caller (the turn) may `reject` kept rules (its utility model did not confirm them), then
 `settle`s the variables the kept rules set (by each variable's policy), writes the fires
 and the variables, and uses the rest to build the prompt (`instructions`, SUGGEST
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.behavior import expressions, matching, templates, variables
@@ -170,12 +170,6 @@ class Behaviour:
     def of_mode(self, mode: str) -> list[Chosen]:
         return [c for c in self.chosen if c.mode == mode]
 
-    @property
-    def fallback(self) -> Chosen | None:
-        """The turn's FALLBACK template: a kept rule's, else the agent's most specific."""
-        fallbacks = self.of_mode("FALLBACK")
-        return fallbacks[0] if fallbacks else None
-
 
 async def decide(
     session: AsyncSession,
@@ -208,7 +202,7 @@ async def decide(
         verify=selection.verify,
     )
     behaviour.matches = matching.select(found, selection, lambda m: _filtered(m, behaviour))
-    behaviour.chosen = await _templates(session, agent_id, behaviour.kept, situation)
+    behaviour.chosen = await _templates(session, agent_id, behaviour.kept)
     return behaviour
 
 
@@ -234,14 +228,32 @@ def _filtered(match: matching.Match, behaviour: Behaviour) -> str | None:
 
 
 async def _templates(
-    session: AsyncSession,
-    agent_id: uuid.UUID,
-    kept: list[matching.Match],
-    situation: matching.Situation,
+    session: AsyncSession, agent_id: uuid.UUID, kept: list[matching.Match]
 ) -> list[Chosen]:
-    """The kept rules' templates (in the rules' order), then the agent's FALLBACK
-    templates in scope (the most specific first)."""
+    """The templates the kept rules apply, in the rules' order (no statement if none)."""
     named = {str(m.action["template"]): m.name for m in kept if m.action.get("template")}
+    if not named:
+        return []
+    found = await session.execute(
+        select(Template).where(
+            Template.agent_id == agent_id,
+            Template.deleted_at.is_(None),
+            Template.name.in_(list(named)),
+        )
+    )
+    by_name = {t.name: t for t in found.scalars()}
+    return [
+        Chosen(name, by_name[name].content, by_name[name].mode, rule)
+        for name, rule in named.items()
+        if name in by_name
+    ]
+
+
+async def fallback(
+    session: AsyncSession, agent_id: uuid.UUID, situation: matching.Situation
+) -> Chosen | None:
+    """The agent's FALLBACK template in the session's scope, the most specific (step,
+    then scenario, then global; then by name): read only when a turn needs it."""
     in_scope = (
         (Template.scope == "GLOBAL")
         | ((Template.scope == "SCENARIO") & (Template.scope_id == situation.scenario_id))
@@ -255,21 +267,12 @@ async def _templates(
         select(Template).where(
             Template.agent_id == agent_id,
             Template.deleted_at.is_(None),
-            or_(Template.name.in_(list(named)), (Template.mode == "FALLBACK") & in_scope),
+            Template.mode == "FALLBACK",
+            in_scope,
         )
     )
-    rows = list(found.scalars())
-    by_name = {t.name: t for t in rows}
-    chosen = [
-        Chosen(name, by_name[name].content, by_name[name].mode, rule)
-        for name, rule in named.items()
-        if name in by_name
-    ]
-    fallbacks = sorted(
-        (t for t in rows if t.mode == "FALLBACK" and t.name not in named),
-        key=lambda t: (SPECIFIC[t.scope], t.name),
-    )
-    return chosen + [Chosen(t.name, t.content, t.mode) for t in fallbacks]
+    ordered = sorted(found.scalars(), key=lambda t: (SPECIFIC[t.scope], t.name))
+    return Chosen(ordered[0].name, ordered[0].content, "FALLBACK") if ordered else None
 
 
 async def profile(session: AsyncSession, profile_id: uuid.UUID | None) -> dict[str, Any]:

@@ -131,7 +131,7 @@ async def answer(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
                 turn.recorder.commit_soon([step])
                 names = ", ".join(v.guard for v in violations)
                 reason = f"after {regenerated + 1} tries the answer still fails {names}"
-                fallback, fallen = behaving.template_answer(decided, "FALLBACK")
+                fallback, fallen = await behaving.fallback_answer(turn, decided)
                 if fallback is None or fallen is None:
                     yield await fail(turn, reason, chain, [fallen] if fallen else [])
                     return
@@ -143,7 +143,7 @@ async def answer(turn: Turn, stream: bool, stop: asyncio.Event) -> AsyncIterator
             yield await finish(turn, answer, step)
             return
     except (ProviderUnavailable, ProviderError) as failed:
-        fallback, fallen = behaving.template_answer(decided, "FALLBACK")
+        fallback, fallen = await behaving.fallback_answer(turn, decided)
         if fallback is None or fallen is None:
             yield await fail(turn, failed.detail, chain, [fallen] if fallen else [])
             return

@@ -9,7 +9,7 @@ module is where a turn meets them).
   transaction open meanwhile), then counted as fired and the variables they set stored;
 - `prompt_parts`: the kept rules' instructions and SUGGEST templates for the system
   prompt, and the `rule_match` step that shows it all;
-- `exclusive`, `fallback`: a template's answer, rendered, with its step;
+- `template_answer`, `fallback_answer`: a template's answer, rendered, with its step;
 - `checked`: the answer against the agent's guards, with its step."""
 
 from __future__ import annotations
@@ -201,16 +201,30 @@ def prompt_parts(decided: Decided, budget_chars: int) -> tuple[list[str], Step]:
 
 
 def template_answer(decided: Decided, mode: str) -> tuple[str | None, Step | None]:
-    """The first template of `mode` the turn has, rendered, and its `template` step
-    (no template: nothing; one that does not render: its step says why)."""
-    behaviour = decided.behaviour
-    chosen = behaviour.of_mode(mode)
-    if not chosen:
+    """The first template of `mode` the kept rules apply, rendered, and its `template`
+    step (no template: nothing; one that does not render: its step says why)."""
+    chosen = decided.behaviour.of_mode(mode)
+    return _rendered(decided, chosen[0]) if chosen else (None, None)
+
+
+async def fallback_answer(turn: Turn, decided: Decided) -> tuple[str | None, Step | None]:
+    """The turn's FALLBACK template rendered: a kept rule's, else the agent's in scope."""
+    chosen = decided.behaviour.of_mode("FALLBACK")
+    if chosen:
+        return _rendered(decided, chosen[0])
+    if turn.agent is None:
         return None, None
-    template = chosen[0]
-    step = Step("template", input={"name": template.name, "mode": mode, "rule": template.rule})
+    async with tenant_session(turn.services.sessions, turn.principal.tenant_id) as session:
+        found = await applying.fallback(session, turn.agent.id, decided.situation)
+    return _rendered(decided, found) if found else (None, None)
+
+
+def _rendered(decided: Decided, template: applying.Chosen) -> tuple[str | None, Step]:
+    step = Step(
+        "template", input={"name": template.name, "mode": template.mode, "rule": template.rule}
+    )
     try:
-        answer = behaviour.render(template.content)
+        answer = decided.behaviour.render(template.content)
     except templates.RenderFailed as wrong:
         step.end(error=wrong.detail)
         return None, step
