@@ -181,12 +181,15 @@ async def decide(
     situation: matching.Situation,
     stored: Mapping[str, Any],
     customer_profile_id: uuid.UUID | None,
+    defined: Mapping[str, variables.Definition] | None = None,
 ) -> Behaviour:
     """The agent's rules matched to `message` (embedded as `vector` by `model`) where the
-    session stands (`situation`, its variables `stored`)."""
+    session stands (`situation`, its variables `stored`; the agent's variables `defined`
+    read here unless given)."""
     selection = matching.Selection.of(configuration)
     found = await matching.candidates(session, agent_id, message, vector, model, situation)
-    defined = await variables.defined(session, agent_id)
+    if defined is None:
+        defined = await variables.defined(session, agent_id)
     behaviour = Behaviour(
         values=variables.values(defined.values(), stored),
         profile=await profile(session, customer_profile_id),

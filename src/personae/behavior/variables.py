@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.behavior.models import Variable
@@ -40,18 +41,43 @@ def updated(policy: str, old: Any, new: Any, field: str = "value") -> Any:
     return new
 
 
-def values(definitions: Iterable[Variable], stored: Mapping[str, Any]) -> dict[str, Any]:
+def values(definitions: Iterable[Definition], stored: Mapping[str, Any]) -> dict[str, Any]:
     """The session's values: what it stores, over the definitions' defaults."""
     defaults = {v.name: v.default_value for v in definitions if v.default_value is not None}
     return {**defaults, **stored}
 
 
-async def defined(session: AsyncSession, agent_id: uuid.UUID) -> dict[str, Variable]:
+@dataclass(frozen=True)
+class Definition:
+    """What a turn needs of a variable's definition."""
+
+    name: str
+    default_value: str | None = None
+    update_policy: str = "REPLACE"
+    resolver_tool_id: str | None = None
+    refresh: str = "SESSION_START"
+    ttl_seconds: int | None = None
+
+
+DEFINED = (
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('name', v.name, 'default_value', "
+    "v.default_value, 'update_policy', v.update_policy, 'resolver_tool_id', "
+    "v.resolver_tool_id, 'refresh', v.refresh, 'ttl_seconds', v.ttl_seconds)), '[]') "
+    "FROM variables AS v WHERE v.agent_id = :agent_id AND v.deleted_at IS NULL"
+)
+"""The agent's live definitions as one JSON array (a scalar subquery for a statement
+that reads more)."""
+
+
+def definitions(given: Sequence[Mapping[str, Any]]) -> dict[str, Definition]:
+    """The definitions `DEFINED` read, by name."""
+    return {d["name"]: Definition(**d) for d in given}
+
+
+async def defined(session: AsyncSession, agent_id: uuid.UUID) -> dict[str, Definition]:
     """The agent's live variable definitions, by name."""
-    found = await session.execute(
-        select(Variable).where(Variable.agent_id == agent_id, Variable.deleted_at.is_(None))
-    )
-    return {v.name: v for v in found.scalars()}
+    found = await session.execute(text(DEFINED), {"agent_id": agent_id})
+    return definitions(found.scalar_one())
 
 
 class _Variables(Resource[Variable]):

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.behavior import applying, matching, templates
+from personae.behavior import applying, matching, templates, variables
 from personae.behavior.guards import Violation
 from personae.behavior.models import RuleFire
 from personae.db.tenancy import tenant_session
@@ -39,9 +39,11 @@ from personae.tools.catalogue import tool_named
 
 SITUATION = text(
     "SELECT s.active_scenario_id, s.current_step_id, s.variables, "
-    "(SELECT count(*) FROM turn_records AS t WHERE t.session_id = s.id) AS turns "
+    "(SELECT count(*) FROM turn_records AS t WHERE t.session_id = s.id) AS turns, "
+    f"({variables.DEFINED}) AS definitions "
     "FROM sessions AS s WHERE s.id = :session_id"
 )
+"""Where the session stands, with the agent's variables: one statement."""
 SET_VARIABLES = text(
     "UPDATE sessions SET variables = variables || CAST(:changed AS jsonb) WHERE id = :session_id"
 )
@@ -73,7 +75,7 @@ async def decide(
     """The agent's rules decided for `message` (read only: `settle` writes)."""
     if agent is None:
         return Decided()
-    row = (await session.execute(SITUATION, {"session_id": session_id})).one()
+    row = (await session.execute(SITUATION, {"session_id": session_id, "agent_id": agent.id})).one()
     situation = matching.Situation(
         session_id, row.turns + 1, row.active_scenario_id, row.current_step_id
     )
@@ -87,6 +89,7 @@ async def decide(
         situation,
         row.variables or {},
         customer_profile_id,
+        variables.definitions(row.definitions),
     )
     tools = await discovery.named(
         session, principal, behaviour.tools, persona_id=agent.persona_id, agent_id=agent.id
