@@ -6,8 +6,11 @@ only the new model."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -130,9 +133,9 @@ async def test_a_tenant_moves_to_another_model_without_a_gap_in_search(
             assert (await client.get(mentions_url, headers=auth)).json() == named
 
 
-async def test_memory_follows_the_tenant_to_its_new_model(
-    urls: DatabaseUrls, fresh_owner: tuple[str, str], owner_engine: AsyncEngine
-) -> None:
+@asynccontextmanager
+async def _switchable_app(urls: DatabaseUrls) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    """The app on the hashing embedder, the scripted server's as `openai` to switch to."""
     async with scripted_openai(Script()) as base:
         settings = Settings(
             connect_timeout_s=2,
@@ -141,83 +144,83 @@ async def test_memory_follows_the_tenant_to_its_new_model(
             embedding_model="scripted",
         )
         async with running_app(urls, settings) as (app, client):
-            auth = await bearer(client, *fresh_owner)
-            note = {"content": "The ferry to Skye leaves at noon.", "episode_type": "NOTE"}
-            made = await client.post("/v1/memory/episodes", headers=auth, json=note)
-            assert made.status_code == 201, made.text
-            triple = {"triples": [["Ferry", "sails_to", "Skye"]]}
-            assert (await client.post("/v1/memory/facts", headers=auth, json=triple)).is_success
-            await drain(app)
-            asked = await client.post("/v1/embeddings/switch", headers=auth, json={"to": "openai"})
-            assert asked.status_code == 202, asked.text
-            await drain(app)
+            yield app, client
 
-            async with owner_engine.connect() as conn:
-                models = await conn.execute(
-                    text(
-                        "SELECT 'episode', embedding_model, embedding_status FROM episodes "
-                        "WHERE id = :id UNION ALL SELECT 'entity', embedding_model, "
-                        "CAST(name_embedding IS NOT NULL AS text) FROM entities "
-                        "WHERE tenant_id = :tenant UNION ALL SELECT 'fact', embedding_model, "
-                        "CAST(fact_embedding IS NOT NULL AS text) FROM relationships "
-                        "WHERE tenant_id = :tenant"
-                    ),
-                    {
-                        "id": made.json()["id"],
-                        "tenant": (await client.get("/v1/me", headers=auth)).json()["tenant_id"],
-                    },
-                )
-                found = sorted(tuple(row) for row in models)
-            assert found == [
-                ("entity", NEW, "true"),
-                ("entity", NEW, "true"),
-                ("episode", NEW, "embedded"),
-                ("fact", NEW, "true"),
-            ]
-            recalled = await client.post(
-                "/v1/memory/search",
-                headers=auth,
-                json={"query": "ferry to Skye", "mode": "vector", "k": 1, "facts": 1},
+
+async def test_memory_follows_the_tenant_to_its_new_model(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str], owner_engine: AsyncEngine
+) -> None:
+    async with _switchable_app(urls) as (app, client):
+        auth = await bearer(client, *fresh_owner)
+        note = {"content": "The ferry to Skye leaves at noon.", "episode_type": "NOTE"}
+        made = await client.post("/v1/memory/episodes", headers=auth, json=note)
+        assert made.status_code == 201, made.text
+        triple = {"triples": [["Ferry", "sails_to", "Skye"]]}
+        assert (await client.post("/v1/memory/facts", headers=auth, json=triple)).is_success
+        await drain(app)
+        asked = await client.post("/v1/embeddings/switch", headers=auth, json={"to": "openai"})
+        assert asked.status_code == 202, asked.text
+        await drain(app)
+
+        async with owner_engine.connect() as conn:
+            models = await conn.execute(
+                text(
+                    "SELECT 'episode', embedding_model, embedding_status FROM episodes "
+                    "WHERE id = :id UNION ALL SELECT 'entity', embedding_model, "
+                    "CAST(name_embedding IS NOT NULL AS text) FROM entities "
+                    "WHERE tenant_id = :tenant UNION ALL SELECT 'fact', embedding_model, "
+                    "CAST(fact_embedding IS NOT NULL AS text) FROM relationships "
+                    "WHERE tenant_id = :tenant"
+                ),
+                {
+                    "id": made.json()["id"],
+                    "tenant": (await client.get("/v1/me", headers=auth)).json()["tenant_id"],
+                },
             )
-            assert recalled.json()["episodes"][0]["id"] == made.json()["id"]
-            assert recalled.json()["facts"][0]["relation"] == "sails_to"
+            found = sorted(tuple(row) for row in models)
+        assert found == [
+            ("entity", NEW, "true"),
+            ("entity", NEW, "true"),
+            ("episode", NEW, "embedded"),
+            ("fact", NEW, "true"),
+        ]
+        recalled = await client.post(
+            "/v1/memory/search",
+            headers=auth,
+            json={"query": "ferry to Skye", "mode": "vector", "k": 1, "facts": 1},
+        )
+        assert recalled.json()["episodes"][0]["id"] == made.json()["id"]
+        assert recalled.json()["facts"][0]["relation"] == "sails_to"
 
 
 async def test_rules_follow_the_tenant_to_its_new_model(
     urls: DatabaseUrls, fresh_owner: tuple[str, str]
 ) -> None:
-    async with scripted_openai(Script()) as base:
-        settings = Settings(
-            connect_timeout_s=2,
-            embedder="hashing",
-            embedding_base_url=base,
-            embedding_model="scripted",
-        )
-        async with running_app(urls, settings) as (app, client):
-            auth = await bearer(client, *fresh_owner)
-            tenant = (await client.get("/v1/me", headers=auth)).json()["tenant_id"]
-            sessions, embedders = app.state.services.sessions, app.state.services.embedders
-            agent = (await client.post("/v1/agents", headers=auth, json={"name": "a"})).json()
-            rule = {
-                "name": "stolen",
-                "condition_text": "the customer says their card was stolen",
-                "examples": ["my card was stolen"],
-            }
-            made = await client.post(f"/v1/agents/{agent['id']}/rules", headers=auth, json=rule)
-            assert made.status_code == 201, made.text
-            asked = await client.post("/v1/embeddings/switch", headers=auth, json={"to": "openai"})
-            assert asked.status_code == 202, asked.text
-            await drain(app)
-            target = embedders.get("openai")
-            [vector] = await target.embed(["my card was stolen"])
-            async with tenant_session(sessions, tenant) as session:
-                models = await session.execute(
-                    text("SELECT DISTINCT embedding_model FROM rule_phrasings")
-                )
-                assert list(models.scalars()) == [NEW]  # the old model's are gone
-                found = await matching.candidates(
-                    session, agent["id"], "my card was stolen", vector, NEW
-                )
-                condition = await session.execute(text("SELECT embedding_model FROM rules"))
-            assert [m.name for m in found] == ["stolen"] and found[0].best > 0.99
-            assert list(condition.scalars()) == [NEW]
+    async with _switchable_app(urls) as (app, client):
+        auth = await bearer(client, *fresh_owner)
+        tenant = (await client.get("/v1/me", headers=auth)).json()["tenant_id"]
+        sessions, embedders = app.state.services.sessions, app.state.services.embedders
+        agent = (await client.post("/v1/agents", headers=auth, json={"name": "a"})).json()
+        rule = {
+            "name": "stolen",
+            "condition_text": "the customer says their card was stolen",
+            "examples": ["my card was stolen"],
+        }
+        made = await client.post(f"/v1/agents/{agent['id']}/rules", headers=auth, json=rule)
+        assert made.status_code == 201, made.text
+        asked = await client.post("/v1/embeddings/switch", headers=auth, json={"to": "openai"})
+        assert asked.status_code == 202, asked.text
+        await drain(app)
+        target = embedders.get("openai")
+        [vector] = await target.embed(["my card was stolen"])
+        async with tenant_session(sessions, tenant) as session:
+            models = await session.execute(
+                text("SELECT DISTINCT embedding_model FROM rule_phrasings")
+            )
+            assert list(models.scalars()) == [NEW]  # the old model's are gone
+            found = await matching.candidates(
+                session, agent["id"], "my card was stolen", vector, NEW
+            )
+            condition = await session.execute(text("SELECT embedding_model FROM rules"))
+        assert [m.name for m in found] == ["stolen"] and found[0].best > 0.99
+        assert list(condition.scalars()) == [NEW]
