@@ -313,6 +313,11 @@ def test_rules_import_puts_an_agents_rules_by_name_once(tmp_path: Path) -> None:
     assert first.stdout.strip() == "2 rules created, 0 updated, 0 unchanged"
     again = run_personae(*command, PERSONAE_EMBEDDER="hashing", timeout_s=120)
     assert again.stdout.strip() == "0 rules created, 0 updated, 2 unchanged"
+    exported = run_personae("rules", "export", "--agent", agent, "--tenant", "bank", *data)
+    assert exported.returncode == 0, exported.stderr
+    rules.write_text(exported.stdout)  # what export prints, import takes back unchanged
+    back = run_personae(*command, PERSONAE_EMBEDDER="hashing", timeout_s=120)
+    assert back.stdout.strip() == "0 rules created, 0 updated, 2 unchanged"
 
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"rules": [{"name": "x", "condition_text": ""}]}))

@@ -1,4 +1,5 @@
-"""`personae rules import`: an agent's rules from a YAML or JSON file, put by name.
+"""`personae rules import` / `export`: an agent's rules from a YAML or JSON file, put by
+name, and back.
 
 The file holds a list of rules, or an object whose `rules` is one (the shape
 `GET /v1/agents/{id}/rules/export` gives). Every rule is checked before anything is
@@ -91,3 +92,40 @@ def import_rules(
         field = getattr(error, "field", None)
         raise ConfigurationError(f"{error.detail}" + (f" ({field})" if field else "")) from None
     typer.echo(f"{created} rules created, {updated} updated, {same} unchanged")
+
+
+@rules_app.command("export")
+@one_line_errors
+def export_rules(
+    agent: Annotated[uuid.UUID, typer.Option("--agent", help="The agent's id.")],
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug or id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON rather than YAML.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Print an agent's rules as `import` takes them back (YAML, or JSON)."""
+    from pydantic_core import to_jsonable_python
+
+    from personae.agents.service import AGENTS
+    from personae.behavior import rules
+    from personae.db.database import open_database
+    from personae.db.tenancy import tenant_session
+    from personae.kernel.principal import Principal
+
+    settings = settings_for(data_dir)
+
+    async def run(sessions: Sessions) -> list[dict[str, Any]]:
+        tenant_id = await tenant_of(sessions, tenant)
+        principal = Principal.system(tenant_id)
+        async with tenant_session(sessions, tenant_id) as session:
+            await AGENTS.get(session, principal, agent)
+            return await rules.exported(session, principal, agent)
+
+    try:
+        with open_database(settings) as urls:
+            found = to_jsonable_python(as_app(settings, urls, run))
+    except PersonaeError as error:
+        raise ConfigurationError(error.detail) from None
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(yaml.safe_dump(found, sort_keys=False, allow_unicode=True), nl=False)
