@@ -237,6 +237,11 @@ async def test_bad_templates_variables_actions_and_guards_are_refused_naming_the
             (f"{under}/variables", {"name": "1st"}, "name"),
             (f"{under}/variables", {"name": "answer"}, "name"),
             (
+                f"{under}/variables",
+                {"name": "v", "resolver_tool_id": "no-such-tool"},
+                "resolver_tool_id",
+            ),
+            (
                 f"{under}/rules",
                 {**STOLEN, "action_config": {"template": "none"}},
                 "action_config.template",
