@@ -68,6 +68,8 @@ class Behaviour:
     """The agent's variables' update policies, by name."""
     resolvers: dict[str, Resolver] = field(default_factory=dict)
     """The agent's variables computed by a tool, by name."""
+    computed_now: set[str] = field(default_factory=set)
+    """The variables their tools computed this turn."""
     profile: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     chosen: list[Chosen] = field(default_factory=list)
@@ -95,11 +97,12 @@ class Behaviour:
         self.chosen = [c for c in self.chosen if c.rule is None or c.rule not in names]
 
     def settle(self) -> dict[str, Any]:
-        """Set the variables the kept rules set, by each one's policy; what changed."""
+        """Set the variables the kept rules set, by each one's policy (those its resolver
+        computed this turn keep the computed value); what changed."""
         for match in self.kept:
             for name, value in (match.action.get("variables") or {}).items():
                 policy = self.policies.get(name)
-                if policy is None:  # deleted since the rule was written
+                if policy is None or name in self.computed_now:  # deleted; or its tool's
                     continue
                 try:
                     new = variables.updated(policy, self.values.get(name), value)
@@ -138,6 +141,7 @@ class Behaviour:
             return
         stamps = self.values.get(RESOLVED)
         stamps = {**(stamps if isinstance(stamps, dict) else {}), name: now.isoformat()}
+        self.computed_now.add(name)
         self.values[name] = self.changed[name] = value
         self.values[RESOLVED] = self.changed[RESOLVED] = stamps
 
