@@ -139,6 +139,18 @@ async def test_an_exclusive_template_answers_without_the_model_and_sets_variable
             assert "template" in kinds and "llm_call" not in kinds
             stored = (await client.get(f"/v1/sessions/{session['id']}", headers=auth)).json()
             assert stored["variables"] == {"card_end": "4242"}
+            ann = await post(client, auth, "/v1/customer-profiles", display_name="Ann")
+            theirs = await post(
+                client,
+                auth,
+                "/v1/sessions",
+                persona_id=persona,
+                agent_id=agent["id"],
+                customer_profile_id=ann["id"],
+            )
+            named = await _say(client, auth, theirs["id"], "Someone stole my bank card!")
+            assert named["content"] == "Card ending 4242 is frozen, Ann."  # their profile
+            assert script.chat_requests == []
 
             # a template whose value is missing when it renders: recorded, the model answers
             await post(

@@ -52,6 +52,9 @@ def page_shape(out: type[BaseModel]) -> type[BaseModel]:
 
 
 Deleter = Callable[[AsyncSession, Principal, uuid.UUID, Mapping[str, Any]], Awaitable[None]]
+Checker = Callable[[RequestContext, Mapping[str, Any]], Awaitable[None]]
+"""A check of a POST's or PATCH's values that the resource's own area cannot make (one
+reading an area above it), before they are written."""
 
 
 def mount(
@@ -68,10 +71,12 @@ def mount(
     tag: str | None = None,
     deletable: bool = True,
     delete: Deleter | None = None,
+    check: Checker | None = None,
 ) -> None:
     """Add the resource's routes to `router` (PATCH only with `update`, POST with `create`,
     DELETE unless not `deletable`, calling `delete` where the area's orchestration does
-    more than the resource's own delete)."""
+    more than the resource's own delete, and `check`ing what is written where the area
+    cannot)."""
     deleter: Deleter = delete or resource.delete
     kind = resource.kind.replace("_", " ")
     prefix = f"{parent.path}/{{{parent.id_param}}}" if parent else ""
@@ -91,6 +96,8 @@ def mount(
         ctx: RequestContext = params["context"]
         where = await scope(ctx, params)
         values = params["body"].model_dump(exclude_unset=True)
+        if check is not None:
+            await check(ctx, values)
         row = await resource.create(ctx.session, ctx.principal, values, where)
         shown = out.model_validate(row)
         await ctx.commit()
@@ -120,6 +127,8 @@ def mount(
         ctx: RequestContext = params["context"]
         where = await scope(ctx, params)
         changes = params["body"].model_dump(exclude_unset=True)
+        if check is not None:
+            await check(ctx, changes)
         row = await resource.update(ctx.session, ctx.principal, params[id_param], changes, where)
         shown = out.model_validate(row)
         await ctx.commit()

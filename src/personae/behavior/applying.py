@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.behavior import expressions, matching, templates, variables
 from personae.behavior.guards import Guards
 from personae.behavior.models import Template
 from personae.errors import PersonaeError, ValidationFailed
-from personae.profiles.models import CustomerProfile, ProfileField
 
 SPECIFIC = {"STEP": 0, "SCENARIO": 1, "GLOBAL": 2}
 
@@ -102,22 +101,31 @@ class Behaviour:
         for match in self.kept:
             for name, value in (match.action.get("variables") or {}).items():
                 policy = self.policies.get(name)
-                if policy is None or name in self.computed_now:  # deleted; or its tool's
-                    continue
-                try:
-                    new = variables.updated(policy, self.values.get(name), value)
-                except ValidationFailed:
-                    continue
-                self.values[name] = self.changed[name] = new
+                if policy is not None and name not in self.computed_now:  # else gone; or its tool's
+                    self._set(name, policy, value)
         return self.changed
+
+    def _set(self, name: str, policy: str, value: Any) -> bool:
+        """`value` set on the variable by `policy`; whether it could be."""
+        try:
+            new = variables.updated(policy, self.values.get(name), value)
+        except ValidationFailed:
+            return False
+        self.values[name] = self.changed[name] = new
+        return True
+
+    def _stamps(self) -> dict[str, Any]:
+        """When each computed variable was computed, as the session keeps it (its variables
+        may be written through the API too: anything but an object counts as none)."""
+        stamps = self.values.get(RESOLVED)
+        return stamps if isinstance(stamps, dict) else {}
 
     def due(self, turn_number: int, now: datetime) -> list[str]:
         """The computed variables to compute now: those refreshed every turn, on a
         session's first turn (or never computed yet), or when a kept rule sets them, unless
         the value computed last is younger than its TTL."""
         named = {n for m in self.kept for n in (m.action.get("variables") or {})}
-        stamps = self.values.get(RESOLVED)
-        stamps = stamps if isinstance(stamps, dict) else {}
+        stamps = self._stamps()
         due = []
         for name, resolver in sorted(self.resolvers.items()):
             when = {
@@ -134,16 +142,10 @@ class Behaviour:
 
     def computed(self, name: str, value: Any, now: datetime) -> None:
         """The variable `name` was computed as `value` (set by its policy, stamped)."""
-        policy = self.policies.get(name, "REPLACE")
-        try:
-            value = variables.updated(policy, self.values.get(name), value)
-        except ValidationFailed:
-            return
-        stamps = self.values.get(RESOLVED)
-        stamps = {**(stamps if isinstance(stamps, dict) else {}), name: now.isoformat()}
-        self.computed_now.add(name)
-        self.values[name] = self.changed[name] = value
-        self.values[RESOLVED] = self.changed[RESOLVED] = stamps
+        if self._set(name, self.policies.get(name, "REPLACE"), value):
+            self.computed_now.add(name)
+            stamps = {**self._stamps(), name: now.isoformat()}
+            self.values[RESOLVED] = self.changed[RESOLVED] = stamps
 
     def names(self) -> dict[str, Any]:
         """What templates and expressions read: variables, `profile`, `message`."""
@@ -186,17 +188,20 @@ async def decide(
     stored: Mapping[str, Any],
     customer_profile_id: uuid.UUID | None,
     defined: Mapping[str, variables.Definition] | None = None,
+    customer: Mapping[str, Any] | None = None,
 ) -> Behaviour:
     """The agent's rules matched to `message` (embedded as `vector` by `model`) where the
     session stands (`situation`, its variables `stored`; the agent's variables `defined`
-    read here unless given)."""
+    and the `customer`'s profile read here unless given)."""
     selection = matching.Selection.of(configuration)
     found = await matching.candidates(session, agent_id, message, vector, model, situation)
     if defined is None:
         defined = await variables.defined(session, agent_id)
     behaviour = Behaviour(
         values=variables.values(defined.values(), stored),
-        profile=await profile(session, customer_profile_id),
+        profile=dict(customer)
+        if customer is not None
+        else await profile(session, customer_profile_id),
         message=message,
         policies={name: v.update_policy for name, v in defined.items()},
         resolvers={
@@ -282,26 +287,21 @@ async def fallback(
     return Chosen(ordered[0].name, ordered[0].content, "FALLBACK") if ordered else None
 
 
+def profile_query(profile_id: str) -> str:
+    """The customer's profile as templates read it (its names and current fields, the
+    latest of a name winning) as one JSON object, for the profile `profile_id` names (a
+    parameter, or a column of a statement this is a subquery of)."""
+    return (
+        "SELECT jsonb_build_object('display_name', p.display_name, 'external_id', "
+        "p.external_id) || coalesce((SELECT jsonb_object_agg(f.field_name, f.field_value "
+        "ORDER BY f.valid_from) FROM profile_fields AS f WHERE f.profile_id = p.id "
+        f"AND f.valid_to IS NULL), '{{}}') FROM customer_profiles AS p WHERE p.id = {profile_id}"
+    )
+
+
 async def profile(session: AsyncSession, profile_id: uuid.UUID | None) -> dict[str, Any]:
-    """The customer's profile as templates read it: its names and current fields."""
+    """The customer's profile as templates read it (empty without a customer)."""
     if profile_id is None:
         return {}
-    found = (
-        await session.execute(
-            select(CustomerProfile.display_name, CustomerProfile.external_id).where(
-                CustomerProfile.id == profile_id
-            )
-        )
-    ).one_or_none()
-    if found is None:
-        return {}
-    fields = await session.execute(
-        select(ProfileField.field_name, ProfileField.field_value)
-        .where(ProfileField.profile_id == profile_id, ProfileField.valid_to.is_(None))
-        .order_by(ProfileField.valid_from)
-    )
-    return {
-        "display_name": found.display_name,
-        "external_id": found.external_id,
-        **dict(fields.tuples().all()),
-    }
+    found = await session.execute(text(profile_query(":profile_id")), {"profile_id": profile_id})
+    return dict(found.scalar_one_or_none() or {})

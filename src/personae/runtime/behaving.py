@@ -40,10 +40,12 @@ from personae.tools.catalogue import tool_named
 SITUATION = text(
     "SELECT s.active_scenario_id, s.current_step_id, s.variables, "
     "(SELECT count(*) FROM turn_records AS t WHERE t.session_id = s.id) AS turns, "
-    f"({variables.DEFINED}) AS definitions "
+    f"({variables.DEFINED}) AS definitions, "
+    f"({applying.profile_query('s.customer_profile_id')}) AS customer "
     "FROM sessions AS s WHERE s.id = :session_id"
 )
-"""Where the session stands, with the agent's variables: one statement."""
+"""Where the session stands, with the agent's variables and the customer's profile: one
+statement."""
 SET_VARIABLES = text(
     "UPDATE sessions SET variables = variables || CAST(:changed AS jsonb) WHERE id = :session_id"
 )
@@ -90,6 +92,7 @@ async def decide(
         row.variables or {},
         customer_profile_id,
         variables.definitions(row.definitions),
+        row.customer or {},
     )
     tools = await discovery.named(
         session, principal, behaviour.tools, persona_id=agent.persona_id, agent_id=agent.id
