@@ -17,6 +17,7 @@ from personae.identity.service import create_tenant, sync_permissions
 from personae.jobs import Job, JobDeps, Queue, Task
 from personae.settings import Settings
 from personae.tasks import TASKS
+from tests.waiting import eventually
 
 
 async def test_the_cleanup_task_deletes_long_expired_sign_in_sessions(
@@ -87,17 +88,15 @@ async def test_stopping_the_worker_lets_a_running_job_finish(
     await queue.open()
     queue.start_worker(JobDeps(app_sessions, Settings(), None))
     job_id = await queue.defer("tests.slow_job", label="drained")
-    for _ in range(100):  # until the worker has taken it
+
+    async def taken() -> bool:  # by the worker
         async with owner_engine.connect() as conn:
-            status = (
-                await conn.execute(
-                    text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
-                )
-            ).scalar_one()
-        if status == "doing":
-            break
-        await asyncio.sleep(0.05)
-    assert status == "doing"
+            status = await conn.scalar(
+                text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
+            )
+        return bool(status == "doing")
+
+    await eventually(taken)
     with caplog.at_level(logging.WARNING):
         await queue.close()
     assert FINISHED == ["drained"]

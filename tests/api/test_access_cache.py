@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 
 import httpx
 from sqlalchemy import text
@@ -14,18 +13,12 @@ from personae.db.engine import DatabaseUrls
 from personae.identity.access_cache import AccessCache, AccessState
 from personae.settings import Settings
 from tests.api.conftest import bearer, running_app
+from tests.waiting import eventually, soon
 
 REVOKE_SESSIONS = text(
     "UPDATE auth_sessions SET revoked_at = now() FROM users "
     "WHERE users.id = auth_sessions.user_id AND users.email = :email"
 )
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within_s
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "not within the deadline"
-        await asyncio.sleep(0.02)
 
 
 async def status(client: httpx.AsyncClient, path: str, auth: dict[str, str]) -> int:
@@ -72,7 +65,7 @@ async def test_without_its_listening_connection_a_process_stops_trusting_its_cac
         pid = listener.backend_pid
         async with owner_engine.begin() as conn:
             await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        await eventually(lambda: _now(listener.connected and listener.backend_pid != pid))
+        await soon(lambda: listener.connected and listener.backend_pid != pid)
         assert await status(client, "/v1/me", auth) == 200
         async with owner_engine.begin() as conn:  # notifications flow again after reconnecting
             await conn.execute(
@@ -120,7 +113,3 @@ def test_answers_expire_and_stale_ones_are_not_kept() -> None:
 
 async def _is(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
-
-
-async def _now(value: bool) -> bool:
-    return value

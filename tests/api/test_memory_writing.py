@@ -23,6 +23,7 @@ from tests.api.conftest import MASTER_KEY, bearer, running_app
 from tests.api.test_documents import drain
 from tests.scripted_openai import Script, scripted_openai
 from tests.serving import PERSONAE, clean_env
+from tests.waiting import eventually
 
 OWNER = "owner@memory-writing.example.com"
 SETTINGS = Settings(connect_timeout_s=2, embedder="hashing")
@@ -162,11 +163,7 @@ async def stalled_jobs_recovered(app: FastAPI, timeout_s: float = 10.0) -> int:
     """Wait until some job's worker stops sending heartbeats; how many jobs were requeued."""
     shared = services.of(app)
     assert shared is not None
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not (recovered := await shared.queue.recover_stalled()):
-        assert asyncio.get_running_loop().time() < deadline, "no job was seen stalled"
-        await asyncio.sleep(0.1)
-    return recovered
+    return await eventually(shared.queue.recover_stalled, within_s=timeout_s, every_s=0.1)
 
 
 async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
@@ -204,10 +201,11 @@ async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
                 stderr=subprocess.DEVNULL,
             )
             try:
-                for _ in range(300):  # until some batches are in, not all
-                    if len(await episodes(owner_engine, sid)) >= 4:
-                        break
-                    await asyncio.sleep(0.05)
+
+                async def some_batches_in() -> bool:  # not all
+                    return len(await episodes(owner_engine, sid)) >= 4
+
+                await eventually(some_batches_in, within_s=15)
                 worker.send_signal(signal.SIGKILL)
             finally:
                 if worker.returncode is None:

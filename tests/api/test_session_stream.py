@@ -12,6 +12,7 @@ import httpx
 from personae.db.engine import DatabaseUrls
 from personae.settings import Settings
 from tests.api.conftest import bearer, served
+from tests.waiting import soon
 
 OWNER = "owner@stream.example.com"
 
@@ -103,8 +104,7 @@ async def test_many_clients_and_heartbeats(urls: DatabaseUrls, owner_password: s
         readers = [
             asyncio.create_task(collect(client, f"{path}/stream", auth, 4)) for _ in range(5)
         ]
-        while app.state.services.feed.streams < 5:  # noqa: ASYNC110 - polling another task's state
-            await asyncio.sleep(0.01)
+        await soon(lambda: app.state.services.feed.streams == 5)
         for text in ("x", "y", "z"):
             await append(client, f"{path}/events", auth, text)
         assert [await r for r in readers] == [[1, 2, 3, 4]] * 5

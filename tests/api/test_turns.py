@@ -28,6 +28,7 @@ from personae.startup import prepare_database
 from tests.api.conftest import MASTER_KEY, bearer, running_app
 from tests.scripted_openai import Script, scripted_openai
 from tests.serving import on_loopback
+from tests.waiting import eventually, soon
 
 SETTINGS = Settings(  # a new database connection may take seconds on a busy CI machine
     connect_timeout_s=15, embedder="hashing", turn_model_timeout_s=1.0, tool_retry_base_s=0.01
@@ -43,13 +44,13 @@ async def post(client: httpx.AsyncClient, auth: dict[str, str], path: str, **bod
 async def ended(
     client: httpx.AsyncClient, auth: dict[str, str], run_id: str, *, within_s: float = 5
 ) -> Any:
-    """The run once it is no longer running (or as it stands after `within_s`)."""
-    for _ in range(int(within_s / 0.05)):
+    """The run once it is no longer running (the test fails if it runs past `within_s`)."""
+
+    async def over() -> Any:
         run = (await client.get(f"/v1/runs/{run_id}", headers=auth)).json()
-        if run["status"] != "running":
-            break
-        await asyncio.sleep(0.05)
-    return run
+        return run if run["status"] != "running" else None
+
+    return await eventually(over, within_s=within_s)
 
 
 @asynccontextmanager
@@ -496,10 +497,7 @@ async def test_cancelling_a_streaming_run_stops_the_model(
                         cancelled = await elsewhere.post(f"/v1/runs/{run_id}/cancel", headers=auth)
                         assert cancelled.status_code == 202, cancelled.text
             assert names[-1] == "run.cancelled" and names.count("token") < 10
-            for _ in range(40):
-                if script.streams_closed:
-                    break
-                await asyncio.sleep(0.05)
+            await soon(lambda: script.streams_closed)
             assert script.streams_closed == 1  # the provider's stream was closed
             run = (await client.get(f"/v1/runs/{run_id}", headers=auth)).json()
             assert (run["status"], run["error_message"]) == ("cancelled", None)  # not abandoned
@@ -642,15 +640,14 @@ async def test_a_run_waits_for_a_tools_approval_then_resumes(
         )
         async with persona_with_models(client, auth, script, tools=("stamp",)) as sid:
             run = await post(client, auth, "/v1/runs", session_id=sid, content="Stamp it.")
-            waiting: list[Any] = []
-            for _ in range(100):
+
+            async def awaiting() -> list[Any]:
                 found = await client.get(
                     "/v1/tool-executions", headers=auth, params={"status": "awaiting_approval"}
                 )
-                waiting = found.json()["items"]
-                if waiting:
-                    break
-                await asyncio.sleep(0.05)
+                return list(found.json()["items"])
+
+            waiting = await eventually(awaiting)
             assert [w["run_id"] for w in waiting] == [run["id"]]
             still = (await client.get(f"/v1/runs/{run['id']}", headers=auth)).json()
             assert still["status"] == "running"  # the run waits

@@ -5,7 +5,6 @@ their usage and cost, failures told apart, a stream that stops when its reader d
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from personae.errors import ProviderError, ProviderUnavailable
 from personae.providers.chat import AnthropicChat, Completion, Message, Prices, Request
 from tests.scripted_openai import Script, scripted_openai
+from tests.waiting import soon
 
 WEATHER: dict[str, Any] = {
     "type": "function",
@@ -135,10 +135,7 @@ async def test_failures_are_told_apart_and_a_stream_stops_with_its_reader() -> N
         assert await anext(pieces) == "word"
         assert isinstance(pieces, AsyncGenerator)
         await pieces.aclose()
-        for _ in range(40):
-            if script.streams_closed:
-                break
-            await asyncio.sleep(0.05)
+        await soon(lambda: script.streams_closed)
         assert script.streams_closed == 1
         await model.close()
 

@@ -14,6 +14,7 @@ import pytest
 from personae.errors import ProviderError, ProviderUnavailable
 from personae.providers.chat import Completion, Message, OpenAIChat, Prices, Request, ToolCall
 from tests.scripted_openai import Script, scripted_openai
+from tests.waiting import soon
 
 WEATHER = {
     "type": "function",
@@ -148,9 +149,6 @@ async def test_failures_are_told_apart_and_a_stream_stops_with_its_reader() -> N
         assert await anext(stream) == "one"
         assert isinstance(stream, AsyncGenerator)
         await stream.aclose()  # the reader goes away
-        for _ in range(50):
-            if script.streams_closed:
-                break
-            await asyncio.sleep(0.05)
+        await soon(lambda: script.streams_closed)
         assert script.streams_closed == 1  # and so does the provider's stream
         await model.close()
