@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -26,22 +26,30 @@ OVERRIDES: dict[str, tuple[Any, Any]] = {
     "filter_expression": (str | None, Field(None, max_length=2000)),
 }
 
-RuleOut = output_shape(Rule, exclude=["condition_tsv"])
-RuleCreate = input_shape(
-    Rule, RULE_FIELDS, required=["name", "condition_text"], overrides=OVERRIDES
-)
-RuleUpdate = input_shape(
-    Rule,
-    RULE_FIELDS,
-    partial=True,
-    overrides={**OVERRIDES, "condition_text": (str, Field(None, min_length=1, max_length=4000))},
-)
+if TYPE_CHECKING:  # shapes made at run time are, to a type checker, their base
+    RuleOut = BaseModel
+    RuleCreate = Input
+    RuleUpdate = Input
+else:
+    RuleOut = output_shape(Rule, exclude=["condition_tsv"])
+    RuleCreate = input_shape(
+        Rule, RULE_FIELDS, required=["name", "condition_text"], overrides=OVERRIDES
+    )
+    RuleUpdate = input_shape(
+        Rule,
+        RULE_FIELDS,
+        partial=True,
+        overrides={
+            **OVERRIDES,
+            "condition_text": (str, Field(None, min_length=1, max_length=4000)),
+        },
+    )
 
 
 class RulesImport(Input):
     """Rules put by name: new names created, known ones updated where they differ."""
 
-    rules: list[RuleCreate] = Field(max_length=MAX_RULES_A_REQUEST)  # type: ignore[valid-type]
+    rules: list[RuleCreate] = Field(max_length=MAX_RULES_A_REQUEST)
 
 
 class RulesImported(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, inspect
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.db.base import Base
@@ -22,10 +22,7 @@ async def insert_all(session: AsyncSession, objects: Sequence[Base]) -> None:
     if not objects:
         return
     mapper = inspect(type(objects[0]))
-    columns: dict[str, Column[Any]] = {
-        prop.key: prop.columns[0]  # type: ignore[misc]
-        for prop in mapper.column_attrs
-    }
+    columns = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
     rows: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for obj in objects:
         given = {key: obj.__dict__[key] for key in columns if key in obj.__dict__}

@@ -23,10 +23,10 @@ RULES_PATH = "/agents/{agent_id}/rules"
 @router.post(RULES_PATH, status_code=201, response_model=schemas.RuleOut)
 async def create_rule(
     agent_id: uuid.UUID,
-    body: schemas.RuleCreate,  # type: ignore[valid-type]
+    body: schemas.RuleCreate,
     shared: Shared,
     context: Annotated[RequestContext, authorized()],
-) -> schemas.RuleOut:  # type: ignore[valid-type]
+) -> schemas.RuleOut:
     """A rule of the agent; its condition and examples are embedded now."""
     await AGENTS.get(context.session, context.principal, agent_id)
     values = _given(body)
@@ -43,10 +43,10 @@ async def create_rule(
 async def update_rule(
     agent_id: uuid.UUID,
     rule_id: uuid.UUID,
-    body: schemas.RuleUpdate,  # type: ignore[valid-type]
+    body: schemas.RuleUpdate,
     shared: Shared,
     context: Annotated[RequestContext, authorized()],
-) -> schemas.RuleOut:  # type: ignore[valid-type]
+) -> schemas.RuleOut:
     """Change a rule; a new condition or examples are embedded again."""
     await AGENTS.get(context.session, context.principal, agent_id)
     changes = _given(body)
