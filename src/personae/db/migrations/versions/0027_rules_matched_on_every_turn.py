@@ -134,8 +134,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index("idx_rule_fires_session", "rule_fires", ["tenant_id", "session_id", "rule_id"])
-    for table in ("rule_phrasings", "rule_fires"):
-        apply_script(frozen("0027_tenant_isolation.sql").replace("{table}", table))
+    apply_script(frozen("0027_tenant_isolation.sql"))
 
 
 def downgrade() -> None:
