@@ -484,6 +484,32 @@ async def _rules_import_body(actor: Actor) -> dict[str, Any]:
 _a_rule = created("/v1/agents/{agent_id}/rules", _rule_body, "rule_id", _an_agent)
 
 
+async def _scenario_body(actor: Actor) -> dict[str, Any]:
+    return {
+        "name": f"scenario-{uuid.uuid4().hex[:8]}",
+        "entry_condition": "the customer wants to close their account",
+        "steps": [
+            {"name": "ask", "transitions": [{"to": "done", "condition": "they give a reason"}]},
+            {"name": "done", "terminal": True},
+        ],
+    }
+
+
+async def _scenario_patch(actor: Actor) -> dict[str, Any]:
+    return {"entry_condition": "the customer is leaving the bank"}
+
+
+async def _scenarios_import_body(actor: Actor) -> dict[str, Any]:
+    return {"scenarios": [await _scenario_body(actor)]}
+
+
+_a_scenario = created("/v1/agents/{agent_id}/scenarios", _scenario_body, "scenario_id", _an_agent)
+
+
+async def _a_scenario_version(actor: Actor) -> dict[str, str]:
+    return {**await _a_scenario(actor), "version": "1"}
+
+
 async def _response_template_body(actor: Actor) -> dict[str, Any]:
     return {
         "name": f"template-{uuid.uuid4().hex[:8]}",
@@ -832,6 +858,21 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/agents/{agent_id}/rules/{rule_id}"): Case(ids=_a_rule),
     ("POST", "/v1/agents/{agent_id}/rules/import"): Case(body=_rules_import_body, ids=_an_agent),
     ("GET", "/v1/agents/{agent_id}/rules/export"): Case(ids=_an_agent),
+    ("POST", "/v1/agents/{agent_id}/scenarios"): Case(body=_scenario_body, ids=_an_agent),
+    ("GET", "/v1/agents/{agent_id}/scenarios"): Case(ids=_an_agent),
+    ("GET", "/v1/agents/{agent_id}/scenarios/{scenario_id}"): Case(ids=_a_scenario),
+    ("PATCH", "/v1/agents/{agent_id}/scenarios/{scenario_id}"): Case(
+        body=_scenario_patch, ids=_a_scenario
+    ),
+    ("DELETE", "/v1/agents/{agent_id}/scenarios/{scenario_id}"): Case(ids=_a_scenario),
+    ("GET", "/v1/agents/{agent_id}/scenarios/{scenario_id}/versions"): Case(ids=_a_scenario),
+    ("GET", "/v1/agents/{agent_id}/scenarios/{scenario_id}/versions/{version}"): Case(
+        ids=_a_scenario_version
+    ),
+    ("POST", "/v1/agents/{agent_id}/scenarios/import"): Case(
+        body=_scenarios_import_body, ids=_an_agent
+    ),
+    ("GET", "/v1/agents/{agent_id}/scenarios/export"): Case(ids=_an_agent),
     ("POST", "/v1/agents/{agent_id}/templates"): Case(body=_response_template_body, ids=_an_agent),
     ("GET", "/v1/agents/{agent_id}/templates"): Case(ids=_an_agent),
     ("GET", "/v1/agents/{agent_id}/templates/{template_id}"): Case(ids=_a_response_template),

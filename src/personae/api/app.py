@@ -32,6 +32,7 @@ from personae.api.routes import (
     profiles,
     rules,
     runs,
+    scenarios,
     secrets,
     sessions,
     teams,
@@ -197,6 +198,7 @@ def create_app(settings: Settings, urls: DatabaseUrls, *, master_key: bytes) -> 
     app.include_router(profiles.router)
     app.include_router(tools.router)
     app.include_router(rules.router)
+    app.include_router(scenarios.router)
     app.include_router(behaviour.router)
     return app
 

@@ -36,6 +36,7 @@ MIGRATION_STATUSES = ("DRAFT", "APPROVED", "DEPLOYED", "REJECTED")
 SCOPE_ID_RULE = "(scope = 'GLOBAL') = (scope_id IS NULL)"
 SCOPE_STEP_RULE = "(scope = 'STEP') = (scope_step IS NOT NULL)"
 PHRASINGS = ("CONDITION", "EXAMPLE")
+SCENARIO_PHRASINGS = ("ENTRY", "TRANSITION")
 
 
 class Rule(TenantOwned, Timestamps, SoftDelete, Base):
@@ -135,6 +136,35 @@ class Scenario(TenantOwned, Timestamps, SoftDelete, Base):
     embedding_model: Mapped[str | None] = mapped_column(String(100))
     steps: Mapped[list[Any]] = json_array()
     enabled: Mapped[bool] = mapped_column(server_default=text("true"))
+    entry_expression: Mapped[str | None]
+    """An expression over the session's variables that enters the scenario when it holds
+    (`behavior.expressions`), beside or instead of the plain-language `entry_condition`."""
+
+
+class ScenarioPhrasing(TenantOwned, Created, Base):
+    """A version of a scenario's entry condition, or one of its transitions' conditions,
+    embedded: what a turn's message is matched to."""
+
+    __tablename__ = "scenario_phrasings"
+    __table_args__ = (
+        tenant_fk("scenario_id", "scenarios"),
+        one_of("kind", SCENARIO_PHRASINGS),
+        Index("idx_scenario_phrasings_agent", "tenant_id", "agent_id"),
+        Index("idx_scenario_phrasings_version", "tenant_id", "scenario_id", "version"),
+        hnsw("scenario_phrasings", "embedding"),
+    )
+
+    scenario_id: Mapped[uuid.UUID]
+    agent_id: Mapped[uuid.UUID]
+    version: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    step: Mapped[str | None] = mapped_column(String(255))
+    """For a TRANSITION: the step it leaves."""
+    transition: Mapped[int | None]
+    """For a TRANSITION: its place among the step's transitions."""
+    text: Mapped[str]
+    embedding: Mapped[Any | None] = mapped_column(Vector(EMBEDDING_DIMS))
+    embedding_model: Mapped[str | None] = mapped_column(String(100))
 
 
 class ScenarioArchive(TenantKey, Base):

@@ -20,11 +20,10 @@ from sqlalchemy import ColumnElement, and_, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from personae.behavior import expressions
+from personae.behavior import by_name, expressions
 from personae.behavior.actions import check_action
 from personae.behavior.models import Rule, RulePhrasing
 from personae.behavior.scopes import check_scope, merged_scope
-from personae.db.shapes import attribute_name
 from personae.db.tenancy import tenant_session
 from personae.errors import ValidationFailed
 from personae.kernel.principal import Principal
@@ -103,38 +102,14 @@ async def put_all(
     agent_id: uuid.UUID,
     rules: Sequence[Mapping[str, Any]],
 ) -> tuple[int, int, int]:
-    """Import `rules` by name: new names created, known ones updated where they differ,
-    the rest left alone (so the same import twice changes nothing). Returns how many rules
-    were created, updated and left unchanged; the phrasings of all are embedded in one
-    call."""
-    where = {"agent_id": agent_id}
-    names = [rule["name"] for rule in rules]
-    if len(set(names)) != len(names):
-        twice = next(n for n in names if names.count(n) > 1)
-        raise ValidationFailed(f"the rule {twice} is named twice", field="rules")
-    found = await session.execute(
-        select(Rule).where(
-            Rule.agent_id == agent_id, Rule.name.in_(names), Rule.deleted_at.is_(None)
-        )
+    """Import `rules` by name (`by_name.put_all`: the same import twice changes nothing).
+    Returns how many rules were created, updated and left unchanged; the phrasings of all
+    are embedded in one call."""
+    put = await by_name.put_all(
+        session, principal, RULES, agent_id, rules, new=NEW, phrased=PHRASED, field_name="rules"
     )
-    known = {rule.name: rule for rule in found.scalars()}
-    created, updated, same, phrased = 0, 0, 0, []
-    for values in rules:
-        rule = known.get(values["name"])
-        if rule is None:
-            phrased.append(await RULES.create(session, principal, {**NEW, **values}, where))
-            created += 1
-            continue
-        changes = {k: v for k, v in values.items() if getattr(rule, attribute_name(Rule, k)) != v}
-        if not changes:
-            same += 1
-            continue
-        rule = await RULES.update(session, principal, rule.id, changes, where)
-        updated += 1
-        if set(PHRASED) & changes.keys():
-            phrased.append(rule)
-    await phrase(session, principal, embedders, phrased)
-    return created, updated, same
+    await phrase(session, principal, embedders, put.phrased)
+    return put.created, put.updated, put.unchanged
 
 
 async def phrase(

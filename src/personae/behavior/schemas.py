@@ -1,12 +1,14 @@
-"""Request and response shapes of rules, derived from the model."""
+"""Request and response shapes of rules, templates, variables and scenarios, from the models."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
-from personae.behavior.models import Rule, Template, Variable
+from personae.behavior.journeys import MAX_STEPS
+from personae.behavior.models import Rule, Scenario, Template, Variable
 from personae.behavior.rules import EXPORTED
 from personae.db.shapes import input_shape, output_shape
 from personae.validation import Input
@@ -52,7 +54,9 @@ class RulesImport(Input):
     rules: list[RuleCreate] = Field(max_length=MAX_RULES_A_REQUEST)
 
 
-class RulesImported(BaseModel):
+class Imported(BaseModel):
+    """What an import did: how many it created, updated and left as they were."""
+
     created: int
     updated: int
     unchanged: int
@@ -88,3 +92,49 @@ VariableCreate = input_shape(
     Variable, VARIABLE_FIELDS, required=["name"], overrides=VARIABLE_OVERRIDES
 )
 VariableUpdate = input_shape(Variable, VARIABLE_FIELDS, partial=True, overrides=VARIABLE_OVERRIDES)
+
+SCENARIO_FIELDS = ["name", "description", "entry_condition", "entry_expression", "steps", "enabled"]
+MAX_SCENARIOS_A_REQUEST = 200
+SCENARIO_OVERRIDES: dict[str, tuple[Any, Any]] = {
+    "entry_condition": (str | None, Field(None, max_length=4000)),
+    "entry_expression": (str | None, Field(None, max_length=2000)),
+    "steps": (list[dict[str, JsonValue]], Field(None, max_length=MAX_STEPS)),
+}
+if TYPE_CHECKING:  # shapes made at run time are, to a type checker, their base
+    ScenarioOut = BaseModel
+    ScenarioCreate = Input
+    ScenarioUpdate = Input
+else:
+    ScenarioOut = output_shape(Scenario)
+    ScenarioCreate = input_shape(
+        Scenario,
+        SCENARIO_FIELDS,
+        required=["name", "steps"],
+        overrides={
+            **SCENARIO_OVERRIDES,
+            "steps": (list[dict[str, JsonValue]], Field(min_length=1, max_length=MAX_STEPS)),
+        },
+    )
+    ScenarioUpdate = input_shape(
+        Scenario, SCENARIO_FIELDS, partial=True, overrides=SCENARIO_OVERRIDES
+    )
+
+
+class ScenariosImport(Input):
+    """Scenarios put by name: new names created, known ones updated (a new version)."""
+
+    scenarios: list[ScenarioCreate] = Field(max_length=MAX_SCENARIOS_A_REQUEST)
+
+
+class ScenarioVersion(BaseModel):
+    """A version of a scenario: the current one or one archived when it was changed."""
+
+    version: int
+    current: bool
+    archived_at: datetime | None
+    name: str
+    description: str | None
+    entry_condition: str | None
+    entry_expression: str | None
+    steps: list[dict[str, JsonValue]]
+    enabled: bool

@@ -25,6 +25,7 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "memory": ("read", "write", "delete"),
     "tools": ("read", "create", "update", "delete", "execute", "approve"),
     "rules": ("read", "create", "update", "delete"),
+    "scenarios": ("read", "create", "update", "delete", "approve"),
     "profiles": ("read", "create", "update", "delete"),
     "telemetry": ("read", "write"),
 }
@@ -36,7 +37,15 @@ CATALOGUE: tuple[str, ...] = tuple(
 _ADMINISTRATION = {"tenant:delete"}
 _MEMBER_WRITES = {
     f"{resource}:{action}"
-    for resource in ("personas", "agents", "sessions", "documents", "rules", "profiles")
+    for resource in (
+        "personas",
+        "agents",
+        "sessions",
+        "documents",
+        "rules",
+        "scenarios",
+        "profiles",
+    )
     for action in ("create", "update", "delete")
 } | {"memory:write", "memory:delete", "tools:execute", "telemetry:write", "secrets:write"}
 

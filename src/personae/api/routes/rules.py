@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from personae.agents.service import AGENTS
 from personae.api.deps import RequestContext, authorized
@@ -29,7 +28,7 @@ async def create_rule(
 ) -> schemas.RuleOut:
     """A rule of the agent; its condition and examples are embedded now."""
     await AGENTS.get(context.session, context.principal, agent_id)
-    values = _given(body)
+    values = body.model_dump(exclude_unset=True)
     await _tools_exist(context, values)
     rule = await rules.create(
         context.session, context.principal, shared.embedders, agent_id, values
@@ -49,7 +48,7 @@ async def update_rule(
 ) -> schemas.RuleOut:
     """Change a rule; a new condition or examples are embedded again."""
     await AGENTS.get(context.session, context.principal, agent_id)
-    changes = _given(body)
+    changes = body.model_dump(exclude_unset=True)
     await _tools_exist(context, changes)
     rule = await rules.update(
         context.session, context.principal, shared.embedders, agent_id, rule_id, changes
@@ -59,23 +58,23 @@ async def update_rule(
     return shown
 
 
-@router.post(RULES_PATH + "/import", response_model=schemas.RulesImported)
+@router.post(RULES_PATH + "/import", response_model=schemas.Imported)
 async def import_rules(
     agent_id: uuid.UUID,
     body: schemas.RulesImport,
     shared: Shared,
     context: Annotated[RequestContext, authorized()],
-) -> schemas.RulesImported:
+) -> schemas.Imported:
     """Put rules by name: the same import twice changes nothing."""
     await AGENTS.get(context.session, context.principal, agent_id)
-    given = [_given(rule) for rule in body.rules]
+    given = [rule.model_dump(exclude_unset=True) for rule in body.rules]
     for index, values in enumerate(given):
         await _tools_exist(context, values, f"rules.{index}.")
     created, updated, same = await rules.put_all(
         context.session, context.principal, shared.embedders, agent_id, given
     )
     await context.commit()
-    return schemas.RulesImported(created=created, updated=updated, unchanged=same)
+    return schemas.Imported(created=created, updated=updated, unchanged=same)
 
 
 @router.get(RULES_PATH + "/export", response_model=list_of(schemas.RuleCreate))
@@ -96,11 +95,6 @@ mount(
     out=schemas.RuleOut,
     parent=Parent(AGENTS, "/agents", "agent_id"),
 )
-
-
-def _given(body: object) -> dict[str, Any]:
-    """What the request said (fields it left out stay out)."""
-    return cast(BaseModel, body).model_dump(exclude_unset=True)
 
 
 async def _tools_exist(context: RequestContext, values: dict[str, Any], prefix: str = "") -> None:

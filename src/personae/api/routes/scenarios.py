@@ -1,0 +1,130 @@
+"""An agent's scenarios: CRUD (a change to what one is makes a new version), its
+versions, and import / export by name."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+
+from personae.agents.service import AGENTS
+from personae.api.deps import RequestContext, authorized
+from personae.api.resource_routes import Parent, list_of, mount
+from personae.api.services import Shared
+from personae.behavior import scenarios, schemas
+
+router = APIRouter(prefix="/v1", tags=["scenarios"])
+SCENARIOS_PATH = "/agents/{agent_id}/scenarios"
+ONE = SCENARIOS_PATH + "/{scenario_id}"
+
+
+@router.post(SCENARIOS_PATH, status_code=201, response_model=schemas.ScenarioOut)
+async def create_scenario(
+    agent_id: uuid.UUID,
+    body: schemas.ScenarioCreate,
+    shared: Shared,
+    context: Annotated[RequestContext, authorized()],
+) -> schemas.ScenarioOut:
+    """A scenario of the agent, version 1; its steps are checked as a graph and its
+    conditions embedded now."""
+    await AGENTS.get(context.session, context.principal, agent_id)
+    scenario = await scenarios.create(
+        context.session,
+        context.principal,
+        shared.embedders,
+        agent_id,
+        body.model_dump(exclude_unset=True),
+    )
+    shown = schemas.ScenarioOut.model_validate(scenario)
+    await context.commit()
+    return shown
+
+
+@router.patch(ONE, response_model=schemas.ScenarioOut)
+async def update_scenario(
+    agent_id: uuid.UUID,
+    scenario_id: uuid.UUID,
+    body: schemas.ScenarioUpdate,
+    shared: Shared,
+    context: Annotated[RequestContext, authorized()],
+) -> schemas.ScenarioOut:
+    """Change a scenario: new steps or a new entry make a new version (the old one is
+    archived; sessions in it stay on it until a migration plan moves them)."""
+    await AGENTS.get(context.session, context.principal, agent_id)
+    scenario = await scenarios.update(
+        context.session,
+        context.principal,
+        shared.embedders,
+        agent_id,
+        scenario_id,
+        body.model_dump(exclude_unset=True),
+    )
+    shown = schemas.ScenarioOut.model_validate(scenario)
+    await context.commit()
+    return shown
+
+
+@router.get(ONE + "/versions", response_model=list[schemas.ScenarioVersion])
+async def list_versions(
+    agent_id: uuid.UUID,
+    scenario_id: uuid.UUID,
+    context: Annotated[RequestContext, authorized()],
+) -> list[dict[str, Any]]:
+    """Every version of the scenario, newest (the current one) first."""
+    await AGENTS.get(context.session, context.principal, agent_id)
+    return await scenarios.versions(context.session, context.principal, agent_id, scenario_id)
+
+
+@router.get(ONE + "/versions/{version}", response_model=schemas.ScenarioVersion)
+async def get_version(
+    agent_id: uuid.UUID,
+    scenario_id: uuid.UUID,
+    version: int,
+    context: Annotated[RequestContext, authorized()],
+) -> dict[str, Any]:
+    """One version of the scenario, current or archived."""
+    await AGENTS.get(context.session, context.principal, agent_id)
+    return await scenarios.version(
+        context.session, context.principal, agent_id, scenario_id, version
+    )
+
+
+@router.post(SCENARIOS_PATH + "/import", response_model=schemas.Imported)
+async def import_scenarios(
+    agent_id: uuid.UUID,
+    body: schemas.ScenariosImport,
+    shared: Shared,
+    context: Annotated[RequestContext, authorized()],
+) -> schemas.Imported:
+    """Put scenarios by name: the same import twice changes nothing."""
+    await AGENTS.get(context.session, context.principal, agent_id)
+    created, updated, same = await scenarios.put_all(
+        context.session,
+        context.principal,
+        shared.embedders,
+        agent_id,
+        [scenario.model_dump(exclude_unset=True) for scenario in body.scenarios],
+    )
+    await context.commit()
+    return schemas.Imported(created=created, updated=updated, unchanged=same)
+
+
+@router.get(SCENARIOS_PATH + "/export", response_model=list_of(schemas.ScenarioCreate))
+async def export_scenarios(
+    agent_id: uuid.UUID, context: Annotated[RequestContext, authorized()]
+) -> list[dict[str, object]]:
+    """Every live scenario of the agent, as an import takes them back."""
+    await AGENTS.get(context.session, context.principal, agent_id)
+    return await scenarios.exported(context.session, context.principal, agent_id)
+
+
+# after the routes above: `/scenarios/{scenario_id}` would take `/scenarios/export`
+mount(
+    router,
+    scenarios.SCENARIOS,
+    path="/scenarios",
+    id_param="scenario_id",
+    out=schemas.ScenarioOut,
+    parent=Parent(AGENTS, "/agents", "agent_id"),
+)

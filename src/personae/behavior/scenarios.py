@@ -1,0 +1,234 @@
+"""Scenarios: the journeys an agent's conversations move through, in versions.
+
+A scenario's `steps` are a graph (`behavior.journeys`, checked when written). A session
+enters it when its `entry_condition` (plain language, matched like a rule) or its
+`entry_expression` (over the session's variables) holds, and moves along transitions.
+Changing what a scenario is (its steps or how it is entered) makes a new version: the
+old one is archived whole in `scenario_archives`, and the sessions in it keep running on
+it until a migration plan moves them. Each version's conditions are embedded when written
+as its `scenario_phrasings`, which stay while sessions may need them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from personae.behavior import by_name, expressions, journeys
+from personae.behavior.models import Scenario, ScenarioArchive, ScenarioPhrasing
+from personae.errors import NotFound, ValidationFailed
+from personae.kernel.principal import Principal
+from personae.kernel.resources import Resource
+from personae.providers.embeddings import Embedders, label
+from personae.retrieval.embedding_models import tenant_embedder
+
+VERSIONED = ("steps", "entry_condition", "entry_expression")
+"""What a scenario is: a change to any of these makes a new version."""
+EXPORTED = ("name", "description", "entry_condition", "entry_expression", "steps", "enabled")
+
+
+class _Scenarios(Resource[Scenario]):
+    """Scenarios of an agent (`/agents/{agent_id}/scenarios`), unique by name within it."""
+
+    async def check(
+        self, session: AsyncSession, principal: Principal, values: Mapping[str, Any]
+    ) -> None:
+        if "steps" in values:
+            journeys.check(values["steps"])
+        condition = values.get("entry_condition")
+        if condition is not None and not str(condition).strip():
+            raise ValidationFailed("say when the scenario is entered", field="entry_condition")
+        if values.get("entry_expression") is not None:
+            expressions.parse(values["entry_expression"], "entry_expression")
+
+    async def changing(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        row: Scenario,
+        changes: Mapping[str, Any],
+    ) -> None:
+        """A change to what the scenario is archives the version it ends (the row is
+        locked) and makes the next one."""
+        if any(name in changes and changes[name] != getattr(row, name) for name in VERSIONED):
+            session.add(
+                ScenarioArchive(
+                    tenant_id=row.tenant_id,
+                    scenario_id=row.id,
+                    version=row.version,
+                    scenario_data=snapshot(row),
+                )
+            )
+            row.version += 1
+
+
+SCENARIOS = _Scenarios(Scenario, "scenario", "scenarios", unique=("agent_id", "name"))
+
+
+def snapshot(row: Scenario) -> dict[str, Any]:
+    """A version of the scenario, whole: what its archive keeps."""
+    return {"version": row.version, **{name: getattr(row, name) for name in EXPORTED}}
+
+
+async def create(
+    session: AsyncSession,
+    principal: Principal,
+    embedders: Embedders,
+    agent_id: uuid.UUID,
+    values: Mapping[str, Any],
+) -> Scenario:
+    """A new scenario of the agent (version 1), its conditions embedded."""
+    scenario = await SCENARIOS.create(session, principal, values, {"agent_id": agent_id})
+    await phrase(session, principal, embedders, [scenario])
+    return scenario
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    embedders: Embedders,
+    agent_id: uuid.UUID,
+    scenario_id: uuid.UUID,
+    changes: Mapping[str, Any],
+) -> Scenario:
+    """The scenario changed: a new version if what it is changed, embedded anew."""
+    before = await SCENARIOS.get(session, principal, scenario_id, {"agent_id": agent_id})
+    version = before.version
+    scenario = await SCENARIOS.update(
+        session, principal, scenario_id, changes, {"agent_id": agent_id}
+    )
+    if scenario.version != version:
+        await phrase(session, principal, embedders, [scenario])
+    return scenario
+
+
+async def put_all(
+    session: AsyncSession,
+    principal: Principal,
+    embedders: Embedders,
+    agent_id: uuid.UUID,
+    scenarios: Sequence[Mapping[str, Any]],
+) -> tuple[int, int, int]:
+    """Import `scenarios` by name: created, updated (a new version) or left alone."""
+    put = await by_name.put_all(
+        session,
+        principal,
+        SCENARIOS,
+        agent_id,
+        scenarios,
+        new={},
+        phrased=VERSIONED,
+        field_name="scenarios",
+    )
+    await phrase(session, principal, embedders, put.phrased)
+    return put.created, put.updated, put.unchanged
+
+
+async def exported(
+    session: AsyncSession, principal: Principal, agent_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The agent's live scenarios by name, as `put_all` takes them back."""
+    principal.require("scenarios:read")
+    found = await session.execute(
+        select(Scenario)
+        .where(Scenario.agent_id == agent_id, Scenario.deleted_at.is_(None))
+        .order_by(Scenario.name, Scenario.id)
+    )
+    return [{name: getattr(row, name) for name in EXPORTED} for row in found.scalars()]
+
+
+async def versions(
+    session: AsyncSession, principal: Principal, agent_id: uuid.UUID, scenario_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """Every version of the scenario, newest first: the current one, then the archived."""
+    current = await SCENARIOS.get(session, principal, scenario_id, {"agent_id": agent_id})
+    archived = await session.execute(
+        select(ScenarioArchive)
+        .where(ScenarioArchive.scenario_id == scenario_id)
+        .order_by(ScenarioArchive.version.desc())
+    )
+    return [
+        {"version": current.version, "current": True, "archived_at": None, **snapshot(current)},
+        *(
+            {
+                **archive.scenario_data,
+                "version": archive.version,
+                "current": False,
+                "archived_at": archive.archived_at,
+            }
+            for archive in archived.scalars()
+        ),
+    ]
+
+
+async def version(
+    session: AsyncSession,
+    principal: Principal,
+    agent_id: uuid.UUID,
+    scenario_id: uuid.UUID,
+    number: int,
+) -> dict[str, Any]:
+    """One version of the scenario (404 if it never had it)."""
+    for shown in await versions(session, principal, agent_id, scenario_id):
+        if shown["version"] == number:
+            return shown
+    raise NotFound(f"the scenario has no version {number}")
+
+
+async def phrase(
+    session: AsyncSession,
+    principal: Principal,
+    embedders: Embedders,
+    scenarios: Sequence[Scenario],
+) -> None:
+    """Embed the current version's entry condition and transition conditions (one call
+    for all the scenarios), replacing what that version had."""
+    if not scenarios:
+        return
+    texts = [(row, *phrasing) for row in scenarios for phrasing in _phrasings(row)]
+    for row in scenarios:
+        await session.execute(
+            delete(ScenarioPhrasing).where(
+                ScenarioPhrasing.scenario_id == row.id, ScenarioPhrasing.version == row.version
+            )
+        )
+        row.entry_embedding, row.embedding_model = None, None
+    if texts:
+        embedder = await tenant_embedder(session, embedders, principal.tenant_id, hold=True)
+        vectors = await embedder.embed([text for *_, text in texts])
+        model = label(embedder)
+        for (row, kind, step, transition, text), vector in zip(texts, vectors, strict=True):
+            session.add(
+                ScenarioPhrasing(
+                    tenant_id=row.tenant_id,
+                    scenario_id=row.id,
+                    agent_id=row.agent_id,
+                    version=row.version,
+                    kind=kind,
+                    step=step,
+                    transition=transition,
+                    text=text,
+                    embedding=vector,
+                    embedding_model=model,
+                )
+            )
+            if kind == "ENTRY":
+                row.entry_embedding, row.embedding_model = vector, model
+    await session.flush()
+    for row in scenarios:
+        await session.refresh(row)  # what the flush made the database compute
+
+
+def _phrasings(row: Scenario) -> list[tuple[str, str | None, int | None, str]]:
+    """(kind, step, transition, text) for the entry condition and every transition's."""
+    found: list[tuple[str, str | None, int | None, str]] = []
+    if row.entry_condition:
+        found.append(("ENTRY", None, None, row.entry_condition))
+    for step in journeys.check(row.steps):
+        for number, transition in enumerate(step.transitions):
+            if transition.condition is not None:
+                found.append(("TRANSITION", step.name, number, transition.condition))
+    return found
