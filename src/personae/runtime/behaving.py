@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.behavior import applying, matching, templates, variables
+from personae.behavior import applying, matching, steering, templates, variables
 from personae.behavior.guards import Violation
 from personae.behavior.models import RuleFire
 from personae.db.tenancy import tenant_session
@@ -34,11 +34,13 @@ from personae.runtime import judging
 from personae.runtime.context import Turn
 from personae.runtime.record import Step
 from personae.runtime.tool_calls import execute
+from personae.sessions import log
 from personae.tools import discovery
 from personae.tools.catalogue import tool_named
 
 SITUATION = text(
-    "SELECT s.active_scenario_id, s.current_step_id, s.variables, "
+    "SELECT s.active_scenario_id, s.active_scenario_version, s.current_step_id, "
+    "s.step_history, s.variables, "
     "(SELECT count(*) FROM turn_records AS t WHERE t.session_id = s.id) AS turns, "
     f"({variables.DEFINED}) AS definitions, "
     f"({applying.profile_query('s.customer_profile_id')}) AS customer "
@@ -46,6 +48,10 @@ SITUATION = text(
 )
 """Where the session stands, with the agent's variables and the customer's profile: one
 statement."""
+STANDING = text(
+    "SELECT active_scenario_id, current_step_id FROM sessions WHERE id = :session_id FOR UPDATE"
+)
+"""Where the session stands as a turn settles (locked: its scenario's events go next)."""
 SET_VARIABLES = text(
     "UPDATE sessions SET variables = variables || CAST(:changed AS jsonb) WHERE id = :session_id"
 )
@@ -58,6 +64,8 @@ class Decided:
     behaviour: applying.Behaviour = field(default_factory=applying.Behaviour)
     tools: list[discovery.Found] = field(default_factory=list)
     situation: matching.Situation = field(default_factory=matching.Situation)
+    steered: steering.Steer = field(default_factory=lambda: steering.Steer(steering.Standing()))
+    """Where the message takes the session in its scenarios."""
     fire: bool = False
     """Count the kept rules as fired once settled (not again for a resumed run)."""
 
@@ -78,8 +86,27 @@ async def decide(
     if agent is None:
         return Decided()
     row = (await session.execute(SITUATION, {"session_id": session_id, "agent_id": agent.id})).one()
+    values, customer = row.variables or {}, row.customer or {}
+    standing = steering.Standing(
+        row.active_scenario_id,
+        row.active_scenario_version,
+        row.current_step_id,
+        row.step_history or [],
+    )
+    steered = await steering.steer(
+        session,
+        agent.id,
+        agent.configuration,
+        standing,
+        vector,
+        model,
+        {**values, "profile": customer, "message": message},
+    )
     situation = matching.Situation(
-        session_id, row.turns + 1, row.active_scenario_id, row.current_step_id
+        session_id,
+        row.turns + 1,
+        steered.scenario_id,
+        steered.step.name if steered.step is not None else None,
     )
     behaviour = await applying.decide(
         session,
@@ -89,15 +116,15 @@ async def decide(
         vector,
         model,
         situation,
-        row.variables or {},
+        values,
         customer_profile_id,
         variables.definitions(row.definitions),
-        row.customer or {},
+        customer,
     )
     tools = await discovery.named(
         session, principal, behaviour.tools, persona_id=agent.persona_id, agent_id=agent.id
     )
-    return Decided(behaviour, tools, situation, fire)
+    return Decided(behaviour, tools, situation, steered, fire)
 
 
 async def resolve(turn: Turn, decided: Decided) -> list[Step]:
@@ -159,10 +186,13 @@ async def settle(turn: Turn, decided: Decided) -> list[Step]:
     changed = behaviour.settle()
     attached = set(behaviour.tools)
     decided.tools = [f for f in decided.tools if f.name in attached]
-    situation = decided.situation
-    if decided.fire and (behaviour.kept or changed) and situation.session_id is not None:
+    situation, steered = decided.situation, decided.steered
+    moves = steered.events if decided.fire else []
+    if decided.fire and (behaviour.kept or changed or moves) and situation.session_id is not None:
         services = turn.services
         async with tenant_session(services.sessions, turn.principal.tenant_id) as session:
+            if moves:
+                await _move(session, turn.principal, situation.session_id, steered)
             session.add_all(
                 RuleFire(
                     tenant_id=turn.principal.tenant_id,
@@ -179,12 +209,31 @@ async def settle(turn: Turn, decided: Decided) -> list[Step]:
     return steps
 
 
+async def _move(
+    session: AsyncSession, principal: Principal, session_id: uuid.UUID, steered: steering.Steer
+) -> None:
+    """Append the scenario's events, if the session still stands where the turn read it
+    (another turn may have moved it meanwhile: then this one's decision is void)."""
+    now = (await session.execute(STANDING, {"session_id": session_id})).one()
+    read = steered.standing
+    if (now.active_scenario_id, now.current_step_id) != (read.scenario_id, read.step):
+        steered.state = {**steered.state, "void": "the session moved meanwhile"}
+        return
+    await log.append(
+        session,
+        principal,
+        session_id,
+        [log.NewEvent(kind, payload) for kind, payload in steered.events],
+        system=True,  # the turn's own decision, recorded with the turn
+    )
+
+
 def prompt_parts(decided: Decided, budget_chars: int) -> tuple[list[str], Step]:
     """The system prompt's parts the rules add, and the `rule_match` step."""
     behaviour = decided.behaviour
     step = Step("rule_match")
     said, failures = behaviour.instructions(budget_chars)
-    parts = [said] if said else []
+    parts = [part for part in (decided.steered.instructions(), said) if part]
     for chosen in behaviour.of_mode("SUGGEST"):
         try:
             wording = behaviour.render(chosen.content)
@@ -195,6 +244,7 @@ def prompt_parts(decided: Decided, budget_chars: int) -> tuple[list[str], Step]:
     attached = behaviour.tools
     offered = {f.name for f in decided.tools}
     step.end(
+        scenario=decided.steered.state,
         candidates=[m.shown() for m in behaviour.matches],
         kept=len(behaviour.kept),
         variables_set=behaviour.changed,

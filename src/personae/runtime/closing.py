@@ -59,6 +59,7 @@ async def finish(turn: Turn, text: str, step: Step) -> Emitted:
                     run_id=turn.run_id,
                     tools_executed=turn.executed,
                     rules_matched=turn.rules_matched,
+                    scenario_state=turn.scenario_state,
                     token_usage=usage,
                     latency_ms=latency,
                 ),

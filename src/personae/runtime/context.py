@@ -88,6 +88,8 @@ class Turn:
     """The tools called: name and status."""
     rules_matched: list[dict[str, Any]] = field(default_factory=list)
     """The rules kept for this turn, with their scores (the turn record keeps them)."""
+    scenario_state: dict[str, Any] | None = None
+    """Where the turn took the session in its scenarios, and why (the turn record's)."""
     recorder: Recorder = field(init=False)
 
     def __post_init__(self) -> None:

@@ -159,6 +159,7 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
     decided = retrieved.decided
     settled = await behaving.settle(turn, decided)
     turn.rules_matched = [m.shown() for m in decided.behaviour.kept]
+    turn.scenario_state = decided.steered.state or None
     ruled, rules = behaving.prompt_parts(decided, settings.turn_rule_chars)
     asked = turn.asked
     if decided.behaviour.only_rule_tools:

@@ -92,6 +92,7 @@ class ScenarioEntered(Payload):
 
 class ScenarioStep(Payload):
     step_id: str = Field(min_length=1, max_length=255)
+    reason: str | None = Field(default=None, max_length=1000)
 
 
 class ScenarioExited(Payload):
