@@ -510,6 +510,37 @@ async def _a_scenario_version(actor: Actor) -> dict[str, str]:
     return {**await _a_scenario(actor), "version": "1"}
 
 
+async def _a_changed_scenario(actor: Actor) -> dict[str, str]:
+    """A scenario at version 2: a plan can go from 1 to 2."""
+    ids = await _a_scenario(actor)
+    response = await actor.client.patch(
+        "/v1/agents/{agent_id}/scenarios/{scenario_id}".format(**ids),
+        headers=actor.headers,
+        json={"entry_condition": "the customer wants to leave the bank"},
+    )
+    assert response.status_code == 200, response.text
+    return {"scenario_id": ids["scenario_id"]}
+
+
+async def _plan_body(actor: Actor) -> dict[str, Any]:
+    return {"from_version": 1}
+
+
+_a_plan = created(
+    "/v1/scenarios/{scenario_id}/migration-plans", _plan_body, "plan_id", _a_changed_scenario
+)
+
+
+async def _an_approved_plan(actor: Actor) -> dict[str, str]:
+    ids = await _a_plan(actor)
+    response = await actor.client.post(
+        "/v1/scenarios/{scenario_id}/migration-plans/{plan_id}/approve".format(**ids),
+        headers=actor.headers,
+    )
+    assert response.status_code == 200, response.text
+    return ids
+
+
 async def _response_template_body(actor: Actor) -> dict[str, Any]:
     return {
         "name": f"template-{uuid.uuid4().hex[:8]}",
@@ -873,6 +904,15 @@ CASES: dict[tuple[str, str], Case] = {
         body=_scenarios_import_body, ids=_an_agent
     ),
     ("GET", "/v1/agents/{agent_id}/scenarios/export"): Case(ids=_an_agent),
+    ("POST", "/v1/scenarios/{scenario_id}/migration-plans"): Case(
+        body=_plan_body, ids=_a_changed_scenario
+    ),
+    ("GET", "/v1/scenarios/{scenario_id}/migration-plans"): Case(ids=_a_changed_scenario),
+    ("GET", "/v1/scenarios/{scenario_id}/migration-plans/{plan_id}"): Case(ids=_a_plan),
+    ("POST", "/v1/scenarios/{scenario_id}/migration-plans/{plan_id}/approve"): Case(ids=_a_plan),
+    ("POST", "/v1/scenarios/{scenario_id}/migration-plans/{plan_id}/deploy"): Case(
+        ids=_an_approved_plan
+    ),
     ("POST", "/v1/agents/{agent_id}/templates"): Case(body=_response_template_body, ids=_an_agent),
     ("GET", "/v1/agents/{agent_id}/templates"): Case(ids=_an_agent),
     ("GET", "/v1/agents/{agent_id}/templates/{template_id}"): Case(ids=_a_response_template),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, Field, JsonValue
 
 from personae.behavior.journeys import MAX_STEPS
-from personae.behavior.models import Rule, Scenario, Template, Variable
+from personae.behavior.models import MigrationPlan, Rule, Scenario, Template, Variable
 from personae.behavior.rules import EXPORTED
 from personae.db.shapes import input_shape, output_shape
 from personae.validation import Input
@@ -138,3 +138,21 @@ class ScenarioVersion(BaseModel):
     entry_expression: str | None
     steps: list[dict[str, JsonValue]]
     enabled: bool
+
+
+class MigrationPlanCreate(Input):
+    """A plan from one version of a scenario to the next (by default: from the version
+    before the current one to the current one)."""
+
+    from_version: int | None = Field(None, ge=1)
+    to_version: int | None = Field(None, ge=1)
+    anchor_policies: dict[str, dict[str, JsonValue]] | None = Field(None, max_length=MAX_STEPS)
+    """Per step of the version migrated from: `{"policy": ..., "to": step}`."""
+    scope_filter: dict[str, list[JsonValue]] | None = Field(None, max_length=4)
+    """Only the sessions with these ids, steps, customer profiles or channels."""
+
+
+if TYPE_CHECKING:
+    MigrationPlanOut = BaseModel
+else:
+    MigrationPlanOut = output_shape(MigrationPlan)

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.behavior import expressions, journeys
+from personae.behavior import expressions, journeys, migration_plans
 from personae.errors import PersonaeError, ValidationFailed
 from personae.retrieval.hybrid import vector_literal
 
@@ -94,6 +94,8 @@ class Standing:
     version: int | None = None
     step: str | None = None
     history: Sequence[Mapping[str, Any]] = ()
+    pending: Mapping[str, Any] | None = None
+    """A deployed migration plan waiting for the session's next turn."""
 
     def visits(self, step: str) -> int:
         """Times `step` was entered since the session last entered its scenario."""
@@ -142,6 +144,8 @@ async def steer(
     thresholds = Thresholds.of(configuration)
     literal = vector_literal(vector)
     steered = Steer(standing)
+    if standing.pending is not None:
+        standing, names = await _reconcile(session, steered, standing, names)
     if standing.scenario_id is not None and standing.version is not None:
         found = (
             await session.execute(
@@ -155,7 +159,7 @@ async def steer(
                 },
             )
         ).one_or_none()
-        _move(steered, found, thresholds, names)
+        _move(steered, standing, found, thresholds, names)
         if steered.scenario_id is not None:
             return steered
     rows = await session.execute(ENTRIES, {"agent_id": agent_id, "vector": literal, "model": model})
@@ -163,19 +167,68 @@ async def steer(
     return steered
 
 
-def _move(steered: Steer, found: Any, thresholds: Thresholds, names: Mapping[str, Any]) -> None:
+async def _reconcile(
+    session: AsyncSession, steered: Steer, standing: Standing, names: Mapping[str, Any]
+) -> tuple[Standing, Mapping[str, Any]]:
+    """The session moved by its deployed migration plan (if it still applies: it is in
+    the plan's version): where it stands then, and the names with what was filled."""
+    pending = standing.pending or {}
+    if standing.scenario_id is None or pending.get("from_version") != standing.version:
+        return standing, names
+    found = await session.execute(
+        migration_plans.MOVE,
+        {
+            "plan_id": pending.get("plan_id"),
+            "step": standing.step,
+            "scenario_id": standing.scenario_id,
+            "from_version": standing.version,
+        },
+    )
+    move = found.scalar_one_or_none()
+    if not move:
+        return standing, names
+    profile = names.get("profile") or {}
+    missing = [v for v in move.get("collect", []) if names.get(v) in (None, "", [], {})]
+    filled = {v: profile[v] for v in missing if profile.get(v) not in (None, "", [], {})}
+    payload = {
+        "plan_id": str(pending["plan_id"]),
+        "from_version": standing.version,
+        "to_version": pending["to_version"],
+        "from_step": standing.step,
+        "step_id": move["to"],
+        "policy": move["policy"],
+        "filled": filled,
+        "asks": [v for v in missing if v not in filled],
+    }
+    steered.events.append(("scenario.migrated", payload))
+    steered.state = {"migrated": payload}
+    moved = Standing(
+        standing.scenario_id,
+        int(pending["to_version"]),
+        str(move["to"]),
+        [*standing.history, {"step_id": move["to"], "migrated": payload["plan_id"]}],
+    )
+    return moved, {**names, **filled}
+
+
+def _move(
+    steered: Steer,
+    standing: Standing,
+    found: Any,
+    thresholds: Thresholds,
+    names: Mapping[str, Any],
+) -> None:
     """The step the session moves to in its scenario, or its exit."""
-    standing = steered.standing
     if found is None or not found.steps:
-        _exit(steered, "the scenario or its version is gone")
+        _exit(steered, standing, "the scenario or its version is gone")
         return
     steps = {step.name: step for step in _steps(found.steps)}
     here = steps.get(standing.step or "")
     if here is None:
-        _exit(steered, f"the step {standing.step} is not in version {standing.version}")
+        _exit(steered, standing, f"the step {standing.step} is not in version {standing.version}")
         return
     if here.terminal:
-        _exit(steered, "finished")
+        _exit(steered, standing, "finished")
         return
     steered.scenario_id, steered.version, steered.name = (
         standing.scenario_id,
@@ -191,14 +244,14 @@ def _move(steered: Steer, found: Any, thresholds: Thresholds, names: Mapping[str
             continue
         holds, why = _holds(transition, scores.get(number), thresholds, names)
         tried.append({"to": transition.to, "holds": holds, "why": why})
-        if holds and _room(steered, steps[transition.to], tried):
+        if holds and _room(standing, steps[transition.to], tried):
             taken = transition
             break
     if taken is None:
         fallback = next((t for t in here.transitions if t.fallback), None)
         if fallback is not None:
             tried.append({"to": fallback.to, "holds": True, "why": "fallback"})
-            if _room(steered, steps[fallback.to], tried):
+            if _room(standing, steps[fallback.to], tried):
                 taken = fallback
     missing = _missing(here, names)
     if taken is not None and missing:
@@ -209,6 +262,7 @@ def _move(steered: Steer, found: Any, thresholds: Thresholds, names: Mapping[str
     if taken is not None:
         steered.events.append(("scenario.step", {"step_id": taken.to, "reason": tried[-1]["why"]}))
     steered.state = {
+        **steered.state,
         "scenario_id": str(standing.scenario_id),
         "name": found.name,
         "version": standing.version,
@@ -238,19 +292,19 @@ def _holds(
     return holds, f"condition scored {score:.3f}"
 
 
-def _room(steered: Steer, target: journeys.Step, tried: list[dict[str, Any]]) -> bool:
+def _room(standing: Standing, target: journeys.Step, tried: list[dict[str, Any]]) -> bool:
     """Whether `target` may be entered again in this stay (its `max_loops`)."""
-    visits = steered.standing.visits(target.name)
+    visits = standing.visits(target.name)
     if target.max_loops is not None and visits >= target.max_loops:
         tried[-1]["why"] += f"; {target.name} entered {visits} times already"
         return False
     return True
 
 
-def _exit(steered: Steer, reason: str) -> None:
-    standing = steered.standing
+def _exit(steered: Steer, standing: Standing, reason: str) -> None:
     steered.events.append(("scenario.exited", {"reason": reason}))
     steered.state = {
+        **steered.state,
         "exited": str(standing.scenario_id),
         "version": standing.version,
         "from": standing.step,

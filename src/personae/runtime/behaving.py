@@ -40,7 +40,7 @@ from personae.tools.catalogue import tool_named
 
 SITUATION = text(
     "SELECT s.active_scenario_id, s.active_scenario_version, s.current_step_id, "
-    "s.step_history, s.variables, "
+    "s.step_history, s.pending_migration, s.variables, "
     "(SELECT count(*) FROM turn_records AS t WHERE t.session_id = s.id) AS turns, "
     f"({variables.DEFINED}) AS definitions, "
     f"({applying.profile_query('s.customer_profile_id')}) AS customer "
@@ -49,7 +49,8 @@ SITUATION = text(
 """Where the session stands, with the agent's variables and the customer's profile: one
 statement."""
 STANDING = text(
-    "SELECT active_scenario_id, current_step_id FROM sessions WHERE id = :session_id FOR UPDATE"
+    "SELECT active_scenario_id, active_scenario_version, current_step_id, pending_migration "
+    "FROM sessions WHERE id = :session_id FOR UPDATE"
 )
 """Where the session stands as a turn settles (locked: its scenario's events go next)."""
 SET_VARIABLES = text(
@@ -92,6 +93,7 @@ async def decide(
         row.active_scenario_version,
         row.current_step_id,
         row.step_history or [],
+        row.pending_migration,
     )
     steered = await steering.steer(
         session,
@@ -216,7 +218,12 @@ async def _move(
     (another turn may have moved it meanwhile: then this one's decision is void)."""
     now = (await session.execute(STANDING, {"session_id": session_id})).one()
     read = steered.standing
-    if (now.active_scenario_id, now.current_step_id) != (read.scenario_id, read.step):
+    if (
+        now.active_scenario_id,
+        now.active_scenario_version,
+        now.current_step_id,
+        now.pending_migration,
+    ) != (read.scenario_id, read.version, read.step, read.pending):
         steered.state = {**steered.state, "void": "the session moved meanwhile"}
         return
     await log.append(

@@ -124,6 +124,7 @@ def envelope(event_type: str, payload: dict[str, Any]) -> EnvelopePatch:
                 "active_scenario_id": str(payload["scenario_id"]),
                 "active_scenario_version": payload["version"],
                 "current_step_id": payload["step_id"],
+                "pending_migration": None,
             },
             step_history=[
                 {"step_id": payload["step_id"], "scenario_id": str(payload["scenario_id"])}
@@ -136,6 +137,21 @@ def envelope(event_type: str, payload: dict[str, Any]) -> EnvelopePatch:
         )
     if event_type == "scenario.exited":
         return EnvelopePatch(
-            {"active_scenario_id": None, "active_scenario_version": None, "current_step_id": None}
+            {
+                "active_scenario_id": None,
+                "active_scenario_version": None,
+                "current_step_id": None,
+                "pending_migration": None,
+            }
+        )
+    if event_type == "scenario.migrated":
+        return EnvelopePatch(
+            {
+                "active_scenario_version": payload["to_version"],
+                "current_step_id": payload["step_id"],
+                "pending_migration": None,
+            },
+            dict(payload.get("filled") or {}),
+            step_history=[{"step_id": payload["step_id"], "migrated": str(payload["plan_id"])}],
         )
     return EnvelopePatch()

@@ -99,6 +99,21 @@ class ScenarioExited(Payload):
     reason: str | None = Field(default=None, max_length=1000)
 
 
+class ScenarioMigrated(Payload):
+    """A migration plan moved the session to the scenario's next version."""
+
+    plan_id: uuid.UUID
+    from_version: int = Field(ge=1, le=2_147_483_647)
+    to_version: int = Field(ge=1, le=2_147_483_647)
+    from_step: str = Field(min_length=1, max_length=255)
+    step_id: str = Field(min_length=1, max_length=255)
+    policy: Literal["CLEAN_GRAFT", "GAP_FILL", "RE_ROUTE"]
+    filled: dict[str, JsonValue] = Field(default_factory=dict)
+    """Variables a GAP_FILL took from the customer's profile."""
+    asks: list[str] = Field(default_factory=list)
+    """Variables the new step needs that nothing had: the agent asks for them."""
+
+
 class RunEvent(Payload):
     run_id: uuid.UUID
     trace_id: str | None = Field(default=None, max_length=255)
@@ -172,6 +187,7 @@ TYPES: dict[tuple[str, int], type[Payload]] = {
     ("scenario.entered", 1): ScenarioEntered,
     ("scenario.step", 1): ScenarioStep,
     ("scenario.exited", 1): ScenarioExited,
+    ("scenario.migrated", 1): ScenarioMigrated,
     ("run.started", 1): RunEvent,
     ("run.completed", 1): RunEvent,
     ("run.failed", 1): RunEvent,
@@ -187,7 +203,7 @@ TYPES: dict[tuple[str, int], type[Payload]] = {
 }
 """(type, schema version) → payload shape."""
 
-SYSTEM_ONLY = frozenset({"session.created", "attachment.added"})
+SYSTEM_ONLY = frozenset({"session.created", "attachment.added", "scenario.migrated"})
 
 
 def parse(event_type: str, schema_version: int, payload: Any, *, field: str) -> BaseModel:

@@ -149,6 +149,13 @@ class HotSessions:
             remove_from=() if is_open else index_keys(snapshot),
         )
 
+    async def forget(self, session_ids: Iterable[uuid.UUID], *, batch: int = 1000) -> None:
+        """Drop the sessions' entries (their rows changed without an event: a migration
+        plan marked them); the next read goes to the database."""
+        ids = [hot_key(i) for i in session_ids]
+        for start in range(0, len(ids), batch):
+            await self.cache.delete(ids[start : start + batch])
+
     async def erase(self, snapshot: Snapshot) -> None:
         """The session is gone: its entry can never come back, and it leaves its sets."""
         session_id = str(snapshot["id"])

@@ -12,7 +12,7 @@ from personae.agents.service import AGENTS
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import Parent, list_of, mount
 from personae.api.services import Shared
-from personae.behavior import scenarios, schemas
+from personae.behavior import migration_plans, scenarios, schemas
 
 router = APIRouter(prefix="/v1", tags=["scenarios"])
 SCENARIOS_PATH = "/agents/{agent_id}/scenarios"
@@ -127,4 +127,73 @@ mount(
     id_param="scenario_id",
     out=schemas.ScenarioOut,
     parent=Parent(AGENTS, "/agents", "agent_id"),
+)
+
+
+PLANS_PATH = "/scenarios/{scenario_id}/migration-plans"
+ONE_PLAN = PLANS_PATH + "/{plan_id}"
+
+
+@router.post(PLANS_PATH, status_code=201, response_model=schemas.MigrationPlanOut)
+async def create_migration_plan(
+    scenario_id: uuid.UUID,
+    body: schemas.MigrationPlanCreate,
+    context: Annotated[RequestContext, authorized()],
+) -> schemas.MigrationPlanOut:
+    """A DRAFT plan moving the live sessions of one version to the next, with how many
+    each policy would touch (nothing moves until it is approved and deployed)."""
+    scenario = await scenarios.SCENARIOS.get(context.session, context.principal, scenario_id)
+    plan = await migration_plans.create(
+        context.session,
+        context.principal,
+        scenario,
+        from_version=body.from_version,
+        to_version=body.to_version,
+        anchor_policies=body.anchor_policies,
+        scope_filter=body.scope_filter,
+    )
+    shown = schemas.MigrationPlanOut.model_validate(plan)
+    await context.commit()
+    return shown
+
+
+@router.post(ONE_PLAN + "/approve", response_model=schemas.MigrationPlanOut)
+async def approve_migration_plan(
+    scenario_id: uuid.UUID, plan_id: uuid.UUID, context: Annotated[RequestContext, authorized()]
+) -> schemas.MigrationPlanOut:
+    """DRAFT → APPROVED (needs `scenarios:approve`; audited; 409 if not a draft)."""
+    await scenarios.SCENARIOS.get(context.session, context.principal, scenario_id)
+    plan = await migration_plans.approve(context.session, context.principal, scenario_id, plan_id)
+    shown = schemas.MigrationPlanOut.model_validate(plan)
+    await context.commit()
+    return shown
+
+
+@router.post(ONE_PLAN + "/deploy", response_model=schemas.MigrationPlanOut)
+async def deploy_migration_plan(
+    scenario_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    shared: Shared,
+    context: Annotated[RequestContext, authorized()],
+) -> schemas.MigrationPlanOut:
+    """APPROVED → DEPLOYED: the sessions it covers are marked and each moves on its next
+    turn (409 unless approved)."""
+    await scenarios.SCENARIOS.get(context.session, context.principal, scenario_id)
+    plan, marked = await migration_plans.deploy(
+        context.session, context.principal, scenario_id, plan_id
+    )
+    shown = schemas.MigrationPlanOut.model_validate(plan)
+    await context.commit()
+    await shared.hot_sessions.forget(marked)
+    return shown
+
+
+mount(
+    router,
+    migration_plans.PLANS,
+    path="/migration-plans",
+    id_param="plan_id",
+    out=schemas.MigrationPlanOut,
+    parent=Parent(scenarios.SCENARIOS, "/scenarios", "scenario_id"),
+    deletable=False,
 )

@@ -1,5 +1,6 @@
--- Fold an append's changes into the session's row (title, status, scenario, step,
--- variables, metadata, step history, last seq), as `sessions/derive.py` computes them.
+-- Fold an append's changes into the session's row (title, status, scenario, step, pending
+-- migration, variables, metadata, step history, last seq), as `sessions/derive.py`
+-- computes them.
 
 CREATE OR REPLACE FUNCTION personae_apply_envelope(p_session uuid, p_patch jsonb, p_last_seq bigint,
                                                    p_activity timestamptz)
@@ -21,6 +22,9 @@ SET search_path = pg_catalog, public AS $$
     current_step_id = CASE WHEN p_patch->'set' ? 'current_step_id'
                            THEN p_patch->'set'->>'current_step_id'
                            ELSE s.current_step_id END,
+    pending_migration = CASE WHEN p_patch->'set' ? 'pending_migration'
+                             THEN nullif(p_patch->'set'->'pending_migration', 'null'::jsonb)
+                             ELSE s.pending_migration END,
     variables = s.variables || coalesce(p_patch->'variables', '{}'::jsonb),
     metadata = s.metadata || coalesce(p_patch->'metadata', '{}'::jsonb),
     step_history = s.step_history || coalesce(p_patch->'step_history', '[]'::jsonb)

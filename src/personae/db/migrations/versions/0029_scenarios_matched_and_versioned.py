@@ -8,7 +8,9 @@ A scenario may be entered by an expression over the session's variables as well 
 plain-language entry condition. Its entry condition and its transitions' conditions are
 embedded per version as `scenario_phrasings` (with the agent, so a turn finds its
 agent's nearest entry conditions through one HNSW index); sessions on an older version
-keep their transitions' phrasings until no session needs them.
+keep their transitions' phrasings until no session needs them. An append may set or
+clear a session's pending migration (`scenario.migrated` clears it, as entering or
+leaving a scenario does).
 """
 
 from __future__ import annotations
@@ -79,8 +81,10 @@ def upgrade() -> None:
         postgresql_ops={"embedding": "vector_cosine_ops"},
     )
     apply_script(frozen("0029_tenant_isolation.sql"))
+    apply_script(frozen("0029_apply_envelope.sql"))
 
 
 def downgrade() -> None:
+    apply_script(frozen("0029_apply_envelope_down.sql"))
     op.drop_table("scenario_phrasings")
     op.drop_column("scenarios", "entry_expression")
