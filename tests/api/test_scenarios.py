@@ -171,3 +171,57 @@ async def test_a_bad_graph_is_refused_naming_the_step(
         patched = await client.patch(one, headers=auth, json={"steps": steps})
         assert patched.status_code == 422, patched.text
         assert (await client.get(one, headers=auth)).json()["version"] == 1  # untouched
+
+
+async def test_operators_enter_move_and_leave_by_api_only_where_there_is_somewhere_to_go(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    async with running_app(urls) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        agent = await _agent(client, auth)
+        made = await client.post(f"/v1/agents/{agent}/scenarios", headers=auth, json=CARD)
+        scenario = made.json()["id"]
+        session = await client.post("/v1/sessions", headers=auth, json={"agent_id": agent})
+        events = f"/v1/sessions/{session.json()['id']}/events"
+
+        async def append(kind: str, **payload: Any) -> httpx.Response:
+            body = {"events": [{"event_type": kind, "payload": payload}]}
+            return await client.post(events, headers=auth, json=body)
+
+        for response, field in [
+            (await append("scenario.step", step_id="block"), "events.0"),  # in none
+            (
+                await append("scenario.entered", scenario_id=agent, version=1, step_id="x"),
+                "events.0.payload.scenario_id",
+            ),
+            (
+                await append("scenario.entered", scenario_id=scenario, version=2, step_id="x"),
+                "events.0.payload.scenario_id",
+            ),
+            (
+                await append("scenario.entered", scenario_id=scenario, version=1, step_id="x"),
+                "events.0.payload.step_id",
+            ),
+        ]:
+            assert response.status_code == 422, response.text
+            assert field in [e["field"] for e in response.json()["errors"]], response.text
+        entered = await append(
+            "scenario.entered", scenario_id=scenario, version=1, step_id="identify"
+        )
+        assert entered.status_code == 201, entered.text
+        assert (await append("scenario.step", step_id="nowhere")).status_code == 422
+        assert (await append("scenario.step", step_id="block")).status_code == 201
+        migrated = await append(
+            "scenario.migrated",
+            plan_id=scenario,
+            from_version=1,
+            to_version=2,
+            from_step="block",
+            step_id="done",
+            policy="CLEAN_GRAFT",
+        )
+        assert migrated.status_code == 422  # Personae's to write
+        assert (await append("scenario.exited", reason="operator")).status_code == 201
+        shown = (await client.get(f"/v1/sessions/{session.json()['id']}", headers=auth)).json()
+        assert shown["active_scenario_id"] is None
+        assert [h["step_id"] for h in shown["step_history"]] == ["identify", "block"]

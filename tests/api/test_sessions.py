@@ -250,13 +250,24 @@ async def test_rebuild_reproduces_the_views_exactly(
             )
         ).json()
         events = f"/v1/sessions/{session['id']}/events"
-        scenario = str(uuid.uuid4())
+        agent = (await client.post("/v1/agents", headers=auth, json={"name": "greeter"})).json()
+        steps = [
+            {"name": "greet", "transitions": [{"to": "ask", "fallback": True}]},
+            {"name": "ask", "terminal": True},
+        ]
+        scenario = (
+            await client.post(
+                f"/v1/agents/{agent['id']}/scenarios",
+                headers=auth,
+                json={"name": "welcome", "steps": steps},
+            )
+        ).json()["id"]
         batches = [
             [user("one"), {"event_type": "message.assistant", "payload": {"content": "two"}}],
             [
                 {
                     "event_type": "scenario.entered",
-                    "payload": {"scenario_id": scenario, "version": 2, "step_id": "greet"},
+                    "payload": {"scenario_id": scenario, "version": 1, "step_id": "greet"},
                 },
                 {"event_type": "scenario.step", "payload": {"step_id": "ask"}},
             ],

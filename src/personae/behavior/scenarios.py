@@ -232,3 +232,61 @@ def _phrasings(row: Scenario) -> list[tuple[str, str | None, int | None, str]]:
             if transition.condition is not None:
                 found.append(("TRANSITION", step.name, number, transition.condition))
     return found
+
+
+MOVES = ("scenario.entered", "scenario.step")
+
+
+async def check_moves(
+    session: AsyncSession,
+    scenario_id: uuid.UUID | None,
+    version: int | None,
+    events: Sequence[tuple[str, Mapping[str, Any]]],
+) -> None:
+    """Refuse (422 naming the event) a client's `scenario.entered` of a scenario, version
+    or step that is not there, or a `scenario.step` to a step the session's version has
+    not; the session stands in `scenario_id` at `version` before the events. (Shapes are
+    the log's to check: a payload this cannot read is left to it.)"""
+    for index, (kind, payload) in enumerate(events):
+        field = f"events.{index}.payload"
+        if kind == "scenario.exited":
+            scenario_id = version = None
+        if kind not in MOVES:
+            continue
+        try:
+            if kind == "scenario.entered":
+                scenario_id = uuid.UUID(str(payload["scenario_id"]))
+                version = int(payload["version"])
+            step = str(payload["step_id"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if scenario_id is None or version is None:
+            raise ValidationFailed("the session is in no scenario", field=f"events.{index}")
+        steps = await _version_steps(session, scenario_id, version)
+        if steps is None:
+            raise ValidationFailed(
+                f"no scenario with version {version} has that id", field=f"{field}.scenario_id"
+            )
+        if step not in {s.get("name") for s in steps if isinstance(s, Mapping)}:
+            raise ValidationFailed(
+                f"version {version} of the scenario has no step {step}", field=f"{field}.step_id"
+            )
+
+
+async def _version_steps(
+    session: AsyncSession, scenario_id: uuid.UUID, version: int
+) -> list[Any] | None:
+    """The steps of a version of a live scenario of the tenant (None: no such version)."""
+    row = await session.scalar(
+        select(Scenario).where(Scenario.id == scenario_id, Scenario.deleted_at.is_(None))
+    )
+    if row is None:
+        return None
+    if row.version == version:
+        return list(row.steps)
+    archive = await session.scalar(
+        select(ScenarioArchive).where(
+            ScenarioArchive.scenario_id == scenario_id, ScenarioArchive.version == version
+        )
+    )
+    return list(archive.scenario_data.get("steps") or []) if archive is not None else None

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import list_of, mount
 from personae.api.services import Shared
+from personae.behavior import scenarios
 from personae.db.tenancy import tenant_session
 from personae.errors import PayloadTooLarge, ValidationFailed
 from personae.sessions import export, log
@@ -100,6 +101,12 @@ async def append_events(
     """Append one or many events atomically. `expected_seq` makes it conditional (409 when
     the session moved on); an `Idempotency-Key` makes a retry return the first result."""
     _check_sizes(body, shared.settings)
+    moves = [(e.event_type, e.payload) for e in body.events]
+    if any(kind in scenarios.MOVES for kind, _ in moves):
+        where = await SESSIONS.get(context.session, context.principal, session_id)
+        await scenarios.check_moves(
+            context.session, where.active_scenario_id, where.active_scenario_version, moves
+        )
     appended = await log.append_committed(
         context.session,
         context.principal,
