@@ -193,7 +193,7 @@ async def test_memory_follows_the_tenant_to_its_new_model(
         assert recalled.json()["facts"][0]["relation"] == "sails_to"
 
 
-async def test_rules_follow_the_tenant_to_its_new_model(
+async def test_rules_and_scenarios_follow_the_tenant_to_its_new_model(
     urls: DatabaseUrls, fresh_owner: tuple[str, str]
 ) -> None:
     async with _switchable_app(urls) as (app, client):
@@ -207,6 +207,17 @@ async def test_rules_follow_the_tenant_to_its_new_model(
             "examples": ["my card was stolen"],
         }
         made = await client.post(f"/v1/agents/{agent['id']}/rules", headers=auth, json=rule)
+        assert made.status_code == 201, made.text
+        scenario = {
+            "name": "stolen-card",
+            "entry_condition": "the customer says their card was stolen",
+            "steps": [
+                {"name": "freeze", "transitions": [{"to": "done", "condition": "frozen"}]},
+                {"name": "done", "terminal": True},
+            ],
+        }
+        path = f"/v1/agents/{agent['id']}/scenarios"
+        made = await client.post(path, headers=auth, json=scenario)
         assert made.status_code == 201, made.text
         asked = await client.post("/v1/embeddings/switch", headers=auth, json={"to": "openai"})
         assert asked.status_code == 202, asked.text
@@ -222,5 +233,16 @@ async def test_rules_follow_the_tenant_to_its_new_model(
                 session, agent["id"], "my card was stolen", vector, NEW
             )
             condition = await session.execute(text("SELECT embedding_model FROM rules"))
+            scenario_models = await session.execute(
+                text(
+                    "SELECT kind, embedding_model FROM scenario_phrasings UNION ALL "
+                    "SELECT 'SCENARIO', embedding_model FROM scenarios ORDER BY 1"
+                )
+            )
         assert [m.name for m in found] == ["stolen"] and found[0].best > 0.99
         assert list(condition.scalars()) == [NEW]
+        assert [tuple(r) for r in scenario_models] == [
+            ("ENTRY", NEW),
+            ("SCENARIO", NEW),
+            ("TRANSITION", NEW),
+        ]

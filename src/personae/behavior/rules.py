@@ -6,29 +6,25 @@ message is matched to (`behavior.matching`). Its action says what a match does: 
 instructions it adds to the prompt, the tools it offers, the template it applies, the
 variables it sets. Rules are imported in bulk by name (`put_all`: the same file twice
 changes nothing). When the tenant moves to another embedding model, the phrasings follow
-(`twin_phrasings`, then `keep_phrasings_of` as the model changes)."""
+(`behavior.phrasings`)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy import ColumnElement, and_, delete, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.behavior import by_name, expressions
 from personae.behavior.actions import check_action
 from personae.behavior.models import Rule, RulePhrasing
 from personae.behavior.scopes import check_scope, merged_scope
-from personae.db.tenancy import tenant_session
 from personae.errors import ValidationFailed
 from personae.kernel.principal import Principal
 from personae.kernel.resources import Resource
-from personae.providers.embeddings import Embedder, Embedders, label
+from personae.providers.embeddings import Embedders, label
 from personae.retrieval.embedding_models import tenant_embedder
 
 NEW = {"action_type": "INSTRUCT"}
@@ -179,95 +175,3 @@ async def exported(
         .order_by(Rule.name, Rule.id)
     )
     return [{name: getattr(rule, name) for name in EXPORTED} for rule in found.scalars()]
-
-
-def _untwinned(model: str) -> ColumnElement[bool]:
-    """The phrasing (`RulePhrasing`) has no twin embedded by `model`."""
-    twin = aliased(RulePhrasing)
-    return and_(
-        RulePhrasing.embedding_model.is_distinct_from(model),
-        ~exists().where(
-            twin.rule_id == RulePhrasing.rule_id,
-            twin.kind == RulePhrasing.kind,
-            twin.text == RulePhrasing.text,
-            twin.embedding_model == model,
-        ),
-    )
-
-
-async def twin_phrasings(
-    sessions: async_sessionmaker[AsyncSession],
-    tenant_id: uuid.UUID,
-    target: Embedder,
-    session: AsyncSession | None = None,
-) -> int:
-    """Give every phrasing of the tenant a twin embedded by `target` (as the tenant moves
-    to it: matching reads only its model's phrasings), a committed batch at a time and
-    embedding with no transaction open; or all in `session` (the switch's own, under the
-    model lock). How many twins were written."""
-    model, written = label(target), 0
-    while True:
-        async with _within(sessions, tenant_id, session) as reading:
-            found = await reading.execute(
-                select(RulePhrasing).where(_untwinned(model)).order_by(RulePhrasing.id).limit(256)
-            )
-            batch = list(found.scalars())
-        if not batch:
-            return written
-        vectors = await target.embed([p.text for p in batch])
-        async with _within(sessions, tenant_id, session) as writing:
-            still = await writing.execute(
-                select(RulePhrasing.id).where(
-                    RulePhrasing.id.in_([p.id for p in batch]), _untwinned(model)
-                )
-            )
-            kept = set(still.scalars())
-            writing.add_all(
-                RulePhrasing(
-                    tenant_id=p.tenant_id,
-                    rule_id=p.rule_id,
-                    agent_id=p.agent_id,
-                    kind=p.kind,
-                    text=p.text,
-                    embedding=vector,
-                    embedding_model=model,
-                )
-                for p, vector in zip(batch, vectors, strict=True)
-                if p.id in kept
-            )
-            await writing.flush()
-            written += len(kept)
-
-
-async def keep_phrasings_of(session: AsyncSession, model: str) -> None:
-    """The tenant's model is now `model`: its phrasings are the only ones kept, and each
-    rule's condition embedding is its condition's (in the switch's transaction)."""
-    await session.execute(delete(RulePhrasing).where(RulePhrasing.embedding_model != model))
-    condition = (
-        select(RulePhrasing.embedding)
-        .where(
-            RulePhrasing.rule_id == Rule.id,
-            RulePhrasing.kind == "CONDITION",
-            RulePhrasing.embedding_model == model,
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    await session.execute(
-        sa.update(Rule)
-        .where(Rule.embedding_model.is_distinct_from(model))
-        .values(condition_embedding=condition, embedding_model=model)
-    )
-
-
-@asynccontextmanager
-async def _within(
-    sessions: async_sessionmaker[AsyncSession],
-    tenant_id: uuid.UUID,
-    session: AsyncSession | None,
-) -> AsyncIterator[AsyncSession]:
-    if session is not None:
-        yield session
-        return
-    async with tenant_session(sessions, tenant_id) as own:  # committed as it closes
-        yield own

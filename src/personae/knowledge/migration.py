@@ -8,9 +8,9 @@ skipped, and search goes on with the old vectors meanwhile. Its last step holds 
 tenant's model lock, twins what was written in the meantime and changes the tenant's
 model in one transaction; ingestion takes the same lock (shared) to write its rows, so no
 row is left with only the old model's vector. `prune` then removes the other models'
-rows. Memory follows in the background (`memory.reembedding`); rules' phrasings are
-twinned likewise, and only the new model's are kept as the model changes (a turn matches
-rules with the tenant's model alone)."""
+rows. Memory follows in the background (`memory.reembedding`); rules' and scenarios'
+phrasings are twinned likewise, and only the new model's are kept as the model changes
+(a turn matches them with the tenant's model alone: `behavior.phrasings`)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from personae.behavior import rules
+from personae.behavior import phrasings
 from personae.db import locks
 from personae.db.tenancy import tenant_session
 from personae.identity.models import Tenant
@@ -219,15 +219,15 @@ async def switch(
     """Move the tenant to `target`: twins for every row, then, under the model lock, the
     rows written meanwhile and the tenant's new model; how many twins were written."""
     written = await migrate(sessions, tenant_id, target, on_batch=on_batch)
-    written += await rules.twin_phrasings(sessions, tenant_id, target)
+    written += await phrasings.twin_all(sessions, tenant_id, target)
     model = label(target)
     async with tenant_session(sessions, tenant_id) as session:
         await locks.hold(session, lock_key(tenant_id))
         while batch := await _next_batch(session, model):
             await _write_twins(session, target, batch, await target.embed(batch.texts()))
             written += len(batch)
-        written += await rules.twin_phrasings(sessions, tenant_id, target, session)
-        await rules.keep_phrasings_of(session, model)
+        written += await phrasings.twin_all(sessions, tenant_id, target, session)
+        await phrasings.keep_only(session, model)
         before = await tenant_model(session, tenant_id)
         await register(session, target)
         await session.execute(
