@@ -142,3 +142,75 @@ async def test_a_conversation_moves_through_a_scenario_and_out_of_it(
             steps = (await client.get(f"/v1/runs/{last['run']['id']}/steps", headers=auth)).json()
             [match] = [s for s in steps if s["step_type"] == "rule_match"]
             assert match["output"]["scenario"]["step"] == "block"
+
+
+async def test_a_step_offers_its_tools_and_has_its_needs_computed_by_resolvers(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    script = Script(replies=["Fine."] * 3)
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        async with persona_with_models(client, auth, script, tools=("current_time",)) as sid:
+            persona = (await client.get(f"/v1/sessions/{sid}", headers=auth)).json()["persona_id"]
+            agent = await post(
+                client,
+                auth,
+                "/v1/agents",
+                name="clock-desk",
+                persona_id=persona,
+                configuration={
+                    "scenarios": {"entry_min_score": 0.8},
+                    "rules": {"only_rule_tools": True},  # and the step's: no others
+                },
+            )
+            under = f"/v1/agents/{agent['id']}"
+            await post(
+                client,
+                auth,
+                f"{under}/variables",
+                name="now",
+                resolver_tool_id="current_time",
+                refresh="RULE_FIRE",  # never due by itself: computed because the step needs it
+            )
+            clock: dict[str, Any] = {
+                "name": "clock",
+                "entry_condition": "what time is it",
+                "steps": [
+                    {
+                        "name": "tell",
+                        "instructions": "Say the time.",
+                        "required_variables": ["now"],
+                        "tools": ["current_time"],
+                        "transitions": [{"to": "done", "fallback": True}],
+                    },
+                    {"name": "done", "terminal": True},
+                ],
+            }
+            refused = await client.post(
+                f"{under}/scenarios",
+                headers=auth,
+                json={**clock, "steps": [{**clock["steps"][0], "tools": ["nope"]}]},
+            )
+            assert refused.status_code == 422
+            assert refused.json()["errors"][0]["field"] == "steps.0.tools.0"
+            await post(client, auth, f"{under}/scenarios", **clock)
+            session = await post(
+                client, auth, "/v1/sessions", persona_id=persona, agent_id=agent["id"]
+            )
+            await _say(client, auth, session["id"], "hello there")
+            entered = await _say(client, auth, session["id"], "what time is it")
+            await _say(client, auth, session["id"], "ok")
+
+            offered = [
+                [t["function"]["name"] for t in r.get("tools") or []] for r in script.chat_requests
+            ]
+            assert offered == [[], ["current_time"], []]
+            systems = [r["messages"][0]["content"] for r in script.chat_requests]
+            assert "Say the time." in systems[1] and "ask the customer for" not in systems[1]
+            steps = (
+                await client.get(f"/v1/runs/{entered['run']['id']}/steps", headers=auth)
+            ).json()
+            [computed] = [s for s in steps if s["step_type"] == "tool_call"]
+            assert computed["input"] == {"name": "current_time", "variable": "now"}
+            shown = (await client.get(f"/v1/sessions/{session['id']}", headers=auth)).json()
+            assert shown["current_step_id"] == "done" and shown["variables"]["now"]

@@ -9,13 +9,14 @@ graph; the first step is where it is entered:
           {"to": "block", "condition": "the customer confirms the card is theirs"},
           {"to": "identify", "expression": "len(card_end) != 4"},
           {"to": "handoff", "fallback": true}],
-      "max_loops": 3},
+      "max_loops": 3, "tools": ["card_lookup"]},
      {"name": "block", "terminal": true, ...}, ...]
 
 A transition goes to `to` when its `condition` (plain language, matched like a rule) or
 its `expression` (over the session's variables, `behavior.expressions`) holds; the first
 that holds by `priority` (higher first, then as listed) is taken; a `fallback` one is
-taken when none holds. A step may be visited at most `max_loops` times in a stay (a
+taken when none holds. A step's `tools` are offered to the model while the session is in
+it. A step may be visited at most `max_loops` times in a stay (a
 step on a cycle must say how many). `check` refuses (422 naming the step) an unknown or
 repeated step, a transition to an unknown step, a step no path reaches from the first, a
 step with no way out that is not terminal, and a cycle through a step without
@@ -64,6 +65,8 @@ class Step(BaseModel):
     terminal: bool = False
     max_loops: int | None = Field(None, ge=1, le=1000)
     transitions: list[Transition] = Field(default_factory=list, max_length=50)
+    tools: list[Name] = Field(default_factory=list, max_length=50)
+    """Tools offered while the session is in this step (beside those the rules attach)."""
 
 
 def check(steps: Sequence[Any], field: str = FIELD) -> list[Step]:

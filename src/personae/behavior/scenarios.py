@@ -68,6 +68,17 @@ class _Scenarios(Resource[Scenario]):
 SCENARIOS = _Scenarios(Scenario, "scenario", "scenarios", unique=("agent_id", "name"))
 
 
+def step_tools(values: Mapping[str, Any]) -> dict[str, str]:
+    """The tools a scenario's steps offer, by the field naming each (for the caller to check
+    that the tenant has them: tools are an area above this one)."""
+    named: dict[str, str] = {}
+    for index, step in enumerate(values.get("steps") or ()):
+        tools = step.get("tools") if isinstance(step, Mapping) else None
+        if isinstance(tools, list):
+            named |= {f"steps.{index}.tools.{n}": str(t) for n, t in enumerate(tools)}
+    return named
+
+
 def snapshot(row: Scenario) -> dict[str, Any]:
     """A version of the scenario, whole: what its archive keeps."""
     return {"version": row.version, **{name: getattr(row, name) for name in EXPORTED}}

@@ -119,6 +119,10 @@ class Steer:
     asks: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
 
+    def tools(self) -> list[str]:
+        """The tools the step the session is in offers."""
+        return list(self.step.tools) if self.step is not None else []
+
     def instructions(self) -> str:
         """The prompt's part: the scenario and step, its instructions, what to ask for."""
         if self.step is None:

@@ -124,17 +124,24 @@ async def decide(
         customer,
     )
     tools = await discovery.named(
-        session, principal, behaviour.tools, persona_id=agent.persona_id, agent_id=agent.id
+        session,
+        principal,
+        [*behaviour.tools, *steered.tools()],
+        persona_id=agent.persona_id,
+        agent_id=agent.id,
     )
     return Decided(behaviour, tools, situation, steered, fire)
 
 
 async def resolve(turn: Turn, decided: Decided) -> list[Step]:
-    """Compute the variables due now with their resolver tools, as the turn's persona /
-    agent (each a `tool_call` step; one that fails leaves the value as it was)."""
-    behaviour, steps = decided.behaviour, []
+    """Compute the variables due now, and those the session's step needs that a resolver
+    can compute, with their resolver tools, as the turn's persona / agent (each a
+    `tool_call` step; one that fails leaves the value as it was)."""
+    behaviour, steered, steps = decided.behaviour, decided.steered, []
     now = datetime.now(UTC)
-    for name in behaviour.due(decided.situation.turn_number, now):
+    due = behaviour.due(decided.situation.turn_number, now)
+    wanted = [n for n in steered.asks if n in behaviour.resolvers and n not in due]
+    for name in [*due, *wanted]:  # what the step needs and a resolver can compute, too
         tool = behaviour.resolvers[name].tool
         step = Step("tool_call", input={"name": tool, "variable": name})
         async with tenant_session(turn.services.sessions, turn.principal.tenant_id) as session:
@@ -144,6 +151,8 @@ async def resolve(turn: Turn, decided: Decided) -> list[Step]:
             result = outcome.get("result")
             value = result[name] if isinstance(result, dict) and name in result else result
             behaviour.computed(name, value, now)
+            if value not in (None, "", [], {}):
+                steered.asks = [n for n in steered.asks if n != name]
         step.end(**outcome)
         steps.append(step)
     return steps
@@ -186,7 +195,7 @@ async def settle(turn: Turn, decided: Decided) -> list[Step]:
     if decided.fire:
         steps += await resolve(turn, decided)
     changed = behaviour.settle()
-    attached = set(behaviour.tools)
+    attached = {*behaviour.tools, *decided.steered.tools()}
     decided.tools = [f for f in decided.tools if f.name in attached]
     situation, steered = decided.situation, decided.steered
     moves = steered.events if decided.fire else []
@@ -248,7 +257,7 @@ def prompt_parts(decided: Decided, budget_chars: int) -> tuple[list[str], Step]:
             failures.append(f"template {chosen.name}: {wrong.detail}")
             continue
         parts.append(f"Preferred wording (adapt it to the conversation):\n{wording}")
-    attached = behaviour.tools
+    attached = [*behaviour.tools, *decided.steered.tools()]
     offered = {f.name for f in decided.tools}
     step.end(
         scenario=decided.steered.state,

@@ -13,6 +13,7 @@ from personae.api.deps import RequestContext, authorized
 from personae.api.resource_routes import Parent, list_of, mount
 from personae.api.services import Shared
 from personae.behavior import migration_plans, scenarios, schemas
+from personae.tools.catalogue import require_tools
 
 router = APIRouter(prefix="/v1", tags=["scenarios"])
 SCENARIOS_PATH = "/agents/{agent_id}/scenarios"
@@ -29,12 +30,10 @@ async def create_scenario(
     """A scenario of the agent, version 1; its steps are checked as a graph and its
     conditions embedded now."""
     await AGENTS.get(context.session, context.principal, agent_id)
+    values = body.model_dump(exclude_unset=True)
+    await _tools_exist(context, values)
     scenario = await scenarios.create(
-        context.session,
-        context.principal,
-        shared.embedders,
-        agent_id,
-        body.model_dump(exclude_unset=True),
+        context.session, context.principal, shared.embedders, agent_id, values
     )
     shown = schemas.ScenarioOut.model_validate(scenario)
     await context.commit()
@@ -52,13 +51,10 @@ async def update_scenario(
     """Change a scenario: new steps or a new entry make a new version (the old one is
     archived; sessions in it stay on it until a migration plan moves them)."""
     await AGENTS.get(context.session, context.principal, agent_id)
+    changes = body.model_dump(exclude_unset=True)
+    await _tools_exist(context, changes)
     scenario = await scenarios.update(
-        context.session,
-        context.principal,
-        shared.embedders,
-        agent_id,
-        scenario_id,
-        body.model_dump(exclude_unset=True),
+        context.session, context.principal, shared.embedders, agent_id, scenario_id, changes
     )
     shown = schemas.ScenarioOut.model_validate(scenario)
     await context.commit()
@@ -99,12 +95,11 @@ async def import_scenarios(
 ) -> schemas.Imported:
     """Put scenarios by name: the same import twice changes nothing."""
     await AGENTS.get(context.session, context.principal, agent_id)
+    given = [scenario.model_dump(exclude_unset=True) for scenario in body.scenarios]
+    for index, values in enumerate(given):
+        await _tools_exist(context, values, f"scenarios.{index}.")
     created, updated, same = await scenarios.put_all(
-        context.session,
-        context.principal,
-        shared.embedders,
-        agent_id,
-        [scenario.model_dump(exclude_unset=True) for scenario in body.scenarios],
+        context.session, context.principal, shared.embedders, agent_id, given
     )
     await context.commit()
     return schemas.Imported(created=created, updated=updated, unchanged=same)
@@ -197,3 +192,10 @@ mount(
     parent=Parent(scenarios.SCENARIOS, "/scenarios", "scenario_id"),
     deletable=False,
 )
+
+
+async def _tools_exist(context: RequestContext, values: dict[str, Any], prefix: str = "") -> None:
+    """422 naming the first tool a step offers that the tenant has not."""
+    fields = {prefix + name: tool for name, tool in scenarios.step_tools(values).items()}
+    if fields:
+        await require_tools(context.session, context.principal.tenant_id, fields)
