@@ -180,6 +180,13 @@ async def test_one_plan_moves_three_sessions_three_ways_and_leaves_the_rest(
         listed = (await d.client.get(plans, headers=d.auth)).json()["items"]
         assert [p["status"] for p in listed] == ["DEPLOYED"]
 
+        # a version with no plan: the sessions in version 2 keep going on it
+        v3 = [*V2[:3], _step("done", instructions="Say goodbye.")]
+        changed = (await d.client.patch(scenario, headers=d.auth, json={"steps": v3})).json()
+        assert changed["version"] == 3
+        await d.say(at_intro, NEXT)
+        assert await d.standing(at_intro) == (2, "collect", None)
+
 
 async def test_bad_plans_are_refused(urls: DatabaseUrls, fresh_owner: tuple[str, str]) -> None:
     async with desk(urls, fresh_owner) as d:
@@ -238,6 +245,13 @@ async def test_bad_plans_are_refused(urls: DatabaseUrls, fresh_owner: tuple[str,
             f"/v1/scenarios/{d.agent}/migration-plans", headers=d.auth, json={}
         )
         assert unknown.status_code == 404
+        scopes = ["scenarios:read", "scenarios:update"]  # may plan, may not approve
+        token = await post(d.client, d.auth, "/v1/tokens", name="planner", scopes=scopes)
+        planner = {"Authorization": f"Bearer {token['token']}"}
+        drafted = await d.client.post(plans, headers=planner, json={"from_version": 2})
+        assert drafted.status_code == 201, drafted.text
+        refused = await d.client.post(f"{plans}/{drafted.json()['id']}/approve", headers=planner)
+        assert refused.status_code == 403 and "scenarios:approve" in refused.text
 
 
 async def test_deploying_while_turns_run_loses_nothing_and_splits_no_session(
