@@ -10,7 +10,7 @@ and the rules' and scenarios' own condition vectors are the new model's (`keep_o
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +22,8 @@ from sqlalchemy.orm import aliased
 
 from personae.behavior.models import Rule, RulePhrasing, Scenario, ScenarioPhrasing
 from personae.db.tenancy import tenant_session
-from personae.providers.embeddings import Embedder, label
+from personae.providers.embeddings import Embedder, Embedders, label
+from personae.retrieval.embedding_models import tenant_embedder
 
 BATCH = 256
 
@@ -30,16 +31,62 @@ BATCH = 256
 @dataclass(frozen=True)
 class Table:
     """A table of phrasings: the columns that say which phrasing a row is (its twin has
-    the same), copied to the twin with its text."""
+    the same), copied to the twin with its text; the kind that is also its owner's own
+    vector, and that vector's attribute."""
 
     model: Any
     same: tuple[str, ...]
+    main: str
+    vector: str
 
 
-TABLES = (
-    Table(RulePhrasing, ("rule_id", "agent_id", "kind")),
-    Table(ScenarioPhrasing, ("scenario_id", "agent_id", "version", "kind", "step", "transition")),
+RULES = Table(RulePhrasing, ("rule_id", "agent_id", "kind"), "CONDITION", "condition_embedding")
+SCENARIOS = Table(
+    ScenarioPhrasing,
+    ("scenario_id", "agent_id", "version", "kind", "step", "transition"),
+    "ENTRY",
+    "entry_embedding",
 )
+TABLES = (RULES, SCENARIOS)
+Said = tuple[Any, dict[str, Any], str]
+"""A phrasing to write: its owner (a rule, a scenario), its columns, its text."""
+
+
+async def write(
+    session: AsyncSession,
+    embedders: Embedders,
+    table: Table,
+    owners: Sequence[Any],
+    said: Sequence[Said],
+) -> None:
+    """Embed what the owners say (one call, the tenant's model) as rows of `table`, the
+    `main` kind also as each owner's own vector (the caller removed what they said
+    before); the owners refreshed after the flush."""
+    for owner in owners:
+        setattr(owner, table.vector, None)
+        owner.embedding_model = None
+    if said:
+        tenant = owners[0].tenant_id
+        embedder = await tenant_embedder(session, embedders, tenant, hold=True)
+        vectors = await embedder.embed([text for *_, text in said])
+        model = label(embedder)
+        for (owner, columns, text), vector in zip(said, vectors, strict=True):
+            session.add(
+                table.model(
+                    tenant_id=owner.tenant_id,
+                    agent_id=owner.agent_id,
+                    text=text,
+                    embedding=vector,
+                    embedding_model=model,
+                    **columns,
+                )
+            )
+            if columns["kind"] == table.main:
+                setattr(owner, table.vector, vector)
+                owner.embedding_model = model
+    await session.flush()
+    for owner in owners:
+        await session.refresh(owner)  # what the flush made the database compute
 
 
 def _untwinned(table: Table, model: str) -> ColumnElement[bool]:

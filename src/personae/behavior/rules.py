@@ -17,15 +17,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.behavior import by_name, expressions
+from personae.behavior import by_name, expressions, phrasings
 from personae.behavior.actions import check_action
 from personae.behavior.models import Rule, RulePhrasing
 from personae.behavior.scopes import check_scope, merged_scope
 from personae.errors import ValidationFailed
 from personae.kernel.principal import Principal
 from personae.kernel.resources import Resource
-from personae.providers.embeddings import Embedders, label
-from personae.retrieval.embedding_models import tenant_embedder
+from personae.providers.embeddings import Embedders
 
 NEW = {"action_type": "INSTRUCT"}
 """What a new rule is unless told otherwise: its action adds instructions to the prompt."""
@@ -115,30 +114,15 @@ async def phrase(
     the ones they had."""
     if not rules:
         return
-    embedder = await tenant_embedder(session, embedders, principal.tenant_id, hold=True)
-    texts = [(rule, kind, text) for rule in rules for kind, text in _phrasings(rule)]
-    vectors = await embedder.embed([text for _, _, text in texts])
     await session.execute(
         delete(RulePhrasing).where(RulePhrasing.rule_id.in_([rule.id for rule in rules]))
     )
-    model = label(embedder)
-    for (rule, kind, text), vector in zip(texts, vectors, strict=True):
-        session.add(
-            RulePhrasing(
-                tenant_id=rule.tenant_id,
-                rule_id=rule.id,
-                agent_id=rule.agent_id,
-                kind=kind,
-                text=text,
-                embedding=vector,
-                embedding_model=model,
-            )
-        )
-        if kind == "CONDITION":
-            rule.condition_embedding, rule.embedding_model = vector, model
-    await session.flush()
-    for rule in rules:
-        await session.refresh(rule)  # what the flush made the database compute
+    said = [
+        (rule, {"rule_id": rule.id, "kind": kind}, text)
+        for rule in rules
+        for kind, text in _phrasings(rule)
+    ]
+    await phrasings.write(session, embedders, phrasings.RULES, rules, said)
 
 
 def _phrasings(rule: Rule) -> list[tuple[str, str]]:

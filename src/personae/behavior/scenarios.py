@@ -17,13 +17,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.behavior import by_name, expressions, journeys
+from personae.behavior import by_name, expressions, journeys, phrasings
 from personae.behavior.models import Scenario, ScenarioArchive, ScenarioPhrasing
 from personae.errors import NotFound, ValidationFailed
 from personae.kernel.principal import Principal
 from personae.kernel.resources import Resource
-from personae.providers.embeddings import Embedders, label
-from personae.retrieval.embedding_models import tenant_embedder
+from personae.providers.embeddings import Embedders
 
 VERSIONED = ("steps", "entry_condition", "entry_expression")
 """What a scenario is: a change to any of these makes a new version."""
@@ -199,38 +198,28 @@ async def phrase(
     for all the scenarios), replacing what that version had."""
     if not scenarios:
         return
-    texts = [(row, *phrasing) for row in scenarios for phrasing in _phrasings(row)]
     for row in scenarios:
         await session.execute(
             delete(ScenarioPhrasing).where(
                 ScenarioPhrasing.scenario_id == row.id, ScenarioPhrasing.version == row.version
             )
         )
-        row.entry_embedding, row.embedding_model = None, None
-    if texts:
-        embedder = await tenant_embedder(session, embedders, principal.tenant_id, hold=True)
-        vectors = await embedder.embed([text for *_, text in texts])
-        model = label(embedder)
-        for (row, kind, step, transition, text), vector in zip(texts, vectors, strict=True):
-            session.add(
-                ScenarioPhrasing(
-                    tenant_id=row.tenant_id,
-                    scenario_id=row.id,
-                    agent_id=row.agent_id,
-                    version=row.version,
-                    kind=kind,
-                    step=step,
-                    transition=transition,
-                    text=text,
-                    embedding=vector,
-                    embedding_model=model,
-                )
-            )
-            if kind == "ENTRY":
-                row.entry_embedding, row.embedding_model = vector, model
-    await session.flush()
-    for row in scenarios:
-        await session.refresh(row)  # what the flush made the database compute
+    said = [
+        (
+            row,
+            {
+                "scenario_id": row.id,
+                "version": row.version,
+                "kind": kind,
+                "step": step,
+                "transition": transition,
+            },
+            text,
+        )
+        for row in scenarios
+        for kind, step, transition, text in _phrasings(row)
+    ]
+    await phrasings.write(session, embedders, phrasings.SCENARIOS, scenarios, said)
 
 
 def _phrasings(row: Scenario) -> list[tuple[str, str | None, int | None, str]]:
