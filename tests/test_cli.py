@@ -288,7 +288,7 @@ async def _episodes(url: str) -> list[tuple[str, str]]:
     return rows
 
 
-def test_rules_import_puts_an_agents_rules_by_name_once(tmp_path: Path) -> None:
+def test_rules_and_scenarios_import_put_an_agents_by_name_once(tmp_path: Path) -> None:
     data = ["--data-dir", str(tmp_path / "data")]
     made = run_personae("tenant", "create", "Bank", "--owner-email", "b@example.com", *data)
     assert made.returncode == 0, made.stderr
@@ -328,6 +328,25 @@ def test_rules_import_puts_an_agents_rules_by_name_once(tmp_path: Path) -> None:
     rules.write_text("- name: y\n  condition_text: a\n  action_config: {tools: [nothing]}\n")
     unknown = run_personae(*command, PERSONAE_EMBEDDER="hashing", timeout_s=120)
     assert unknown.returncode == 2 and "rules.0.action_config.tools.0" in unknown.stderr
+
+    journeys = tmp_path / "scenarios.yaml"
+    journeys.write_text(
+        "- name: lost-card\n"
+        "  entry_condition: the customer lost their card\n"
+        "  steps:\n"
+        "    - {name: identify, tools: [calculator], transitions: [{to: done, fallback: true}]}\n"
+        "    - {name: done, terminal: true}\n"
+    )
+    command = ["scenarios", "import", str(journeys), "--agent", agent, "--tenant", "bank", *data]
+    first = run_personae(*command, PERSONAE_EMBEDDER="hashing", timeout_s=120)
+    assert first.stdout.strip() == "1 scenarios created, 0 updated, 0 unchanged", first.stderr
+    exported = run_personae("scenarios", "export", "--agent", agent, "--tenant", "bank", *data)
+    journeys.write_text(exported.stdout)
+    back = run_personae(*command, PERSONAE_EMBEDDER="hashing", timeout_s=120)
+    assert back.stdout.strip() == "0 scenarios created, 0 updated, 1 unchanged", back.stderr
+    journeys.write_text(exported.stdout.replace("calculator", "nothing"))
+    unknown = run_personae(*command, PERSONAE_EMBEDDER="hashing", timeout_s=120)
+    assert unknown.returncode == 2 and "scenarios.0.steps.0.tools.0" in unknown.stderr
 
 
 async def _an_agent(url: str) -> str:

@@ -28,7 +28,7 @@ from personae.cli.common import (
     run_jobs,
     settings_for,
 )
-from personae.cli.rules import rules_app
+from personae.cli.rules import rules_app, scenarios_app
 from personae.errors import ConfigurationError
 from personae.settings import Settings
 from personae.startup import prepare_database
@@ -47,6 +47,7 @@ app.add_typer(sessions_app, name="sessions")
 vault_app = typer.Typer(help="The secrets vault: master keys and rotation.", no_args_is_help=True)
 app.add_typer(vault_app, name="vault")
 app.add_typer(rules_app, name="rules")
+app.add_typer(scenarios_app, name="scenarios")
 app.command("ingest")(knowledge.ingest)
 app.command("import-history")(history.import_history)
 app.command("chat")(chat.chat)
