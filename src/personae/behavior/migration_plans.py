@@ -8,8 +8,8 @@ and by its name, and given a policy:
   session moves to it, the variables are taken from the customer's profile where it has
   them, and the agent asks for the rest;
 - RE_ROUTE: the step changed otherwise, or is gone: the session moves to the step's new
-  form, or to its nearest anchor (the closest step before it in N that N+1 kept, else
-  N+1's first step).
+  form, or to its nearest anchor (the closest checkpoint before it in N that N+1 kept,
+  else the closest step before it that N+1 kept, else N+1's first step).
 `anchor_policies` overrides any step's (`{"step": {"policy": "RE_ROUTE", "to": "x"}}`),
 and `scope_filter` limits a plan to some sessions (by id, step, customer or channel).
 
@@ -102,23 +102,22 @@ def _nearest(
     moves: Mapping[str, Mapping[str, Any]],
     new: Sequence[journeys.Step],
 ) -> str:
-    """The new home of the closest step before `step` (in the old graph) that has one."""
+    """Where a step that is gone re-routes: the new home of the closest earlier step (in
+    the old graph) that is a checkpoint and has one, else of the closest that has one,
+    else the new version's first step."""
     before: dict[str, list[str]] = {}
     for source in old:
         for transition in source.transitions:
             before.setdefault(transition.to, []).append(source.name)
-    seen, frontier = {step.name}, [step.name]
-    while frontier:
-        following = []
-        for name in frontier:
-            for earlier in before.get(name, []):
-                if earlier in moves:
-                    return str(moves[earlier]["to"])
-                if earlier not in seen:
-                    seen.add(earlier)
-                    following.append(earlier)
-        frontier = following
-    return new[0].name
+    checkpoints = {s.name for s in old if s.checkpoint}
+    seen, frontier, earlier = {step.name}, [step.name], []
+    while frontier:  # breadth first: the closest earlier steps first
+        frontier = [e for name in frontier for e in before.get(name, []) if e not in seen]
+        frontier = list(dict.fromkeys(frontier))
+        seen.update(frontier)
+        earlier += [e for e in frontier if e in moves]
+    chosen = next((e for e in earlier if e in checkpoints), earlier[0] if earlier else None)
+    return str(moves[chosen]["to"]) if chosen is not None else new[0].name
 
 
 def _override(
