@@ -154,6 +154,17 @@ async def test_scenarios_import_by_name_and_export_as_they_were_given(
             [{"name": "a", "terminal": True}, {"name": "a", "terminal": True}],
             "steps.1.name",
         ),
+        (  # 550 conditions to embed: more than a scenario may hold
+            [
+                {
+                    "name": f"s{i}",
+                    "transitions": [{"to": f"s{i + 1}", "condition": f"c{j}"} for j in range(50)],
+                }
+                for i in range(11)
+            ]
+            + [{"name": "s11", "terminal": True}],
+            "steps",
+        ),
     ],
 )
 async def test_a_bad_graph_is_refused_naming_the_step(
@@ -188,8 +199,23 @@ async def test_operators_enter_move_and_leave_by_api_only_where_there_is_somewhe
             body = {"events": [{"event_type": kind, "payload": payload}]}
             return await client.post(events, headers=auth, json=body)
 
+        other = await client.post(
+            "/v1/agents", headers=auth, json={"name": "elsewhere", "persona_id": None}
+        )
+        theirs = await client.post(
+            f"/v1/agents/{other.json()['id']}/scenarios", headers=auth, json=CARD
+        )
         for response, field in [
             (await append("scenario.step", step_id="block"), "events.0"),  # in none
+            (  # another agent's scenario
+                await append(
+                    "scenario.entered",
+                    scenario_id=theirs.json()["id"],
+                    version=1,
+                    step_id="identify",
+                ),
+                "events.0.payload.scenario_id",
+            ),
             (
                 await append("scenario.entered", scenario_id=agent, version=1, step_id="x"),
                 "events.0.payload.scenario_id",

@@ -244,13 +244,15 @@ async def test_rebuild_reproduces_the_views_exactly(
 ) -> None:
     async with api_client(urls) as client:
         auth = await bearer(client, OWNER, owner_password)
+        agent = (await client.post("/v1/agents", headers=auth, json={"name": "greeter"})).json()
         session = (
             await client.post(
-                "/v1/sessions", headers=auth, json={"title": "T", "metadata": {"a": 1}}
+                "/v1/sessions",
+                headers=auth,
+                json={"title": "T", "metadata": {"a": 1}, "agent_id": agent["id"]},
             )
         ).json()
         events = f"/v1/sessions/{session['id']}/events"
-        agent = (await client.post("/v1/agents", headers=auth, json={"name": "greeter"})).json()
         steps = [
             {"name": "greet", "transitions": [{"to": "ask", "fallback": True}]},
             {"name": "ask", "terminal": True},

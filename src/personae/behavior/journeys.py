@@ -35,6 +35,8 @@ from personae.errors import ValidationFailed
 
 FIELD = "steps"
 MAX_STEPS = 200
+MAX_CONDITIONS = 500
+"""Plain-language transition conditions in a scenario: each is embedded when written."""
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 
 
@@ -107,6 +109,12 @@ def check(steps: Sequence[Any], field: str = FIELD) -> list[Step]:
             raise ValidationFailed(
                 f"terminal step {step.name} goes nowhere", field=f"{where}.transitions"
             )
+    conditions = sum(t.condition is not None for s in parsed for t in s.transitions)
+    if conditions > MAX_CONDITIONS:
+        raise ValidationFailed(
+            f"at most {MAX_CONDITIONS} transition conditions in a scenario ({conditions} given)",
+            field=field,
+        )
     reached = _reachable(parsed, index)
     for position, step in enumerate(parsed):
         if step.name not in reached:

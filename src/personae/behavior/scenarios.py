@@ -239,14 +239,16 @@ MOVES = ("scenario.entered", "scenario.step")
 
 async def check_moves(
     session: AsyncSession,
+    agent_id: uuid.UUID | None,
     scenario_id: uuid.UUID | None,
     version: int | None,
     events: Sequence[tuple[str, Mapping[str, Any]]],
 ) -> None:
     """Refuse (422 naming the event) a client's `scenario.entered` of a scenario, version
-    or step that is not there, or a `scenario.step` to a step the session's version has
-    not; the session stands in `scenario_id` at `version` before the events. (Shapes are
-    the log's to check: a payload this cannot read is left to it.)"""
+    or step that the session's agent (`agent_id`) has not, or a `scenario.step` to a step
+    the session's version has not; the session stands in `scenario_id` at `version`
+    before the events. (Shapes are the log's to check: a payload this cannot read is left
+    to it.)"""
     for index, (kind, payload) in enumerate(events):
         field = f"events.{index}.payload"
         if kind == "scenario.exited":
@@ -262,10 +264,11 @@ async def check_moves(
             continue
         if scenario_id is None or version is None:
             raise ValidationFailed("the session is in no scenario", field=f"events.{index}")
-        steps = await _version_steps(session, scenario_id, version)
+        steps = await _version_steps(session, agent_id, scenario_id, version)
         if steps is None:
             raise ValidationFailed(
-                f"no scenario with version {version} has that id", field=f"{field}.scenario_id"
+                f"the session's agent has no scenario with that id and version {version}",
+                field=f"{field}.scenario_id",
             )
         if step not in {s.get("name") for s in steps if isinstance(s, Mapping)}:
             raise ValidationFailed(
@@ -274,11 +277,15 @@ async def check_moves(
 
 
 async def _version_steps(
-    session: AsyncSession, scenario_id: uuid.UUID, version: int
+    session: AsyncSession, agent_id: uuid.UUID | None, scenario_id: uuid.UUID, version: int
 ) -> list[Any] | None:
-    """The steps of a version of a live scenario of the tenant (None: no such version)."""
+    """The steps of a version of a live scenario of the agent (None: no such version)."""
     row = await session.scalar(
-        select(Scenario).where(Scenario.id == scenario_id, Scenario.deleted_at.is_(None))
+        select(Scenario).where(
+            Scenario.id == scenario_id,
+            Scenario.agent_id == agent_id,
+            Scenario.deleted_at.is_(None),
+        )
     )
     if row is None:
         return None

@@ -94,7 +94,7 @@ VariableCreate = input_shape(
 VariableUpdate = input_shape(Variable, VARIABLE_FIELDS, partial=True, overrides=VARIABLE_OVERRIDES)
 
 SCENARIO_FIELDS = ["name", "description", "entry_condition", "entry_expression", "steps", "enabled"]
-MAX_SCENARIOS_A_REQUEST = 200
+MAX_SCENARIOS_A_REQUEST = 100
 SCENARIO_OVERRIDES: dict[str, tuple[Any, Any]] = {
     "entry_condition": (str | None, Field(None, max_length=4000)),
     "entry_expression": (str | None, Field(None, max_length=2000)),

@@ -105,7 +105,11 @@ async def append_events(
     if any(kind in scenarios.MOVES for kind, _ in moves):
         where = await SESSIONS.get(context.session, context.principal, session_id)
         await scenarios.check_moves(
-            context.session, where.active_scenario_id, where.active_scenario_version, moves
+            context.session,
+            where.agent_id,
+            where.active_scenario_id,
+            where.active_scenario_version,
+            moves,
         )
     appended = await log.append_committed(
         context.session,
