@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from personae.db.engine import DatabaseUrls
 from tests.api.conftest import bearer, running_app
@@ -130,3 +132,30 @@ async def test_an_import_puts_rules_by_name_and_the_same_import_changes_nothing(
         assert exported[1]["priority"] == 3 and exported[0]["examples"] == STOLEN["examples"]
         back = await post(client, auth, f"{rules}/import", rules=exported)
         assert back == {"created": 0, "updated": 0, "unchanged": 2}
+
+
+async def test_a_large_import_refreshes_the_planners_statistics(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str], owner_engine: AsyncEngine
+) -> None:
+    """Right after thousands of phrasings arrive the planner would take the table for as
+    small as it was and scan it all on every turn: the import analyzes it."""
+    async with running_app(urls, SETTINGS) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        agent = await post(client, auth, "/v1/agents", name="many")
+        many = [
+            {
+                "name": f"intent-{n}",
+                "condition_text": f"the customer asks about product {n}",
+                "examples": [f"tell me about product {n} please {m}" for m in range(5)],
+            }
+            for n in range(100)
+        ]
+        async with owner_engine.connect() as conn:
+            before = await conn.scalar(ANALYZED)
+        await post(client, auth, f"/v1/agents/{agent['id']}/rules/import", rules=many)
+        async with owner_engine.connect() as conn:
+            after = await conn.scalar(ANALYZED)
+        assert after is not None and (before is None or after > before)
+
+
+ANALYZED = text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'rule_phrasings'")

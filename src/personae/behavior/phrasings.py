@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, and_, delete, exists, select
+from sqlalchemy import ColumnElement, and_, delete, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -26,6 +26,10 @@ from personae.providers.embeddings import Embedder, Embedders, label
 from personae.retrieval.embedding_models import tenant_embedder
 
 BATCH = 256
+ANALYZE_AFTER = 500
+"""Phrasings written at once past which the tables' statistics are refreshed (the
+planner would otherwise take them for as small as they were, and scan them all)."""
+ANALYZE = text("SELECT personae_analyze_phrasings()")
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,14 @@ async def write(
     if said:
         tenant = owners[0].tenant_id
         embedder = await tenant_embedder(session, embedders, tenant, hold=True)
-        vectors = await embedder.embed([text for *_, text in said])
+        vectors = await embedder.embed([words for *_, words in said])
         model = label(embedder)
-        for (owner, columns, text), vector in zip(said, vectors, strict=True):
+        for (owner, columns, words), vector in zip(said, vectors, strict=True):
             session.add(
                 table.model(
                     tenant_id=owner.tenant_id,
                     agent_id=owner.agent_id,
-                    text=text,
+                    text=words,
                     embedding=vector,
                     embedding_model=model,
                     **columns,
@@ -85,6 +89,8 @@ async def write(
                 setattr(owner, table.vector, vector)
                 owner.embedding_model = model
     await session.flush()
+    if len(said) >= ANALYZE_AFTER:
+        await session.execute(ANALYZE)
     for owner in owners:
         await session.refresh(owner)  # what the flush made the database compute
 

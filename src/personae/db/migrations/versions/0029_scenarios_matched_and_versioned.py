@@ -10,7 +10,8 @@ embedded per version as `scenario_phrasings` (with the agent, so a turn finds it
 agent's nearest entry conditions through one HNSW index); sessions on an older version
 keep their transitions' phrasings until no session needs them. An append may set or
 clear a session's pending migration (`scenario.migrated` clears it, as entering or
-leaving a scenario does).
+leaving a scenario does). The application may refresh the phrasing tables' statistics
+after a large import (`personae_analyze_phrasings`).
 """
 
 from __future__ import annotations
@@ -82,9 +83,11 @@ def upgrade() -> None:
     )
     apply_script(frozen("0029_tenant_isolation.sql"))
     apply_script(frozen("0029_apply_envelope.sql"))
+    apply_script(frozen("0029_analyze_phrasings.sql"))
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION personae_analyze_phrasings()")
     apply_script(frozen("0029_apply_envelope_down.sql"))
     op.drop_table("scenario_phrasings")
     op.drop_column("scenarios", "entry_expression")
