@@ -251,3 +251,23 @@ async def test_operators_enter_move_and_leave_by_api_only_where_there_is_somewhe
         shown = (await client.get(f"/v1/sessions/{session.json()['id']}", headers=auth)).json()
         assert shown["active_scenario_id"] is None
         assert [h["step_id"] for h in shown["step_history"]] == ["identify", "block"]
+
+
+async def test_an_agents_scenario_thresholds_are_checked_when_written(
+    urls: DatabaseUrls, fresh_owner: tuple[str, str]
+) -> None:
+    async with running_app(urls) as (_app, client):
+        auth = await bearer(client, *fresh_owner)
+        for given, field in [
+            ({"scenarios": []}, "configuration.scenarios"),
+            ({"scenarios": {"entry_min_score": 2}}, "configuration.scenarios.entry_min_score"),
+            (
+                {"scenarios": {"transition_min_score": "high"}},
+                "configuration.scenarios.transition_min_score",
+            ),
+        ]:
+            refused = await client.post(
+                "/v1/agents", headers=auth, json={"name": "strict", "configuration": given}
+            )
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["errors"][0]["field"] == field

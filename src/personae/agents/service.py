@@ -1,6 +1,7 @@
 """Agents: a persona put to work with a model, tools and rules. They go by `agents:*`,
 whether they belong to a persona or not. Their `configuration` says how their rules are
-kept (`rules`) and what their answers must pass (`guards`), checked when written."""
+kept (`rules`), when their scenarios' conditions hold (`scenarios`) and what their answers
+must pass (`guards`), checked when written."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.behavior.guards import Guards
 from personae.behavior.matching import Selection
+from personae.behavior.steering import Thresholds
 from personae.kernel.principal import Principal
 from personae.kernel.resources import Resource
 from personae.personas.models import Agent, Persona
@@ -26,6 +28,7 @@ class _Agents(Resource[Agent]):
         if values.get("configuration") is not None:
             Selection.of(values["configuration"])
             Guards.of(values["configuration"])
+            Thresholds.of(values["configuration"])
         named = values.get("tool_permissions")
         if named:
             fields = {f"tool_permissions.{i}": name for i, name in enumerate(named)}

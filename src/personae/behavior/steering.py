@@ -72,7 +72,8 @@ class Thresholds:
 
     @classmethod
     def of(cls, configuration: Mapping[str, Any]) -> Thresholds:
-        given = configuration.get("scenarios") or {}
+        given = configuration.get("scenarios")
+        given = {} if given is None else given
         if not isinstance(given, Mapping):
             raise ValidationFailed("must be an object", field="configuration.scenarios")
         values = asdict(cls())
