@@ -74,6 +74,26 @@ async def test_a_conversation_moves_through_a_scenario_and_out_of_it(
                 scope_step="block",
                 action_config={"instructions": BLOCKED},
             )
+            await post(client, auth, f"/v1/agents/{agent['id']}/variables", name="card_end")
+            await post(  # a template scoped to the step, applied by a global rule
+                client,
+                auth,
+                f"/v1/agents/{agent['id']}/templates",
+                name="block-wording",
+                content="Your card ending {{ card_end }} is blocked.",
+                mode="SUGGEST",
+                scope="STEP",
+                scope_id=scenario["id"],
+                scope_step="block",
+            )
+            await post(
+                client,
+                auth,
+                f"/v1/agents/{agent['id']}/rules",
+                name="wording",
+                condition_text="please block the card",
+                action_config={"template": "block-wording"},
+            )
             session = await post(
                 client, auth, "/v1/sessions", persona_id=persona, agent_id=agent["id"]
             )
@@ -109,6 +129,8 @@ async def test_a_conversation_moves_through_a_scenario_and_out_of_it(
             assert ["Block the card." in s for s in systems] == [False] * 5 + [True, False]
             # the step's rule applies in its step only (the same words in another did not)
             assert [BLOCKED in s for s in systems] == [False] * 5 + [True, False]
+            worded = "Your card ending 1234 is blocked."
+            assert [worded in s for s in systems] == [False] * 5 + [True, False]
 
             log = (await client.get(f"{path}/events", headers=auth, params={"limit": 200})).json()
             story = [

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from personae.behavior import expressions, matching, templates, variables
@@ -214,7 +214,7 @@ async def decide(
         verify=selection.verify,
     )
     behaviour.matches = matching.select(found, selection, lambda m: _filtered(m, behaviour))
-    behaviour.chosen = await _templates(session, agent_id, behaviour.kept)
+    behaviour.chosen = await _templates(session, agent_id, behaviour.kept, situation)
     return behaviour
 
 
@@ -240,9 +240,13 @@ def _filtered(match: matching.Match, behaviour: Behaviour) -> str | None:
 
 
 async def _templates(
-    session: AsyncSession, agent_id: uuid.UUID, kept: list[matching.Match]
+    session: AsyncSession,
+    agent_id: uuid.UUID,
+    kept: list[matching.Match],
+    situation: matching.Situation,
 ) -> list[Chosen]:
-    """The templates the kept rules apply, in the rules' order (no statement if none)."""
+    """The templates the kept rules apply, in the rules' order, those scoped to another
+    scenario or step than the session's left out (no statement if none)."""
     named = {str(m.action["template"]): m.name for m in kept if m.action.get("template")}
     if not named:
         return []
@@ -251,6 +255,7 @@ async def _templates(
             Template.agent_id == agent_id,
             Template.deleted_at.is_(None),
             Template.name.in_(list(named)),
+            _in_scope(situation),
         )
     )
     by_name = {t.name: t for t in found.scalars()}
@@ -266,7 +271,21 @@ async def fallback(
 ) -> Chosen | None:
     """The agent's FALLBACK template in the session's scope, the most specific (step,
     then scenario, then global; then by name): read only when a turn needs it."""
-    in_scope = (
+    found = await session.execute(
+        select(Template).where(
+            Template.agent_id == agent_id,
+            Template.deleted_at.is_(None),
+            Template.mode == "FALLBACK",
+            _in_scope(situation),
+        )
+    )
+    ordered = sorted(found.scalars(), key=lambda t: (SPECIFIC[t.scope], t.name))
+    return Chosen(ordered[0].name, ordered[0].content, "FALLBACK") if ordered else None
+
+
+def _in_scope(situation: matching.Situation) -> ColumnElement[bool]:
+    """A template that applies where the session is: global, its scenario's, its step's."""
+    return (
         (Template.scope == "GLOBAL")
         | ((Template.scope == "SCENARIO") & (Template.scope_id == situation.scenario_id))
         | (
@@ -275,16 +294,6 @@ async def fallback(
             & (Template.scope_step == situation.step)
         )
     )
-    found = await session.execute(
-        select(Template).where(
-            Template.agent_id == agent_id,
-            Template.deleted_at.is_(None),
-            Template.mode == "FALLBACK",
-            in_scope,
-        )
-    )
-    ordered = sorted(found.scalars(), key=lambda t: (SPECIFIC[t.scope], t.name))
-    return Chosen(ordered[0].name, ordered[0].content, "FALLBACK") if ordered else None
 
 
 def profile_query(profile_id: str) -> str:
