@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, func, select, table, text, update
+from sqlalchemy import ColumnElement, and_, column, func, select, table, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -315,9 +315,11 @@ async def deploy(
     return plan, ids
 
 
-MOVE = text(
-    "SELECT p.transformation_map -> 'steps' -> :step AS move FROM migration_plans AS p "
-    "WHERE p.id = :plan_id AND p.status = 'DEPLOYED' AND p.scenario_id = :scenario_id "
-    "AND p.from_version = :from_version"
+MOVE = (
+    "SELECT p.transformation_map -> 'steps' -> s.current_step_id FROM migration_plans AS p "
+    "WHERE p.id = CAST(s.pending_migration ->> 'plan_id' AS uuid) AND p.status = 'DEPLOYED' "
+    "AND p.scenario_id = s.active_scenario_id "
+    "AND p.from_version = s.active_scenario_version"
 )
-"""Where a deployed plan moves a session at `step` (read as the session's turn begins)."""
+"""Where the deployed plan a session `s` waits for moves it from its step: a subquery of
+the turn's first statement over `sessions AS s` (no round trip of its own)."""

@@ -15,10 +15,12 @@ session is after it), with one statement:
   entered `max_loops` times in this stay is not entered again. A terminal step is left
   on the next turn (`scenario.exited`), and the message may enter another scenario then.
 
-What it decides is events for the session's log (`scenario.entered`, `scenario.step`,
-`scenario.exited`, appended when the turn settles, only if the session still stands
-where it was read), the step's instructions for the prompt, and `state` for the turn's
-record."""
+A session waiting for a deployed migration plan is moved first (`scenario.migrated`, to
+where the plan maps its step, read in the turn's first statement), then steered in the
+new version. What it decides is events for the session's log (`scenario.migrated`,
+`scenario.entered`, `scenario.step`, `scenario.exited`: written with the turn's first
+steps, in their append), the step's instructions for the prompt, and `state` for the
+turn's record."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.behavior import expressions, journeys, migration_plans
+from personae.behavior import expressions, journeys
 from personae.errors import PersonaeError, ValidationFailed
 from personae.retrieval.hybrid import vector_literal
 
@@ -46,6 +48,13 @@ SELECT s.id, s.name, s.version, s.entry_expression, s.steps -> 0 AS first_step,
    AND (s.entry_expression IS NOT NULL OR s.entry_condition IS NOT NULL)
 """
 )
+ANY_SCENARIO = (
+    "SELECT EXISTS (SELECT 1 FROM scenarios AS a WHERE a.agent_id = :agent_id AND a.enabled "
+    "AND a.deleted_at IS NULL AND (a.entry_expression IS NOT NULL "
+    "OR a.entry_condition IS NOT NULL))"
+)
+"""Whether the agent has a scenario a message could enter (a subquery of the turn's first
+statement: an agent with none spares the turn `ENTRIES`)."""
 WHERE_IT_IS = text(
     """
 SELECT s.name,
@@ -97,6 +106,8 @@ class Standing:
     history: Sequence[Mapping[str, Any]] = ()
     pending: Mapping[str, Any] | None = None
     """A deployed migration plan waiting for the session's next turn."""
+    move: Mapping[str, Any] | None = None
+    """Where that plan moves the session from its step (`migration_plans.MOVE`)."""
 
     def visits(self, step: str) -> int:
         """Times `step` was entered since the session last entered its scenario."""
@@ -144,13 +155,16 @@ async def steer(
     vector: Sequence[float],
     model: str,
     names: Mapping[str, Any],
+    *,
+    entries: bool = True,
 ) -> Steer:
-    """Where the message takes the session (read only; `names`: what expressions read)."""
+    """Where the message takes the session (read only; `names`: what expressions read;
+    `entries`: whether the agent has scenarios to enter)."""
     thresholds = Thresholds.of(configuration)
     literal = vector_literal(vector)
     steered = Steer(standing)
     if standing.pending is not None:
-        standing, names = await _reconcile(session, steered, standing, names)
+        standing, names = _reconcile(steered, standing, names)
     if standing.scenario_id is not None and standing.version is not None:
         found = (
             await session.execute(
@@ -167,30 +181,21 @@ async def steer(
         _move(steered, standing, found, thresholds, names)
         if steered.scenario_id is not None:
             return steered
+    if not entries:
+        return steered
     rows = await session.execute(ENTRIES, {"agent_id": agent_id, "vector": literal, "model": model})
     _enter(steered, list(rows), thresholds, names)
     return steered
 
 
-async def _reconcile(
-    session: AsyncSession, steered: Steer, standing: Standing, names: Mapping[str, Any]
+def _reconcile(
+    steered: Steer, standing: Standing, names: Mapping[str, Any]
 ) -> tuple[Standing, Mapping[str, Any]]:
-    """The session moved by its deployed migration plan (if it still applies: it is in
-    the plan's version): where it stands then, and the names with what was filled."""
-    pending = standing.pending or {}
-    if standing.scenario_id is None or pending.get("from_version") != standing.version:
-        return standing, names
-    found = await session.execute(
-        migration_plans.MOVE,
-        {
-            "plan_id": pending.get("plan_id"),
-            "step": standing.step,
-            "scenario_id": standing.scenario_id,
-            "from_version": standing.version,
-        },
-    )
-    move = found.scalar_one_or_none()
-    if not move:
+    """The session moved by its deployed migration plan (if it still applies: the plan is
+    deployed and the session in its version): where it stands then, and the names with
+    what was filled."""
+    pending, move = standing.pending or {}, standing.move
+    if standing.scenario_id is None or not move:
         return standing, names
     profile = names.get("profile") or {}
     missing = [v for v in move.get("collect", []) if names.get(v) in (None, "", [], {})]

@@ -7,6 +7,7 @@ module is where a turn meets them).
   in the retrieval phase);
 - `settle`: the kept rules confirmed by the utility model if the agent asks for it (no
   transaction open meanwhile), then counted as fired and the variables they set stored;
+- `moves`: the scenario events the steering decided, for the turn's first write;
 - `prompt_parts`: the kept rules' instructions and SUGGEST templates for the system
   prompt, and the `rule_match` step that shows it all;
 - `template_answer`, `fallback_answer`: a template's answer, rendered, with its step;
@@ -23,7 +24,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.behavior import applying, matching, steering, templates, variables
+from personae.behavior import (
+    applying,
+    matching,
+    migration_plans,
+    steering,
+    templates,
+    variables,
+)
 from personae.behavior.guards import Violation
 from personae.behavior.models import RuleFire
 from personae.db.tenancy import tenant_session
@@ -43,16 +51,13 @@ SITUATION = text(
     "s.step_history, s.pending_migration, s.variables, "
     "(SELECT count(*) FROM turn_records AS t WHERE t.session_id = s.id) AS turns, "
     f"({variables.DEFINED}) AS definitions, "
-    f"({applying.profile_query('s.customer_profile_id')}) AS customer "
+    f"({applying.profile_query('s.customer_profile_id')}) AS customer, "
+    f"({steering.ANY_SCENARIO}) AS scenarios, "
+    f"({migration_plans.MOVE}) AS migration "
     "FROM sessions AS s WHERE s.id = :session_id"
 )
 """Where the session stands, with the agent's variables and the customer's profile: one
 statement."""
-STANDING = text(
-    "SELECT active_scenario_id, active_scenario_version, current_step_id, pending_migration "
-    "FROM sessions WHERE id = :session_id FOR UPDATE"
-)
-"""Where the session stands as a turn settles (locked: its scenario's events go next)."""
 SET_VARIABLES = text(
     "UPDATE sessions SET variables = variables || CAST(:changed AS jsonb) WHERE id = :session_id"
 )
@@ -94,6 +99,7 @@ async def decide(
         row.current_step_id,
         row.step_history or [],
         row.pending_migration,
+        row.migration,
     )
     steered = await steering.steer(
         session,
@@ -103,6 +109,7 @@ async def decide(
         vector,
         model,
         {**values, "profile": customer, "message": message},
+        entries=row.scenarios,
     )
     situation = matching.Situation(
         session_id,
@@ -197,13 +204,10 @@ async def settle(turn: Turn, decided: Decided) -> list[Step]:
     changed = behaviour.settle()
     attached = {*behaviour.tools, *decided.steered.tools()}
     decided.tools = [f for f in decided.tools if f.name in attached]
-    situation, steered = decided.situation, decided.steered
-    moves = steered.events if decided.fire else []
-    if decided.fire and (behaviour.kept or changed or moves) and situation.session_id is not None:
+    situation = decided.situation
+    if decided.fire and (behaviour.kept or changed) and situation.session_id is not None:
         services = turn.services
         async with tenant_session(services.sessions, turn.principal.tenant_id) as session:
-            if moves:
-                await _move(session, turn.principal, situation.session_id, steered)
             session.add_all(
                 RuleFire(
                     tenant_id=turn.principal.tenant_id,
@@ -220,28 +224,13 @@ async def settle(turn: Turn, decided: Decided) -> list[Step]:
     return steps
 
 
-async def _move(
-    session: AsyncSession, principal: Principal, session_id: uuid.UUID, steered: steering.Steer
-) -> None:
-    """Append the scenario's events, if the session still stands where the turn read it
-    (another turn may have moved it meanwhile: then this one's decision is void)."""
-    now = (await session.execute(STANDING, {"session_id": session_id})).one()
-    read = steered.standing
-    if (
-        now.active_scenario_id,
-        now.active_scenario_version,
-        now.current_step_id,
-        now.pending_migration,
-    ) != (read.scenario_id, read.version, read.step, read.pending):
-        steered.state = {**steered.state, "void": "the session moved meanwhile"}
-        return
-    await log.append(
-        session,
-        principal,
-        session_id,
-        [log.NewEvent(kind, payload) for kind, payload in steered.events],
-        system=True,  # the turn's own decision, recorded with the turn
-    )
+def moves(decided: Decided) -> list[log.NewEvent]:
+    """The scenario events the turn records (with its first steps, in their statement: a
+    `scenario.migrated` or `scenario.step` costs the turn an event row, not an append of
+    its own); none for a resumed run, whose first turn recorded them."""
+    if not decided.fire:
+        return []
+    return [log.NewEvent(kind, payload) for kind, payload in decided.steered.events]
 
 
 def prompt_parts(decided: Decided, budget_chars: int) -> tuple[list[str], Step]:

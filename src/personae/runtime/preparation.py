@@ -204,7 +204,9 @@ async def prepare(turn: Turn) -> tuple[list[Message], Request, FallbackChain]:
         context_kept=prompt.context_kept,
         tools=[f.name for f in found],
     )
-    turn.recorder.commit_soon([*retrieved.steps, rules, *settled, assembly])
+    turn.recorder.commit_soon(
+        [*retrieved.steps, rules, *settled, assembly], behaving.moves(decided)
+    )
     request = Request(
         tools=tools,
         max_tokens=answer_tokens,
