@@ -259,6 +259,7 @@ async def test_an_agents_scenario_thresholds_are_checked_when_written(
     async with running_app(urls) as (_app, client):
         auth = await bearer(client, *fresh_owner)
         for given, field in [
+            ({"rules": []}, "configuration.rules"),
             ({"scenarios": []}, "configuration.scenarios"),
             ({"scenarios": {"entry_min_score": 2}}, "configuration.scenarios.entry_min_score"),
             (

@@ -52,7 +52,8 @@ class Selection:
     @classmethod
     def of(cls, configuration: Mapping[str, Any]) -> Selection:
         """The agent's selection, its `configuration.rules` checked (422 naming the key)."""
-        given = configuration.get("rules") or {}
+        given = configuration.get("rules")
+        given = {} if given is None else given
         if not isinstance(given, Mapping):
             raise ValidationFailed("must be an object", field="configuration.rules")
         values = {**asdict(cls()), **{k: v for k, v in given.items() if k in asdict(cls())}}
