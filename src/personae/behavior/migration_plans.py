@@ -32,8 +32,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from personae.behavior import journeys
-from personae.behavior.models import MigrationPlan, Scenario, ScenarioArchive
+from personae.behavior import journeys, scenarios
+from personae.behavior.models import MigrationPlan, Scenario
 from personae.db.types import uuid7
 from personae.errors import Conflict, ValidationFailed
 from personae.kernel.audit.service import record
@@ -87,10 +87,15 @@ def anchored(
                 if gap
                 else {"policy": "RE_ROUTE", "to": step.name, "why": "changed"}
             )
+    before: dict[str, list[str]] = {}
+    for source in old:
+        for transition in source.transitions:
+            before.setdefault(transition.to, []).append(source.name)
+    checkpoints = {s.name for s in old if s.checkpoint}
     for step in old:
         if step.name not in moves:
-            moves[step.name] = {"policy": "RE_ROUTE", "to": _nearest(step, old, moves, new)}
-            moves[step.name]["why"] = "gone"
+            to = _nearest(step, before, checkpoints, moves) or new[0].name
+            moves[step.name] = {"policy": "RE_ROUTE", "to": to, "why": "gone"}
     for name, given in overrides.items():
         moves[name] = {**_override(name, given, old, by_name), "why": "told"}
     return moves
@@ -98,18 +103,13 @@ def anchored(
 
 def _nearest(
     step: journeys.Step,
-    old: Sequence[journeys.Step],
+    before: Mapping[str, list[str]],
+    checkpoints: set[str],
     moves: Mapping[str, Mapping[str, Any]],
-    new: Sequence[journeys.Step],
-) -> str:
+) -> str | None:
     """Where a step that is gone re-routes: the new home of the closest earlier step (in
-    the old graph) that is a checkpoint and has one, else of the closest that has one,
-    else the new version's first step."""
-    before: dict[str, list[str]] = {}
-    for source in old:
-        for transition in source.transitions:
-            before.setdefault(transition.to, []).append(source.name)
-    checkpoints = {s.name for s in old if s.checkpoint}
+    the old graph: `before` names each step's predecessors) that is a checkpoint and has
+    one, else of the closest that has one (None: no earlier step has one)."""
     seen, frontier, earlier = {step.name}, [step.name], []
     while frontier:  # breadth first: the closest earlier steps first
         frontier = [e for name in frontier for e in before.get(name, []) if e not in seen]
@@ -117,7 +117,7 @@ def _nearest(
         seen.update(frontier)
         earlier += [e for e in frontier if e in moves]
     chosen = next((e for e in earlier if e in checkpoints), earlier[0] if earlier else None)
-    return str(moves[chosen]["to"]) if chosen is not None else new[0].name
+    return str(moves[chosen]["to"]) if chosen is not None else None
 
 
 def _override(
@@ -143,13 +143,11 @@ def _override(
 async def steps_of(
     session: AsyncSession, scenario: Scenario, version: int, field: str
 ) -> list[journeys.Step]:
-    """The steps of a version of the scenario (the current one or an archived one)."""
-    if version == scenario.version:
-        return journeys.check(scenario.steps)
-    archived = await session.get(ScenarioArchive, (scenario.tenant_id, scenario.id, version))
-    if archived is None:
+    """The steps of a version of the scenario, checked (422 on `field` if it never had it)."""
+    given = await scenarios.version_steps(session, scenario, version)
+    if given is None:
         raise ValidationFailed(f"the scenario has no version {version}", field=field)
-    return journeys.check(archived.scenario_data["steps"])
+    return journeys.check(given)
 
 
 SESSIONS = table(

@@ -104,13 +104,12 @@ async def update(
     scenario_id: uuid.UUID,
     changes: Mapping[str, Any],
 ) -> Scenario:
-    """The scenario changed: a new version if what it is changed, embedded anew."""
-    before = await SCENARIOS.get(session, principal, scenario_id, {"agent_id": agent_id})
-    version = before.version
+    """The scenario changed: a new version if what it is changed, embedded anew (a
+    version's phrasings are rewritten whole, so the same steps sent again change none)."""
     scenario = await SCENARIOS.update(
         session, principal, scenario_id, changes, {"agent_id": agent_id}
     )
-    if scenario.version != version:
+    if set(VERSIONED) & changes.keys():
         await phrase(session, principal, embedders, [scenario])
     return scenario
 
@@ -160,18 +159,7 @@ async def versions(
         .where(ScenarioArchive.scenario_id == scenario_id)
         .order_by(ScenarioArchive.version.desc())
     )
-    return [
-        {"version": current.version, "current": True, "archived_at": None, **snapshot(current)},
-        *(
-            {
-                **archive.scenario_data,
-                "version": archive.version,
-                "current": False,
-                "archived_at": archive.archived_at,
-            }
-            for archive in archived.scalars()
-        ),
-    ]
+    return [_current(current), *(_archived(a) for a in archived.scalars())]
 
 
 async def version(
@@ -182,10 +170,46 @@ async def version(
     number: int,
 ) -> dict[str, Any]:
     """One version of the scenario (404 if it never had it)."""
-    for shown in await versions(session, principal, agent_id, scenario_id):
-        if shown["version"] == number:
-            return shown
-    raise NotFound(f"the scenario has no version {number}")
+    current = await SCENARIOS.get(session, principal, scenario_id, {"agent_id": agent_id})
+    if number == current.version:
+        return _current(current)
+    archive = await _archive(session, scenario_id, number)
+    if archive is None:
+        raise NotFound(f"the scenario has no version {number}")
+    return _archived(archive)
+
+
+async def version_steps(session: AsyncSession, row: Scenario, number: int) -> list[Any] | None:
+    """The steps of a version of the scenario, as written: the current one's or an
+    archived one's (None: it never had that version)."""
+    if number == row.version:
+        return list(row.steps)
+    archive = await _archive(session, row.id, number)
+    return list(archive.scenario_data.get("steps") or []) if archive is not None else None
+
+
+def _current(row: Scenario) -> dict[str, Any]:
+    return {"current": True, "archived_at": None, **snapshot(row)}
+
+
+def _archived(archive: ScenarioArchive) -> dict[str, Any]:
+    return {
+        **archive.scenario_data,
+        "version": archive.version,
+        "current": False,
+        "archived_at": archive.archived_at,
+    }
+
+
+async def _archive(
+    session: AsyncSession, scenario_id: uuid.UUID, number: int
+) -> ScenarioArchive | None:
+    found: ScenarioArchive | None = await session.scalar(
+        select(ScenarioArchive).where(
+            ScenarioArchive.scenario_id == scenario_id, ScenarioArchive.version == number
+        )
+    )
+    return found
 
 
 async def phrase(
@@ -264,7 +288,14 @@ async def check_moves(
             continue
         if scenario_id is None or version is None:
             raise ValidationFailed("the session is in no scenario", field=f"events.{index}")
-        steps = await _version_steps(session, agent_id, scenario_id, version)
+        row = await session.scalar(
+            select(Scenario).where(
+                Scenario.id == scenario_id,
+                Scenario.agent_id == agent_id,
+                Scenario.deleted_at.is_(None),
+            )
+        )
+        steps = await version_steps(session, row, version) if row is not None else None
         if steps is None:
             raise ValidationFailed(
                 f"the session's agent has no scenario with that id and version {version}",
@@ -274,26 +305,3 @@ async def check_moves(
             raise ValidationFailed(
                 f"version {version} of the scenario has no step {step}", field=f"{field}.step_id"
             )
-
-
-async def _version_steps(
-    session: AsyncSession, agent_id: uuid.UUID | None, scenario_id: uuid.UUID, version: int
-) -> list[Any] | None:
-    """The steps of a version of a live scenario of the agent (None: no such version)."""
-    row = await session.scalar(
-        select(Scenario).where(
-            Scenario.id == scenario_id,
-            Scenario.agent_id == agent_id,
-            Scenario.deleted_at.is_(None),
-        )
-    )
-    if row is None:
-        return None
-    if row.version == version:
-        return list(row.steps)
-    archive = await session.scalar(
-        select(ScenarioArchive).where(
-            ScenarioArchive.scenario_id == scenario_id, ScenarioArchive.version == version
-        )
-    )
-    return list(archive.scenario_data.get("steps") or []) if archive is not None else None

@@ -36,23 +36,23 @@ from personae.behavior import expressions, journeys
 from personae.errors import PersonaeError, ValidationFailed
 from personae.retrieval.hybrid import vector_literal
 
+ENTERABLE = (
+    "s.agent_id = :agent_id AND s.enabled AND s.deleted_at IS NULL "
+    "AND (s.entry_expression IS NOT NULL OR s.entry_condition IS NOT NULL)"
+)
+"""The agent's scenarios a message could enter (over `scenarios AS s`)."""
 ENTRIES = text(
-    """
+    f"""
 SELECT s.id, s.name, s.version, s.entry_expression, s.steps -> 0 AS first_step,
        (SELECT max(1 - (p.embedding <=> CAST(:vector AS vector)))
           FROM scenario_phrasings AS p
          WHERE p.scenario_id = s.id AND p.version = s.version AND p.kind = 'ENTRY'
            AND p.embedding_model = :model) AS score
   FROM scenarios AS s
- WHERE s.agent_id = :agent_id AND s.enabled AND s.deleted_at IS NULL
-   AND (s.entry_expression IS NOT NULL OR s.entry_condition IS NOT NULL)
+ WHERE {ENTERABLE}
 """
 )
-ANY_SCENARIO = (
-    "SELECT EXISTS (SELECT 1 FROM scenarios AS a WHERE a.agent_id = :agent_id AND a.enabled "
-    "AND a.deleted_at IS NULL AND (a.entry_expression IS NOT NULL "
-    "OR a.entry_condition IS NOT NULL))"
-)
+ANY_SCENARIO = f"SELECT EXISTS (SELECT 1 FROM scenarios AS s WHERE {ENTERABLE})"
 """Whether the agent has a scenario a message could enter (a subquery of the turn's first
 statement: an agent with none spares the turn `ENTRIES`)."""
 WHERE_IT_IS = text(
@@ -198,8 +198,8 @@ def _reconcile(
     if standing.scenario_id is None or not move:
         return standing, names
     profile = names.get("profile") or {}
-    missing = [v for v in move.get("collect", []) if names.get(v) in (None, "", [], {})]
-    filled = {v: profile[v] for v in missing if profile.get(v) not in (None, "", [], {})}
+    missing = [v for v in move.get("collect", []) if unknown(names.get(v))]
+    filled = {v: profile[v] for v in missing if not unknown(profile.get(v))}
     payload = {
         "plan_id": str(pending["plan_id"]),
         "from_version": standing.version,
@@ -372,9 +372,14 @@ def _enter(
     }
 
 
+def unknown(value: Any) -> bool:
+    """A variable's value that says nothing yet: none, or empty."""
+    return value in (None, "", [], {})
+
+
 def _missing(step: journeys.Step, names: Mapping[str, Any]) -> list[str]:
     """The step's required variables the session does not know yet."""
-    return [n for n in step.required_variables if names.get(n) in (None, "", [], {})]
+    return [n for n in step.required_variables if unknown(names.get(n))]
 
 
 def _steps(given: Any) -> list[journeys.Step]:

@@ -158,7 +158,7 @@ async def resolve(turn: Turn, decided: Decided) -> list[Step]:
             result = outcome.get("result")
             value = result[name] if isinstance(result, dict) and name in result else result
             behaviour.computed(name, value, now)
-            if value not in (None, "", [], {}):
+            if not steering.unknown(value):
                 steered.asks = [n for n in steered.asks if n != name]
         step.end(**outcome)
         steps.append(step)
