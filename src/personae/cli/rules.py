@@ -36,7 +36,7 @@ class Kind:
     tools an item names (checked against the tenant's)."""
 
     key: str
-    noun: str
+    """What the file's object holds them under, and what they are called."""
     schema: Callable[[], Any]
     put_all: Callable[[], Callable[..., Awaitable[tuple[int, int, int]]]]
     exported: Callable[[], Callable[..., Awaitable[list[dict[str, Any]]]]]
@@ -75,14 +75,12 @@ def _schemas() -> Any:
 
 RULES = Kind(
     "rules",
-    "rules",
     lambda: _schemas().RulesImport,
     lambda: _rules_module().put_all,
     lambda: _rules_module().exported,
     _rule_tools,
 )
 SCENARIOS = Kind(
-    "scenarios",
     "scenarios",
     lambda: _schemas().ScenariosImport,
     lambda: _scenarios_module().put_all,
@@ -113,12 +111,11 @@ def read_items(kind: Kind, path: Path) -> list[dict[str, Any]]:
 
 def typer_app(kind: Kind) -> typer.Typer:
     """`import` and `export` of an agent's `kind`."""
-    app = typer.Typer(help=f"An agent's {kind.noun}.", no_args_is_help=True)
+    app = typer.Typer(help=f"An agent's {kind.key}.", no_args_is_help=True)
 
     @app.command(
         "import",
-        help=f"Put an agent's {kind.noun} by name from a file: the same file twice changes "
-        "nothing.",
+        help=f"Put an agent's {kind.key} by name from a file: the same file twice changes nothing.",
     )
     @one_line_errors
     def import_items(
@@ -142,10 +139,10 @@ def typer_app(kind: Kind) -> typer.Typer:
             return await kind.put_all()(session, principal, embedders, agent, given)
 
         created, updated, same = _as_agent(settings, tenant, agent, put)
-        typer.echo(f"{created} {kind.noun} created, {updated} updated, {same} unchanged")
+        typer.echo(f"{created} {kind.key} created, {updated} updated, {same} unchanged")
 
     @app.command(
-        "export", help=f"Print an agent's {kind.noun} as `import` takes them back (YAML, or JSON)."
+        "export", help=f"Print an agent's {kind.key} as `import` takes them back (YAML, or JSON)."
     )
     @one_line_errors
     def export_items(
