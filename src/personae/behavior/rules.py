@@ -71,7 +71,7 @@ async def create(
 ) -> Rule:
     """A new rule of the agent, its phrasings embedded."""
     rule = await RULES.create(session, principal, {**NEW, **values}, {"agent_id": agent_id})
-    await phrase(session, principal, embedders, [rule])
+    await phrase(session, embedders, [rule])
     return rule
 
 
@@ -86,7 +86,7 @@ async def update(
     """The rule changed; embedded again if what it is matched by changed."""
     rule = await RULES.update(session, principal, rule_id, changes, {"agent_id": agent_id})
     if set(PHRASED) & changes.keys():
-        await phrase(session, principal, embedders, [rule])
+        await phrase(session, embedders, [rule])
     return rule
 
 
@@ -103,13 +103,11 @@ async def put_all(
     put = await by_name.put_all(
         session, principal, RULES, agent_id, rules, new=NEW, phrased=PHRASED, field_name="rules"
     )
-    await phrase(session, principal, embedders, put.phrased)
+    await phrase(session, embedders, put.phrased)
     return put.created, put.updated, put.unchanged
 
 
-async def phrase(
-    session: AsyncSession, principal: Principal, embedders: Embedders, rules: Sequence[Rule]
-) -> None:
+async def phrase(session: AsyncSession, embedders: Embedders, rules: Sequence[Rule]) -> None:
     """Embed the rules' conditions and examples (one call) as their phrasings, replacing
     the ones they had."""
     if not rules:

@@ -92,7 +92,7 @@ async def create(
 ) -> Scenario:
     """A new scenario of the agent (version 1), its conditions embedded."""
     scenario = await SCENARIOS.create(session, principal, values, {"agent_id": agent_id})
-    await phrase(session, principal, embedders, [scenario])
+    await phrase(session, embedders, [scenario])
     return scenario
 
 
@@ -110,7 +110,7 @@ async def update(
         session, principal, scenario_id, changes, {"agent_id": agent_id}
     )
     if set(VERSIONED) & changes.keys():
-        await phrase(session, principal, embedders, [scenario])
+        await phrase(session, embedders, [scenario])
     return scenario
 
 
@@ -132,7 +132,7 @@ async def put_all(
         phrased=VERSIONED,
         field_name="scenarios",
     )
-    await phrase(session, principal, embedders, put.phrased)
+    await phrase(session, embedders, put.phrased)
     return put.created, put.updated, put.unchanged
 
 
@@ -213,10 +213,7 @@ async def _archive(
 
 
 async def phrase(
-    session: AsyncSession,
-    principal: Principal,
-    embedders: Embedders,
-    scenarios: Sequence[Scenario],
+    session: AsyncSession, embedders: Embedders, scenarios: Sequence[Scenario]
 ) -> None:
     """Embed the current version's entry condition and transition conditions (one call
     for all the scenarios), replacing what that version had."""
