@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,6 +62,7 @@ from personae.sessions.hot import INFO_KEY as HOT_SESSIONS
 from personae.sessions.hot import NAMESPACE as HOT_NAMESPACE
 from personae.sessions.hot import HotSessions
 from personae.settings import Settings
+from personae.startup import settle_heap
 from personae.storage import scanning
 from personae.tasks import TASKS, WorkerServices
 from personae.tools.execution import ToolRunner
@@ -215,12 +215,10 @@ def begin_stopping(app: FastAPI) -> None:
 async def _warmed(embedders: Embedders) -> None:
     """A local embedding model loaded in the background as the server starts serving, rather
     than by the first search (which waits for it if it comes sooner; health answers at
-    once); then what starting up allocated is kept out of the garbage collector's sweeps
-    (`gc.freeze`: shorter pauses under load)."""
+    once); then the heap is settled (`startup.settle_heap`)."""
     if isinstance(embedders.default, MiniLMEmbedder):
         try:
             await embedders.default.warm()
         except Exception as error:  # the first search reports it to its caller
             log.warning("embedding model not loaded at startup: %s", error)
-    gc.collect()
-    gc.freeze()
+    settle_heap()

@@ -68,6 +68,7 @@ async def run_jobs(
     """Work through the job queue as a worker: until no job is ready, or until a signal."""
     from personae.jobs import JobDeps, Queue
     from personae.providers.embeddings import Embedders
+    from personae.startup import settle_heap
     from personae.tasks import TASKS, WorkerServices
     from personae.vault.keyring import resolve_master_key
     from personae.vault.service import Vault
@@ -81,6 +82,7 @@ async def run_jobs(
         if until_idle:
             await queue.run_until_idle(deps)
         else:
+            settle_heap()  # a long-lived worker, as the API settles its own
             await queue.run_worker(deps, signals=True)
     finally:
         await queue.close()

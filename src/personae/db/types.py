@@ -9,7 +9,8 @@ import uuid
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy import ARRAY
+from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
 from sqlalchemy.types import UserDefinedType
 
 EMBEDDING_DIMS = 384
@@ -18,7 +19,7 @@ EMBEDDING_DIMS = 384
 A model of other dimensions is adopted by a migration that adds a column of its size;
 rows always record the model that produced their vector."""
 
-__all__ = ["EMBEDDING_DIMS", "FLOATS", "TSVECTOR", "Vector", "uuid7"]
+__all__ = ["EMBEDDING_DIMS", "FLOATS", "TSVECTOR", "UUIDS", "Vector", "uuid7"]
 
 
 class _Floats(UserDefinedType[list[float]]):
@@ -32,10 +33,17 @@ class _Floats(UserDefinedType[list[float]]):
 
 
 FLOATS = _Floats()
+UUIDS = ARRAY(UUID(as_uuid=True))
+"""`uuid[]`: to pass many ids as one parameter (`= any(...)`: one statement whatever their
+number, where `IN (...)` makes a statement for each count)."""
 
 
 _lock = threading.Lock()
 _last = [0, 0]  # unix_ms, counter of the last id made
+_random = bytearray()
+"""Random bytes read ahead from the OS (one read for many ids, not one each); a forked
+child draws its own."""
+os.register_at_fork(after_in_child=_random.clear)
 
 
 def uuid7() -> uuid.UUID:
@@ -50,6 +58,10 @@ def uuid7() -> uuid.UUID:
             if _last[1] > 0xFFF:
                 _last[0], _last[1] = _last[0] + 1, 0
         unix_ms, counter = _last
-    rand_b = int.from_bytes(os.urandom(8), "big") & 0x3FFF_FFFF_FFFF_FFFF
+        if not _random:
+            _random.extend(os.urandom(4096))
+        drawn = _random[-8:]
+        del _random[-8:]
+    rand_b = int.from_bytes(drawn, "big") & 0x3FFF_FFFF_FFFF_FFFF
     value = (unix_ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
     return uuid.UUID(int=value)

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, Text, and_, any_, cast, func, or_, select
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy import ARRAY, DateTime, Text, and_, any_, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from personae.db import locks
-from personae.db.bulk import insert_all
-from personae.db.types import FLOATS, uuid7
+from personae.db.bulk import built, insert_all
+from personae.db.types import FLOATS, UUIDS, uuid7
 from personae.errors import ValidationFailed
 from personae.kernel.audit.service import record as audit
 from personae.kernel.principal import Principal
@@ -116,7 +116,6 @@ async def assert_facts(
     return stored
 
 
-UUIDS = ARRAY(PG_UUID(as_uuid=True))
 Pair = tuple[uuid.UUID, str]
 """A subject and a relation: the facts that may contradict one another."""
 
@@ -217,7 +216,8 @@ class _Ledger:
                 self._add(key, self._remnant(row, row.valid_from, start))
             if end is not None and (row.valid_to is None or row.valid_to > end):
                 self._add(key, self._remnant(row, end, row.valid_to))
-        relationship = Relationship(
+        relationship = built(
+            Relationship,
             id=uuid7(),
             tenant_id=subject.entity.tenant_id,
             source_entity_id=subject.entity.id,
@@ -242,7 +242,8 @@ class _Ledger:
         """What still holds of `row` between `start` and `end`, recorded anew."""
         stored = self.copied.get(row.id, row)  # the row in the database it comes from
         copied = stored.id in self.found
-        remnant = Relationship(
+        remnant = built(
+            Relationship,
             id=uuid7(),
             tenant_id=row.tenant_id,
             source_entity_id=row.source_entity_id,
@@ -293,9 +294,17 @@ class _Ledger:
         for row in self.expired.values():
             if row.recorded_at == self.now:
                 await self.session.delete(row)
-            else:
-                row.expired_at = self.now
+        expiring = [row for row in self.expired.values() if row.recorded_at != self.now]
         await self.session.flush()  # first: a row added may say what one expired said
+        if expiring:  # one statement, not one each
+            await self.session.execute(
+                update(Relationship)
+                .where(Relationship.id == any_(cast([row.id for row in expiring], UUIDS)))
+                .values(expired_at=self.now)
+                .execution_options(synchronize_session=False)
+            )
+            for row in expiring:
+                set_committed_value(row, "expired_at", self.now)
         await insert_all(self.session, list(self.added.values()))
 
 

@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from personae.db import locks
-from personae.db.bulk import insert_all
+from personae.db.bulk import built, insert_all
 from personae.db.tenancy import SEARCH_EFFORT
-from personae.db.types import uuid7
+from personae.db.types import UUIDS, uuid7
 from personae.memory.models import Entity
 from personae.providers.embeddings import Embedder, label
 from personae.retrieval.hybrid import vector_literal
@@ -103,6 +103,7 @@ class Resolver:
     ) -> None:
         self.session, self.embedder, self.tenant_id = session, embedder, tenant_id
         self.scope, self.thresholds = scope, thresholds
+        self._known: dict[uuid.UUID, Entity] = {}
         self._order: dict[uuid.UUID, tuple[float, uuid.UUID]] = {}
         """First made first: by creation time (those made here last), then id (UUIDv7)."""
         self._by_name: dict[str, list[Entity]] = defaultdict(list)
@@ -174,7 +175,8 @@ class Resolver:
                 learned = self._learn(candidate, [name, *ref.aliases])
                 return Resolved(candidate, False, "similar", learned)
         folded = _folded(name)
-        entity = Entity(
+        entity = built(
+            Entity,
             id=uuid7(),
             tenant_id=self.tenant_id,
             name=name,
@@ -205,8 +207,9 @@ class Resolver:
         )
 
     def _know(self, entity: Entity) -> None:
-        if entity.id in self._order:
+        if entity.id in self._known:
             return
+        self._known[entity.id] = entity
         made = entity.created_at is None
         self._order[entity.id] = (
             float("inf") if made else entity.created_at.timestamp(),
@@ -249,15 +252,17 @@ class Resolver:
         )
         rows = found.all()
         await self.session.execute(SEARCH_EFFORT, {"ef_search": effort.scalar_one()})
-        ids = {row.id for row in rows}
-        loaded = await self.session.execute(
-            select(Entity).options(defer(Entity.name_embedding)).where(Entity.id.in_(ids))
-        )
-        entities = {e.id: e for e in loaded.scalars()}
-        for entity in entities.values():
-            self._know(entity)
+        unknown = {row.id for row in rows} - set(self._known)
+        if unknown:
+            loaded = await self.session.execute(
+                select(Entity)
+                .options(defer(Entity.name_embedding))
+                .where(Entity.id == any_(cast(list(unknown), UUIDS)))
+            )
+            for entity in loaded.scalars():
+                self._know(entity)
         for row in rows:
-            self._nearest.setdefault((row.name, row.type), []).append(entities[row.id])
+            self._nearest.setdefault((row.name, row.type), []).append(self._known[row.id])
             self._embeddings[row.id] = _unit(row.vector)
 
     def _candidates(
@@ -272,11 +277,15 @@ class Resolver:
         ]
         if self._made:
             apart = 1.0 - self._made_vectors.all() @ query
-            near += [
-                (e, float(d))
-                for e, d in zip(self._made, apart, strict=True)
-                if entity_type in (None, e.entity_type)
-            ]
+            if entity_type is not None:
+                typed = [e.entity_type == entity_type for e in self._made]
+                apart = np.where(typed, apart, np.inf)
+            if len(apart) > NEAREST:  # only those that may rank: ties at 6 places kept
+                edge = np.partition(apart, NEAREST - 1)[NEAREST - 1]
+                kept = np.flatnonzero(apart <= edge + 1e-6)
+            else:
+                kept = np.arange(len(apart))
+            near += [(self._made[i], float(apart[i])) for i in kept if apart[i] != np.inf]
         ranked = sorted(near, key=lambda pair: (round(pair[1], 6), pair[0].name, pair[0].id))
         return ranked[:NEAREST]
 
