@@ -410,9 +410,15 @@ def _floats(column: str) -> str:
 
 
 async def _twin(owner: asyncpg.Connection, table: str) -> str:
-    """An empty table like `table`: its columns, checks, indexes and foreign keys."""
+    """An empty table like `table`: its columns, checks, indexes, foreign keys and storage
+    parameters (its fillfactor)."""
     twin = f"twin_{table}"
     await owner.execute(f"CREATE TABLE {twin} (LIKE {table} INCLUDING ALL)")
+    options = await owner.fetchval(
+        "SELECT reloptions FROM pg_class WHERE oid = $1::regclass", table
+    )
+    if options:
+        await owner.execute(f"ALTER TABLE {twin} SET ({', '.join(options)})")
     for (constraint,) in await owner.fetch(
         "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE conrelid = $1::regclass AND contype = 'f'",
