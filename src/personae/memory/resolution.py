@@ -261,9 +261,13 @@ class Resolver:
             )
             for entity in loaded.scalars():
                 self._know(entity)
-        for row in rows:
+        if not rows:
+            return
+        vectors = np.asarray([row.vector for row in rows], dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        for row, vector in zip(rows, vectors, strict=True):
             self._nearest.setdefault((row.name, row.type), []).append(self._known[row.id])
-            self._embeddings[row.id] = _unit(row.vector)
+            self._embeddings[row.id] = vector
 
     def _candidates(
         self, name: str, entity_type: str | None, vector: Sequence[float]
