@@ -225,13 +225,22 @@ class Resolver:
         """The first-made entity of the right type with `ref`'s name, else with one of its
         spellings as name or alias."""
         names = [_folded(n) for n in (ref.name, *ref.aliases)]
-        exact = [*self._by_name[names[0]], *self._by_canonical[names[0]]]
-        aliased = [e for n in names for e in (*self._by_name[n], *self._by_alias[n])]
-        for found, how in ((exact, "exact"), (aliased, "alias")):
-            typed = [e for e in found if ref.entity_type in (None, e.entity_type)]
-            if typed:
-                return min(typed, key=lambda e: self._order[e.id]), how
-        return None
+        none: list[Entity] = []
+        by_name, by_alias = self._by_name.get, self._by_alias.get
+        exact = self._first(
+            [*by_name(names[0], none), *self._by_canonical.get(names[0], none)], ref
+        )
+        if exact is not None:
+            return exact, "exact"
+        aliased = self._first(
+            [e for n in names for e in (*by_name(n, none), *by_alias(n, none))], ref
+        )
+        return None if aliased is None else (aliased, "alias")
+
+    def _first(self, entities: list[Entity], ref: EntityRef) -> Entity | None:
+        """The first made of `entities` of `ref`'s type (any, if it names none)."""
+        typed = [e for e in entities if ref.entity_type in (None, e.entity_type)]
+        return min(typed, key=lambda e: self._order[e.id]) if typed else None
 
     async def _find_nearest(self, wanted: Sequence[tuple[str, str | None]]) -> None:
         """The nearest known names by embedding (any distance: the index would scan on for
