@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 from sqlalchemy import text
@@ -194,3 +195,22 @@ async def test_uuids_are_version_7_and_time_ordered(owner_engine: AsyncEngine) -
         assert value.variant == uuid.RFC_4122
     assert from_python == sorted(from_python)
     assert abs(int(from_sql[0].hex[:12], 16) - int(from_python[0].hex[:12], 16)) < 60_000
+
+
+def test_a_forked_process_draws_random_bits_of_its_own() -> None:
+    """Ids read their randomness ahead; a child forked with that buffer must not reuse it
+    (two processes would then make ids that differ only in the time and counter)."""
+    uuid7()  # the parent holds random bytes read ahead
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its next ids' random bits, to the parent
+        os.close(reading)
+        os.write(writing, b"".join(uuid7().bytes[8:] for _ in range(8)))
+        os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading, "rb") as pipe:
+        theirs = pipe.read()
+    os.waitpid(child, 0)
+    ours = b"".join(uuid7().bytes[8:] for _ in range(8))
+    assert len(theirs) == len(ours) == 64
+    assert theirs != ours
