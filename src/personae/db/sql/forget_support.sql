@@ -11,6 +11,10 @@ BEGIN
   IF v_gone IS NULL THEN
     RETURN NULL;
   END IF;
+  -- First wait for the fact writes that hold what these episodes support (a write under
+  -- way may cut such a fact short and record the rest anew, citing them): the statements
+  -- below, each with a snapshot of its own, then see what it recorded.
+  PERFORM FROM relationships WHERE source_episode_ids && v_gone FOR UPDATE;
   DELETE FROM relationships
   WHERE source_episode_ids && v_gone AND source_episode_ids <@ v_gone;
   UPDATE relationships
