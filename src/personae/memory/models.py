@@ -204,7 +204,7 @@ class Relationship(TenantOwned, Base):
             "recorded_at",
             name="uq_relationships",
         ),
-        Index("idx_relationships_source", "tenant_id", "source_entity_id"),
+        Index("idx_relationships_source", "tenant_id", "source_entity_id", "relationship_type"),
         Index("idx_relationships_target", "tenant_id", "target_entity_id"),
         Index("idx_relationships_type", "tenant_id", "relationship_type"),
         Index("ix_relationships_support", "source_episode_ids", postgresql_using="gin"),
