@@ -284,10 +284,12 @@ class _Ledger:
             vectors: dict[uuid.UUID, list[float]] = {id_: vector for id_, vector in found}
             for id_, source in copies.items():
                 self.added[id_].fact_embedding = vectors[source]
+        expiring = []
         for row in self.expired.values():
             if row.recorded_at == self.now:
                 await self.session.delete(row)
-        expiring = [row for row in self.expired.values() if row.recorded_at != self.now]
+            else:
+                expiring.append(row)
         await self.session.flush()  # first: a row added may say what one expired said
         if expiring:  # one statement, not one each
             await self.session.execute(

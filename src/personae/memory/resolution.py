@@ -104,8 +104,6 @@ class Resolver:
         self.session, self.embedder, self.tenant_id = session, embedder, tenant_id
         self.scope, self.thresholds = scope, thresholds
         self._known: dict[uuid.UUID, Entity] = {}
-        self._order: dict[uuid.UUID, tuple[float, uuid.UUID]] = {}
-        """First made first: by creation time (those made here last), then id (UUIDv7)."""
         self._by_name: dict[str, list[Entity]] = defaultdict(list)
         self._by_canonical: dict[str, list[Entity]] = defaultdict(list)
         self._by_alias: dict[str, list[Entity]] = defaultdict(list)
@@ -210,11 +208,6 @@ class Resolver:
         if entity.id in self._known:
             return
         self._known[entity.id] = entity
-        made = entity.created_at is None
-        self._order[entity.id] = (
-            float("inf") if made else entity.created_at.timestamp(),
-            entity.id,
-        )
         self._by_name[entity.name.lower()].append(entity)
         if entity.canonical_name is not None:
             self._by_canonical[entity.canonical_name.lower()].append(entity)
@@ -240,7 +233,7 @@ class Resolver:
     def _first(self, entities: list[Entity], ref: EntityRef) -> Entity | None:
         """The first made of `entities` of `ref`'s type (any, if it names none)."""
         typed = [e for e in entities if ref.entity_type in (None, e.entity_type)]
-        return min(typed, key=lambda e: self._order[e.id]) if typed else None
+        return min(typed, key=_age) if typed else None
 
     async def _find_nearest(self, wanted: Sequence[tuple[str, str | None]]) -> None:
         """The nearest known names by embedding (any distance: the index would scan on for
@@ -293,11 +286,9 @@ class Resolver:
             if entity_type is not None:
                 typed = [e.entity_type == entity_type for e in self._made]
                 apart = np.where(typed, apart, np.inf)
-            if len(apart) > NEAREST:  # only those that may rank: ties at 6 places kept
-                edge = np.partition(apart, NEAREST - 1)[NEAREST - 1]
-                kept = np.flatnonzero(apart <= edge + 1e-6)
-            else:
-                kept = np.arange(len(apart))
+            # only those that may rank (ties at 6 places kept)
+            edge = np.partition(apart, NEAREST - 1)[NEAREST - 1] if len(apart) > NEAREST else np.inf
+            kept = np.flatnonzero(apart <= edge + 1e-6)
             near += [(self._made[i], float(apart[i])) for i in kept if apart[i] != np.inf]
         ranked = sorted(near, key=lambda pair: (round(pair[1], 6), pair[0].name, pair[0].id))
         return ranked[:NEAREST]
@@ -370,6 +361,13 @@ class _Rows:
 
     def all(self) -> np.ndarray:
         return self._data[: self._count]
+
+
+def _age(entity: Entity) -> tuple[float, uuid.UUID]:
+    """First made first: by creation time (those made here, not stored yet, last), then id
+    (UUIDv7)."""
+    made = entity.created_at is None
+    return (float("inf") if made else entity.created_at.timestamp(), entity.id)
 
 
 def _unit(vector: Sequence[float]) -> np.ndarray:
