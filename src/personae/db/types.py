@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import ARRAY
+from sqlalchemy import ARRAY, Text
 from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
 from sqlalchemy.types import UserDefinedType
 
@@ -19,7 +19,7 @@ EMBEDDING_DIMS = 384
 A model of other dimensions is adopted by a migration that adds a column of its size;
 rows always record the model that produced their vector."""
 
-__all__ = ["EMBEDDING_DIMS", "FLOATS", "TSVECTOR", "UUIDS", "Vector", "uuid7"]
+__all__ = ["EMBEDDING_DIMS", "FLOATS", "TEXTS", "TSVECTOR", "UUIDS", "Vector", "uuid7"]
 
 
 class _Floats(UserDefinedType[list[float]]):
@@ -36,6 +36,8 @@ FLOATS = _Floats()
 UUIDS = ARRAY(UUID(as_uuid=True))
 """`uuid[]`: to pass many ids as one parameter (`= any(...)`: one statement whatever their
 number, where `IN (...)` makes a statement for each count)."""
+TEXTS = ARRAY(Text)
+"""`text[]`, likewise for strings."""
 
 
 _lock = threading.Lock()

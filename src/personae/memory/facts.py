@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Text, any_, cast, func, or_, select, update
+from sqlalchemy import any_, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from personae.db import locks
 from personae.db.bulk import built, insert_all
-from personae.db.types import FLOATS, UUIDS, uuid7
+from personae.db.types import FLOATS, TEXTS, UUIDS, uuid7
 from personae.errors import ValidationFailed
 from personae.kernel.audit.service import record as audit
 from personae.kernel.principal import Principal
@@ -116,7 +116,6 @@ async def assert_facts(
     return stored
 
 
-TEXTS = ARRAY(Text)
 Pair = tuple[uuid.UUID, str]
 """A subject and a relation: the facts that may contradict one another."""
 

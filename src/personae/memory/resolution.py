@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import ARRAY, Boolean, ColumnElement, Text, any_, cast, func, or_, select, text
+from sqlalchemy import Boolean, ColumnElement, any_, cast, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from personae.db import locks
 from personae.db.bulk import built, insert_all
 from personae.db.tenancy import SEARCH_EFFORT
-from personae.db.types import UUIDS, uuid7
+from personae.db.types import TEXTS, UUIDS, uuid7
 from personae.memory.models import Entity
 from personae.providers.embeddings import Embedder, label
 from personae.retrieval.hybrid import vector_literal
@@ -132,7 +132,7 @@ class Resolver:
         primaries = {_folded(r.name) for r in refs}
         await locks.hold_all(session, [f"entity:{tenant_id}:{n}" for n in primaries])
         every = sorted(primaries | {_folded(a) for r in refs for a in r.aliases})
-        names = cast(every, ARRAY(Text))
+        names = cast(every, TEXTS)
         known = await session.execute(
             select(Entity)
             .options(defer(Entity.name_embedding))
@@ -392,5 +392,5 @@ def _distinct(names: Sequence[str]) -> list[str]:
 
 def _any_alias_in(names: Sequence[str]) -> ColumnElement[bool]:
     """An alias among `names` (folded), through the index on folded aliases (migration 0013)."""
-    folded = func.personae_folded(Entity.aliases, type_=ARRAY(Text))
-    return folded.op("&&", return_type=Boolean)(cast(list(names), ARRAY(Text)))
+    folded = func.personae_folded(Entity.aliases, type_=TEXTS)
+    return folded.op("&&", return_type=Boolean)(cast(list(names), TEXTS))
